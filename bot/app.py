@@ -1,0 +1,62 @@
+"""Builds the Telegram `Application`: one place that wires settings, database and handlers.
+
+`build_application` is used by `safecomm bot` (long polling against the
+configured Bot API base URL), by the offline demo and by the tests (with a
+`RecordingRequest` and no updater). Handlers find the engine and settings in
+`bot_data` through `bot.context`; each topic module adds its handlers in
+`register(app)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+from bot import admin_chat, agency_chat, start, survey_chat
+from bot.context import ENGINE, SETTINGS, texts
+from workflow.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+BotApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def build_application(
+    settings: Settings,
+    engine: Engine,
+    *,
+    token: str | None = None,
+    request: BaseRequest | None = None,
+    rate_limiter: bool = True,
+) -> BotApplication:
+    """The bot: `request` replaces HTTP (tests, demo); without it, polling over HTTP."""
+    secret = token or (
+        settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+    )
+    builder = ApplicationBuilder().token(secret).base_url(settings.telegram_base_url)
+    builder = builder.base_file_url(settings.telegram_base_url.replace("/bot", "/file/bot"))
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request).updater(None)
+    app = builder.build()
+    app.bot_data[SETTINGS] = settings
+    app.bot_data[ENGINE] = engine
+    for module in (start, survey_chat, agency_chat, admin_chat):
+        module.register(app)
+    app.add_error_handler(report_error)
+    return app
+
+
+async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure (without personal data) and tell the user, politely, in their language."""
+    logger.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        await context.bot.send_message(
+            update.effective_chat.id, texts(context).text("error.internal")
+        )

@@ -1,0 +1,65 @@
+"""What every CLI command shares: settings, the engine, the acting operator, output."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from migrations import ensure_schema
+from workflow.db import make_engine
+from workflow.i18n import set_language
+from workflow.privacy import install_log_redaction
+from workflow.settings import Settings, get_settings
+
+
+def settings() -> Settings:
+    """The settings, with the language applied (raises SettingsError on a bad value)."""
+    current = get_settings()
+    set_language(current.language)
+    return current
+
+
+def open_engine() -> Engine:
+    """The configured database, migrated to the newest schema on first start."""
+    install_log_redaction()
+    engine = make_engine(settings().database_url)
+    ensure_schema(engine)
+    return engine
+
+
+def operator() -> str:
+    """Who is acting at this terminal: SAFECOMM_OPERATOR, else the login name."""
+    return settings().operator or getpass.getuser()
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A plain aligned table (CJK characters count as two columns)."""
+
+    def width(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+    cells = [[str(h) for h in headers]] + [
+        ["" if c is None else str(c) for c in row] for row in rows
+    ]
+    widths = [max(width(row[i]) for row in cells) for i in range(len(headers))]
+    for index, row in enumerate(cells):
+        print(
+            "  ".join(cell + " " * (widths[i] - width(cell)) for i, cell in enumerate(row)).rstrip()
+        )
+        if index == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print one line on stderr and stop with `code`."""
+    print(message, file=sys.stderr)
+    raise SystemExit(code)

@@ -1,0 +1,29 @@
+"""Alembic environment: runs on the engine handed over in `config.attributes`."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from migrations import all_tables
+from workflow.db import make_engine
+from workflow.settings import get_settings
+
+config = context.config
+target_metadata = all_tables().metadata
+
+
+def run_migrations_online() -> None:
+    engine = config.attributes.get("engine") or make_engine(get_settings().database_url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations_online()

@@ -1,0 +1,1 @@
+"""Tables of this module are added by its issue."""

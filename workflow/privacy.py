@@ -1,0 +1,64 @@
+"""Personal data (ID numbers, phones): masked in every output, never logged.
+
+`mask_id` and `mask_phone` are what every display uses; `RedactingFilter` is a
+safety net on the root logger that masks anything shaped like an ID number or a
+mobile number that slipped into a log message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+_MOBILE_LIKE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def mask_id(number: str | None) -> str:
+    """`110105199001011234` → `110105********1234` (first 6, last 4 kept)."""
+    if not number:
+        return ""
+    if len(number) <= 10:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_phone(number: str | None) -> str:
+    """Mobile `13812345678` → `138****5678`; landline keeps area code and last 2."""
+    if not number:
+        return ""
+    digits = number.strip()
+    if re.fullmatch(r"1\d{10}", digits):
+        return digits[:3] + "****" + digits[-4:]
+    if "-" in digits:
+        area, _, rest = digits.partition("-")
+        return area + "-" + "*" * max(len(rest) - 2, 0) + rest[-2:]
+    return "*" * max(len(digits) - 2, 0) + digits[-2:]
+
+
+def redact(text: str) -> str:
+    """Mask anything in free text that looks like an ID number or mobile number."""
+    text = _ID_LIKE.sub(lambda m: m[1] + "********" + m[2], text)
+    return _MOBILE_LIKE.sub(lambda m: m[1] + "****" + m[2], text)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks personal data in every log record that passes through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def install_log_redaction() -> None:
+    """Attach the filter to every root handler (call once at start-up)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,0 +1,167 @@
+"""Settings: one pydantic-settings class read from the environment and `.env`.
+
+Every value named *policy* in the rules (weights, bonus handling, campaign
+dates, reminder offsets, quiet period) lives here so an administrator can change
+it without editing code. A wrong value stops start-up with one line naming the
+setting (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from functools import lru_cache
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "SAFECOMM_"
+_MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+_TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
+
+
+def _split_ints(value: object) -> object:
+    """Accept `1,2,3` (what people type in `.env`) as well as a list."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class SettingsError(Exception):
+    """A setting is wrong; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with the defaults the rules decide."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///safecomm.db"
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    bot_username: str = "safecomm_bot"
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    timezone: str = "Asia/Shanghai"
+    language: Literal["zh", "en"] = "zh"
+    operator: str = ""
+
+    # policy: application round (Art. 10)
+    material_weight: float = Field(default=0.5, ge=0, le=1)
+    interview_weight: float = Field(default=0.5, ge=0, le=1)
+
+    # policy: assessment (Art. 12, 13)
+    bonus_counts_toward_grade: bool = True
+    bonus_cap: int | None = Field(default=None, ge=0)
+    b4_points: int = Field(default=1, ge=0)
+
+    # policy: yearly campaign default dates, MM-DD in the configured time zone (Art. 15)
+    campaign_opens: str = "12-01"
+    campaign_report_due: str = "12-15"
+    campaign_questionnaire_closes: str = "12-20"
+    campaign_results_published: str = "12-31"
+
+    # policy: reminders
+    agency_reminder_days: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [7, 3, 1, 0]
+    )
+    unit_reminder_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [5, 2, 0])
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+    reminder_tick_seconds: int = Field(default=300, ge=5)
+
+    # uploads of annual reports and evidence
+    upload_dir: str = "uploads"
+    upload_max_mb: int = Field(default=20, ge=1, le=2000)
+
+    @field_validator("admin_ids", "agency_reminder_days", "unit_reminder_days", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return _split_ints(value)
+
+    @field_validator("agency_reminder_days", "unit_reminder_days")
+    @classmethod
+    def _non_negative(cls, value: list[int]) -> list[int]:
+        if any(day < 0 for day in value):
+            raise ValueError("offsets are days before the deadline and cannot be negative")
+        return sorted(set(value), reverse=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_db(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TOKEN.match(value.get_secret_value()):
+            raise ValueError("malformed bot token (expected <digits>:<at least 30 characters>)")
+        return value
+
+    @field_validator("telegram_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator(
+        "campaign_opens",
+        "campaign_report_due",
+        "campaign_questionnaire_closes",
+        "campaign_results_published",
+    )
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        match = _MONTH_DAY.match(value)
+        if not match or not (1 <= int(match[1]) <= 12 and 1 <= int(match[2]) <= 31):
+            raise ValueError("must be MM-DD, e.g. 12-15")
+        return value
+
+    @model_validator(mode="after")
+    def _weights_sum_to_one(self) -> Settings:
+        if abs(self.material_weight + self.interview_weight - 1.0) > 1e-9:
+            raise ValueError(
+                "material_weight + interview_weight must be 1"
+                f" (now {self.material_weight} + {self.interview_weight})"
+            )
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _first_error_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = f"{ENV_PREFIX}{str(first['loc'][0]).upper()}" if first["loc"] else "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"配置错误 / invalid setting {name}: {message}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; raise `SettingsError` with one clear line on a bad value."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(_first_error_line(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
