@@ -1,0 +1,24 @@
+"""The test-data builders make records the registry accepts."""
+
+from sqlmodel import Session, select
+
+from tests.builders import credit_code, id_number, make_agency
+from workflow.models import Application, Consultant
+from workflow.registry import is_valid_credit_code, is_valid_id_number
+
+
+def test_builders_make_valid_codes() -> None:
+    assert all(is_valid_credit_code(credit_code(seed)) for seed in range(50))
+    assert all(is_valid_id_number(id_number(seed=seed)) for seed in range(50))
+
+
+def test_make_agency_stores_consultants_and_application(any_engine) -> None:
+    with Session(any_engine) as session:
+        agency = make_agency(session, consultants=6, seniors=3)
+        consultants = session.exec(
+            select(Consultant).where(Consultant.agency_id == agency.id)
+        ).all()
+        assert len(consultants) == 6
+        assert sum(c.senior_title for c in consultants) == 3
+        assert session.exec(select(Application).where(Application.agency_id == agency.id)).one()
+        assert agency.status == "applied"
