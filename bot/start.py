@@ -1,11 +1,50 @@
-"""Chat handlers: start."""
+"""`/start`: the entry of every deep link (survey invitations, agency links).
+
+Topic modules add a resolver to the application with `add_deep_link`; `/start
+<payload>` asks each in turn and the first that recognises the payload handles
+it. A bare `/start` or an unknown payload gets a helpful reply.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bot.context import texts
+
+DEEP_LINKS = "deep_links"
+PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+# A resolver returns True when it recognised (and handled) the payload.
+DeepLinkResolver = Callable[[Update, ContextTypes.DEFAULT_TYPE, str], Awaitable[bool]]
+
+
+def add_deep_link(
+    app: Application[Any, Any, Any, Any, Any, Any], resolver: DeepLinkResolver
+) -> None:
+    """Let `resolver` look at every `/start <payload>`."""
+    app.bot_data.setdefault(DEEP_LINKS, []).append(resolver)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Route a deep link to the resolver that knows it, or explain how to get one."""
+    message = update.effective_message
+    if message is None:
+        return
+    payload = context.args[0] if context.args else ""
+    if not payload:
+        await message.reply_text(texts(context).text("start.no_token"))
+        return
+    if PAYLOAD.match(payload):
+        for resolver in context.bot_data.get(DEEP_LINKS, []):
+            if await resolver(update, context, payload):
+                return
+    await message.reply_text(texts(context).text("start.unknown_token"))
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Add this topic's handlers to the application."""
+    app.add_handler(CommandHandler("start", start))

@@ -1,0 +1,64 @@
+"""The yearly assessment campaign (Art. 15): its dates, defaulting to the policy settings.
+
+Dates are local dates in the settings' time zone (Asia/Shanghai by default, no
+daylight saving). A campaign row is created with the default dates the first
+time a year is needed; the Association may then set that year's own dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlmodel import Session
+
+from workflow.errors import InvalidInput
+from workflow.models import Campaign
+from workflow.settings import Settings
+
+DATE_FIELDS = ("opens", "report_due", "questionnaire_closes", "results_published")
+
+
+def default_campaign(year: int, settings: Settings) -> Campaign:
+    """The campaign for `year` with the policy default dates from the settings."""
+
+    def on(month_day: str) -> date:
+        month, day = (int(part) for part in month_day.split("-"))
+        return date(year, month, day)
+
+    return Campaign(
+        year=year,
+        opens=on(settings.campaign_opens),
+        report_due=on(settings.campaign_report_due),
+        questionnaire_closes=on(settings.campaign_questionnaire_closes),
+        results_published=on(settings.campaign_results_published),
+    )
+
+
+def campaign_for(session: Session, year: int, settings: Settings) -> Campaign:
+    """The stored campaign for `year`, created with the default dates if missing."""
+    campaign = session.get(Campaign, year)
+    if campaign is None:
+        campaign = default_campaign(year, settings)
+        check_dates(campaign)
+        session.add(campaign)
+        session.flush()
+    return campaign
+
+
+def check_dates(campaign: Campaign) -> None:
+    """Opens ≤ report due ≤ questionnaire closes ≤ results published, all in the campaign year."""
+    dates = [getattr(campaign, name) for name in DATE_FIELDS]
+    if any(day.year != campaign.year for day in dates):
+        raise InvalidInput("campaign.wrong_year", year=campaign.year)
+    if dates != sorted(dates):
+        raise InvalidInput("campaign.dates_out_of_order")
+
+
+def closes_at(day: date, settings: Settings) -> datetime:
+    """The end of a local deadline day (23:59:59.999999 in the settings' zone), aware."""
+    return datetime.combine(day, time.max, tzinfo=settings.zone)
+
+
+def is_open(day: date, moment: datetime, settings: Settings) -> bool:
+    """True while `moment` (aware) is not past the end of the local deadline `day`."""
+    return moment <= closes_at(day, settings)
