@@ -26,10 +26,13 @@ def credit_code(seed: int | None = None) -> str:
     return body + credit_code_check_character(body)
 
 
-def id_number(born: date = date(1980, 5, 17), seed: int | None = None) -> str:
-    """A valid resident ID number (GB 11643-1999) for a Beijing (110105) birth on `born`."""
-    rng = random.Random(seed if seed is not None else next(_serial))
-    body = "110105" + born.strftime("%Y%m%d") + f"{rng.randrange(1000):03d}"
+def id_number(born: date = date(1980, 5, 17), seed: int | None = None, gender: str = "男") -> str:
+    """A valid resident ID number (GB 11643-1999) for a Beijing (110105) birth on `born`;
+    the 17th digit is odd for 男 and even for 女; distinct seeds below 500 give
+    distinct numbers for the same birth date and gender."""
+    serial = (seed if seed is not None else next(_serial)) % 500
+    order = serial * 2 + (1 if gender == "男" else 0)
+    body = "110105" + born.strftime("%Y%m%d") + f"{order:03d}"
     return body + id_number_check_character(body)
 
 
@@ -78,7 +81,7 @@ def consultant_fields(**overrides: Any) -> dict[str, Any]:
         "postcode": "100020",
         "mobile": f"139{n % 100000000:08d}",
         "email": f"c{n}@example.com",
-        "id_number": id_number(date(1980, 5, 17), n),
+        "id_number": id_number(date(1980, 5, 17), n, overrides.get("gender", "男")),
         "school": "北京理工大学",
         "education": "本科",
         "degree": "学士",

@@ -2,7 +2,7 @@
 
 from sqlmodel import Session, select
 
-from tests.builders import credit_code, id_number, make_agency
+from tests.builders import consultant_fields, credit_code, id_number, make_agency
 from workflow.models import Application, Consultant
 from workflow.registry import is_valid_credit_code, is_valid_id_number
 
@@ -22,3 +22,14 @@ def test_make_agency_stores_consultants_and_application(any_engine) -> None:
         assert sum(c.senior_title for c in consultants) == 3
         assert session.exec(select(Application).where(Application.agency_id == agency.id)).one()
         assert agency.status == "applied"
+
+
+def test_consultant_fields_pass_the_registry_validation(engine) -> None:
+    from workflow.registry import add_consultant
+
+    with Session(engine) as session:
+        agency = make_agency(session, consultants=0)
+        assert agency.id is not None
+        for gender in ("男", "女", "男", "女"):
+            add_consultant(session, agency.id, consultant_fields(gender=gender))
+        session.commit()

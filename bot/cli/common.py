@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +28,7 @@ def settings() -> Settings:
 def open_engine() -> Engine:
     """The configured database, migrated to the newest schema on first start."""
     install_log_redaction()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     engine = make_engine(settings().database_url)
     ensure_schema(engine)
     return engine

@@ -1,9 +1,389 @@
-"""CLI commands for registry."""
+"""`safecomm agency …` and `safecomm consultant …`: the registry at the terminal.
+
+    safecomm agency add --name … --credit-code … (or --from-json FILE)
+    safecomm agency list [--status S] [--json]
+    safecomm agency show REF [--json]          REF = agency id or credit code
+    safecomm agency materials REF --set business_licence=是 …
+    safecomm agency judge REF --familiar | --not-familiar
+    safecomm agency template FILE.xlsx
+    safecomm agency import FILE.xlsx
+    safecomm consultant add REF --name … (or --from-json FILE)
+
+Every form field is an option named after the model field (`--credit-code`);
+values are checked by `workflow.registry`, which reports every wrong field at
+once. ID numbers and phones are printed masked only.
+"""
 
 from __future__ import annotations
 
+import inspect
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
 import typer
+from sqlmodel import Session
+
+from bot.cli.common import open_engine, operator, print_json, print_table
+from workflow.db import transaction
+from workflow.eligibility import Eligibility, check_eligibility
+from workflow.errors import InvalidInput, NotFound
+from workflow.i18n import workflow_texts
+from workflow.models import MATERIALS, Agency, Application, Consultant
+from workflow.registry import (
+    AGENCY_FACTS,
+    AGENCY_FORM,
+    CONSULTANT_FORM,
+    FIELD_LABELS,
+    FormField,
+    add_consultant,
+    agency_public_dict,
+    application_public_dict,
+    consultant_public_dict,
+    consultants_of,
+    current_application,
+    find_agency,
+    label,
+    list_agencies,
+    missing_materials,
+    read_yes_no,
+    record_familiarity,
+    register_agency,
+    set_materials,
+)
+from workflow.registry_xlsx import ImportErrors, import_workbook, write_template
+
+agency_app = typer.Typer(help="咨询服务机构登记 / agency registry", no_args_is_help=True)
+consultant_app = typer.Typer(help="咨询人员登记 / consultants", no_args_is_help=True)
+
+_MARK = {True: "✓", False: "✗"}
+
+
+def _t(key: str, **params: object) -> str:
+    return workflow_texts.text(f"registry.cli.{key}", None, **params)
+
+
+def _with_form_options(form: str, fields: Sequence[FormField]) -> Callable[[Any], Any]:
+    """Give a command one `--field-name TEXT` option per form field (help: its label).
+
+    The command receives them in `**values`; `workflow.registry` checks them, so a
+    missing required field is reported together with every other wrong field."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        fixed = [p for p in signature.parameters.values() if p.kind != p.VAR_KEYWORD]
+        options = [
+            inspect.Parameter(
+                f.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=typer.Option(
+                    None,
+                    "--" + f.name.replace("_", "-"),
+                    help=label(form, f.name, "zh") + (" *" if f.required else ""),
+                    show_default=False,
+                ),
+                annotation=str | None,
+            )
+            for f in fields
+        ]
+        command.__signature__ = signature.replace(parameters=fixed + options)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in fixed + options}
+        return command
+
+    return decorate
+
+
+def _read_json(path: Path, form: str) -> dict[str, Any]:
+    """A JSON object of form fields from a UTF-8 file; keys are field names or Chinese labels."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InvalidInput(
+            "registry.cli.cannot_read", path=str(path), detail=error.strerror
+        ) from None
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InvalidInput("registry.cli.not_utf8", path=str(path)) from None
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            "registry.cli.bad_json", path=str(path), line=error.lineno, detail=error.msg
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidInput("registry.cli.json_not_object", path=str(path))
+    return _by_field_name(data, form)
+
+
+def _by_field_name(values: Mapping[str, Any], form: str) -> dict[str, Any]:
+    """Accept Chinese labels as keys too (`统一代码` → `credit_code`)."""
+    names = {v: k for part in (form, "application") for k, v in FIELD_LABELS[part].items()}
+    return {names.get(key, key): value for key, value in values.items()}
+
+
+def _given(values: Mapping[str, str | None]) -> dict[str, str]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _display(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _t("yes") if value else _t("no")
+    return str(value)
+
+
+def _eligibility_lines(result: Eligibility) -> None:
+    summary = _t("eligible") if result.passed else _t("not_eligible", n=len(result.failed))
+    print(f"{_MARK[result.passed]} {summary}")
+    for condition in result.conditions:
+        print(f"  {_MARK[condition.passed]} {condition.title}：{condition.reason}")
+
+
+def _checklist_lines(application: Application) -> None:
+    print(_t("checklist", id=application.id))
+    for name in MATERIALS:
+        print(f"  {_MARK[bool(getattr(application, name))]} {label('application', name)}")
+
+
+def _show(session: Session, agency: Agency, as_json: bool) -> None:
+    assert agency.id is not None
+    consultants = consultants_of(session, agency.id)
+    application = current_application(session, agency.id)
+    eligibility = check_eligibility(session, agency)
+    if as_json:
+        print_json(
+            {
+                "agency": agency_public_dict(agency),
+                "consultants": [consultant_public_dict(c) for c in consultants],
+                "application": application_public_dict(application),
+                "eligibility": eligibility.as_dict(),
+            }
+        )
+        return
+    public = agency_public_dict(agency)
+    print(_t("heading", id=agency.id, name=agency.name, status=agency.status))
+    for section, fields in (("agency_form", AGENCY_FORM), ("facts", AGENCY_FACTS)):
+        print(_t(section))
+        for field in fields:
+            print(f"  {label('agency', field.name)}：{_display(public[field.name])}")
+    print(_t("consultants", n=len(consultants)))
+    if consultants:
+        rows = []
+        for consultant in consultants:
+            shown = consultant_public_dict(consultant)
+            rows.append(
+                [
+                    shown["id"],
+                    shown["name"],
+                    shown["gender"],
+                    shown["title"],
+                    _MARK[consultant.senior_title],
+                    shown["specialty"],
+                    shown["mobile"],
+                    shown["id_number"],
+                ]
+            )
+        headers = [_t("column.id")] + [
+            label("consultant", n)
+            for n in ("name", "gender", "title", "senior_title", "specialty", "mobile", "id_number")
+        ]
+        print_table(headers, rows)
+    _checklist_lines(application)
+    print(_t("eligibility"))
+    _eligibility_lines(eligibility)
+
+
+@agency_app.command("add")
+@_with_form_options("agency", AGENCY_FORM + AGENCY_FACTS)
+def agency_add(
+    from_json: Path | None = typer.Option(
+        None, "--from-json", help="UTF-8 JSON 文件：登记表各栏（可含 consultants 列表）"
+    ),
+    **values: str | None,
+) -> None:
+    """登记一家咨询服务机构（单位登记表），并建立第一份申请 / register an agency."""
+    fields: dict[str, Any] = _read_json(from_json, "agency") if from_json else {}
+    people = fields.pop("consultants", [])
+    if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
+        raise InvalidInput("registry.cli.consultants_not_list")
+    fields.update(_given(values))
+    with transaction(open_engine()) as session:
+        agency = register_agency(session, fields)
+        assert agency.id is not None
+        for person in people:
+            add_consultant(session, agency.id, _by_field_name(person, "consultant"))
+    print(_t("added_agency", id=agency.id, name=agency.name, n=len(people)))
+
+
+@agency_app.command("list")
+def agency_list(
+    status: str | None = typer.Option(None, "--status", help="只列出此状态的机构"),
+    as_json: bool = typer.Option(False, "--json", help="JSON 输出"),
+) -> None:
+    """列出登记的机构 / list agencies."""
+    with transaction(open_engine()) as session:
+        rows = []
+        for agency in list_agencies(session, status):
+            assert agency.id is not None
+            consultants = consultants_of(session, agency.id)
+            try:
+                missing = missing_materials(current_application(session, agency.id))
+            except NotFound:
+                missing = list(MATERIALS)
+            rows.append((agency, consultants, missing))
+    if as_json:
+        print_json(
+            [
+                agency_public_dict(agency)
+                | {
+                    "consultants": len(consultants),
+                    "senior_titles": sum(c.senior_title for c in consultants),
+                    "missing_materials": missing,
+                }
+                for agency, consultants, missing in rows
+            ]
+        )
+        return
+    if not rows:
+        print(_t("no_agencies"))
+        return
+    print_table(
+        [
+            _t("column.id"),
+            label("agency", "name"),
+            label("agency", "credit_code"),
+            _t("column.status"),
+            _t("column.consultants"),
+            _t("column.seniors"),
+            _t("column.missing"),
+        ],
+        [
+            [
+                agency.id,
+                agency.name,
+                agency.credit_code,
+                agency.status,
+                len(consultants),
+                sum(c.senior_title for c in consultants),
+                len(missing),
+            ]
+            for agency, consultants, missing in rows
+        ],
+    )
+
+
+@agency_app.command("show")
+def agency_show(
+    ref: str = typer.Argument(..., help="机构编号或统一社会信用代码"),
+    as_json: bool = typer.Option(False, "--json", help="JSON 输出"),
+) -> None:
+    """显示机构登记信息、咨询人员、申报材料清单和第八条资格审查 / show an agency."""
+    with transaction(open_engine()) as session:
+        _show(session, find_agency(session, ref), as_json)
+
+
+@agency_app.command("materials")
+def agency_materials(
+    ref: str = typer.Argument(..., help="机构编号或统一社会信用代码"),
+    items: list[str] = typer.Option(
+        [], "--set", help="材料=是/否，例如 business_licence=是 或 工商营业执照复印件=否"
+    ),
+) -> None:
+    """勾选第九条申报材料清单 / tick the Art. 9 materials checklist."""
+    names = {v: k for k, v in FIELD_LABELS["application"].items()}
+    ticks: dict[str, bool] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        answer = read_yes_no(value) if sep else None
+        if answer is None:
+            raise InvalidInput("registry.cli.bad_set", item=item)
+        ticks[names.get(name.strip(), name.strip())] = answer
+    with transaction(open_engine()) as session:
+        agency = find_agency(session, ref)
+        assert agency.id is not None
+        application = (
+            set_materials(session, agency.id, ticks)
+            if ticks
+            else current_application(session, agency.id)
+        )
+    print(_t("heading", id=agency.id, name=agency.name, status=agency.status))
+    _checklist_lines(application)
+
+
+@agency_app.command("judge")
+def agency_judge(
+    ref: str = typer.Argument(..., help="机构编号或统一社会信用代码"),
+    familiar: bool = typer.Option(
+        ..., "--familiar/--not-familiar", help="专家组判断：是否熟悉创建程序和评定标准"
+    ),
+) -> None:
+    """记录专家组对第八条第三项（熟悉创建程序和评定标准）的判断 / record the experts' judgement."""
+    with transaction(open_engine()) as session:
+        agency = find_agency(session, ref)
+        assert agency.id is not None
+        record_familiarity(session, agency.id, familiar, operator())
+    print(_t("judged", name=agency.name, judgement=_t("familiar" if familiar else "not_familiar")))
+
+
+@agency_app.command("template")
+def agency_template(
+    file: Path = typer.Argument(..., help="要生成的 .xlsx 文件"),
+    force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
+) -> None:
+    """生成登记表模板（单位登记表 + 人员登记表），供机构离线填写 / write the spreadsheet template."""
+    if file.exists() and not force:
+        raise InvalidInput("registry.cli.file_exists", path=str(file))
+    try:
+        write_template(file)
+    except OSError as error:
+        raise InvalidInput(
+            "registry.cli.cannot_write", path=str(file), detail=error.strerror
+        ) from None
+    print(_t("template_written", path=str(file)))
+
+
+@agency_app.command("import")
+def agency_import(file: Path = typer.Argument(..., help="填好的 .xlsx 登记表")) -> None:
+    """导入填好的登记表：先检查全部行，有任何错误则不写入 / import a filled workbook."""
+    try:
+        with transaction(open_engine()) as session:
+            result = import_workbook(session, file)
+    except ImportErrors as failed:
+        for error in failed.errors:
+            print(error, file=sys.stderr)
+        raise
+    print(
+        _t(
+            "imported",
+            agencies=result.agencies,
+            consultants=result.consultants,
+            existing=result.existing_agencies,
+        )
+    )
+
+
+@consultant_app.command("add")
+@_with_form_options("consultant", CONSULTANT_FORM)
+def consultant_add(
+    ref: str = typer.Argument(..., help="所属机构编号或统一社会信用代码"),
+    from_json: Path | None = typer.Option(
+        None, "--from-json", help="UTF-8 JSON 文件：人员登记表各栏"
+    ),
+    **values: str | None,
+) -> None:
+    """登记一名咨询人员（人员登记表） / add a consultant to an agency."""
+    fields = _read_json(from_json, "consultant") if from_json else {}
+    fields.update(_given(values))
+    with transaction(open_engine()) as session:
+        agency = find_agency(session, ref)
+        assert agency.id is not None
+        consultant: Consultant = add_consultant(session, agency.id, fields)
+    print(_t("added_consultant", name=consultant.name, agency=agency.name))
 
 
 def register(app: typer.Typer) -> None:
     """Add this topic's commands to the app."""
+    app.add_typer(agency_app, name="agency")
+    app.add_typer(consultant_app, name="consultant")

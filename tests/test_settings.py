@@ -1,0 +1,102 @@
+"""Settings: defaults from the rules, the environment and `.env`, and one clear
+line naming the setting when a value is wrong."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from workflow.settings import SettingsError, get_settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> None:
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_defaults_follow_the_rules() -> None:
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///safecomm.db"
+    assert (settings.timezone, settings.language) == ("Asia/Shanghai", "zh")
+    assert (settings.material_weight, settings.interview_weight) == (0.5, 0.5)
+    assert settings.campaign_report_due == "12-15"
+    assert settings.admin_ids == []
+    assert settings.quiet_start == time(21, 0)
+
+
+def test_admin_ids_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFECOMM_ADMIN_IDS", "1,2")
+    assert load_settings().admin_ids == [1, 2]
+    monkeypatch.setenv("SAFECOMM_ADMIN_IDS", " 3 , 4 ,")
+    assert load_settings().admin_ids == [3, 4]
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "SAFECOMM_ADMIN_IDS=1,2\nSAFECOMM_LANGUAGE=en\nSAFECOMM_MATERIAL_WEIGHT=0.4\n"
+        "SAFECOMM_INTERVIEW_WEIGHT=0.6\n",
+        encoding="utf-8",
+    )
+    settings = load_settings()
+    assert settings.admin_ids == [1, 2]
+    assert settings.language == "en"
+    assert (settings.material_weight, settings.interview_weight) == (0.4, 0.6)
+
+
+def test_environment_wins_over_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("SAFECOMM_TIMEZONE=Europe/Berlin\n", encoding="utf-8")
+    monkeypatch.setenv("SAFECOMM_TIMEZONE", "Asia/Urumqi")
+    assert load_settings().timezone == "Asia/Urumqi"
+
+
+def test_reminder_days_sorted_unique() -> None:
+    assert load_settings(agency_reminder_days="1,7,3,7").agency_reminder_days == [7, 3, 1]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("SAFECOMM_ADMIN_IDS", "1,two", "SAFECOMM_ADMIN_IDS"),
+        ("SAFECOMM_TIMEZONE", "Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
+        ("SAFECOMM_LANGUAGE", "fr", "SAFECOMM_LANGUAGE"),
+        ("SAFECOMM_DATABASE_URL", "mysql://x", "must start with sqlite:/// or postgresql://"),
+        ("SAFECOMM_TELEGRAM_TOKEN", "not-a-token", "malformed bot token"),
+        ("SAFECOMM_CAMPAIGN_REPORT_DUE", "12/15", "must be MM-DD"),
+        ("SAFECOMM_AGENCY_REMINDER_DAYS", "3,-1", "cannot be negative"),
+        ("SAFECOMM_UPLOAD_MAX_MB", "0", "SAFECOMM_UPLOAD_MAX_MB"),
+    ],
+)
+def test_wrong_setting_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as wrong:
+        load_settings()
+    message = str(wrong.value)
+    assert "\n" not in message
+    assert message.startswith(f"配置错误 / invalid setting {name}: ")
+    assert says in message
+    assert "not-a-token" not in message  # a token is never echoed
+
+
+def test_weights_must_sum_to_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFECOMM_MATERIAL_WEIGHT", "0.7")
+    with pytest.raises(SettingsError, match="material_weight \\+ interview_weight must be 1"):
+        load_settings()
+
+
+def test_wrong_setting_stops_the_cli_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SAFECOMM_TIMEZONE", "Nowhere/City")
+    assert main(["agency", "list"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [
+        "配置错误 / invalid setting SAFECOMM_TIMEZONE: unknown time zone 'Nowhere/City'"
+    ]

@@ -1,0 +1,70 @@
+"""Personal data: masked in every display, never readable in a log record."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from workflow.privacy import RedactingFilter, mask_id, mask_phone, redact
+
+
+def test_mask_id_keeps_first_six_and_last_four() -> None:
+    assert mask_id("11010519900101123X") == "110105********123X"
+    assert mask_id("110105199001011234") == "110105********1234"
+    assert mask_id("") == "" and mask_id(None) == ""
+    assert mask_id("1234") == "****"
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("13812345678", "138****5678"),
+        (" 13812345678 ", "138****5678"),
+        ("010-65001234", "010-******34"),
+        ("0755-1234567", "0755-*****67"),
+        ("65001234", "******34"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_mask_phone(number: str | None, masked: str) -> None:
+    assert mask_phone(number) == masked
+
+
+def test_redact_free_text() -> None:
+    text = "联系 13812345678，身份证 11010519900101123X，订单 A110105199001011234B 不动"
+    assert (
+        redact(text)
+        == "联系 138****5678，身份证 110105********123X，订单 A110105199001011234B 不动"
+    )
+
+
+def _record(message: str, *args: object) -> logging.LogRecord:
+    return logging.LogRecord("test", logging.INFO, __file__, 1, message, args, None)
+
+
+def test_redacting_filter_masks_messages_and_arguments() -> None:
+    record = _record("added %s with id %s", "13812345678", "11010519900101123X")
+    assert RedactingFilter().filter(record) is True
+    assert record.getMessage() == "added 138****5678 with id 110105********123X"
+
+
+def test_redacting_filter_leaves_clean_records_alone() -> None:
+    record = _record("agency %d registered", 7)
+    RedactingFilter().filter(record)
+    assert (record.msg, record.args) == ("agency %d registered", (7,))
+
+
+def test_filter_on_a_handler_keeps_personal_data_out_of_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.handler.addFilter(RedactingFilter())
+    try:
+        logging.getLogger("safecomm.test").warning(
+            "ID %s phone %s", "110105199001011234", "13912345678"
+        )
+    finally:
+        caplog.handler.removeFilter(caplog.handler.filters[-1])
+    assert "110105199001011234" not in caplog.text and "13912345678" not in caplog.text
+    assert "110105********1234" in caplog.text and "139****5678" in caplog.text
