@@ -1,9 +1,334 @@
-"""CLI commands for lifecycle."""
+"""The lifecycle at the terminal: advance agencies, see what can be done, the audit log,
+roles, application rounds and the state diagram.
+
+    safecomm advance AGENCY TRIGGER [--reason R] [--ground G] [--year Y]
+    safecomm actions AGENCY
+    safecomm history AGENCY
+    safecomm audit verify
+    safecomm role grant KEY ROLE | role revoke KEY | role list
+    safecomm round create NAME [--quota N] | round join ROUND AGENCY
+    safecomm round score AGENCY [--material X] [--interview Y]
+    safecomm round ranking ROUND | round close ROUND [--out DIR]
+    safecomm diagram
+
+AGENCY is an agency id or credit code, ROUND a round id or name. The operator
+acts as admin under their login name (`SAFECOMM_OPERATOR` overrides it). Every
+refusal is one line on stderr and exit code 1; nothing is written then.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from sqlmodel import Session
+
+from bot.cli.common import fail, open_engine, operator, print_table, settings
+from workflow import lifecycle, rounds
+from workflow.audit import history, verify
+from workflow.clock import local_text
+from workflow.i18n import workflow_texts
+from workflow.registry import find_agency
+from workflow.roles import Actor, list_grants, parse_role
+
+audit_app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
+role_app = typer.Typer(help="管理员与专家角色 / roles", no_args_is_help=True)
+round_app = typer.Typer(help="申请批次（第十条）/ application rounds", no_args_is_help=True)
+
+
+def _t(key: str, /, **params: object) -> str:
+    return workflow_texts.text(f"lifecycle.cli.{key}", None, **params)
+
+
+def _headers(key: str) -> list[str]:
+    return _t(key).split("|")
+
+
+def _actor() -> Actor:
+    return Actor.cli(operator())
+
+
+def _session() -> Session:
+    return Session(open_engine(), expire_on_commit=False)
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def advance(
+    agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
+    trigger: str = typer.Argument(..., help=", ".join(lifecycle.TRIGGER_NAMES)),
+    reason: str | None = typer.Option(None, "--reason", help="原因 / reason"),
+    ground: str | None = typer.Option(
+        None, "--ground", help="取消依据 / Art. 14 ground: " + ", ".join(lifecycle.GROUNDS)
+    ),
+    year: int | None = typer.Option(None, "--year", help="考核年度 / assessment year"),
+) -> None:
+    """Fire a lifecycle trigger on an agency (permission, guards, audit entry, commit)."""
+    current = settings()
+    with _session() as session:
+        row = find_agency(session, agency)
+        assert row.id is not None
+        entry = lifecycle.advance(
+            session, row.id, trigger, _actor(), reason, ground=ground, year=year, settings=current
+        )
+        print(
+            _t(
+                "advanced",
+                agency=row.name,
+                source=entry.source,
+                target=entry.target,
+                trigger=trigger,
+                seq=entry.seq,
+            )
+        )
+
+
+def actions(
+    agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
+) -> None:
+    """What the operator may do with the agency now, and why not where they may not."""
+    current = settings()
+    with _session() as session:
+        row = find_agency(session, agency)
+        print(
+            _t(
+                "current",
+                agency=row.name,
+                code=row.credit_code,
+                state=row.status,
+                label=lifecycle.state_label(row.status),
+            )
+        )
+        found = lifecycle.available_triggers(session, row, _actor(), settings=current)
+        if not found:
+            print(_t("no_actions"))
+            return
+        rows = []
+        for action in found:
+            notes = [u.message() for u in action.unmet]
+            if action.allowed and action.needs_reason:
+                notes.append(_t("needs_reason"))
+            if action.allowed and action.grounds:
+                notes.append(_t("grounds", grounds=", ".join(action.grounds)))
+            rows.append(
+                [
+                    action.trigger,
+                    action.dest,
+                    action.role.value,
+                    _t("yes") if action.allowed else _t("no"),
+                    "；".join(notes),
+                ]
+            )
+        print_table(_headers("actions_header"), rows)
+
+
+def show_history(
+    agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
+) -> None:
+    """An agency's lifecycle entries, oldest first, times in the settings' zone."""
+    zone = settings().zone
+    with _session() as session:
+        row = find_agency(session, agency)
+        assert row.id is not None
+        entries = history(session, row.id)
+        if not entries:
+            print(_t("no_history", agency=row.name))
+            return
+        print_table(
+            _headers("history_header"),
+            [
+                [
+                    e.seq,
+                    local_text(e.at, zone),
+                    e.trigger,
+                    f"{e.source} → {e.target}",
+                    e.actor_name,
+                    e.role,
+                    e.channel,
+                    " ".join(part for part in (e.ground, e.reason, e.subject) if part),
+                ]
+                for e in entries
+            ],
+        )
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 naming the first broken entry."""
+    settings()
+    with _session() as session:
+        result = verify(session)
+    if not result.ok:
+        fail(result.message())
+    print(result.message())
+
+
+@role_app.command("grant")
+def role_grant(
+    key: str = typer.Argument(..., help="tg:<Telegram id> 或 Telegram id"),
+    role: str = typer.Argument(..., help="admin | expert"),
+) -> None:
+    """Give a Telegram user the admin or expert role (replaces a previous grant)."""
+    current = settings()
+    wanted = parse_role(role)
+    with _session() as session:
+        entry = lifecycle.grant(session, key, wanted, _actor(), current)
+        print(_t("granted", key=entry.subject, role=wanted.value, seq=entry.seq))
+
+
+@role_app.command("revoke")
+def role_revoke(key: str = typer.Argument(..., help="tg:<Telegram id> 或 Telegram id")) -> None:
+    """Take a granted role away (admins from SAFECOMM_ADMIN_IDS stay admins)."""
+    current = settings()
+    with _session() as session:
+        entry = lifecycle.revoke(session, key, _actor(), current)
+        print(_t("revoked", key=entry.subject, role=entry.source, seq=entry.seq))
+
+
+@role_app.command("list")
+def role_list() -> None:
+    """Every admin and expert, and where the role comes from."""
+    current = settings()
+    with _session() as session:
+        rows = [[key, role.value, source] for key, role, source in list_grants(session, current)]
+    print_table(_headers("roles_header"), rows)
+    print(_t("cli_operator", operator=operator()))
+
+
+@round_app.command("create")
+def round_create(
+    name: str = typer.Argument(..., help="批次名称 / round name"),
+    quota: int | None = typer.Option(None, "--quota", help="备案名额 / places to file"),
+) -> None:
+    """Open an application round, optionally with a quota (总量控制)."""
+    current = settings()
+    with _session() as session:
+        made = rounds.create_round(session, name, _actor(), quota=quota, settings=current)
+        print(
+            _t(
+                "round_created",
+                round=made.name,
+                id=made.id,
+                quota=made.quota if made.quota is not None else _t("no_quota"),
+            )
+        )
+
+
+@round_app.command("join")
+def round_join(
+    round_ref: str = typer.Argument(..., metavar="ROUND", help="批次编号或名称 / round id or name"),
+    agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
+) -> None:
+    """Put the agency's current application into the round."""
+    current = settings()
+    with _session() as session:
+        row = find_agency(session, agency)
+        assert row.id is not None
+        rounds.join_round(session, round_ref, row.id, _actor(), settings=current)
+        print(_t("joined", agency=row.name, round=rounds.find_round(session, round_ref).name))
+
+
+@round_app.command("score")
+def round_score(
+    agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
+    material: float | None = typer.Option(None, "--material", help="材料审核评分 0-100"),
+    interview: float | None = typer.Option(None, "--interview", help="面试答辩评分 0-100"),
+) -> None:
+    """Record the material-review and/or interview score of the agency's application."""
+    current = settings()
+    with _session() as session:
+        row = find_agency(session, agency)
+        assert row.id is not None
+        application = rounds.record_scores(
+            session, row.id, _actor(), material=material, interview=interview, settings=current
+        )
+        composite = rounds.composite_score(application, current)
+        print(
+            _t(
+                "scored",
+                agency=row.name,
+                material=_number(application.material_score),
+                interview=_number(application.interview_score),
+                composite="-" if composite is None else f"{composite:.2f}",
+            )
+        )
+
+
+@round_app.command("ranking")
+def round_ranking(
+    round_ref: str = typer.Argument(..., metavar="ROUND", help="批次编号或名称 / round id or name"),
+) -> None:
+    """The round's ranking: composite score, then interview score, then application time."""
+    current = settings()
+    with _session() as session:
+        found = rounds.find_round(session, round_ref)
+        assert found.id is not None
+        ranked = rounds.ranking(session, found.id, current)
+        quota = found.quota
+        print(
+            _t(
+                "ranking_title",
+                round=found.name,
+                quota=quota if quota is not None else _t("no_quota"),
+                mw=f"{current.material_weight:g}",
+                iw=f"{current.interview_weight:g}",
+            )
+        )
+        print_table(
+            _headers("ranking_header"),
+            [
+                [
+                    r.rank,
+                    r.agency.name,
+                    r.agency.credit_code,
+                    _number(r.application.material_score),
+                    _number(r.application.interview_score),
+                    f"{r.composite:.2f}",
+                    r.agency.status,
+                    _t("yes") if quota is None or r.rank <= quota else _t("no"),
+                ]
+                for r in ranked
+            ],
+        )
+        unranked = len(rounds.members(session, found.id)) - len(ranked)
+        if unranked:
+            print(_t("unranked", count=unranked))
+
+
+@round_app.command("close")
+def round_close(
+    round_ref: str = typer.Argument(..., metavar="ROUND", help="批次编号或名称 / round id or name"),
+    out: Path = typer.Option(Path("."), "--out", help="公告名单目录 / where to write the list"),
+) -> None:
+    """File those inside the quota, reject the rest ("outside quota"), write the publication list."""
+    current = settings()
+    with _session() as session:
+        closed = rounds.close_round(session, round_ref, _actor(), directory=out, settings=current)
+    print(
+        _t(
+            "closed",
+            round=closed.round.name,
+            filed=len(closed.filed),
+            rejected=len(closed.rejected),
+        )
+    )
+    for path in closed.files:
+        print(_t("written", path=path))
+
+
+def diagram() -> None:
+    """Print the lifecycle as a Mermaid stateDiagram-v2 (generated from the declaration)."""
+    print(lifecycle.mermaid(), end="")
 
 
 def register(app: typer.Typer) -> None:
     """Add this topic's commands to the app."""
+    app.command("advance")(advance)
+    app.command("actions")(actions)
+    app.command("history")(show_history)
+    app.command("diagram")(diagram)
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(role_app, name="role")
+    app.add_typer(round_app, name="round")

@@ -1,0 +1,170 @@
+"""`safecomm advance / actions / history / audit / role / round / diagram` as an admin uses them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.cli import main
+from tests.workflow.lifecycle_steps import make_agency, snapshot
+from workflow import lifecycle
+from workflow.models import Agency
+from workflow.settings import get_settings
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "lifecycle.md"
+
+
+@pytest.fixture
+def db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The CLI pointed at the test database, operator 王管理."""
+    monkeypatch.setenv("SAFECOMM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SAFECOMM_OPERATOR", "王管理")
+    get_settings.cache_clear()
+    yield engine
+    get_settings.cache_clear()
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _agency(engine: Engine, **overrides: object) -> Agency:
+    with Session(engine, expire_on_commit=False) as session:
+        return make_agency(session, **overrides)
+
+
+def _status(engine: Engine, agency_id: int | None) -> str:
+    with Session(engine) as session:
+        row = session.get(Agency, agency_id)
+        assert row is not None
+        return row.status
+
+
+def test_diagram_is_the_one_in_the_docs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "diagram")
+    assert code == 0
+    assert out == lifecycle.mermaid()
+    documented = re.search(r"```mermaid\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    assert documented is not None
+    assert documented.group(1) == out
+
+
+def test_a_round_from_scores_to_publication(
+    db: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    first, second = _agency(db, name="甲咨询公司"), _agency(db, name="乙咨询公司")
+    assert run(capsys, "round", "create", "2026 第一批", "--quota", "1")[0] == 0
+    for agency, material, interview in ((first, "80", "90"), (second, "70", "60")):
+        ref = agency.credit_code
+        assert run(capsys, "round", "join", "2026 第一批", ref)[0] == 0
+        code, out, err = run(capsys, "round", "score", ref, "--material", material)
+        assert code == 0, err
+        code, out, err = run(capsys, "advance", ref, "review")
+        assert (code, err) == (0, "")
+        assert "applied → reviewed（review）" in out
+        run(capsys, "round", "score", ref, "--interview", interview)
+        assert run(capsys, "advance", ref, "interview")[0] == 0
+
+    code, out, _ = run(capsys, "round", "ranking", "2026 第一批")
+    assert code == 0
+    lines = out.splitlines()
+    assert "名额 1" in lines[0]
+    assert lines[3].split()[:2] == ["1", "甲咨询公司"] and "85.00" in lines[3]
+    assert lines[4].split()[:2] == ["2", "乙咨询公司"] and lines[4].split()[-1] == "否"
+
+    code, out, err = run(capsys, "round", "close", "2026 第一批", "--out", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert "备案 1 家，名额之外未通过 1 家" in out
+    assert (tmp_path / "2026_第一批-filed.csv").exists()
+    assert (tmp_path / "2026_第一批-filed.xlsx").exists()
+    assert (_status(db, first.id), _status(db, second.id)) == ("filed", "rejected")
+
+    code, out, _ = run(capsys, "history", str(second.id))
+    assert code == 0
+    assert "interviewed → rejected" in out and "名额之外" in out and "王管理" in out
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", out)
+
+
+def test_actions_say_why_not(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    agency = _agency(db, materials_complete=False)
+    code, out, _ = run(capsys, "actions", str(agency.id))
+    assert code == 0
+    assert "当前状态：applied（已申请）" in out
+    review = next(line for line in out.splitlines() if line.startswith("review"))
+    assert "否" in review and "缺少" in review and "尚未录入材料审核评分" in review
+    reject = next(line for line in out.splitlines() if line.startswith("reject"))
+    assert "是" in reject and "--reason" in reject
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["advance", "999", "review"], "没有找到机构“999”"),
+        (["advance", "{id}", "promote"], "未知操作“promote”"),
+        (["advance", "{id}", "file"], "不能在“applied”状态下执行"),
+        (["advance", "{id}", "reject"], "必须填写原因"),
+        (["advance", "{id}", "review"], "不能执行“材料审核通过”：尚未录入材料审核评分"),
+        (
+            ["advance", "{id}", "reject", "--reason", "x", "--ground", "staff_change"],
+            "只用于取消资格",
+        ),
+        (["round", "score", "{id}", "--material", "120"], "0 到 100"),
+        (["round", "close", "没有这批"], "找不到申请批次"),
+        (["role", "grant", "tg:5", "boss"], "未知角色"),
+        (["role", "revoke", "tg:5"], "没有被授予的角色"),
+    ],
+)
+def test_every_refusal_is_one_line_and_changes_nothing(
+    args: list[str], message: str, db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    agency = _agency(db)
+    with Session(db) as session:
+        before = snapshot(session)
+    code, out, err = run(capsys, *[a.replace("{id}", str(agency.id)) for a in args])
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("错误：") and message in err
+    with Session(db) as session:
+        assert snapshot(session) == before
+
+
+def test_roles_from_the_command_line(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "role", "grant", "2001", "expert")
+    assert code == 0 and "tg:2001" in out and "expert" in out
+    code, out, _ = run(capsys, "role", "list")
+    assert "tg:2001" in out and "cli:王管理" in out and "按管理员身份操作" in out
+    code, out, _ = run(capsys, "role", "revoke", "tg:2001")
+    assert code == 0 and "已撤销" in out
+
+
+def test_audit_verify_names_the_broken_entry(
+    db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    agency = _agency(db)
+    run(capsys, "advance", str(agency.id), "reject", "--reason", "材料不全")
+    run(capsys, "role", "grant", "2001", "expert")
+    code, out, _ = run(capsys, "audit", "verify")
+    assert code == 0 and "审计日志完整：共 2 条" in out
+    with db.begin() as connection:
+        connection.execute(text("UPDATE auditentry SET reason = '材料齐全' WHERE seq = 1"))
+    code, out, err = run(capsys, "audit", "verify")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "第 1 条" in err and "被篡改" in err
+
+
+def test_english_output(
+    db: Engine, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAFECOMM_LANGUAGE", "en")
+    get_settings.cache_clear()
+    agency = _agency(db)
+    code, _, err = run(capsys, "advance", str(agency.id), "reject")
+    assert code == 1 and err == 'error: Trigger "reject" needs a reason (--reason).\n'

@@ -1,0 +1,155 @@
+"""The audit log is a hash chain: any edited, deleted or reordered entry is found, and
+`verify` names the first broken one."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from tests.workflow.lifecycle_steps import ADMIN, EXPERT, make_agency
+from workflow import lifecycle, rounds
+from workflow.audit import GENESIS, AuditEntry, entry_hash, history, verify
+from workflow.errors import Refused
+from workflow.roles import Role
+from workflow.settings import Settings
+
+
+def _five_entries(engine: Engine, settings: Settings) -> int:
+    """Entries 1-5: a grant, two rejections, a new application and its score."""
+    with Session(engine, expire_on_commit=False) as session:
+        lifecycle.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+        first = make_agency(session)
+        second = make_agency(session)
+        assert first.id is not None and second.id is not None
+        lifecycle.advance(session, first.id, "reject", EXPERT, "材料不全", settings=settings)
+        lifecycle.advance(session, second.id, "reject", EXPERT, "面试未到", settings=settings)
+        lifecycle.advance(session, first.id, "reapply", ADMIN, settings=settings)
+        rounds.record_scores(session, first.id, EXPERT, material=72, settings=settings)
+        return first.id
+
+
+def _tamper(engine: Engine, *statements: str) -> None:
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+
+
+def _verify(engine: Engine):  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        return verify(session)
+
+
+def test_intact_chain(any_engine: Engine, settings: Settings) -> None:
+    agency_id = _five_entries(any_engine, settings)
+    with Session(any_engine) as session:
+        entries = session.exec(select(AuditEntry).order_by(AuditEntry.seq)).all()  # type: ignore[arg-type]
+        assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
+        assert entries[0].prev_hash == GENESIS
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
+        assert all(entry_hash(e) == e.hash for e in entries)
+        assert [e.trigger for e in history(session, agency_id)] == ["reject", "reapply", "score"]
+        result = verify(session)
+    assert result.ok and result.checked == 5
+    assert result.message() == f"审计日志完整：共 5 条，链尾哈希 {entries[-1].hash[:12]}…"
+
+
+def test_edited_entry_is_named(any_engine: Engine, settings: Settings) -> None:
+    _five_entries(any_engine, settings)
+    _tamper(any_engine, "UPDATE auditentry SET reason = '材料齐全' WHERE seq = 3")
+    result = _verify(any_engine)
+    assert (result.problem, result.seq) == ("edited", 3)
+    assert "第 3 条" in result.message() and "哈希不符" in result.message()
+
+
+def test_edited_time_is_found(any_engine: Engine, settings: Settings) -> None:
+    _five_entries(any_engine, settings)
+    with Session(any_engine) as session:
+        at = session.exec(select(AuditEntry.at).where(AuditEntry.seq == 2)).one()
+    with any_engine.begin() as connection:
+        connection.execute(
+            text("UPDATE auditentry SET at = :at WHERE seq = 2"),
+            {"at": at.replace(year=at.year - 1)},
+        )
+    assert (_verify(any_engine).problem, _verify(any_engine).seq) == ("edited", 2)
+
+
+def test_edited_and_rehashed_entry_breaks_the_next_link(
+    any_engine: Engine, settings: Settings
+) -> None:
+    _five_entries(any_engine, settings)
+    with Session(any_engine) as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.seq == 2)).one()
+        session.expunge(entry)
+    entry.reason = "改写"
+    forged = entry_hash(entry)
+    with any_engine.begin() as connection:
+        connection.execute(
+            text("UPDATE auditentry SET reason = '改写', hash = :h WHERE seq = 2"), {"h": forged}
+        )
+    result = _verify(any_engine)
+    assert (result.problem, result.seq) == ("relinked", 3)
+
+
+def test_deleted_entry_is_found(any_engine: Engine, settings: Settings) -> None:
+    _five_entries(any_engine, settings)
+    _tamper(any_engine, "DELETE FROM auditentry WHERE seq = 2")
+    result = _verify(any_engine)
+    assert (result.problem, result.seq) == ("missing", 3)
+    assert "第 3 条" in result.message() and "之前有记录被删除" in result.message()
+
+
+def test_deleted_first_entry_is_found(any_engine: Engine, settings: Settings) -> None:
+    _five_entries(any_engine, settings)
+    _tamper(any_engine, "DELETE FROM auditentry WHERE seq = 1")
+    assert (_verify(any_engine).problem, _verify(any_engine).seq) == ("missing", 2)
+
+
+def test_deleted_newest_entries_are_found(any_engine: Engine, settings: Settings) -> None:
+    _five_entries(any_engine, settings)
+    _tamper(any_engine, "DELETE FROM auditentry WHERE seq >= 4")
+    result = _verify(any_engine)
+    assert (result.problem, result.seq) == ("truncated", 3)
+    assert "第 3 条之后的记录被删除" in result.message()
+
+
+def test_reordered_entries_are_found(any_engine: Engine, settings: Settings) -> None:
+    _five_entries(any_engine, settings)
+    with Session(any_engine) as session:
+        ids = session.exec(select(AuditEntry.id).order_by(AuditEntry.seq)).all()  # type: ignore[arg-type]
+    second, third = ids[1], ids[2]
+    _tamper(
+        any_engine,
+        f"UPDATE auditentry SET id = -1 WHERE id = {second}",
+        f"UPDATE auditentry SET id = {second} WHERE id = {third}",
+        f"UPDATE auditentry SET id = {third} WHERE id = -1",
+    )
+    result = _verify(any_engine)
+    assert (result.problem, result.seq, result.entry_id) == ("reordered", 3, second)
+    assert "顺序被调换" in result.message()
+
+
+def test_entries_cannot_be_changed_through_the_orm(any_engine: Engine, settings: Settings) -> None:
+    _five_entries(any_engine, settings)
+    with Session(any_engine) as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.seq == 1)).one()
+        entry.reason = "改"
+        session.add(entry)
+        with pytest.raises(Refused, match="只能追加"):
+            session.flush()
+        session.rollback()
+        entry = session.exec(select(AuditEntry).where(AuditEntry.seq == 1)).one()
+        session.delete(entry)
+        with pytest.raises(Refused, match="只能追加"):
+            session.flush()
+        session.rollback()
+    assert _verify(any_engine).ok
+
+
+def test_english_messages(any_engine: Engine, settings: Settings) -> None:
+    _five_entries(any_engine, settings)
+    _tamper(any_engine, "UPDATE auditentry SET actor_name = 'x' WHERE seq = 4")
+    assert _verify(any_engine).message("en").startswith("Audit log tampered with: entry 4 (id ")

@@ -1,0 +1,492 @@
+"""The lifecycle follows RULES.md: every legal path works, every other trigger is refused,
+and a refusal leaves the database and the audit log exactly as they were."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from tests.workflow.lifecycle_steps import (
+    ADMIN,
+    EXPERT,
+    STRANGER,
+    agency_in,
+    applications_of,
+    audit_count,
+    fire,
+    make_agency,
+    path_to,
+    pretend_finalised,
+    simple_paths,
+    snapshot,
+    walk,
+)
+from workflow import lifecycle
+from workflow.audit import history, verify
+from workflow.errors import Conflict, InvalidInput, NotFound, Refused
+from workflow.lifecycle import STATES, TRIGGER_NAMES, TRIGGERS, advance, spec_for
+from workflow.models import Agency
+from workflow.roles import Role
+from workflow.settings import Settings
+
+LEGAL = [(source, spec.name) for spec in TRIGGERS for source in spec.sources]
+ILLEGAL = [
+    (state, trigger)
+    for state in STATES
+    for trigger in TRIGGER_NAMES
+    if spec_for(trigger, state) is None
+]
+PATHS = list(simple_paths())
+
+
+def test_declaration_matches_the_rules() -> None:
+    edges = {(source, spec.name): spec.dest for spec in TRIGGERS for source in spec.sources}
+    assert edges == {
+        ("applied", "review"): "reviewed",
+        ("reviewed", "interview"): "interviewed",
+        ("interviewed", "file"): "filed",
+        ("filed", "assess"): "assessed",
+        ("retained", "assess"): "assessed",
+        ("assessed", "retain"): "retained",
+        ("filed", "withdraw"): "withdrawn",
+        ("assessed", "withdraw"): "withdrawn",
+        ("retained", "withdraw"): "withdrawn",
+        ("applied", "reject"): "rejected",
+        ("reviewed", "reject"): "rejected",
+        ("interviewed", "reject"): "rejected",
+        ("rejected", "reapply"): "applied",
+        ("withdrawn", "reapply"): "applied",
+    }
+    assert set(STATES) == {spec.dest for spec in TRIGGERS} | {"applied"}
+    assert spec_for("reject", "applied").role is Role.EXPERT  # type: ignore[union-attr]
+    assert spec_for("reject", "interviewed").role is Role.ADMIN  # type: ignore[union-attr]
+    assert {s.name for s in TRIGGERS if s.needs_reason} == {"reject", "withdraw"}
+
+
+def test_the_shared_machine_is_built_from_the_declaration() -> None:
+    assert set(lifecycle.MACHINE.events) == set(TRIGGER_NAMES)
+    for source, trigger in LEGAL:
+        assert lifecycle.next_state(trigger, source) == spec_for(trigger, source).dest  # type: ignore[union-attr]
+    assert lifecycle.MACHINE.models == []  # rows are never bound to the machine
+
+
+@pytest.mark.parametrize("path", PATHS, ids=["-".join(t for t, _ in path) for path in PATHS])
+def test_every_legal_path(
+    path: list[tuple[str, str]],
+    session: Session,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pretend_finalised(monkeypatch)
+    agency = make_agency(session)
+    assert agency.id is not None
+    for trigger, expected in path:
+        before = agency.status
+        entry = fire(session, agency.id, trigger, settings)
+        session.refresh(agency)
+        assert agency.status == expected
+        assert (entry.trigger, entry.source, entry.target) == (trigger, before, expected)
+    transitions = [e for e in history(session, agency.id) if e.trigger != "score"]
+    assert [(e.trigger, e.target) for e in transitions] == path
+    assert verify(session).ok
+
+
+def test_retained_goes_back_to_assessed_each_year(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pretend_finalised(monkeypatch)
+    agency = agency_in(session, "retained", settings)
+    assert agency.id is not None
+    for year in (2026, 2027):
+        advance(session, agency.id, "assess", ADMIN, year=year, settings=settings)
+        advance(session, agency.id, "retain", ADMIN, settings=settings)
+    session.refresh(agency)
+    assert agency.status == "retained"
+    assert agency.version == 1 + len(path_to("retained")) + 4
+
+
+def test_reapply_opens_a_new_application(session: Session, settings: Settings) -> None:
+    agency = agency_in(session, "rejected", settings)
+    assert agency.id is not None
+    first = applications_of(session, agency.id)
+    assert [a.closed for a in first] == [True]
+    entry = advance(session, agency.id, "reapply", ADMIN, settings=settings)
+    applications = applications_of(session, agency.id)
+    assert len(applications) == 2
+    assert applications[0].closed and not applications[1].closed
+    assert entry.application_id == applications[1].id
+    assert applications[1].material_score is None
+    walk(session, agency.id, ["review", "interview"], settings)
+    session.refresh(agency)
+    assert agency.status == "interviewed"
+
+
+@pytest.mark.parametrize("state,trigger", ILLEGAL, ids=[f"{s}-{t}" for s, t in ILLEGAL])
+def test_every_illegal_trigger_is_refused(
+    state: str, trigger: str, engine: Engine, settings: Settings
+) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        agency = make_agency(session)
+        assert agency.id is not None
+        if state != "applied":
+            lifecycle.seed_status(session, agency.id, state, ADMIN, "测试数据", settings)
+            session.commit()
+        before = snapshot(session)
+        with pytest.raises(Refused) as refused:
+            advance(session, agency.id, trigger, ADMIN, "原因", settings=settings)
+        assert refused.value.key == "lifecycle.not_from_state"
+        assert trigger in str(refused.value) and state in str(refused.value)
+        assert snapshot(session) == before
+
+
+def test_unknown_trigger_and_agency(session: Session, settings: Settings) -> None:
+    agency = make_agency(session)
+    assert agency.id is not None
+    before = snapshot(session)
+    with pytest.raises(InvalidInput, match="未知操作“promote”"):
+        advance(session, agency.id, "promote", ADMIN, settings=settings)
+    with pytest.raises(NotFound, match="找不到编号为 4242 的机构"):
+        advance(session, 4242, "review", ADMIN, settings=settings)
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_reject_needs_a_reason(reason: str | None, session: Session, settings: Settings) -> None:
+    agency = make_agency(session)
+    assert agency.id is not None
+    before = snapshot(session)
+    with pytest.raises(InvalidInput, match="必须填写原因"):
+        advance(session, agency.id, "reject", ADMIN, reason, settings=settings)
+    assert snapshot(session) == before
+
+
+def test_withdraw_needs_a_reason(session: Session, settings: Settings) -> None:
+    agency = agency_in(session, "filed", settings)
+    assert agency.id is not None
+    before = snapshot(session)
+    with pytest.raises(InvalidInput, match="必须填写原因"):
+        advance(session, agency.id, "withdraw", ADMIN, ground="staff_change", settings=settings)
+    assert snapshot(session) == before
+
+
+def test_reason_is_stored_and_personal_data_masked(session: Session, settings: Settings) -> None:
+    agency = make_agency(session)
+    assert agency.id is not None
+    entry = advance(
+        session, agency.id, "reject", ADMIN, "  负责人 13812345678 未到场  ", settings=settings
+    )
+    assert entry.reason == "负责人 138****5678 未到场"
+    assert verify(session).ok
+
+
+def test_actor_without_role_can_do_nothing(session: Session, settings: Settings) -> None:
+    agency = make_agency(session)
+    assert agency.id is not None
+    before = snapshot(session)
+    with pytest.raises(Refused, match="路人丙 没有任何角色"):
+        advance(session, agency.id, "reject", STRANGER, "x", settings=settings)
+    assert snapshot(session) == before
+    assert lifecycle.available_triggers(session, agency, STRANGER, settings=settings) == []
+
+
+def test_expert_may_not_fire_admin_triggers(session: Session, settings: Settings) -> None:
+    lifecycle.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    agency = agency_in(session, "interviewed", settings)
+    assert agency.id is not None
+    before = snapshot(session)
+    for trigger in ("file", "reject"):
+        with pytest.raises(Refused, match=r"无权执行.*需要“admin”角色"):
+            advance(session, agency.id, trigger, EXPERT, "名次靠后", settings=settings)
+    assert snapshot(session) == before
+
+
+def test_stale_view_is_a_conflict(any_engine: Engine, settings: Settings) -> None:
+    with Session(any_engine, expire_on_commit=False) as first:
+        agency = make_agency(first)
+        agency_id = agency.id
+        assert agency_id is not None
+    with (
+        Session(any_engine, expire_on_commit=False) as mine,
+        Session(any_engine, expire_on_commit=False) as theirs,
+    ):
+        seen = mine.get(Agency, agency_id)  # I look at it (version 1)...
+        assert seen is not None and seen.version == 1
+        advance(theirs, agency_id, "reject", ADMIN, "材料不全", settings=settings)
+        before = snapshot(theirs)
+        with pytest.raises(Conflict, match="状态刚被他人改变"):
+            advance(mine, agency_id, "reject", ADMIN, "材料造假", settings=settings)
+        assert snapshot(theirs) == before
+        assert audit_count(theirs) == 1
+
+
+def test_expected_status_guards_a_stale_button(session: Session, settings: Settings) -> None:
+    agency = make_agency(session)
+    assert agency.id is not None
+    with pytest.raises(Conflict):
+        advance(
+            session, agency.id, "reject", ADMIN, "x", settings=settings, expected_status="reviewed"
+        )
+
+
+# --- guards ---------------------------------------------------------------------
+
+
+def _refusal(
+    session: Session, agency_id: int, trigger: str, settings: Settings, **kw: object
+) -> str:
+    before = snapshot(session)
+    with pytest.raises(lifecycle.GuardsUnmet) as refused:
+        advance(session, agency_id, trigger, ADMIN, settings=settings, **kw)  # type: ignore[arg-type]
+    assert snapshot(session) == before
+    assert "\n" not in str(refused.value)
+    return str(refused.value)
+
+
+def test_review_needs_art8_eligibility(session: Session, settings: Settings) -> None:
+    from workflow.rounds import record_scores
+
+    agency = make_agency(session, consultants=4, seniors=1)
+    assert agency.id is not None
+    record_scores(session, agency.id, ADMIN, material=90, settings=settings)
+    message = _refusal(session, agency.id, "review", settings)
+    assert "不符合第八条条件" in message and "少于 5" in message
+
+
+def test_review_needs_complete_art9_materials(session: Session, settings: Settings) -> None:
+    from workflow.rounds import record_scores
+
+    agency = make_agency(session, materials_complete=False)
+    assert agency.id is not None
+    record_scores(session, agency.id, ADMIN, material=90, settings=settings)
+    message = _refusal(session, agency.id, "review", settings)
+    assert "申请材料不全" in message and "工商营业执照复印件" in message
+
+
+def test_review_needs_a_material_score(session: Session, settings: Settings) -> None:
+    agency = make_agency(session)
+    assert agency.id is not None
+    assert "尚未录入材料审核评分" in _refusal(session, agency.id, "review", settings)
+
+
+def test_unmet_guards_render_in_english(session: Session, settings: Settings) -> None:
+    agency = make_agency(session, materials_complete=False)
+    assert agency.id is not None
+    with pytest.raises(lifecycle.GuardsUnmet) as refused:
+        advance(session, agency.id, "review", ADMIN, settings=settings)
+    english = refused.value.message("en")
+    assert english.startswith("Cannot pass material review:")
+    assert "no material-review score recorded" in english and "missing:" in english
+    assert len(refused.value.unmet) == 2
+
+
+def test_interview_needs_an_interview_score(session: Session, settings: Settings) -> None:
+    agency = agency_in(session, "reviewed", settings)
+    assert agency.id is not None
+    assert "尚未录入面试答辩评分" in _refusal(session, agency.id, "interview", settings)
+
+
+def test_file_needs_a_round(session: Session, settings: Settings) -> None:
+    agency = agency_in(session, "interviewed", settings)
+    assert agency.id is not None
+    assert "未加入任何申请批次" in _refusal(session, agency.id, "file", settings)
+
+
+def test_file_needs_a_composite_score(session: Session, settings: Settings) -> None:
+    from workflow.rounds import create_round, join_round
+
+    agency = make_agency(session)
+    assert agency.id is not None
+    lifecycle.seed_status(session, agency.id, "interviewed", ADMIN, "既有记录", settings)
+    session.commit()
+    create_round(session, "2026 第一批", ADMIN, settings=settings)
+    join_round(session, "2026 第一批", agency.id, ADMIN, settings=settings)
+    assert "无法计算综合得分" in _refusal(session, agency.id, "file", settings)
+
+
+def test_assess_needs_a_finalised_assessment(session: Session, settings: Settings) -> None:
+    agency = agency_in(session, "filed", settings)
+    assert agency.id is not None
+    message = _refusal(session, agency.id, "assess", settings, year=2026)
+    assert message == "不能执行“年度考核”：2026 年度尚无已定稿的考核结果。"
+
+
+def test_assess_year_defaults_to_the_current_local_year(
+    session: Session, settings: Settings
+) -> None:
+    from datetime import UTC, datetime
+
+    agency = agency_in(session, "filed", settings)
+    assert agency.id is not None
+    new_year_in_beijing = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)  # 2027-01-01 00:30 local
+    with pytest.raises(lifecycle.GuardsUnmet, match="2027 年度"):
+        advance(session, agency.id, "assess", ADMIN, settings=settings, now=new_year_in_beijing)
+
+
+@pytest.mark.parametrize(
+    "state,ground,expected",
+    [
+        ("filed", None, "须注明取消资格的依据"),
+        ("filed", "bankrupt", "未知的取消依据“bankrupt”"),
+        ("filed", "unqualified", "依据“年度考核不合格”不适用于“已备案”状态"),
+        ("retained", "inactive_two_years", "不适用于“保留资格”状态"),
+    ],
+)
+def test_withdraw_needs_a_ground_valid_now(
+    state: str,
+    ground: str | None,
+    expected: str,
+    session: Session,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pretend_finalised(monkeypatch)
+    agency = agency_in(session, state, settings)
+    assert agency.id is not None
+    message = _refusal(session, agency.id, "withdraw", settings, reason="理由", ground=ground)
+    assert expected in message
+    assert "人员变动无法开展指导工作" in message  # the grounds possible now are listed
+
+
+@pytest.mark.parametrize("ground", ["staff_change", "convention_violation"])
+@pytest.mark.parametrize("state", ["filed", "assessed", "retained"])
+def test_grounds_3_and_4_apply_at_any_time(
+    state: str, ground: str, session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pretend_finalised(monkeypatch)
+    agency = agency_in(session, state, settings)
+    assert agency.id is not None
+    entry = advance(session, agency.id, "withdraw", ADMIN, "理由", ground=ground, settings=settings)
+    assert (entry.target, entry.ground) == ("withdrawn", ground)
+
+
+def test_inactivity_ground_is_checked_against_guidance_records(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflow.models import CreationUnit, Guidance
+
+    pretend_finalised(monkeypatch)
+    agency = agency_in(session, "assessed", settings)
+    assert agency.id is not None
+    unit = CreationUnit(name="某社区", district="朝阳区", safe_community=True)
+    session.add(unit)
+    session.flush()
+    assert unit.id is not None
+    session.add(Guidance(unit_id=unit.id, agency_id=agency.id, year=2025))
+    session.commit()
+    message = _refusal(
+        session,
+        agency.id,
+        "withdraw",
+        settings,
+        reason="无指导",
+        ground="inactive_two_years",
+        year=2026,
+    )
+    assert "2025 年有指导记录" in message
+    entry = advance(
+        session,
+        agency.id,
+        "withdraw",
+        ADMIN,
+        "无指导",
+        ground="inactive_two_years",
+        year=2027,
+        settings=settings,
+    )
+    assert entry.target == "withdrawn"
+
+
+def test_ground_belongs_to_withdraw_only(session: Session, settings: Settings) -> None:
+    agency = make_agency(session)
+    assert agency.id is not None
+    with pytest.raises(InvalidInput, match="只用于取消资格"):
+        advance(session, agency.id, "reject", ADMIN, "x", ground="staff_change", settings=settings)
+
+
+# --- what may I do ----------------------------------------------------------------
+
+
+def test_available_triggers_list_unmet_guards(session: Session, settings: Settings) -> None:
+    agency = make_agency(session, materials_complete=False)
+    found = {
+        a.trigger: a
+        for a in lifecycle.available_triggers(session, agency, ADMIN, settings=settings)
+    }
+    assert set(found) == {"review", "reject"}
+    assert not found["review"].allowed
+    assert [u.key for u in found["review"].unmet] == [
+        "lifecycle.unmet.materials_missing",
+        "lifecycle.unmet.no_material_score",
+    ]
+    assert found["reject"].allowed and found["reject"].needs_reason
+
+
+def test_available_triggers_show_the_role_an_expert_lacks(
+    session: Session, settings: Settings
+) -> None:
+    lifecycle.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    agency = agency_in(session, "filed", settings)
+    found = lifecycle.available_triggers(session, agency, EXPERT, settings=settings)
+    assert {a.trigger for a in found} == {"assess", "withdraw"}
+    assert all(a.unmet[0].message() == "需要“admin”角色" for a in found)
+
+
+def test_available_withdraw_lists_the_grounds(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pretend_finalised(monkeypatch)
+    agency = agency_in(session, "assessed", settings)
+    found = {
+        a.trigger: a
+        for a in lifecycle.available_triggers(session, agency, ADMIN, settings=settings)
+    }
+    assert found["withdraw"].allowed
+    assert found["withdraw"].grounds == (
+        "unqualified",
+        "inactive_two_years",
+        "staff_change",
+        "convention_violation",
+    )
+
+
+# --- the status column ------------------------------------------------------------
+
+
+def test_status_cannot_be_assigned_directly(session: Session) -> None:
+    agency = make_agency(session)
+    with pytest.raises(Refused, match="不能直接赋值"):
+        agency.status = "filed"
+    with pytest.raises(Refused):
+        Agency(name="x", status="filed")
+    assert Agency(name="新机构").status == "applied"
+
+
+def test_loaded_row_follows_the_service(session: Session, settings: Settings) -> None:
+    agency = make_agency(session)
+    assert agency.id is not None
+    advance(session, agency.id, "reject", ADMIN, "材料不全", settings=settings)
+    assert (agency.status, agency.version) == ("rejected", 2)
+    assert agency not in session.dirty
+
+
+def test_seed_status_only_without_history(session: Session, settings: Settings) -> None:
+    agency = make_agency(session)
+    assert agency.id is not None
+    entry = lifecycle.seed_status(session, agency.id, "filed", ADMIN, "2025 年已备案", settings)
+    session.commit()
+    assert (entry.trigger, entry.source, entry.target) == ("seed", "applied", "filed")
+    with pytest.raises(Refused, match="已有生命周期记录"):
+        lifecycle.seed_status(session, agency.id, "retained", ADMIN, "再导入", settings)
+    with pytest.raises(InvalidInput, match="未知状态"):
+        lifecycle.seed_status(session, agency.id, "archived", ADMIN, "x", settings)
+
+
+@pytest.mark.parametrize("year", [1999, 2999])
+def test_assessment_year_must_be_plausible(year: int, session: Session, settings: Settings) -> None:
+    agency = agency_in(session, "filed", settings)
+    assert agency.id is not None
+    before = snapshot(session)
+    with pytest.raises(InvalidInput, match=f"考核年度 {year} 无效"):
+        advance(session, agency.id, "assess", ADMIN, year=year, settings=settings)
+    assert snapshot(session) == before
