@@ -1,0 +1,177 @@
+"""The reminder cycle and its alarm clock (PTB's JobQueue, on APScheduler 3).
+
+The scheduler holds no reminder: one repeating job with a stable id runs the
+cycle at start-up and then every `reminder_tick_seconds`. A cycle reads the
+facts from the database, asks the pure plan (`workflow.reminders`) what is due
+now, enqueues it in the outbox (idempotent by key), skips pending rows that are
+no longer relevant, and sends what is due. A reminder that fell due while the
+bot was down is therefore sent at the first cycle after start, if still relevant.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from telegram import Bot
+from telegram.ext import Application, ContextTypes, Job
+
+from bot.context import SETTINGS, engine_of, settings_of
+from bot.sender import SendReport, send_due
+from surveys.answering import latest_submissions
+from surveys.coverage import Status, coverage
+from surveys.models import Invitation
+from workflow import outbox
+from workflow.campaigns import campaign_for
+from workflow.clock import utcnow
+from workflow.contacts import agency_facts
+from workflow.db import transaction
+from workflow.models import Agency, Campaign, CreationUnit
+from workflow.reminders import (
+    KINDS,
+    Facts,
+    PendingUnit,
+    Reminder,
+    due_reminders,
+    local_date,
+    plan,
+)
+from workflow.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+STARTUP_JOB = "reminders-startup"
+TICK_JOB = "reminders-tick"
+
+
+@dataclass
+class CycleReport:
+    """One cycle: reminders enqueued, pending rows skipped as stale, and the send report."""
+
+    enqueued: int = 0
+    skipped: int = 0
+    send: SendReport = field(default_factory=SendReport)
+
+    def summary(self) -> str:
+        return f"enqueued={self.enqueued} skipped={self.skipped} {self.send.summary()}"
+
+
+# --- facts from the database -----------------------------------------------------------
+
+
+def campaigns_near(session: Session, now: datetime, settings: Settings) -> list[Campaign]:
+    """This year's campaign, and next year's if its dates are already set (a January deadline
+    has its first reminders in December)."""
+    year = local_date(now, settings).year
+    campaigns = [campaign_for(session, year, settings)]
+    following = session.get(Campaign, year + 1)
+    if following is not None:
+        campaigns.append(following)
+    return campaigns
+
+
+def pending_units(session: Session, year: int) -> list[PendingUnit]:
+    """Chats bound to a questionnaire invitation of `year` that has no submission yet.
+
+    Units that never opened their link have no chat to remind: the Association
+    sends them the link (or QR code) again.
+    """
+    submitted = latest_submissions(session, year)
+    rows = session.exec(
+        select(Invitation, CreationUnit.name, Agency.name)
+        .join(CreationUnit, col(CreationUnit.id) == col(Invitation.unit_id))
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(Invitation.year == year, col(Invitation.bound_user_id).is_not(None))
+        .order_by(col(Invitation.id))
+    ).all()
+    return [
+        PendingUnit(
+            chat_id=int(invitation.bound_user_id),
+            unit_name=unit_name,
+            agency_name=agency_name,
+            invitation_key=str(invitation.id),
+        )
+        for invitation, unit_name, agency_name in rows
+        if invitation.id not in submitted and invitation.bound_user_id is not None
+    ]
+
+
+def gather_facts(session: Session, campaign: Campaign) -> Facts:
+    """What the plan needs for `campaign`, read from the database."""
+    units = coverage(session, campaign.year)
+    return Facts(
+        agencies=agency_facts(session, campaign.year),
+        pending_units=pending_units(session, campaign.year),
+        units_not_submitted=sum(1 for unit in units if unit.status != Status.SUBMITTED),
+        undeliverable=len(outbox.undeliverable_chats(session)),
+        uncertain=outbox.counts(session)[outbox.UNCERTAIN],
+    )
+
+
+def current_plan(session: Session, now: datetime, settings: Settings) -> list[Reminder]:
+    """Every reminder still relevant at `now`, due or not (for `safecomm remind plan`)."""
+    reminders = []
+    for campaign in campaigns_near(session, now, settings):
+        reminders += plan(campaign, gather_facts(session, campaign), now, settings)
+    return sorted(reminders, key=lambda r: (r.due_at, r.key))
+
+
+def enqueue_due(session: Session, now: datetime, settings: Settings) -> tuple[int, int]:
+    """Enqueue what is due now and skip pending rows the plan dropped; (enqueued, skipped)."""
+    due: list[Reminder] = []
+    for campaign in campaigns_near(session, now, settings):
+        due += due_reminders(campaign, gather_facts(session, campaign), now, settings)
+    added = outbox.enqueue(session, due, now)
+    skipped = outbox.retire(session, {r.key for r in due}, KINDS)
+    return added, skipped
+
+
+# --- the cycle and its schedule -----------------------------------------------------------
+
+
+async def run_cycle(
+    bot: Bot, engine: Engine, settings: Settings, now: datetime | None = None
+) -> CycleReport:
+    """Enqueue the due reminders (one transaction), then send the due outbox rows."""
+    moment = now or utcnow()
+    with transaction(engine) as session:
+        enqueued, skipped = enqueue_due(session, moment, settings)
+    sent = await send_due(bot, engine, moment, settings)
+    return CycleReport(enqueued, skipped, sent)
+
+
+async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The job: one reminder cycle."""
+    report = await run_cycle(context.bot, engine_of(context), settings_of(context))
+    logger.info("reminder cycle: %s", report.summary())
+
+
+def schedule_reminders(app: Application[Any, Any, Any, Any, Any, Any]) -> tuple[Job[Any], Job[Any]]:
+    """Run the reminder cycle once at start-up and then every `reminder_tick_seconds`.
+
+    Two jobs with stable ids, so scheduling again replaces them; a cycle still
+    running when the next tick comes is not started twice (`max_instances=1`),
+    and a start-up run that the scheduler got to late still runs.
+    """
+    if app.job_queue is None:
+        raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
+    settings: Settings = app.bot_data[SETTINGS]
+    common = {"replace_existing": True, "max_instances": 1, "misfire_grace_time": None}
+    startup = app.job_queue.run_once(
+        remind,
+        when=datetime.now(settings.zone),
+        name=STARTUP_JOB,
+        job_kwargs={"id": STARTUP_JOB, **common},
+    )
+    tick = app.job_queue.run_repeating(
+        remind,
+        interval=settings.reminder_tick_seconds,
+        first=settings.reminder_tick_seconds,
+        name=TICK_JOB,
+        job_kwargs={"id": TICK_JOB, "coalesce": True, "timezone": settings.zone, **common},
+    )
+    return startup, tick
