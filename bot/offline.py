@@ -57,7 +57,15 @@ class RecordingRequest(BaseRequest):
 
     responder: Responder | None = None
     calls: list[Call] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def add_file(self, content: bytes) -> str:
+        """Make `content` downloadable as a Telegram file; returns its file_id."""
+        file_id = f"file{next(self._file_ids)}"
+        self.files[file_id] = content
+        return file_id
 
     @property
     def read_timeout(self) -> float | None:
@@ -80,6 +88,13 @@ class RecordingRequest(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
+        if "/file/bot" in url:  # a download of a file the bot asked for with getFile
+            self.calls.append(Call("download", {"file_id": api_method}))
+            content = self.files.get(api_method)
+            if content is None:
+                status, body = error(404, "Not Found")
+                return status, json.dumps(body).encode()
+            return 200, content
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append(Call(api_method, params))
         answer = self.responder(api_method, params) if self.responder else None
@@ -105,7 +120,17 @@ class RecordingRequest(BaseRequest):
         if method in {"sendMessage", "sendDocument", "sendPhoto", "editMessageText"}:
             return ok(self._message(params))
         if method == "getFile":
-            return ok({"file_id": params["file_id"], "file_unique_id": "u", "file_size": 0})
+            file_id = str(params["file_id"])
+            if file_id not in self.files:
+                return error(400, "Bad Request: invalid file_id")
+            return ok(
+                {
+                    "file_id": file_id,
+                    "file_unique_id": f"u-{file_id}",
+                    "file_size": len(self.files[file_id]),
+                    "file_path": f"documents/{file_id}",
+                }
+            )
         return ok(True)
 
     def _message(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -173,24 +198,65 @@ class UpdateFactory:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._update({"message": message})
 
-    def document(
-        self, user_id: int, file_name: str, mime_type: str, size: int, name: str = "用户"
-    ) -> Update:
-        """A private message carrying a document."""
-        message = {
+    def _message(self, user_id: int, name: str, **fields: Any) -> dict[str, Any]:
+        return {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": {"id": user_id, "type": "private", "first_name": name},
             "from": self._user(user_id, name),
-            "document": {
-                "file_id": f"file-{file_name}",
-                "file_unique_id": f"u-{file_name}",
-                "file_name": file_name,
-                "mime_type": mime_type,
+            **fields,
+        }
+
+    def document(
+        self,
+        user_id: int,
+        file_name: str,
+        mime_type: str,
+        size: int,
+        *,
+        file_id: str | None = None,
+        caption: str | None = None,
+        name: str = "用户",
+    ) -> Update:
+        """A private message carrying a document (`file_id` from `RecordingRequest.add_file`)."""
+        document = {
+            "file_id": file_id or f"file-{file_name}",
+            "file_unique_id": f"u-{file_id or file_name}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": size,
+        }
+        extra = {"caption": caption} if caption is not None else {}
+        return self._update({"message": self._message(user_id, name, document=document, **extra)})
+
+    def photo(
+        self,
+        user_id: int,
+        file_id: str,
+        size: int,
+        *,
+        caption: str | None = None,
+        name: str = "用户",
+    ) -> Update:
+        """A private message carrying a photo in two sizes (the larger is `file_id`)."""
+        sizes = [
+            {
+                "file_id": f"{file_id}-thumb",
+                "file_unique_id": f"{file_id}-s",
+                "width": 90,
+                "height": 60,
+                "file_size": 100,
+            },
+            {
+                "file_id": file_id,
+                "file_unique_id": f"{file_id}-l",
+                "width": 1280,
+                "height": 960,
                 "file_size": size,
             },
-        }
-        return self._update({"message": message})
+        ]
+        extra = {"caption": caption} if caption is not None else {}
+        return self._update({"message": self._message(user_id, name, photo=sizes, **extra)})
 
     def callback(self, user_id: int, data: str, message_id: int = 1, name: str = "用户") -> Update:
         """A press of an inline button carrying `data` on message `message_id`."""

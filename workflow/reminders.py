@@ -15,7 +15,7 @@ Rules (offsets and the quiet period are settings):
 - admins: a daily digest from the day the campaign opens until the results are
   published.
 
-A reminder falls due at `SEND_TIME` (local) on its day; a due time inside the
+A reminder falls due at `settings.reminder_send_time` (local, default 09:00) on its day; a due time inside the
 quiet period moves to the quiet period's end. Offsets count calendar days, so
 T-7 of a 3 January deadline is 27 December of the year before. When several
 reminders of one series fell due while the bot was down, only the latest is
@@ -27,15 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from workflow.campaigns import is_open
 from workflow.models import Campaign
 from workflow.settings import Settings
-
-# The local time of day a reminder falls due (before the quiet-period shift).
-SEND_TIME = time(9, 0)
 
 AGENCY_REPORT = "agency_report"
 UNIT_QUESTIONNAIRE = "unit_questionnaire"
@@ -123,8 +120,10 @@ def next_allowed(moment: datetime, settings: Settings) -> datetime:
 
 
 def due_time(day: date, settings: Settings) -> datetime:
-    """When a reminder for local `day` falls due: `SEND_TIME`, moved out of the quiet period."""
-    return next_allowed(datetime.combine(day, SEND_TIME, tzinfo=settings.zone), settings)
+    """When a reminder for local `day` falls due: the send time, moved out of the quiet period."""
+    return next_allowed(
+        datetime.combine(day, settings.reminder_send_time, tzinfo=settings.zone), settings
+    )
 
 
 def local_date(moment: datetime, settings: Settings) -> date:

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
         default_factory=lambda: [7, 3, 1, 0]
     )
     unit_reminder_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [5, 2, 0])
+    reminder_send_time: time = time(9, 0)
     quiet_start: time = time(21, 0)
     quiet_end: time = time(8, 0)
     reminder_tick_seconds: int = Field(default=300, ge=5)

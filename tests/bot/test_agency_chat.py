@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.app import BotApplication, build_application
-from bot.offline import BOT_ID, OFFLINE_TOKEN, Call, RecordingRequest, ok
+from bot.offline import BOT_ID, OFFLINE_TOKEN, RecordingRequest
 from tests.workflow.lifecycle_steps import agency_in
 from workflow import contacts
 from workflow.clock import utcnow
@@ -29,42 +29,10 @@ ALICE, BOB = 1001, 1002
 PDF = "application/pdf"
 
 
-class FileServer(RecordingRequest):
-    """RecordingRequest that also answers getFile with a path and serves the file's bytes."""
-
-    files: dict[str, bytes]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.files = {}
-
-    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        if method == "getFile":
-            file_id = str(params["file_id"])
-            return ok(
-                {
-                    "file_id": file_id,
-                    "file_unique_id": f"u-{file_id}",
-                    "file_size": len(self.files.get(file_id, b"")),
-                    "file_path": f"documents/{file_id}",
-                }
-            )
-        return super().answer(method, params)
-
-    async def do_request(
-        self, url: str, method: str, *args: Any, **kwargs: Any
-    ) -> tuple[int, bytes]:
-        if "/file/bot" in url:
-            file_id = url.rsplit("/", 1)[-1]
-            self.calls.append(Call("download", {"file_id": file_id}))
-            return 200, self.files[file_id]
-        return await super().do_request(url, method, *args, **kwargs)
-
-
 class Chat:
     """One offline bot and the updates people send it."""
 
-    def __init__(self, app: BotApplication, request: FileServer) -> None:
+    def __init__(self, app: BotApplication, request: RecordingRequest) -> None:
         self.app, self.request = app, request
         self._ids = itertools.count(1)
 
@@ -177,7 +145,7 @@ def policy(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def chat(any_engine: Engine, policy: Settings) -> AsyncIterator[Chat]:
-    request = FileServer()
+    request = RecordingRequest()
     app = build_application(
         policy, any_engine, token=OFFLINE_TOKEN, request=request, rate_limiter=False
     )

@@ -1,0 +1,202 @@
+"""Admin and expert chat commands: permission, paging, confirm-then-advance, audit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.admin_chat import PAGE_SIZE, publish_commands
+from tests.surveys.chat import SurveyChat
+from tests.workflow.lifecycle_steps import agency_in, audit_count, make_agency, prepare
+from workflow import audit
+from workflow.models import Agency
+from workflow.settings import Settings, load_settings
+
+ADMIN_ID = 1001
+EXPERT_ID = 2001
+STRANGER_ID = 9999
+
+
+@pytest.fixture
+def admin_settings(settings: Settings) -> Settings:
+    return load_settings(database_url=settings.database_url, admin_ids=[ADMIN_ID])
+
+
+@pytest.fixture
+async def chat(admin_settings: Settings, engine: Engine) -> AsyncIterator[SurveyChat]:
+    chat = await SurveyChat.start(admin_settings, engine)
+    yield chat
+    await chat.stop()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/agencies",
+        "/agency 1",
+        "/actions 1",
+        "/advance 1 review",
+        "/history 1",
+        "/score 1",
+        "/survey 2026",
+        "/remind",
+    ],
+)
+async def test_every_staff_command_refuses_strangers(
+    chat: SurveyChat, engine: Engine, command: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Session(engine) as session:
+        make_agency(session)
+    before = _state(engine)
+    await chat.send(STRANGER_ID, command)
+    assert "仅供文促会管理员和专家使用" in chat.last_text(STRANGER_ID)
+    assert f"tg:{STRANGER_ID}" in caplog.text
+    assert _state(engine) == before
+
+
+async def test_agencies_are_listed_by_state_and_paged(chat: SurveyChat, engine: Engine) -> None:
+    with Session(engine) as session:
+        for _ in range(PAGE_SIZE + 2):
+            make_agency(session)
+    await chat.send(ADMIN_ID, "/agencies applied")
+    first = chat.last_text(ADMIN_ID)
+    assert f"共 {PAGE_SIZE + 2} 家" in first and "第 1/2 页" in first
+    assert first.count("已申请") >= PAGE_SIZE
+    await chat.tap_label(ADMIN_ID, "▶")
+    second = chat.last_text(ADMIN_ID)
+    assert "第 2/2 页" in second and second.count("\n#") == 2
+    await chat.send(ADMIN_ID, "/agencies nonsense")
+    assert "没有状态“nonsense”" in chat.last_text(ADMIN_ID)
+
+
+async def test_forged_page_button_changes_nothing(chat: SurveyChat, engine: Engine) -> None:
+    with Session(engine) as session:
+        make_agency(session)
+    await chat.send(ADMIN_ID, "/agencies")
+    await chat.tap(ADMIN_ID, "ad:pg:agencies:all:x", message_id=1)
+    assert chat.errors == []
+
+
+async def test_advance_asks_to_confirm_then_fires_through_the_service(
+    chat: SurveyChat, engine: Engine, admin_settings: Settings
+) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        agency = make_agency(session)
+        assert agency.id is not None
+        prepare(session, agency.id, "review", admin_settings)
+        count = audit_count(session)
+    await chat.send(ADMIN_ID, f"/advance {agency.id} review")
+    assert "已申请 → 材料审核通过" in chat.last_text(ADMIN_ID)
+    assert _status(engine, agency.id) == "applied"  # nothing before the confirmation
+    await chat.tap_label(ADMIN_ID, "确认")
+    assert "已完成" in chat.last_text(ADMIN_ID)
+    assert _status(engine, agency.id) == "reviewed"
+    with Session(engine) as session:
+        assert audit_count(session) == count + 1
+        entry = audit.history(session, agency.id)[-1]
+        assert (entry.actor, entry.channel, entry.trigger) == (f"tg:{ADMIN_ID}", "chat", "review")
+
+
+async def test_advance_cancel_and_stale_confirmation_change_nothing(
+    chat: SurveyChat, engine: Engine, admin_settings: Settings
+) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        agency = make_agency(session)
+        assert agency.id is not None
+        prepare(session, agency.id, "review", admin_settings)
+    await chat.send(ADMIN_ID, f"/advance {agency.id} review")
+    confirm = chat.button(ADMIN_ID, "确认")
+    await chat.tap_label(ADMIN_ID, "取消")
+    assert "已取消" in chat.last_text(ADMIN_ID)
+    await chat.tap(ADMIN_ID, confirm, message_id=1)  # the old ✅ after cancelling
+    assert _status(engine, agency.id) == "applied"
+
+
+async def test_advance_refuses_with_the_reason_in_one_reply(
+    chat: SurveyChat, engine: Engine
+) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        agency = make_agency(session, consultants=3)
+    before = _state(engine)
+    await chat.send(ADMIN_ID, f"/advance {agency.id} review")
+    assert "少于 5" in chat.last_text(ADMIN_ID) or "5" in chat.last_text(ADMIN_ID)
+    await chat.send(ADMIN_ID, f"/advance {agency.id} file")
+    assert "不能执行" in chat.last_text(ADMIN_ID)
+    await chat.send(ADMIN_ID, f"/advance {agency.id} reject")
+    assert "需要填写理由" in chat.last_text(ADMIN_ID)
+    await chat.send(ADMIN_ID, f"/advance {agency.id} fly")
+    assert "没有动作“fly”" in chat.last_text(ADMIN_ID)
+    await chat.send(ADMIN_ID, "/advance 999 review")
+    assert "999" in chat.last_text(ADMIN_ID)
+    await chat.send(ADMIN_ID, "/advance")
+    assert "用法" in chat.last_text(ADMIN_ID)
+    assert _state(engine) == before
+
+
+async def test_withdraw_needs_a_ground_and_records_it(
+    chat: SurveyChat, engine: Engine, admin_settings: Settings
+) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        agency = agency_in(session, "filed", admin_settings)
+    await chat.send(ADMIN_ID, f"/advance {agency.id} withdraw 人员流失")
+    assert "退出依据" in chat.last_text(ADMIN_ID)
+    await chat.send(ADMIN_ID, f"/advance {agency.id} withdraw staff_change 专职人员全部离职")
+    await chat.tap_label(ADMIN_ID, "确认")
+    assert _status(engine, agency.id) == "withdrawn"
+    with Session(engine) as session:
+        entry = audit.history(session, agency.id)[-1]
+        assert (entry.ground, entry.reason) == ("staff_change", "专职人员全部离职")
+
+
+async def test_history_actions_and_agency_views(
+    chat: SurveyChat, engine: Engine, admin_settings: Settings
+) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        agency = agency_in(session, "interviewed", admin_settings)
+    await chat.send(ADMIN_ID, f"/history {agency.id}")
+    history = chat.last_text(ADMIN_ID)
+    assert "已申请 → 材料审核通过" in history and "材料审核通过 → 面试答辩完成" in history
+    assert "录入评分" in history
+    await chat.send(ADMIN_ID, f"/actions {agency.id}")
+    assert "file" in chat.last_text(ADMIN_ID) and "reject" in chat.last_text(ADMIN_ID)
+    await chat.send(ADMIN_ID, f"/agency {agency.id}")
+    shown = chat.last_text(ADMIN_ID)
+    assert agency.name in shown and "13812345678" not in shown
+
+
+async def test_score_reports_an_incomplete_sheet(chat: SurveyChat, engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        agency = make_agency(session)
+    await chat.send(ADMIN_ID, f"/score {agency.id} 2026")
+    assert "没有 2026 年度的考核评分表" in chat.last_text(ADMIN_ID)
+    await chat.send(ADMIN_ID, f"/score {agency.id} 20x6")
+    assert "不是有效的年份" in chat.last_text(ADMIN_ID)
+
+
+async def test_commands_are_registered_per_role(chat: SurveyChat) -> None:
+    await publish_commands(chat.app)
+    calls = [c for c in chat.request.calls if c.method == "setMyCommands"]
+    menus = {
+        c.params["scope"].get("chat_id", "everyone"): [m["command"] for m in c.params["commands"]]
+        for c in calls
+    }
+    assert set(menus) == {"everyone", ADMIN_ID}
+    assert "advance" not in menus["everyone"] and "status" in menus["everyone"]
+    assert {"agencies", "advance", "history", "score", "survey", "remind"} <= set(menus[ADMIN_ID])
+
+
+def _status(engine: Engine, agency_id: int) -> str:
+    with Session(engine) as session:
+        row = session.get(Agency, agency_id)
+        assert row is not None
+        return row.status
+
+
+def _state(engine: Engine) -> tuple[object, ...]:
+    with Session(engine) as session:
+        from tests.workflow.lifecycle_steps import snapshot
+
+        return snapshot(session)
