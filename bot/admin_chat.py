@@ -364,7 +364,7 @@ async def score(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff
         row = find_agency(session, ref)
         assert row.id is not None
         view = sheet_view(session, row.id, year)
-        evaluation = view.evaluation()
+        evaluation = view.evaluation(settings)
         lines = [staff.texts.text("admin.score_title", agency=row.name, year=year)]
         if evaluation is None:
             lines.append(staff.texts.text("admin.score_incomplete", missing=" ".join(view.missing)))

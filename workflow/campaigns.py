@@ -45,6 +45,23 @@ def campaign_for(session: Session, year: int, settings: Settings) -> Campaign:
     return campaign
 
 
+def set_campaign_dates(
+    session: Session, year: int, settings: Settings, **dates: date | None
+) -> Campaign:
+    """Set some of a year's dates (others keep theirs); checked before anything is written."""
+    unknown = sorted(set(dates) - set(DATE_FIELDS))
+    if unknown:
+        raise InvalidInput("campaign.unknown_date", name=unknown[0], known=", ".join(DATE_FIELDS))
+    current = session.get(Campaign, year) or default_campaign(year, settings)
+    wanted = {name: dates.get(name) or getattr(current, name) for name in DATE_FIELDS}
+    check_dates(Campaign(year=year, **wanted))
+    for name, day in wanted.items():
+        setattr(current, name, day)
+    session.add(current)
+    session.flush()
+    return current
+
+
 def check_dates(campaign: Campaign) -> None:
     """Opens ≤ report due ≤ questionnaire closes ≤ results published, all in the campaign year."""
     dates = [getattr(campaign, name) for name in DATE_FIELDS]

@@ -1,9 +1,377 @@
-"""CLI commands for assessment."""
+"""`safecomm assess …`, `exits …`, `results YEAR`, `campaign …`: the annual assessment.
+
+Experts enter score sheets line by line or import the filled official table;
+an admin fills or confirms the questionnaire section, finalises each sheet
+(which moves the agency to `assessed`), confirms the exit proposals and
+publishes the results. AGENCY is an agency id or its exact name. Each command
+is one unit of work: on any refusal nothing is saved.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from sqlmodel import Session, col, select
+
+from bot.cli.common import open_engine, operator, print_table, settings
+from workflow.assessment import exits as exit_rules
+from workflow.assessment import results as year_results
+from workflow.assessment.finalising import finalise
+from workflow.assessment.sheets import (
+    BonusInput,
+    LineInput,
+    ScoreSheet,
+    SheetView,
+    enter_lines,
+    load_view,
+    set_bonus,
+    set_questionnaire_points,
+    sheet_view,
+)
+from workflow.assessment.standard import STANDARD
+from workflow.assessment.xlsx import export_sheet, import_sheet
+from workflow.campaigns import DATE_FIELDS, campaign_for, closes_at, set_campaign_dates
+from workflow.clock import local_text
+from workflow.db import transaction
+from workflow.errors import InvalidInput, NotFound
+from workflow.i18n import current_language, workflow_texts
+from workflow.models import Agency
+from workflow.registry import find_agency
+from workflow.roles import Actor
+
+assess = typer.Typer(help="年度考核评分表 / annual assessment score sheets", no_args_is_help=True)
+exits = typer.Typer(help="退出机制（第十四条）/ exit rules (Art. 14)", no_args_is_help=True)
+campaign = typer.Typer(help="年度考核活动日期 / yearly campaign dates", no_args_is_help=True)
+
+AgencyArg = Annotated[str, typer.Argument(help="机构编号或全称 / agency id or exact name")]
+YearArg = Annotated[int, typer.Argument(help="考核年度 / assessment year")]
+
+
+def _t(key: str, **params: object) -> str:
+    return workflow_texts.text(key, None, **params)
+
+
+def _agency(session: Session, ref: str) -> Agency:
+    """An agency by id, credit code or exact name."""
+    try:
+        return find_agency(session, ref)
+    except NotFound:
+        agency = session.exec(select(Agency).where(Agency.name == ref.strip())).first()
+        if agency is None:
+            raise NotFound("assessment.no_agency_named", name=ref) from None
+        return agency
+
+
+def _id(agency: Agency) -> int:
+    assert agency.id is not None
+    return agency.id
+
+
+def _whole(text: str | None, code: str) -> int | None:
+    """A whole number typed at the terminal (None if not typed), or the standard's refusal."""
+    if text is None:
+        return None
+    stripped = text.strip()
+    if not stripped.lstrip("-").isdigit():
+        key = "assessment.bonus_not_whole" if code.startswith("B") else "assessment.not_whole"
+        raise InvalidInput(key, code=code, value=text)
+    return int(stripped)
+
+
+def _summary(view: SheetView) -> str:
+    evaluation = view.evaluation(settings())
+    if evaluation is None:
+        return _t("assessment.cli.incomplete", codes=", ".join(view.missing))
+    result = _t(f"assessment.xlsx.{'passed' if evaluation.passed else 'failed'}")
+    return _t(
+        "assessment.cli.summary",
+        base=evaluation.base,
+        bonus=evaluation.bonus,
+        final=evaluation.final,
+        grade=evaluation.grade_text(),
+        result=result,
+        reason=evaluation.reason(),
+    )
+
+
+@assess.command("enter")
+def assess_enter(
+    agency: AgencyArg,
+    year: YearArg,
+    code: Annotated[str, typer.Argument(help="指标编号 1.1–4.3 或加分项 B1–B4")],
+    points: Annotated[str | None, typer.Option(help="得分 / whole points")] = None,
+    content: Annotated[bool, typer.Option("--content/--no-content", help="有无此项内容")] = True,
+    evidence: Annotated[bool, typer.Option("--evidence/--no-evidence", help="有无证据")] = True,
+    effect: Annotated[str, typer.Option(help="效果 / effect")] = "",
+    note: Annotated[str, typer.Option(help="备注 / note")] = "",
+    count: Annotated[str | None, typer.Option(help="加分项数量 / bonus count")] = None,
+    description: Annotated[str, typer.Option(help="加分项佐证说明 / bonus evidence")] = "",
+) -> None:
+    """Record one indicator (three-part judgement and points) or one bonus item."""
+    code = code.strip().upper()
+    with transaction(open_engine()) as session:
+        row = _agency(session, agency)
+        if code.startswith("B"):
+            counted = _whole(count, code)
+            if counted is None:
+                raise InvalidInput("assessment.bonus_needs_count", code=code)
+            set_bonus(
+                session, _id(row), year, {code: BonusInput(counted, description)}, actor=operator()
+            )
+        else:
+            line = LineInput(_whole(points, code), content, evidence, effect, note)
+            enter_lines(session, _id(row), year, {code: line}, actor=operator())
+        view = sheet_view(session, _id(row), year)
+    print(_t("assessment.cli.saved", agency=row.name, year=year, code=code))
+    print(_summary(view))
+
+
+@assess.command("section")
+def assess_section(
+    agency: AgencyArg,
+    year: YearArg,
+    points: Annotated[list[str], typer.Argument(help="3.1 3.2 3.3 3.4 3.5 的得分（各 0–4）")],
+) -> None:
+    """Enter the questionnaire section 3.1–3.5 explicitly (when the survey has no answers)."""
+    codes = STANDARD.questionnaire_codes
+    if len(points) != len(codes):
+        raise InvalidInput("assessment.section_needs_five", count=len(points))
+    values = {code: int(_whole(text, code) or 0) for code, text in zip(codes, points, strict=True)}
+    with transaction(open_engine()) as session:
+        row = _agency(session, agency)
+        set_questionnaire_points(session, _id(row), year, values, source="admin", actor=operator())
+        view = sheet_view(session, _id(row), year)
+    print(_t("assessment.cli.section_saved", agency=row.name, year=year))
+    print(_summary(view))
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else _t(f"assessment.xlsx.{'yes' if value else 'no'}")
+
+
+@assess.command("show")
+def assess_show(agency: AgencyArg, year: YearArg) -> None:
+    """Show a score sheet: every indicator, the bonus items and the evaluation."""
+    with transaction(open_engine()) as session:
+        row = _agency(session, agency)
+        view = sheet_view(session, _id(row), year)
+    state = (
+        _t(
+            "assessment.cli.finalised_state",
+            by=view.sheet.finalised_by,
+            at=local_text(view.sheet.finalised_at, settings().zone),
+        )
+        if view.sheet.finalised_at
+        else _t("assessment.cli.draft_state")
+    )
+    print(f"{row.name}  {year}  {state}")
+    names = ("code", "max", "content", "evidence", "points", "effect", "note")
+    rows: list[list[object]] = []
+    for indicator in STANDARD.indicators:
+        line = view.lines.get(indicator.code)
+        rows.append(
+            [
+                indicator.code,
+                indicator.max,
+                _yes_no(line.content_present) if line else "",
+                _yes_no(line.evidence_present) if line else "",
+                line.points if line else "—",
+                line.effect if line else "",
+                line.note if line else "",
+            ]
+        )
+    for code, entry in view.bonus.items():
+        rows.append([code, "", entry.count, "", "", "", entry.evidence])
+    print_table([_t(f"assessment.xlsx.col.{name}") for name in names], rows)
+    if view.sheet.questionnaire_source:
+        print(
+            _t(
+                f"assessment.cli.source_{view.sheet.questionnaire_source}",
+                by=view.sheet.questionnaire_set_by,
+            )
+        )
+    print(_summary(view))
+
+
+@assess.command("finalise")
+def assess_finalise(agency: AgencyArg, year: YearArg) -> None:
+    """Lock the sheet (no more edits) and move the agency to `assessed`."""
+    config = settings()
+    with transaction(open_engine()) as session:
+        row = _agency(session, agency)
+        view, _entry = finalise(session, _id(row), year, Actor.cli(operator()), config)
+    print(_t("assessment.cli.finalised", agency=row.name, year=year))
+    print(_summary(view))
+
+
+def _sheet_agencies(session: Session, year: int) -> list[Agency]:
+    """Agencies with a sheet for `year`, or awaiting one (filed, retained, assessed)."""
+    with_sheet = select(ScoreSheet.agency_id).where(ScoreSheet.year == year)
+    query = select(Agency).where(
+        col(Agency.id).in_(with_sheet) | col(Agency.status).in_(("filed", "retained", "assessed"))
+    )
+    return list(session.exec(query.order_by(col(Agency.id))).all())
+
+
+@assess.command("export")
+def assess_export(
+    agency: Annotated[str, typer.Argument(help="机构编号或全称，或 all / agency, or all")],
+    year: YearArg,
+    out: Annotated[Path, typer.Option(help="文件或目录 / file or directory")] = Path("."),
+) -> None:
+    """Write the official table for one agency (or all) as xlsx; blank if no sheet yet."""
+    config = settings()
+    if agency == "all":
+        out.mkdir(parents=True, exist_ok=True)
+    with transaction(open_engine()) as session:
+        agencies = _sheet_agencies(session, year) if agency == "all" else [_agency(session, agency)]
+        for row in agencies:
+            target = out / f"assessment-{year}-{row.id}.xlsx" if out.is_dir() else out
+            export_sheet(session, _id(row), row.name, year, target, config)
+            print(_t("assessment.cli.exported", path=target))
+
+
+@assess.command("import")
+def assess_import(
+    files: Annotated[list[Path], typer.Argument(help="填好的评分表 xlsx / filled sheets")],
+) -> None:
+    """Read filled sheets; every file is checked first and nothing is saved if any is wrong."""
+    with transaction(open_engine()) as session:
+        imported = []
+        for path in files:
+            if not path.is_file():
+                raise NotFound("assessment.cli.no_file", path=path)
+            sheet = import_sheet(session, path, actor=operator())
+            imported.append((path, sheet, load_view(session, sheet)))
+    for path, sheet, view in imported:
+        print(_t("assessment.cli.imported", path=path, agency=sheet.agency_id, year=sheet.year))
+        print(_summary(view))
+
+
+@exits.command("propose")
+def exits_propose(year: YearArg) -> None:
+    """What Art. 14 proposes for each agency assessed in YEAR (nothing is changed)."""
+    config = settings()
+    with transaction(open_engine()) as session:
+        proposals = exit_rules.propose(session, year, config)
+    names = ("agency", "final", "grade", "decision", "reason", "open")
+    print_table(
+        [_t(f"exits.col.{name}") for name in names],
+        [
+            [
+                p.agency_name,
+                p.evaluation.final,
+                p.evaluation.grade_text(),
+                _t(f"exits.decision.{p.decision}"),
+                p.reason(),
+                _t("exits.open") if p.open else _t("exits.done", status=p.status),
+            ]
+            for p in proposals
+        ],
+    )
+
+
+@exits.command("confirm")
+def exits_confirm(
+    agency: Annotated[str, typer.Argument(help="机构编号或全称，或 all / agency, or all")],
+    year: YearArg,
+) -> None:
+    """Fire the proposed retain / withdraw through the lifecycle (audited; all or nothing)."""
+    config = settings()
+    with transaction(open_engine()) as session:
+        agency_id = None if agency == "all" else _id(_agency(session, agency))
+        entries = exit_rules.confirm(session, year, Actor.cli(operator()), config, agency_id)
+        done = [(session.get(Agency, entry.agency_id), entry) for entry in entries]
+    for row, entry in done:
+        name = row.name if row else entry.agency_id
+        print(_t("exits.confirmed", agency=name, trigger=entry.trigger, reason=entry.reason))
+    print(_t("exits.count", count=len(entries)))
+
+
+def results(
+    year: YearArg,
+    out: Annotated[Path, typer.Option(help="输出目录 / output directory")] = Path("."),
+) -> None:
+    """The ranked results of YEAR: printed, and written as xlsx, csv and a PNG chart."""
+    config = settings()
+    with transaction(open_engine()) as session:
+        rows = year_results.year_results(session, year, config)
+    if not rows:
+        print(_t("assessment.cli.no_results", year=year))
+        return
+    language = current_language()
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"results-{year}"
+    year_results.write_xlsx(rows, year, stem.with_suffix(".xlsx"), language)
+    year_results.write_csv(rows, stem.with_suffix(".csv"), language)
+    year_results.write_chart(rows, year, stem.with_suffix(".png"), language)
+    print_table(year_results.headers(language), [row.cells(language) for row in rows])
+    for suffix in (".xlsx", ".csv", ".png"):
+        print(_t("assessment.cli.exported", path=stem.with_suffix(suffix)))
+
+
+def _date(text: str | None, name: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput("campaign.bad_date", name=name, value=text) from None
+
+
+@campaign.command("show")
+def campaign_show(year: YearArg) -> None:
+    """The dates of YEAR's campaign (policy defaults unless set for that year)."""
+    config = settings()
+    with transaction(open_engine()) as session:
+        current = campaign_for(session, year, config)
+    _print_campaign(current.year, {name: getattr(current, name) for name in DATE_FIELDS})
+
+
+def _print_campaign(year: int, dates: dict[str, date]) -> None:
+    config = settings()
+    print(_t("campaign.cli.title", year=year, zone=config.timezone))
+    print_table(
+        [_t("campaign.cli.what"), _t("campaign.cli.date"), _t("campaign.cli.closes_at")],
+        [
+            [
+                _t(f"campaign.field.{name}"),
+                day.isoformat(),
+                local_text(closes_at(day, config), config.zone),
+            ]
+            for name, day in dates.items()
+        ],
+    )
+
+
+@campaign.command("set")
+def campaign_set(
+    year: YearArg,
+    opens: Annotated[str | None, typer.Option(help="开始 YYYY-MM-DD")] = None,
+    report_due: Annotated[str | None, typer.Option(help="报告截止 YYYY-MM-DD")] = None,
+    questionnaire_closes: Annotated[str | None, typer.Option(help="问卷截止 YYYY-MM-DD")] = None,
+    results_published: Annotated[str | None, typer.Option(help="结果公布 YYYY-MM-DD")] = None,
+) -> None:
+    """Set this year's own dates (the Association's notice); the others keep theirs."""
+    typed = {
+        "opens": opens,
+        "report_due": report_due,
+        "questionnaire_closes": questionnaire_closes,
+        "results_published": results_published,
+    }
+    dates = {name: _date(text, name) for name, text in typed.items()}
+    config = settings()
+    with transaction(open_engine()) as session:
+        current = set_campaign_dates(session, year, config, **dates)
+    _print_campaign(current.year, {name: getattr(current, name) for name in DATE_FIELDS})
 
 
 def register(app: typer.Typer) -> None:
     """Add this topic's commands to the app."""
+    app.add_typer(assess, name="assess")
+    app.add_typer(exits, name="exits")
+    app.add_typer(campaign, name="campaign")
+    app.command("results")(results)

@@ -1,1 +1,352 @@
-"""Score sheet tables."""
+"""Score sheets: one per (agency, year), one line per indicator, the bonus entries.
+
+Every function here validates all of its input before it writes anything and
+only flushes: the caller's unit of work (`workflow.db.transaction`) commits,
+so a refusal leaves nothing half-written. A finalised sheet refuses every
+edit. The questionnaire section (3.1–3.5) is written only through
+`set_questionnaire_points`, by the survey aggregation or by an admin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from workflow.assessment.evaluation import (
+    Evaluation,
+    Policy,
+    ScoreError,
+    check_bonus_count,
+    check_points,
+    evaluate,
+)
+from workflow.assessment.standard import STANDARD
+from workflow.clock import utcnow
+from workflow.errors import Conflict, InvalidInput, NotFound, Refused
+from workflow.models import Agency
+
+QuestionnaireSource = Literal["survey", "admin"]
+QUESTIONNAIRE_SOURCES: tuple[QuestionnaireSource, ...] = ("survey", "admin")
+
+
+class ScoreSheet(SQLModel, table=True):
+    """An agency's annual assessment for one year; locked once finalised."""
+
+    __table_args__ = (UniqueConstraint("agency_id", "year", name="uq_scoresheet_agency_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
+    year: int = Field(index=True)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    questionnaire_source: str | None = Field(default=None, max_length=10)
+    questionnaire_set_by: str = Field(default="", max_length=100)
+    questionnaire_set_at: datetime | None = None
+    finalised_at: datetime | None = None
+    finalised_by: str = Field(default="", max_length=100)
+
+
+class ScoreLine(SQLModel, table=True):
+    """One indicator of a sheet: the three-part judgement and the points.
+
+    `content_present` / `evidence_present` are None on questionnaire lines,
+    whose points come from the creation units' answers.
+    """
+
+    __table_args__ = (UniqueConstraint("sheet_id", "code", name="uq_scoreline_sheet_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sheet_id: int = Field(foreign_key="scoresheet.id", index=True, ondelete="CASCADE")
+    code: str = Field(max_length=5)
+    content_present: bool | None = None
+    evidence_present: bool | None = None
+    effect: str = Field(default="")
+    points: int
+    note: str = Field(default="")
+    entered_by: str = Field(max_length=100)
+    entered_at: datetime = Field(default_factory=utcnow)
+
+
+class BonusEntry(SQLModel, table=True):
+    """A bonus item of a sheet: how many cases, and the evidence for them."""
+
+    __table_args__ = (UniqueConstraint("sheet_id", "code", name="uq_bonusentry_sheet_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sheet_id: int = Field(foreign_key="scoresheet.id", index=True, ondelete="CASCADE")
+    code: str = Field(max_length=5)
+    count: int
+    evidence: str = Field(default="")
+    entered_by: str = Field(max_length=100)
+    entered_at: datetime = Field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """What an expert records for one materials indicator."""
+
+    points: int | None = None
+    content_present: bool = True
+    evidence_present: bool = True
+    effect: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class BonusInput:
+    """A bonus count with the description of its evidence (required when count > 0)."""
+
+    count: int
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class SheetView:
+    """A sheet with its lines and bonus entries, loaded together."""
+
+    sheet: ScoreSheet
+    lines: dict[str, ScoreLine]
+    bonus: dict[str, BonusEntry]
+
+    @property
+    def points(self) -> dict[str, int]:
+        return {code: line.points for code, line in self.lines.items()}
+
+    @property
+    def bonus_counts(self) -> dict[str, int]:
+        return {code: entry.count for code, entry in self.bonus.items()}
+
+    @property
+    def missing(self) -> list[str]:
+        """Indicator codes without points yet, in table order."""
+        return [code for code in STANDARD.codes if code not in self.lines]
+
+    @property
+    def questionnaire_empty(self) -> bool:
+        return not any(code in self.lines for code in STANDARD.questionnaire_codes)
+
+    def evaluation(self, policy: Policy | None = None) -> Evaluation | None:
+        """The evaluation once every indicator has points, else None."""
+        return None if self.missing else evaluate(self.points, self.bonus_counts, policy=policy)
+
+
+def check_year(year: int) -> int:
+    if not 2000 <= year <= 2999:
+        raise InvalidInput("assessment.bad_year", year=year)
+    return year
+
+
+def find_sheet(
+    session: Session, agency_id: int, year: int, *, for_update: bool = False
+) -> ScoreSheet | None:
+    """The agency's sheet for `year`; `for_update` locks the row (PostgreSQL) against a
+    concurrent finalise or edit until the transaction ends."""
+    query = select(ScoreSheet).where(ScoreSheet.agency_id == agency_id, ScoreSheet.year == year)
+    return session.exec(query.with_for_update() if for_update else query).first()
+
+
+def load_view(session: Session, sheet: ScoreSheet) -> SheetView:
+    return load_views(session, [sheet])[0]
+
+
+def sheet_view(
+    session: Session, agency_id: int, year: int, *, for_update: bool = False
+) -> SheetView:
+    """The agency's sheet for `year` with its lines, or NotFound."""
+    sheet = find_sheet(session, agency_id, check_year(year), for_update=for_update)
+    if sheet is None:
+        raise NotFound("assessment.no_sheet", agency=agency_id, year=year)
+    return load_view(session, sheet)
+
+
+def editable_sheet(session: Session, agency_id: int, year: int, actor: str) -> ScoreSheet:
+    """The sheet to edit, created on first use; refused once finalised."""
+    check_year(year)
+    if session.get(Agency, agency_id) is None:
+        raise NotFound("assessment.no_agency", agency=agency_id)
+    sheet = find_sheet(session, agency_id, year, for_update=True)
+    if sheet is None:
+        sheet = ScoreSheet(agency_id=agency_id, year=year, created_by=actor)
+        session.add(sheet)
+        try:
+            session.flush()
+        except IntegrityError:  # somebody created it at the same moment
+            raise Conflict("assessment.changed_meanwhile", agency=agency_id, year=year) from None
+    elif sheet.finalised_at is not None:
+        raise Refused("assessment.finalised", agency=agency_id, year=year)
+    return sheet
+
+
+def check_line(code: str, line: LineInput) -> int:
+    """The points a materials line stores; "no content" means 0 and nothing else."""
+    if code not in STANDARD.codes:
+        raise ScoreError("assessment.unknown_indicator", code=code)
+    if code in STANDARD.questionnaire_codes:
+        raise InvalidInput("assessment.questionnaire_line", code=code)
+    if not line.content_present:
+        if line.points not in (None, 0):
+            raise InvalidInput("assessment.no_content_points", code=code, value=line.points)
+        return 0
+    if line.points is None:
+        raise InvalidInput("assessment.points_required", code=code)
+    return check_points(code, line.points)
+
+
+def check_bonus(code: str, entry: BonusInput) -> int:
+    count = check_bonus_count(code, entry.count)
+    if count > 0 and not entry.evidence.strip():
+        raise InvalidInput("assessment.bonus_evidence_required", code=code)
+    return count
+
+
+def _write_lines(
+    session: Session, sheet: ScoreSheet, values: Mapping[str, dict[str, object]]
+) -> None:
+    """Insert or update the sheet's lines for the given codes (one query for the existing ones)."""
+    assert sheet.id is not None
+    existing = {
+        line.code: line
+        for line in session.exec(
+            select(ScoreLine).where(ScoreLine.sheet_id == sheet.id, col(ScoreLine.code).in_(values))
+        )
+    }
+    for code, fields in values.items():
+        line = existing.get(code)
+        if line is None:
+            line = ScoreLine(sheet_id=sheet.id, code=code, **fields)  # type: ignore[arg-type]
+        else:
+            for name, value in fields.items():
+                setattr(line, name, value)
+            line.entered_at = utcnow()
+        session.add(line)
+
+
+def enter_lines(
+    session: Session, agency_id: int, year: int, lines: Mapping[str, LineInput], *, actor: str
+) -> ScoreSheet:
+    """Record the experts' judgement of materials indicators (all checked before any is written)."""
+    points = {code: check_line(code, line) for code, line in lines.items()}
+    sheet = editable_sheet(session, agency_id, year, actor)
+    values = {
+        code: {
+            "content_present": line.content_present,
+            "evidence_present": line.evidence_present,
+            "effect": line.effect.strip(),
+            "points": points[code],
+            "note": line.note.strip(),
+            "entered_by": actor,
+        }
+        for code, line in lines.items()
+    }
+    _write_lines(session, sheet, values)
+    session.flush()
+    return sheet
+
+
+def set_bonus(
+    session: Session, agency_id: int, year: int, entries: Mapping[str, BonusInput], *, actor: str
+) -> ScoreSheet:
+    """Record bonus counts with their evidence; a count of 0 removes the entry."""
+    counts = {code: check_bonus(code, entry) for code, entry in entries.items()}
+    sheet = editable_sheet(session, agency_id, year, actor)
+    for code, entry in entries.items():
+        existing = session.exec(
+            select(BonusEntry).where(BonusEntry.sheet_id == sheet.id, BonusEntry.code == code)
+        ).first()
+        if existing is not None:
+            session.delete(existing)
+            session.flush()
+        if counts[code]:
+            assert sheet.id is not None
+            session.add(
+                BonusEntry(
+                    sheet_id=sheet.id,
+                    code=code,
+                    count=counts[code],
+                    evidence=entry.evidence.strip(),
+                    entered_by=actor,
+                )
+            )
+    session.flush()
+    return sheet
+
+
+def set_questionnaire_points(
+    session: Session,
+    agency_id: int,
+    year: int,
+    points: Mapping[str, int],
+    *,
+    source: QuestionnaireSource,
+    actor: str,
+) -> ScoreSheet:
+    """Fill the questionnaire section 3.1–3.5 (all five) from the survey or an admin's entry."""
+    if source not in QUESTIONNAIRE_SOURCES:
+        raise InvalidInput("assessment.bad_source", source=source)
+    wanted = STANDARD.questionnaire_codes
+    for code in sorted(set(points) - set(wanted)):
+        raise InvalidInput("assessment.not_questionnaire", code=code)
+    for code in wanted:
+        if code not in points:
+            raise InvalidInput("assessment.missing_indicator", code=code)
+    checked = {code: check_points(code, points[code]) for code in wanted}
+    sheet = editable_sheet(session, agency_id, year, actor)
+    fields = {"content_present": None, "evidence_present": None, "effect": "", "note": ""}
+    _write_lines(
+        session,
+        sheet,
+        {code: {**fields, "points": checked[code], "entered_by": actor} for code in wanted},
+    )
+    sheet.questionnaire_source = source
+    sheet.questionnaire_set_by = actor
+    sheet.questionnaire_set_at = utcnow()
+    session.add(sheet)
+    session.flush()
+    return sheet
+
+
+def check_complete(view: SheetView) -> None:
+    """Refuse to finalise while the questionnaire section is empty or any indicator is missing."""
+    if view.questionnaire_empty:
+        raise Refused("assessment.questionnaire_empty")
+    if view.missing:
+        raise Refused("assessment.incomplete", codes=", ".join(view.missing))
+
+
+def lock(session: Session, agency_id: int, year: int, actor: str) -> SheetView:
+    """Mark a complete sheet finalised (the lifecycle step is `finalising.finalise`)."""
+    view = sheet_view(session, agency_id, year, for_update=True)
+    if view.sheet.finalised_at is not None:
+        raise Refused("assessment.finalised", agency=agency_id, year=year)
+    check_complete(view)
+    view.sheet.finalised_at = utcnow()
+    view.sheet.finalised_by = actor
+    session.add(view.sheet)
+    session.flush()
+    return view
+
+
+def finalised_views(session: Session, year: int) -> list[SheetView]:
+    """Every finalised sheet of `year` with its lines (three queries, whatever the count)."""
+    sheets = session.exec(
+        select(ScoreSheet).where(ScoreSheet.year == year, ScoreSheet.finalised_at.is_not(None))  # type: ignore[union-attr]
+    ).all()
+    return load_views(session, sheets)
+
+
+def load_views(session: Session, sheets: Iterable[ScoreSheet]) -> list[SheetView]:
+    by_id = {sheet.id: SheetView(sheet, {}, {}) for sheet in sheets}
+    if not by_id:
+        return []
+    ids = list(by_id)
+    for line in session.exec(select(ScoreLine).where(ScoreLine.sheet_id.in_(ids))):  # type: ignore[attr-defined]
+        by_id[line.sheet_id].lines[line.code] = line
+    for entry in session.exec(select(BonusEntry).where(BonusEntry.sheet_id.in_(ids))):  # type: ignore[attr-defined]
+        by_id[entry.sheet_id].bonus[entry.code] = entry
+    return list(by_id.values())

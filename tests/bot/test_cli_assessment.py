@@ -1,0 +1,171 @@
+"""`safecomm assess / exits / results / campaign`: the admin's whole year at the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.cli import main
+from tests.workflow.assessment_builders import filed_agency, full_points, new_agency
+from workflow.assessment.sheets import sheet_view
+from workflow.assessment.standard import STANDARD
+from workflow.assessment.xlsx import COL
+from workflow.audit import history
+from workflow.models import Agency
+from workflow.settings import Settings, get_settings
+
+YEAR = "2026"
+
+
+@pytest.fixture
+def cli(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[object]:
+    monkeypatch.setenv("SAFECOMM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SAFECOMM_OPERATOR", "王管理")
+    get_settings.cache_clear()
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    get_settings.cache_clear()
+
+
+def _enter_materials(cli, agency_id: int) -> None:  # type: ignore[no-untyped-def]
+    for code, points in full_points().items():
+        if code not in STANDARD.questionnaire_codes:
+            assert (
+                cli("assess", "enter", str(agency_id), YEAR, code, "--points", str(points))[0] == 0
+            )
+
+
+def test_the_assessment_year_from_entry_to_exit(
+    cli, engine: Engine, settings: Settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        agency = filed_agency(session, settings)
+    agency_id = agency.id or 0
+    _enter_materials(cli, agency_id)
+    code, out, _ = cli(
+        "assess",
+        "enter",
+        agency.name,
+        YEAR,
+        "B1",
+        "--count",
+        "1",
+        "--description",
+        "某社区获评市级安全社区",
+    )
+    assert code == 0 and "B1" in out
+
+    code, _, err = cli("assess", "finalise", str(agency_id), YEAR)
+    assert code == 1
+    assert (
+        err.strip()
+        == "错误：创建单位评价（问卷）部分为空：请先由问卷结果填入，或由管理员明确录入。"
+    )
+
+    code, out, _ = cli("assess", "section", str(agency_id), YEAR, "4", "4", "4", "4", "4")
+    assert code == 0 and "总分 101" in out and "优秀" in out
+
+    code, out, _ = cli("assess", "show", str(agency_id), YEAR)
+    assert code == 0 and "草稿" in out and "管理员录入（王管理）" in out
+
+    code, out, _ = cli("assess", "finalise", str(agency_id), YEAR)
+    assert code == 0, out
+    with Session(engine) as session:
+        assert session.get(Agency, agency_id).status == "assessed"  # type: ignore[union-attr]
+
+    code, _, err = cli("assess", "enter", str(agency_id), YEAR, "1.1", "--points", "4")
+    assert code == 1 and "已定稿，不能再修改" in err
+
+    code, out, _ = cli("exits", "propose", YEAR)
+    assert code == 0 and "保留" in out and "待确认" in out
+    code, out, _ = cli("exits", "confirm", "all", YEAR)
+    assert code == 0 and "共确认 1 项" in out
+    with Session(engine) as session:
+        assert session.get(Agency, agency_id).status == "retained"  # type: ignore[union-attr]
+        last = history(session, agency_id)[-1]
+        assert (last.trigger, last.actor) == ("retain", "cli:王管理")
+
+    code, out, _ = cli("results", YEAR, "--out", str(tmp_path / "report"))
+    assert code == 0 and agency.name in out
+    for suffix in ("xlsx", "csv", "png"):
+        assert (tmp_path / "report" / f"results-{YEAR}.{suffix}").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("1.1", "--points", "3.5"), "指标 1.1 的得分必须是整数"),
+        (("1.1", "--points", "6"), "指标 1.1 的得分 6 超出范围，应为 0–5 分"),
+        (("1.1", "--points=-1"), "超出范围"),
+        (("1.1",), "指标 1.1 需要填写得分"),
+        (("7.1", "--points", "1"), "未知的指标编号 7.1"),
+        (("B5", "--count", "1"), "未知的加分项编号 B5"),
+        (("B1",), "加分项 B1 需要填写数量"),
+        (("B1", "--count", "1"), "加分项 B1 需要填写佐证说明"),
+        (("3.2", "--points", "3"), "assess section"),
+        (("1.2", "--no-content", "--points", "4"), "只能为 0"),
+    ],
+)
+def test_bad_entries_are_refused_and_nothing_saved(
+    cli, session: Session, args: tuple[str, ...], message: str
+) -> None:  # type: ignore[no-untyped-def]
+    agency = new_agency(session)
+    code, out, err = cli("assess", "enter", str(agency.id), YEAR, *args)
+    assert code == 1 and message in err and out == ""
+    code, _, err = cli("assess", "show", str(agency.id), YEAR)
+    assert code == 1 and "没有 2026 年度的考核评分表" in err
+
+
+def test_export_fill_import(cli, session: Session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    agency = new_agency(session)
+    path = tmp_path / "sheet.xlsx"
+    assert cli("assess", "export", str(agency.id), YEAR, "--out", str(path))[0] == 0
+    book = load_workbook(path)
+    ws = book.worksheets[0]
+    points = full_points()
+    for row in range(1, ws.max_row + 1):
+        code = ws.cell(row, COL["code"]).value
+        if code in points:
+            ws.cell(row, COL["points"], points[code])
+    book.save(path)
+    code, out, err = cli("assess", "import", str(path))
+    assert code == 0, err
+    assert "总分 100" in out
+    assert sheet_view(session, agency.id or 0, 2026).sheet.questionnaire_source == "admin"
+
+    ws.cell(5, COL["points"], 99)
+    book.save(path)
+    code, _, err = cli("assess", "import", str(path))
+    assert code == 1 and "I5 格：指标 1.2 的得分 99 超出范围" in err
+
+
+def test_section_needs_five_whole_points(cli, session: Session) -> None:  # type: ignore[no-untyped-def]
+    agency = new_agency(session)
+    code, _, err = cli("assess", "section", str(agency.id), YEAR, "4", "4", "4")
+    assert code == 1 and "需要 5 个得分" in err
+    code, _, err = cli("assess", "section", str(agency.id), YEAR, "4", "4", "4", "4", "x")
+    assert code == 1 and "3.5" in err
+
+
+def test_campaign_show_and_set(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli("campaign", "show", YEAR)
+    assert code == 0 and "2026-12-15" in out and "Asia/Shanghai" in out
+    code, out, _ = cli("campaign", "set", YEAR, "--report-due", "2026-12-18")
+    assert code == 0 and "2026-12-18 23:59" in out
+    code, _, err = cli("campaign", "set", YEAR, "--report-due", "2026-12-25")
+    assert code == 1 and "顺序有误" in err
+    code, _, err = cli("campaign", "set", YEAR, "--opens", "12/01")
+    assert code == 1 and "YYYY-MM-DD" in err

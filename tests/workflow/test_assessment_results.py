@@ -1,0 +1,108 @@
+"""The year's results: ranking, the reason column, xlsx, csv with BOM, and the PNG chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from tests.workflow.assessment_builders import (
+    ADMIN,
+    filed_agency,
+    fill_sheet,
+    full_points,
+    points_totalling,
+)
+from workflow.assessment.finalising import finalise
+from workflow.assessment.results import write_chart, write_csv, write_xlsx, year_results
+from workflow.settings import Settings
+
+YEAR = 2026
+
+
+def _assessed(
+    session: Session,
+    settings: Settings,
+    name: str,
+    points: dict[str, int],
+    bonus: dict[str, int] | None = None,
+) -> None:
+    agency = filed_agency(session, settings, name=name)
+    assert agency.id is not None
+    fill_sheet(session, agency.id, YEAR, points, bonus)
+    finalise(session, agency.id, YEAR, ADMIN, settings)
+    session.commit()
+
+
+def _zero_at_2_4() -> dict[str, int]:
+    points = full_points()
+    points["2.4"] = 0
+    return points
+
+
+def test_ranked_by_final_then_base_then_name(
+    any_engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    with Session(any_engine) as session:
+        _assessed(session, settings, "丙公司", points_totalling(80), {"B1": 2})  # 82, base 80
+        _assessed(session, settings, "乙公司", points_totalling(82))  # 82, base 82
+        _assessed(session, settings, "甲公司", points_totalling(82))  # 82, base 82
+        _assessed(session, settings, "丁公司", points_totalling(65))
+        _assessed(session, settings, "戊公司", _zero_at_2_4())  # 95 but a zero
+        draft = filed_agency(session, settings, name="己公司")
+        fill_sheet(session, draft.id or 0, YEAR, points_totalling(99))  # not finalised: not listed
+        rows = year_results(session, YEAR, settings)
+    assert [(r.rank, r.agency_name, r.evaluation.final) for r in rows] == [
+        (1, "戊公司", 95),
+        (2, "乙公司", 82),
+        (3, "甲公司", 82),
+        (4, "丙公司", 82),
+        (5, "丁公司", 65),
+    ]
+    assert [r.cells("en")[5:] for r in rows] == [
+        ["unqualified", "not passed", "indicator 2.4 scored 0"],
+        ["qualified", "passed", "final 82 ≥ 70"],
+        ["qualified", "passed", "final 82 ≥ 70"],
+        ["qualified", "passed", "final 82 ≥ 70"],
+        ["unqualified", "not passed", "final 65 < 70"],
+    ]
+
+    write_xlsx(rows, YEAR, tmp_path / "r.xlsx", "zh")
+    sheet = load_workbook(tmp_path / "r.xlsx").worksheets[0]
+    assert [c.value for c in sheet[1]] == [
+        "名次",
+        "机构",
+        "基本分",
+        "加分",
+        "总分",
+        "等级",
+        "考核结果",
+        "说明",
+    ]
+    assert [c.value for c in sheet[2]] == [
+        1,
+        "戊公司",
+        95,
+        0,
+        95,
+        "不合格",
+        "不通过",
+        "指标 2.4 为 0 分",
+    ]
+
+    write_csv(rows, tmp_path / "r.csv", "zh")
+    raw = (tmp_path / "r.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0] == "名次,机构,基本分,加分,总分,等级,考核结果,说明"
+    assert lines[4] == "4,丙公司,80,2,82,合格,通过,总分 82 ≥ 70"
+
+    language = write_chart(rows, YEAR, tmp_path / "r.png", "zh")
+    assert (tmp_path / "r.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert language in ("zh", "en")
+
+
+def test_no_finalised_sheets_no_results(session: Session, settings: Settings) -> None:
+    assert year_results(session, YEAR, settings) == []

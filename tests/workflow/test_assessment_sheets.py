@@ -1,0 +1,258 @@
+"""Score sheets: the three-part judgement, the questionnaire section, refusals that save nothing,
+and finalising through the lifecycle."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from tests.workflow.assessment_builders import (
+    ADMIN,
+    filed_agency,
+    fill_sheet,
+    full_points,
+    new_agency,
+)
+from workflow.assessment.finalising import finalise
+from workflow.assessment.gate import has_finalised_sheet
+from workflow.assessment.sheets import (
+    BonusEntry,
+    BonusInput,
+    LineInput,
+    ScoreLine,
+    ScoreSheet,
+    enter_lines,
+    set_bonus,
+    set_questionnaire_points,
+    sheet_view,
+)
+from workflow.audit import history
+from workflow.errors import InvalidInput, NotFound, Refused
+from workflow.settings import Settings
+
+YEAR = 2026
+
+
+def _lines(session: Session) -> list[ScoreLine]:
+    return list(session.exec(select(ScoreLine)).all())
+
+
+def test_lines_record_the_three_part_judgement(any_engine: Engine) -> None:
+    with Session(any_engine) as session:
+        agency = new_agency(session)
+        assert agency.id is not None
+        enter_lines(
+            session,
+            agency.id,
+            YEAR,
+            {
+                "1.1": LineInput(points=4, evidence_present=False, effect="一般", note="缺签到表"),
+                "1.2": LineInput(content_present=False),
+            },
+            actor="专家甲",
+        )
+        session.commit()
+        view = sheet_view(session, agency.id, YEAR)
+        line = view.lines["1.1"]
+        assert (
+            line.content_present,
+            line.evidence_present,
+            line.effect,
+            line.points,
+            line.note,
+        ) == (
+            True,
+            False,
+            "一般",
+            4,
+            "缺签到表",
+        )
+        assert view.lines["1.2"].points == 0  # "no content" scores 0
+        assert view.sheet.created_by == "专家甲"
+        assert view.evaluation() is None and "1.3" in view.missing
+
+
+def test_no_content_with_points_is_refused(session: Session) -> None:
+    agency = new_agency(session)
+    assert agency.id is not None
+    with pytest.raises(InvalidInput) as caught:
+        enter_lines(
+            session, agency.id, YEAR, {"2.4": LineInput(points=3, content_present=False)}, actor="x"
+        )
+    assert caught.value.key == "assessment.no_content_points"
+    assert "2.4" in str(caught.value)
+
+
+def test_one_bad_line_saves_none(any_engine: Engine) -> None:
+    with Session(any_engine) as session:
+        agency = new_agency(session)
+        assert agency.id is not None
+        with pytest.raises(InvalidInput) as caught:
+            enter_lines(
+                session,
+                agency.id,
+                YEAR,
+                {"1.1": LineInput(points=5), "1.2": LineInput(points=8)},
+                actor="x",
+            )
+        assert caught.value.key == "assessment.out_of_range"
+        session.rollback()
+        assert _lines(session) == []
+        assert session.exec(select(ScoreSheet)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "key"),
+    [
+        ({"1.1": LineInput(points=-1)}, "assessment.out_of_range"),
+        ({"1.1": LineInput(points=2.5)}, "assessment.not_whole"),  # type: ignore[arg-type]
+        ({"1.1": LineInput()}, "assessment.points_required"),
+        ({"9.9": LineInput(points=1)}, "assessment.unknown_indicator"),
+        ({"3.1": LineInput(points=1)}, "assessment.questionnaire_line"),
+    ],
+)
+def test_bad_lines_are_refused(session: Session, lines: dict[str, LineInput], key: str) -> None:
+    agency = new_agency(session)
+    assert agency.id is not None
+    with pytest.raises(InvalidInput) as caught:
+        enter_lines(session, agency.id, YEAR, lines, actor="x")
+    assert caught.value.key == key
+
+
+def test_bonus_needs_a_known_code_and_evidence(session: Session) -> None:
+    agency = new_agency(session)
+    assert agency.id is not None
+    with pytest.raises(InvalidInput, match="B7"):
+        set_bonus(session, agency.id, YEAR, {"B7": BonusInput(1, "x")}, actor="x")
+    with pytest.raises(InvalidInput) as caught:
+        set_bonus(session, agency.id, YEAR, {"B1": BonusInput(2, " ")}, actor="x")
+    assert caught.value.key == "assessment.bonus_evidence_required"
+    set_bonus(
+        session, agency.id, YEAR, {"B1": BonusInput(2, "某社区获市级安全社区称号")}, actor="x"
+    )
+    set_bonus(session, agency.id, YEAR, {"B1": BonusInput(0)}, actor="x")  # 0 removes the entry
+    assert session.exec(select(BonusEntry)).all() == []
+
+
+def test_questionnaire_section_from_survey_then_admin(any_engine: Engine) -> None:
+    with Session(any_engine) as session:
+        agency = new_agency(session)
+        assert agency.id is not None
+        points = {"3.1": 4, "3.2": 3, "3.3": 3, "3.4": 2, "3.5": 4}
+        set_questionnaire_points(session, agency.id, YEAR, points, source="survey", actor="survey")
+        session.commit()
+        view = sheet_view(session, agency.id, YEAR)
+        assert view.sheet.questionnaire_source == "survey"
+        assert {c: view.lines[c].points for c in points} == points
+        assert view.lines["3.1"].content_present is None
+        set_questionnaire_points(
+            session, agency.id, YEAR, {**points, "3.4": 4}, source="admin", actor="管理员"
+        )
+        session.commit()
+        view = sheet_view(session, agency.id, YEAR)
+        assert (view.sheet.questionnaire_source, view.lines["3.4"].points) == ("admin", 4)
+        assert view.sheet.questionnaire_set_by == "管理员"
+
+
+@pytest.mark.parametrize(
+    ("points", "key"),
+    [
+        ({"3.1": 4, "3.2": 3, "3.3": 3, "3.4": 2}, "assessment.missing_indicator"),
+        ({"3.1": 4, "3.2": 3, "3.3": 3, "3.4": 2, "3.5": 5}, "assessment.out_of_range"),
+        (
+            {"3.1": 4, "3.2": 3, "3.3": 3, "3.4": 2, "3.5": 4, "1.1": 5},
+            "assessment.not_questionnaire",
+        ),
+    ],
+)
+def test_bad_questionnaire_points_are_refused(
+    session: Session, points: dict[str, int], key: str
+) -> None:
+    agency = new_agency(session)
+    assert agency.id is not None
+    with pytest.raises(InvalidInput) as caught:
+        set_questionnaire_points(session, agency.id, YEAR, points, source="survey", actor="s")
+    assert caught.value.key == key
+    assert session.exec(select(ScoreSheet)).all() == []
+
+
+def test_unknown_agency_is_refused(session: Session) -> None:
+    with pytest.raises(NotFound):
+        enter_lines(session, 999, YEAR, {"1.1": LineInput(points=1)}, actor="x")
+
+
+def test_finalise_refused_while_questionnaire_empty(session: Session, settings: Settings) -> None:
+    agency = filed_agency(session, settings)
+    assert agency.id is not None
+    lines = {c: LineInput(points=v) for c, v in full_points().items() if not c.startswith("3.")}
+    enter_lines(session, agency.id, YEAR, lines, actor="x")
+    session.commit()
+    with pytest.raises(Refused) as caught:
+        finalise(session, agency.id, YEAR, ADMIN, settings)
+    assert caught.value.message("en") == (
+        "The questionnaire section is empty: fill it from the survey or enter it explicitly."
+    )
+    session.rollback()
+    assert not has_finalised_sheet(session, agency.id, YEAR)
+
+
+def test_finalise_refused_with_a_missing_indicator(session: Session, settings: Settings) -> None:
+    agency = filed_agency(session, settings)
+    assert agency.id is not None
+    points = full_points()
+    fill_sheet(session, agency.id, YEAR, points)
+    line = session.exec(select(ScoreLine).where(ScoreLine.code == "4.2")).one()
+    session.delete(line)
+    session.commit()
+    with pytest.raises(Refused, match=r"4\.2"):
+        finalise(session, agency.id, YEAR, ADMIN, settings)
+
+
+def test_finalise_locks_the_sheet_and_assesses_the_agency(
+    any_engine: Engine, settings: Settings
+) -> None:
+    with Session(any_engine) as session:
+        agency = filed_agency(session, settings)
+        assert agency.id is not None
+        fill_sheet(session, agency.id, YEAR, full_points(), {"B1": 1})
+        assert not has_finalised_sheet(session, agency.id, YEAR)
+        view, entry = finalise(session, agency.id, YEAR, ADMIN, settings)
+        session.commit()
+        session.refresh(agency)
+        assert agency.status == "assessed"
+        assert has_finalised_sheet(session, agency.id, YEAR)
+        assert not has_finalised_sheet(session, agency.id, YEAR - 1)
+        assert view.sheet.finalised_by == "admin"
+        assert (entry.trigger, entry.source, entry.target) == ("assess", "filed", "assessed")
+        assert history(session, agency.id)[-1].trigger == "assess"
+        with pytest.raises(Refused) as caught:
+            enter_lines(session, agency.id, YEAR, {"1.1": LineInput(points=1)}, actor="x")
+        assert caught.value.key == "assessment.finalised"
+        with pytest.raises(Refused):
+            set_bonus(session, agency.id, YEAR, {"B2": BonusInput(1, "x")}, actor="x")
+        with pytest.raises(Refused):
+            set_questionnaire_points(
+                session,
+                agency.id,
+                YEAR,
+                {c: 1 for c in ("3.1", "3.2", "3.3", "3.4", "3.5")},
+                source="survey",
+                actor="s",
+            )
+        with pytest.raises(Refused):
+            finalise(session, agency.id, YEAR, ADMIN, settings)
+
+
+def test_lifecycle_refusal_leaves_the_sheet_editable(
+    any_engine: Engine, settings: Settings
+) -> None:
+    with Session(any_engine) as session:
+        agency = new_agency(session)  # still `applied`: `assess` is not valid
+        assert agency.id is not None
+        fill_sheet(session, agency.id, YEAR, full_points())
+        with pytest.raises(Refused):
+            finalise(session, agency.id, YEAR, ADMIN, settings)
+        session.rollback()
+        assert not has_finalised_sheet(session, agency.id, YEAR)
+        enter_lines(session, agency.id, YEAR, {"1.1": LineInput(points=3)}, actor="x")

@@ -1,0 +1,187 @@
+"""The official table as xlsx: layout, round trip, and refusals that list row and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from tests.workflow.assessment_builders import fill_sheet, new_agency, points_totalling
+from workflow.assessment import evaluate
+from workflow.assessment.sheets import ScoreLine, ScoreSheet, sheet_view
+from workflow.assessment.standard import STANDARD
+from workflow.assessment.xlsx import (
+    COL,
+    FIRST_ROW,
+    export_sheet,
+    import_sheet,
+    read_sheet,
+)
+from workflow.errors import InvalidInput
+
+YEAR = 2026
+
+
+def _rows(path: Path) -> dict[str, int]:
+    ws = load_workbook(path).worksheets[0]
+    return {
+        str(ws.cell(r, COL["code"]).value): r
+        for r in range(FIRST_ROW, ws.max_row + 1)
+        if ws.cell(r, COL["code"]).value
+    }
+
+
+def _blank_form(session: Session, tmp_path: Path) -> tuple[int, Path]:
+    agency = new_agency(session)
+    assert agency.id is not None
+    path = tmp_path / "blank.xlsx"
+    assert export_sheet(session, agency.id, agency.name, YEAR, path) is None
+    return agency.id, path
+
+
+def _fill(path: Path, points: dict[str, int], bonus: dict[str, int], **cells: object) -> None:
+    book = load_workbook(path)
+    ws = book.worksheets[0]
+    rows = _rows(path)
+    for code, value in points.items():
+        ws.cell(rows[code], COL["points"], value)
+        if code not in STANDARD.questionnaire_codes:
+            ws.cell(rows[code], COL["content"], "有")
+            ws.cell(rows[code], COL["evidence"], "无" if code == "1.4" else "有")
+            ws.cell(rows[code], COL["effect"], "较好")
+    for code, count in bonus.items():
+        ws.cell(rows[code], COL["content"], count)
+        ws.cell(rows[code], COL["note"], f"{code} 证书复印件")
+    for ref, value in cells.items():
+        ws[ref] = value
+    book.save(path)
+
+
+def test_layout_follows_the_official_table(session: Session, tmp_path: Path) -> None:
+    _, path = _blank_form(session, tmp_path)
+    ws = load_workbook(path).worksheets[0]
+    assert [ws.cell(3, c).value for c in (1, 3, 4, 5, 9)] == [
+        "一级指标",
+        "二级指标",
+        "评定方法",
+        "分值",
+        "得分",
+    ]
+    assert ws.cell(FIRST_ROW, 1).value == "组织工作\n(25分)"
+    assert ws.cell(FIRST_ROW, 4).value == "查阅材料" and ws.cell(FIRST_ROW, 5).value == "5分"
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"A4:A7", "A8:A12", "A13:A17", "A18:A20"} <= merged
+    rows = _rows(path)
+    assert ws.cell(rows["3.1"], 4).value == "问卷"
+    assert ws.cell(rows["B1"], 5).value == "1分/家次"
+    assert ws.cell(rows["B4"], 5).value == "1分/项"  # the b4_points policy
+    assert [c for c in rows if c != "编号"] == [*STANDARD.codes, *STANDARD.bonus_codes]
+
+
+def test_round_trip_gives_the_same_evaluation(any_engine: Engine, tmp_path: Path) -> None:
+    points = points_totalling(83)
+    bonus = {"B1": 2, "B3": 1}
+    with Session(any_engine) as session:
+        agency_id, path = _blank_form(session, tmp_path)
+        _fill(path, points, bonus)
+        import_sheet(session, path, actor="专家乙")
+        session.commit()
+        view = sheet_view(session, agency_id, YEAR)
+        assert view.evaluation() == evaluate(points, bonus)
+        assert view.sheet.questionnaire_source == "admin"
+        assert view.lines["1.4"].evidence_present is False
+        assert view.bonus["B1"].evidence == "B1 证书复印件"
+        # export the stored sheet and import it again: nothing changes
+        again = tmp_path / "again.xlsx"
+        export_sheet(session, agency_id, "x", YEAR, again)
+        ws = load_workbook(again).worksheets[0]
+        totals = [ws.cell(r, COL["points"]).value for r in range(1, ws.max_row + 1)]
+        assert 83 in totals and 88 in totals and "合格" in totals and "通过" in totals
+        import_sheet(session, again, actor="专家乙")
+        session.commit()
+        assert sheet_view(session, agency_id, YEAR).evaluation() == evaluate(points, bonus)
+
+
+def test_questionnaire_points_from_the_survey_keep_their_source(
+    session: Session, tmp_path: Path
+) -> None:
+    agency = new_agency(session)
+    assert agency.id is not None
+    fill_sheet(session, agency.id, YEAR, points_totalling(90))
+    path = tmp_path / "sheet.xlsx"
+    export_sheet(session, agency.id, agency.name, YEAR, path)
+    import_sheet(session, path, actor="专家")
+    session.commit()
+    assert sheet_view(session, agency.id, YEAR).sheet.questionnaire_source == "survey"
+
+
+def test_every_bad_cell_is_listed_and_nothing_is_saved(any_engine: Engine, tmp_path: Path) -> None:
+    with Session(any_engine) as session:
+        _, path = _blank_form(session, tmp_path)
+        points: dict[str, object] = dict(points_totalling(80))
+        points.update({"1.1": 9, "1.2": -1, "1.3": 2.5, "2.1": "很好"})
+        del points["4.3"]
+        _fill(path, points, {})  # type: ignore[arg-type]
+        rows = _rows(path)
+        book = load_workbook(path)
+        ws = book.worksheets[0]
+        ws.cell(rows["B4"], COL["code"], "B9")
+        ws.cell(rows["4.2"], COL["code"], "4.9")
+        ws.cell(rows["B2"], COL["content"], 1)  # a bonus count without evidence
+        ws.cell(rows["2.2"], COL["content"], "也许")
+        book.save(path)
+        with pytest.raises(InvalidInput) as caught:
+            import_sheet(session, path, actor="x")
+        message = caught.value.message("zh")
+        assert message.startswith("表格有误，未保存任何内容：")
+        for expected in (
+            f"I{rows['1.1']} 格：指标 1.1 的得分 9 超出范围，应为 0–5 分",
+            f"I{rows['1.2']} 格：指标 1.2 的得分 -1 超出范围",
+            f"I{rows['1.3']} 格：“2.5”不是整数",
+            f"I{rows['2.1']} 格：“很好”不是整数",
+            f"F{rows['2.2']} 格：“也许”应填“有”或“无”",
+            f"I{rows['4.3']} 格：指标 4.3 需要填写得分",
+            f"J{rows['B2']} 格：加分项 B2 需要填写佐证说明",
+            f"B{rows['B4']} 格：未知的加分项编号 B9",
+            f"B{rows['4.2']} 格：未知的指标编号 4.9",
+            "表中缺少 B4 这一行",
+        ):
+            assert expected in message
+        session.rollback()
+        assert session.exec(select(ScoreSheet)).all() == []
+        assert session.exec(select(ScoreLine)).all() == []
+
+
+def test_a_file_that_is_not_a_workbook_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.xlsx"
+    path.write_text("not a workbook", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="无法读取"):
+        read_sheet(path)
+
+
+def test_half_filled_questionnaire_rows_are_refused(session: Session, tmp_path: Path) -> None:
+    _, path = _blank_form(session, tmp_path)
+    points = points_totalling(80)
+    del points["3.5"]
+    _fill(path, points, {})
+    with pytest.raises(InvalidInput, match=r"3\.1–3\.5 要么全部填写"):
+        read_sheet(path)
+
+
+def test_no_content_means_zero(session: Session, tmp_path: Path) -> None:
+    _, path = _blank_form(session, tmp_path)
+    points = points_totalling(80)
+    _fill(path, points, {})
+    rows = _rows(path)
+    book = load_workbook(path)
+    ws = book.worksheets[0]
+    ws.cell(rows["2.3"], COL["content"], "无")
+    ws.cell(rows["2.3"], COL["points"]).value = None
+    ws.cell(rows["2.5"], COL["content"], "无")  # but 2.5 still has points: refused
+    book.save(path)
+    with pytest.raises(InvalidInput) as caught:
+        read_sheet(path)
+    assert "2.5" in str(caught.value) and "2.3" not in str(caught.value)

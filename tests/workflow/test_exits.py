@@ -1,0 +1,149 @@
+"""Art. 14 after the annual assessment: proposals, and confirmation through the lifecycle."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from tests.workflow.assessment_builders import (
+    ADMIN,
+    filed_agency,
+    fill_sheet,
+    full_points,
+    points_totalling,
+)
+from workflow.assessment.exits import confirm, filing_year, propose
+from workflow.assessment.finalising import finalise
+from workflow.audit import history
+from workflow.errors import NotFound
+from workflow.models import Agency, CreationUnit, Guidance
+from workflow.settings import Settings
+
+YEAR = 2026
+
+
+def _assessed(
+    session: Session,
+    settings: Settings,
+    points: dict[str, int],
+    *,
+    guided: tuple[int, ...] = (YEAR,),
+    filed_at: datetime | None = None,
+    year: int = YEAR,
+) -> Agency:
+    agency = filed_agency(session, settings, at=filed_at or datetime(2024, 5, 1, tzinfo=UTC))
+    assert agency.id is not None
+    unit = CreationUnit(name=f"社区{agency.id}", district="朝阳区", safe_community=True)
+    session.add(unit)
+    session.flush()
+    for guided_year in guided:
+        session.add(Guidance(unit_id=unit.id or 0, agency_id=agency.id, year=guided_year))
+    session.commit()
+    fill_sheet(session, agency.id, year, points)
+    finalise(session, agency.id, year, ADMIN, settings)
+    session.commit()
+    return agency
+
+
+def _proposal(session: Session, settings: Settings, agency: Agency, year: int = YEAR):  # type: ignore[no-untyped-def]
+    return next(p for p in propose(session, year, settings) if p.agency_id == agency.id)
+
+
+def test_qualified_and_active_is_retained_through_the_lifecycle(
+    any_engine: Engine, settings: Settings
+) -> None:
+    with Session(any_engine) as session:
+        agency = _assessed(session, settings, points_totalling(80))
+        proposal = _proposal(session, settings, agency)
+        assert (proposal.decision, proposal.ground, proposal.open) == ("retain", None, True)
+        entries = confirm(session, YEAR, ADMIN, settings)
+        session.commit()
+        session.refresh(agency)
+        assert agency.status == "retained"
+        assert [(e.trigger, e.target) for e in entries] == [("retain", "retained")]
+        triggers = [e.trigger for e in history(session, agency.id or 0)]
+        assert triggers[-2:] == ["assess", "retain"]
+        assert _proposal(session, settings, agency).open is False
+        assert confirm(session, YEAR, ADMIN, settings) == []
+
+
+def test_unqualified_is_withdrawn_with_its_ground(any_engine: Engine, settings: Settings) -> None:
+    with Session(any_engine) as session:
+        points = full_points()
+        points["2.4"] = 0
+        agency = _assessed(session, settings, points)
+        keeper = _assessed(session, settings, points_totalling(75))
+        proposal = _proposal(session, settings, agency)
+        assert (proposal.decision, proposal.ground) == ("withdraw", "unqualified")
+        assert proposal.reason("zh") == "2026 年度考核不合格：指标 2.4 为 0 分"
+        confirm(session, YEAR, ADMIN, settings, agency_id=agency.id)
+        session.commit()
+        session.refresh(agency)
+        session.refresh(keeper)
+        assert (agency.status, keeper.status) == ("withdrawn", "assessed")
+        last = history(session, agency.id or 0)[-1]
+        assert (last.trigger, last.ground, last.actor) == ("withdraw", "unqualified", "cli:admin")
+        assert "2.4" in last.reason
+        with pytest.raises(NotFound):
+            confirm(session, YEAR, ADMIN, settings, agency_id=agency.id)
+
+
+@pytest.mark.parametrize(
+    ("guided", "decision"),
+    [
+        ((YEAR,), "retain"),
+        ((YEAR - 1,), "retain"),  # guided last year: one idle year only
+        ((YEAR - 2,), "withdraw"),  # idle in 2025 and 2026
+        ((), "withdraw"),
+        ((YEAR + 1,), "withdraw"),  # next year's work does not count for 2026
+    ],
+)
+def test_two_consecutive_years_without_guidance(
+    session: Session, settings: Settings, guided: tuple[int, ...], decision: str
+) -> None:
+    agency = _assessed(session, settings, points_totalling(85), guided=guided)
+    proposal = _proposal(session, settings, agency)
+    assert proposal.decision == decision
+    if decision == "withdraw":
+        assert proposal.ground == "inactive_two_years"
+        confirm(session, YEAR, ADMIN, settings)
+        session.commit()
+        session.refresh(agency)
+        assert agency.status == "withdrawn"
+        assert history(session, agency.id or 0)[-1].ground == "inactive_two_years"
+
+
+@pytest.mark.parametrize(
+    ("filed_at", "filed_year", "decision"),
+    [
+        # 2025-12-31 23:30 in Beijing: filed in 2025, so idle 2025 and 2026 counts
+        (datetime(2025, 12, 31, 15, 30, tzinfo=UTC), 2025, "withdraw"),
+        # 2026-01-01 00:30 in Beijing (still 2025 in UTC): filed in 2026, too new
+        (datetime(2025, 12, 31, 16, 30, tzinfo=UTC), 2026, "retain"),
+    ],
+)
+def test_filing_year_is_the_local_year(
+    session: Session, settings: Settings, filed_at: datetime, filed_year: int, decision: str
+) -> None:
+    agency = _assessed(session, settings, points_totalling(85), guided=(), filed_at=filed_at)
+    assert filing_year(session, agency.id or 0, YEAR, settings) == filed_year
+    assert _proposal(session, settings, agency).decision == decision
+
+
+def test_next_years_assessment_closes_last_years_proposal(
+    session: Session, settings: Settings
+) -> None:
+    agency = _assessed(
+        session, settings, points_totalling(85), guided=(YEAR - 1, YEAR), year=YEAR - 1
+    )
+    confirm(session, YEAR - 1, ADMIN, settings)
+    session.commit()
+    fill_sheet(session, agency.id or 0, YEAR, points_totalling(90))
+    finalise(session, agency.id or 0, YEAR, ADMIN, settings)
+    session.commit()
+    assert _proposal(session, settings, agency, YEAR - 1).open is False
+    assert _proposal(session, settings, agency, YEAR).open is True
+    assert [e.trigger for e in confirm(session, YEAR - 1, ADMIN, settings)] == []

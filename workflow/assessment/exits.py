@@ -1,0 +1,177 @@
+"""The exit rules of Art. 14 after an annual assessment: proposals, then an admin's confirmation.
+
+Proposals are derived, never stored. For a year, every agency with a
+finalised sheet of that year gets:
+- `withdraw`, ground `unqualified`, when its result is unqualified (ground 1);
+- `withdraw`, ground `inactive_two_years`, when it has no guidance record
+  (`Guidance`) in that year nor in the year before, and it was already filed
+  in the year before (ground 2);
+- `retain` otherwise.
+
+Filing year: the local year (settings' zone) of the agency's latest audit
+entry that moved it into `filed`, up to the end of the assessed year. An
+agency filed in the assessed year itself cannot have been idle for two years
+yet; one with no filing entry at all is never proposed for ground 2.
+
+Grounds 3 and 4 (staff change, convention violation) are admin decisions at
+any time of year, fired through the lifecycle directly. `confirm` fires the
+proposed triggers through the lifecycle service, so each decision is in the
+audit trail; confirming several agencies is all or nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlmodel import Session, col, select
+
+from workflow.assessment.evaluation import Evaluation
+from workflow.assessment.sheets import ScoreSheet, finalised_views
+from workflow.audit import AuditEntry
+from workflow.clock import to_local
+from workflow.errors import NotFound
+from workflow.i18n import current_language, workflow_texts
+from workflow.lifecycle import fire
+from workflow.models import Agency, Guidance
+from workflow.roles import Actor
+from workflow.settings import Settings
+
+
+@dataclass(frozen=True)
+class ExitProposal:
+    """What the rules propose for one assessed agency, and why."""
+
+    agency_id: int
+    agency_name: str
+    status: str
+    year: int
+    decision: str  # "retain" or "withdraw"
+    ground: str | None
+    evaluation: Evaluation
+    filed_year: int | None
+    open: bool  # still awaiting the decision (agency `assessed`, this is its latest assessment)
+
+    def reason(self, language: str | None = None) -> str:
+        """The text recorded with the decision, e.g. "2026 年度考核不合格：指标 2.4 为 0 分"."""
+        language = language or current_language()
+        if self.ground == "unqualified":
+            return workflow_texts.text(
+                "exits.reason.unqualified",
+                language,
+                year=self.year,
+                why=self.evaluation.reason(language),
+            )
+        if self.ground == "inactive_two_years":
+            return workflow_texts.text(
+                "exits.reason.inactive", language, first=self.year - 1, last=self.year
+            )
+        return workflow_texts.text(
+            "exits.reason.retain",
+            language,
+            year=self.year,
+            grade=self.evaluation.grade_text(language),
+        )
+
+
+def filing_year(session: Session, agency_id: int, up_to: int, settings: Settings) -> int | None:
+    """The local year of the agency's latest move into `filed` on or before the end of `up_to`."""
+    end = datetime.combine(date(up_to, 12, 31), time.max, tzinfo=settings.zone)
+    moments = session.exec(
+        select(AuditEntry.at).where(
+            AuditEntry.agency_id == agency_id,
+            AuditEntry.target == "filed",
+            col(AuditEntry.at) <= end,
+        )
+    ).all()
+    return max(to_local(moment, settings.zone).year for moment in moments) if moments else None
+
+
+def _guided_years(session: Session, agency_ids: list[int], years: tuple[int, ...]) -> set[int]:
+    """The agencies among `agency_ids` with a guidance record in one of `years`."""
+    rows = session.exec(
+        select(Guidance.agency_id).where(
+            col(Guidance.agency_id).in_(agency_ids), col(Guidance.year).in_(years)
+        )
+    ).all()
+    return set(rows)
+
+
+def _latest_assessed_year(session: Session, agency_ids: list[int]) -> dict[int, int]:
+    rows = session.exec(
+        select(ScoreSheet.agency_id, ScoreSheet.year).where(
+            col(ScoreSheet.agency_id).in_(agency_ids), col(ScoreSheet.finalised_at).is_not(None)
+        )
+    ).all()
+    latest: dict[int, int] = {}
+    for agency_id, year in rows:
+        latest[agency_id] = max(year, latest.get(agency_id, year))
+    return latest
+
+
+def propose(session: Session, year: int, settings: Settings) -> list[ExitProposal]:
+    """A proposal for every agency assessed in `year`, by agency name."""
+    views = finalised_views(session, year)
+    ids = [view.sheet.agency_id for view in views]
+    agencies = {a.id: a for a in session.exec(select(Agency).where(col(Agency.id).in_(ids))).all()}
+    active = _guided_years(session, ids, (year - 1, year))
+    latest = _latest_assessed_year(session, ids)
+    proposals = []
+    for view in views:
+        agency = agencies[view.sheet.agency_id]
+        assert agency.id is not None
+        evaluation = view.evaluation(settings)
+        assert evaluation is not None  # a finalised sheet is complete
+        filed = filing_year(session, agency.id, year, settings)
+        if evaluation.grade == "unqualified":
+            decision, ground = "withdraw", "unqualified"
+        elif agency.id not in active and filed is not None and filed <= year - 1:
+            decision, ground = "withdraw", "inactive_two_years"
+        else:
+            decision, ground = "retain", None
+        proposals.append(
+            ExitProposal(
+                agency_id=agency.id,
+                agency_name=agency.name,
+                status=agency.status,
+                year=year,
+                decision=decision,
+                ground=ground,
+                evaluation=evaluation,
+                filed_year=filed,
+                open=agency.status == "assessed" and latest[agency.id] == year,
+            )
+        )
+    return sorted(proposals, key=lambda p: p.agency_name)
+
+
+def confirm(
+    session: Session,
+    year: int,
+    actor: Actor,
+    settings: Settings,
+    agency_id: int | None = None,
+) -> list[AuditEntry]:
+    """Fire the proposed `retain` / `withdraw` for one agency or every open proposal of `year`.
+
+    Not committed: the caller's unit of work commits all decisions together or none.
+    """
+    proposals = [p for p in propose(session, year, settings) if p.open]
+    if agency_id is not None:
+        proposals = [p for p in proposals if p.agency_id == agency_id]
+        if not proposals:
+            raise NotFound("exits.nothing_open", agency=agency_id, year=year)
+    return [
+        fire(
+            session,
+            p.agency_id,
+            p.decision,
+            actor,
+            p.reason(settings.language),
+            ground=p.ground,
+            year=year,
+            settings=settings,
+            expected_status="assessed",
+        )
+        for p in proposals
+    ]

@@ -1,0 +1,30 @@
+"""Finalising a score sheet: lock it and move the agency to `assessed`, in one transaction.
+
+The sheet is locked first (flushed), so the lifecycle's `assess` guard
+(`gate.has_finalised_sheet`) sees it; if the lifecycle refuses (wrong state,
+no permission, changed meanwhile) the caller's transaction rolls back and the
+sheet stays editable.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from workflow.assessment.sheets import SheetView, lock
+from workflow.audit import AuditEntry
+from workflow.lifecycle import fire
+from workflow.roles import Actor
+from workflow.settings import Settings
+
+
+def finalise(
+    session: Session, agency_id: int, year: int, actor: Actor, settings: Settings | None = None
+) -> tuple[SheetView, AuditEntry]:
+    """Lock the agency's complete sheet for `year` and fire `assess` (not committed).
+
+    Refused while the questionnaire section is empty or any indicator is
+    missing, when the sheet is already finalised, and whatever the lifecycle refuses.
+    """
+    view = lock(session, agency_id, year, actor.name)
+    entry = fire(session, agency_id, "assess", actor, year=year, settings=settings)
+    return view, entry

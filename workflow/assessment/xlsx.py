@@ -1,0 +1,409 @@
+"""One agency's score sheet as a spreadsheet laid out like the official 考核标准 table.
+
+`write_sheet` draws the table (sections merged down column A, one row per
+indicator, then the bonus items, totals, grade and pass/fail, and the table's
+notes); `read_sheet` reads a filled copy back. Rows are found by the code in
+column B, so the labels may be in either language. Reading checks every cell
+first and reports each bad one with its row and column; `import_sheet` writes
+only when the whole file is clean.
+
+Columns: A section · B code · C indicator · D method · E max · F content
+present (有/无) · G evidence present (有/无) · H effect · I points · J note.
+Bonus rows keep the count in F and the evidence description in J.
+A blank F or G counts as 有 (present).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel import Session
+
+from workflow.assessment.evaluation import (
+    DEFAULT_POLICY,
+    Evaluation,
+    Policy,
+    ScoreError,
+    bonus_points_per_case,
+    check_bonus_count,
+    check_points,
+)
+from workflow.assessment.sheets import (
+    BonusInput,
+    LineInput,
+    ScoreSheet,
+    SheetView,
+    check_line,
+    enter_lines,
+    find_sheet,
+    load_view,
+    set_bonus,
+    set_questionnaire_points,
+)
+from workflow.assessment.standard import STANDARD
+from workflow.errors import InvalidInput
+from workflow.i18n import current_language, workflow_texts
+
+TITLE_ROW, AGENCY_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3, 4
+AGENCY_ID_CELL, AGENCY_NAME_CELL, YEAR_CELL = "B2", "C2", "E2"
+COLUMNS = (
+    "section",
+    "code",
+    "indicator",
+    "method",
+    "max",
+    "content",
+    "evidence",
+    "effect",
+    "points",
+    "note",
+)
+WIDTHS = (14, 7, 60, 10, 10, 10, 10, 24, 8, 30)
+COL = {name: index + 1 for index, name in enumerate(COLUMNS)}
+YES = {"有", "是", "yes", "y", "true", "1", "✓"}
+NO = {"无", "否", "no", "n", "false", "0", "✗"}
+_INDICATOR_CODE = re.compile(r"^\d+\.\d+$")
+_BONUS_CODE = re.compile(r"^B\d+$")
+_THIN = Side(style="thin")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_WRAP = Alignment(wrap_text=True, vertical="center")
+_CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
+WRAPPED_COLUMNS = (COL["indicator"], COL["effect"], COL["note"])
+
+
+def _add_styles(book: Workbook) -> None:
+    """Named styles: assigning one per cell costs half of setting border and alignment."""
+    book.add_named_style(NamedStyle("sc_text", border=_BOX, alignment=_WRAP))
+    book.add_named_style(NamedStyle("sc_centre", border=_BOX, alignment=_CENTRE))
+    book.add_named_style(
+        NamedStyle("sc_header", font=Font(bold=True), border=_BOX, alignment=_CENTRE)
+    )
+    book.add_named_style(NamedStyle("sc_bold", font=Font(bold=True)))
+
+
+def _t(key: str, language: str, **params: object) -> str:
+    return workflow_texts.text(f"assessment.xlsx.{key}", language, **params)
+
+
+def _yes_no(value: bool | None, language: str) -> str:
+    return "" if value is None else _t("yes" if value else "no", language)
+
+
+def write_sheet(
+    agency_id: int,
+    agency_name: str,
+    year: int,
+    view: SheetView | None,
+    policy: Policy | None = None,
+    language: str | None = None,
+) -> Workbook:
+    """The official table for one agency and year, filled from `view` (blank without one)."""
+    language = language or current_language()
+    policy = policy or DEFAULT_POLICY
+    book = Workbook()
+    _add_styles(book)
+    ws = book.active
+    assert ws is not None
+    ws.title = str(year)
+    for index, width in enumerate(WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+
+    ws.cell(TITLE_ROW, 1, STANDARD.title(language)).font = Font(bold=True, size=14)
+    ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=len(COLUMNS))
+    ws.cell(AGENCY_ROW, 1, _t("agency", language))
+    ws[AGENCY_ID_CELL] = agency_id
+    ws[AGENCY_NAME_CELL] = agency_name
+    ws.cell(AGENCY_ROW, 4, _t("year", language))
+    ws[YEAR_CELL] = year
+    _header(ws, HEADER_ROW, [_t(f"col.{name}", language) for name in COLUMNS])
+
+    lines = view.lines if view else {}
+    row = FIRST_ROW
+    for section in STANDARD.sections:
+        first = row
+        for indicator in STANDARD.in_section(section.number):
+            line = lines.get(indicator.code)
+            values: list[object] = [
+                f"{section.name(language)}\n({_t('points_total', language, points=section.max)})",
+                indicator.code,
+                indicator.text(language),
+                _t(f"method.{indicator.method}", language),
+                _t("points_total", language, points=indicator.max),
+                _yes_no(line.content_present, language) if line else None,
+                _yes_no(line.evidence_present, language) if line else None,
+                line.effect if line else None,
+                line.points if line else None,
+                line.note if line else None,
+            ]
+            _row(ws, row, values)
+            row += 1
+        ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
+    answers = DataValidation(
+        type="list", formula1=f'"{_t("yes", language)},{_t("no", language)}"', allow_blank=True
+    )
+    ws.add_data_validation(answers)
+    answers.add(f"F{FIRST_ROW}:G{row - 1}")
+
+    _header(ws, row, [_t(f"bonus_col.{name}", language) for name in COLUMNS])
+    row += 1
+    first = row
+    for item in STANDARD.bonus:
+        entry = view.bonus.get(item.code) if view else None
+        per_case = bonus_points_per_case(item.code, policy)
+        _row(
+            ws,
+            row,
+            [
+                _t("bonus", language),
+                item.code,
+                item.text(language),
+                _t("method.materials", language),
+                item.unit(language, per_case),
+                entry.count if entry else None,
+                None,
+                None,
+                entry.count * per_case if entry else None,
+                entry.evidence if entry else None,
+            ],
+        )
+        row += 1
+    ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
+
+    evaluation = view.evaluation(policy) if view else None
+    row = _totals(ws, row, evaluation, language)
+    for note in STANDARD.notes(language):
+        ws.cell(row, 1, note).alignment = _WRAP
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(COLUMNS))
+        row += 1
+    ws.freeze_panes = ws.cell(FIRST_ROW, 1)
+    return book
+
+
+def _header(ws: Worksheet, row: int, labels: list[str]) -> None:
+    for column, label in enumerate(labels, start=1):
+        ws.cell(row, column, label or None).style = "sc_header"
+
+
+def _row(ws: Worksheet, row: int, values: list[object]) -> None:
+    for column, value in enumerate(values, start=1):
+        ws.cell(row, column, value).style = "sc_text" if column in WRAPPED_COLUMNS else "sc_centre"
+
+
+def _totals(ws: Worksheet, row: int, evaluation: Evaluation | None, language: str) -> int:
+    """Base, bonus, final, grade, pass/fail and the reason; blank while points are missing."""
+    values: list[tuple[str, object]] = [
+        ("base", evaluation.base if evaluation else None),
+        ("bonus_total", evaluation.bonus if evaluation else None),
+        ("final", evaluation.final if evaluation else None),
+        ("grade", evaluation.grade_text(language) if evaluation else None),
+        (
+            "result",
+            _t("passed" if evaluation.passed else "failed", language) if evaluation else None,
+        ),
+        ("reason", evaluation.reason(language) if evaluation else None),
+    ]
+    for key, value in values:
+        ws.cell(row, 1, _t(key, language)).style = "sc_bold"
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=COL["points"] - 1)
+        ws.cell(row, COL["points"], value).style = "sc_bold"
+        ws.merge_cells(
+            start_row=row, start_column=COL["points"], end_row=row, end_column=len(COLUMNS)
+        )
+        row += 1
+    return row
+
+
+def export_sheet(
+    session: Session,
+    agency_id: int,
+    agency_name: str,
+    year: int,
+    target: Path | IO[bytes],
+    policy: Policy | None = None,
+) -> ScoreSheet | None:
+    """Write the agency's sheet for `year` (or a blank form for the experts) to `target`."""
+    sheet = find_sheet(session, agency_id, year)
+    view = load_view(session, sheet) if sheet else None
+    write_sheet(agency_id, agency_name, year, view, policy).save(target)
+    return sheet
+
+
+@dataclass
+class FilledSheet:
+    """What a filled spreadsheet says, already checked cell by cell."""
+
+    agency_id: int
+    year: int
+    lines: dict[str, LineInput] = field(default_factory=dict)
+    questionnaire: dict[str, int] = field(default_factory=dict)
+    bonus: dict[str, BonusInput] = field(default_factory=dict)
+
+
+class _Problems:
+    """Bad cells collected while reading, reported together."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.items: list[str] = []
+
+    def add(self, row: int, column: int, key: str, **params: object) -> None:
+        where = _t("cell", self.language, cell=f"{get_column_letter(column)}{row}")
+        message = workflow_texts.text(key, self.language, **params).rstrip("。.")
+        self.items.append(f"{where}{message}")
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _whole(value: object) -> int | None:
+    """A spreadsheet number as whole points; None if it is not a whole number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = _text(value)
+    if text.lstrip("-").isdigit():
+        return int(text)
+    return None
+
+
+def read_sheet(source: Path | IO[bytes], language: str | None = None) -> FilledSheet:
+    """Read a filled sheet; raise `InvalidInput` listing every bad cell (row and column)."""
+    language = language or current_language()
+    try:
+        book = load_workbook(source, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a file that is not xlsx
+        raise InvalidInput("assessment.import.unreadable", detail=type(error).__name__) from None
+    ws = book.worksheets[0]
+    problems = _Problems(language)
+    agency_id, year = _whole(ws[AGENCY_ID_CELL].value), _whole(ws[YEAR_CELL].value)
+    if agency_id is None:
+        problems.add(
+            AGENCY_ROW, 2, "assessment.import.not_whole", value=_text(ws[AGENCY_ID_CELL].value)
+        )
+    if year is None:
+        problems.add(AGENCY_ROW, 5, "assessment.import.not_whole", value=_text(ws[YEAR_CELL].value))
+    filled = FilledSheet(agency_id=agency_id or 0, year=year or 0)
+
+    rows: dict[str, int] = {}
+    for row in range(FIRST_ROW, ws.max_row + 1):
+        code = _text(ws.cell(row, COL["code"]).value).upper()
+        if code in STANDARD.codes or code in STANDARD.bonus_codes:
+            if code in rows:
+                problems.add(row, COL["code"], "assessment.import.repeated", code=code)
+            rows[code] = row
+        elif _INDICATOR_CODE.match(code):
+            problems.add(row, COL["code"], "assessment.unknown_indicator", code=code)
+        elif _BONUS_CODE.match(code):
+            problems.add(row, COL["code"], "assessment.unknown_bonus", code=code)
+    for code in (*STANDARD.codes, *STANDARD.bonus_codes):
+        if code not in rows:
+            problems.items.append(
+                workflow_texts.text("assessment.import.missing_row", language, code=code)
+            )
+
+    def cell(row: int, name: str) -> object:
+        return ws.cell(row, COL[name]).value
+
+    def present(row: int, name: str) -> bool | None:
+        answer = _text(cell(row, name)).lower()
+        if answer == "" or answer in YES:
+            return True
+        if answer in NO:
+            return False
+        problems.add(row, COL[name], "assessment.import.yes_no", value=answer)
+        return None
+
+    def points(row: int, code: str, name: str, check: Callable[[str, object], int]) -> int | None:
+        raw = cell(row, name)
+        value = _whole(raw)
+        if value is None:
+            problems.add(row, COL[name], "assessment.import.not_whole", value=_text(raw))
+            return None
+        try:
+            return check(code, value)
+        except ScoreError as error:
+            problems.add(row, COL[name], error.key, **error.params)
+            return None
+
+    questionnaire_rows = [rows[c] for c in STANDARD.questionnaire_codes if c in rows]
+    answered = [r for r in questionnaire_rows if _text(cell(r, "points"))]
+    for code in STANDARD.codes:
+        if code not in rows:
+            continue
+        row = rows[code]
+        if code in STANDARD.questionnaire_codes:
+            if answered and not _text(cell(row, "points")):
+                problems.add(row, COL["points"], "assessment.import.questionnaire_partial")
+            elif answered and (answer := points(row, code, "points", check_points)) is not None:
+                filled.questionnaire[code] = answer
+            continue
+        content, evidence = present(row, "content"), present(row, "evidence")
+        blank = not _text(cell(row, "points"))
+        value = None if blank else points(row, code, "points", check_points)
+        if content is None or evidence is None or (not blank and value is None):
+            continue
+        line = LineInput(
+            points=value,
+            content_present=content,
+            evidence_present=evidence,
+            effect=_text(cell(row, "effect")),
+            note=_text(cell(row, "note")),
+        )
+        try:
+            check_line(code, line)
+        except InvalidInput as error:
+            problems.add(row, COL["points"], error.key, **error.params)
+            continue
+        filled.lines[code] = line
+    for code in STANDARD.bonus_codes:
+        if code not in rows:
+            continue
+        row = rows[code]
+        raw = cell(row, "content")
+        count = 0 if not _text(raw) else points(row, code, "content", check_bonus_count)
+        evidence_text = _text(cell(row, "note"))
+        if count and not evidence_text:
+            problems.add(row, COL["note"], "assessment.bonus_evidence_required", code=code)
+        elif count is not None:
+            filled.bonus[code] = BonusInput(count=count, evidence=evidence_text)
+    if problems.items:
+        raise InvalidInput("assessment.import.errors", problems="；".join(problems.items))
+    return filled
+
+
+def import_sheet(
+    session: Session, source: Path | IO[bytes], *, actor: str, language: str | None = None
+) -> ScoreSheet:
+    """Write a filled spreadsheet into the agency's sheet (the caller's transaction commits).
+
+    The questionnaire rows are written only when filled and different from what
+    the sheet holds, so points that came from the survey keep their source.
+    """
+    filled = read_sheet(source, language)
+    sheet = enter_lines(session, filled.agency_id, filled.year, filled.lines, actor=actor)
+    set_bonus(session, filled.agency_id, filled.year, filled.bonus, actor=actor)
+    if filled.questionnaire:
+        current = load_view(session, sheet).points
+        if any(current.get(code) != value for code, value in filled.questionnaire.items()):
+            set_questionnaire_points(
+                session,
+                filled.agency_id,
+                filled.year,
+                filled.questionnaire,
+                source="admin",
+                actor=actor,
+            )
+    return sheet
