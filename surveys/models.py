@@ -1,1 +1,83 @@
-"""Survey tables."""
+"""Survey tables: invitations, answers in progress, and the history of submissions.
+
+- `Invitation`: one per (creation unit, agency, year) that has a guidance
+  record; its token is the Telegram deep-link payload. The first Telegram user
+  who opens it is bound to it.
+- `SurveyProgress`: the answers as they are given, one row per invitation,
+  written on every tap, so a restarted bot resumes at the same question.
+- `Submission`: every submitted answer set, never changed or deleted; the
+  latest per invitation is the unit's response.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from workflow.clock import utcnow
+
+# SurveyProgress.position: 1–5 is the question shown, then the review screen,
+# then "submitted, nothing pending".
+REVIEW = 6
+DONE = 7
+
+
+def answers_of(row: SurveyProgress | Submission) -> dict[int, int]:
+    """The answers given so far, item number → points."""
+    values = (row.item1, row.item2, row.item3, row.item4, row.item5)
+    return {number: value for number, value in enumerate(values, start=1) if value is not None}
+
+
+class Invitation(SQLModel, table=True):
+    """The invitation of one creation unit to rate one agency for one year."""
+
+    __table_args__ = (
+        UniqueConstraint("unit_id", "agency_id", "year", name="uq_invitation_unit_agency_year"),
+        UniqueConstraint("token", name="uq_invitation_token"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="creationunit.id", index=True, ondelete="CASCADE")
+    agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
+    year: int = Field(index=True)
+    token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    opened_at: datetime | None = None
+    bound_user_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    bound_at: datetime | None = None
+    rebound_by: str = Field(default="", max_length=100)
+    rebound_at: datetime | None = None
+
+
+class SurveyProgress(SQLModel, table=True):
+    """Where an invited unit is in the survey, and the answers it has given so far."""
+
+    invitation_id: int = Field(foreign_key="invitation.id", primary_key=True, ondelete="CASCADE")
+    position: int = Field(default=1)
+    item1: int | None = None
+    item2: int | None = None
+    item3: int | None = None
+    item4: int | None = None
+    item5: int | None = None
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    started_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Submission(SQLModel, table=True):
+    """One submitted answer set; earlier ones stay as the history."""
+
+    __table_args__ = (UniqueConstraint("receipt", name="uq_submission_receipt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True, ondelete="CASCADE")
+    item1: int
+    item2: int
+    item3: int
+    item4: int
+    item5: int
+    receipt: str = Field(max_length=8)
+    user_id: int = Field(sa_type=BigInteger)
+    submitted_at: datetime = Field(default_factory=utcnow)

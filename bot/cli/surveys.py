@@ -1,9 +1,387 @@
-"""CLI commands for surveys."""
+"""Creation units, guidance records, questionnaire invitations and the bot, at the terminal.
+
+safecomm unit add NAME --district 朝阳区 [--safe-community] [--disaster-reduction]
+safecomm unit list [--year Y] [--agency REF] [--json]
+safecomm unit template FILE.xlsx          both sheets: 创建单位, 指导记录
+safecomm unit import FILE.xlsx            all rows or none
+safecomm guidance add UNIT AGENCY YEAR    UNIT = number or name, AGENCY = id or credit code
+safecomm guidance import FILE.xlsx
+safecomm invite YEAR [--out DIR]          issue missing invitations; sheet + QR codes
+safecomm invite show UNIT AGENCY YEAR [--json]
+safecomm invite rebind UNIT AGENCY YEAR [--user TELEGRAM_ID]
+safecomm survey status YEAR [--xlsx FILE] [--json]
+safecomm survey fill YEAR                 questionnaire points into the score sheets
+safecomm bot                              run the Telegram bot (long polling)
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from sqlmodel import Session
+from typer.core import TyperGroup
+
+from bot.cli.common import open_engine, operator, print_json, print_table, settings
+from bot.context import bot_texts
+from surveys import coverage as coverage_report
+from surveys.answering import history
+from surveys.errors import survey_texts
+from surveys.invitations import (
+    export_invitations,
+    find_invitation,
+    invitation_link,
+    invitations_of,
+    issue_invitations,
+    rebind,
+)
+from surveys.models import Invitation
+from surveys.scoring import fill_sheets
+from workflow import units
+from workflow.db import transaction
+from workflow.models import Agency, CreationUnit
+from workflow.registry import find_agency
+
+
+def _t(key: str, **params: object) -> str:
+    return bot_texts.text(f"cli.{key}", settings().language, **params)
+
+
+def col(key: str) -> str:
+    """A column heading, shared with the xlsx exports."""
+    return survey_texts.text(f"survey.col.{key}", settings().language)
+
+
+def _programmes(unit: CreationUnit) -> str:
+    names = [_t("unit.safe")] * unit.safe_community + [
+        _t("unit.disaster")
+    ] * unit.disaster_reduction
+    return ("、" if settings().language == "zh" else ", ").join(names)
+
+
+# ---------------------------------------------------------------------------
+# safecomm unit …
+# ---------------------------------------------------------------------------
+
+unit_app = typer.Typer(help="创建单位 / creation units (communities)", no_args_is_help=True)
+
+
+@unit_app.command("add")
+def unit_add(
+    name: Annotated[str, typer.Argument(help="社区名称 / community name")],
+    district: Annotated[str, typer.Option(help="所在区，如 朝阳区 / Beijing district")],
+    safe_community: Annotated[bool, typer.Option(help="参加安全社区创建")] = False,
+    disaster_reduction: Annotated[bool, typer.Option(help="参加综合减灾示范社区创建")] = False,
+) -> None:
+    """Register a creation unit (at least one programme)."""
+    with transaction(open_engine()) as session:
+        unit = units.add_unit(
+            session,
+            name,
+            district,
+            safe_community=safe_community,
+            disaster_reduction=disaster_reduction,
+        )
+    print(
+        _t(
+            "unit.added",
+            id=unit.id,
+            district=unit.district,
+            name=unit.name,
+            programmes=_programmes(unit),
+        )
+    )
+
+
+@unit_app.command("list")
+def unit_list(
+    year: Annotated[int | None, typer.Option(help="只列出该年度有指导记录的单位")] = None,
+    agency: Annotated[
+        str | None, typer.Option(help="只列出该机构指导的单位（编号或信用代码）")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+) -> None:
+    """List creation units, optionally those guided in a year and/or by an agency."""
+    with transaction(open_engine()) as session:
+        agency_id = find_agency(session, agency).id if agency else None
+        found = units.list_units(session, year=year, agency_id=agency_id)
+    if as_json:
+        print_json([unit.model_dump() for unit in found])
+    elif not found:
+        print(_t("unit.none"))
+    else:
+        mark = {True: "✓", False: ""}
+        rows = [
+            [u.id, u.district, u.name, mark[u.safe_community], mark[u.disaster_reduction]]
+            for u in found
+        ]
+        print_table(_t("unit.header").split(","), rows)
+
+
+@unit_app.command("template")
+def unit_template(path: Annotated[Path, typer.Argument(help="要写出的 .xlsx 文件")]) -> None:
+    """Write an .xlsx template for `unit import` and `guidance import`."""
+    print(_t("template.written", path=units.write_template(path)))
+
+
+@unit_app.command("import")
+def unit_import(path: Annotated[Path, typer.Argument(help=".xlsx，工作表“创建单位”")]) -> None:
+    """Import creation units from a spreadsheet: every row is checked first; all or nothing."""
+    rows = units.read_rows(path, units.UNIT_SHEET, units.UNIT_COLUMNS)
+    with transaction(open_engine()) as session:
+        result = units.import_units(session, rows)
+    print(_t("import.done", added=len(result.added), unchanged=len(result.unchanged)))
+
+
+# ---------------------------------------------------------------------------
+# safecomm guidance …
+# ---------------------------------------------------------------------------
+
+guidance_app = typer.Typer(help="指导记录 / which agency guided which unit", no_args_is_help=True)
+
+
+@guidance_app.command("add")
+def guidance_add(
+    unit: Annotated[str, typer.Argument(help="创建单位编号或名称")],
+    agency: Annotated[str, typer.Argument(help="机构编号或统一社会信用代码")],
+    year: Annotated[int, typer.Argument(help="指导年度")],
+) -> None:
+    """Record that an agency guided a creation unit in a year."""
+    with transaction(open_engine()) as session:
+        found_unit, found_agency = units.find_unit(session, unit), find_agency(session, agency)
+        units.add_guidance(session, found_unit, found_agency, year)
+    print(
+        _t(
+            "guidance.added",
+            agency=found_agency.name,
+            year=year,
+            district=found_unit.district,
+            unit=found_unit.name,
+        )
+    )
+
+
+@guidance_app.command("import")
+def guidance_import(path: Annotated[Path, typer.Argument(help=".xlsx，工作表“指导记录”")]) -> None:
+    """Import guidance records from a spreadsheet: all rows or none."""
+    rows = units.read_rows(path, units.GUIDANCE_SHEET, units.GUIDANCE_COLUMNS)
+    with transaction(open_engine()) as session:
+        result = units.import_guidance(session, rows)
+    print(_t("import.done", added=len(result.added), unchanged=len(result.unchanged)))
+
+
+# ---------------------------------------------------------------------------
+# safecomm invite …
+# ---------------------------------------------------------------------------
+
+
+class IssueByDefault(TyperGroup):
+    """`safecomm invite 2026` means `safecomm invite issue 2026`; `show`/`rebind` stay commands."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["issue", *args]
+        return super().parse_args(ctx, args)
+
+
+invite_app = typer.Typer(
+    cls=IssueByDefault,
+    help="问卷邀请（链接与二维码）/ questionnaire invitations: safecomm invite YEAR",
+    no_args_is_help=True,
+)
+
+
+@invite_app.command("issue")
+def invite_issue(
+    year: Annotated[int, typer.Argument(help="年度")],
+    out: Annotated[Path, typer.Option(help="邀请表和二维码的输出目录")] = Path("."),
+) -> None:
+    """Issue the missing invitations of a year; export the sheet (unit, agency, link) and QR codes."""
+    config = settings()
+    with transaction(open_engine()) as session:
+        new = issue_invitations(session, year)
+        total = len(invitations_of(session, year))
+        if total == 0:
+            print(_t("invite.none", year=year))
+            return
+        out.mkdir(parents=True, exist_ok=True)
+        export = export_invitations(session, year, out, config.bot_username, config.language)
+    print(_t("invite.issued", year=year, new=len(new), total=total))
+    qr_dir = export.qr_codes[0].parent if export.qr_codes else out
+    print(_t("invite.exported", sheet=export.sheet, qr_dir=qr_dir, count=len(export.qr_codes)))
+
+
+def _invitation(
+    session: Session, unit: str, agency: str, year: int
+) -> tuple[Invitation, CreationUnit, Agency]:
+    found_unit, found_agency = units.find_unit(session, unit), find_agency(session, agency)
+    return find_invitation(session, found_unit, found_agency, year), found_unit, found_agency
+
+
+def invitation_dict(
+    session: Session, invitation: Invitation, unit: CreationUnit, agency: Agency
+) -> dict[str, Any]:
+    """Everything an admin needs about one invitation (also the `--json` form)."""
+    assert invitation.id is not None
+    submissions = history(session, invitation.id)
+    latest = submissions[-1] if submissions else None
+    return {
+        "year": invitation.year,
+        "unit": {"id": unit.id, "name": unit.name, "district": unit.district},
+        "agency": {"id": agency.id, "name": agency.name, "credit_code": agency.credit_code},
+        "token": invitation.token,
+        "link": invitation_link(invitation.token, settings().bot_username),
+        "status": coverage_report.invitation_status(session, invitation).value,
+        "opened_at": invitation.opened_at,
+        "bound_user_id": invitation.bound_user_id,
+        "bound_at": invitation.bound_at,
+        "submissions": len(submissions),
+        "receipt": latest.receipt if latest else None,
+        "submitted_at": latest.submitted_at if latest else None,
+    }
+
+
+@invite_app.command("show")
+def invite_show(
+    unit: Annotated[str, typer.Argument(help="创建单位编号或名称")],
+    agency: Annotated[str, typer.Argument(help="机构编号或统一社会信用代码")],
+    year: Annotated[int, typer.Argument(help="年度")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+) -> None:
+    """Show one invitation: its link, state and who is bound to it."""
+    with transaction(open_engine()) as session:
+        data = invitation_dict(session, *_invitation(session, unit, agency, year))
+    if as_json:
+        print_json(data)
+        return
+    status = coverage_report.Status(data["status"]).label(settings().language)
+    bound = data["bound_user_id"] or _t("invite.unbound")
+    print(
+        _t(
+            "invite.show",
+            district=data["unit"]["district"],
+            unit=data["unit"]["name"],
+            agency=data["agency"]["name"],
+            year=year,
+            link=data["link"],
+            status=status,
+            bound=bound,
+        )
+    )
+
+
+@invite_app.command("rebind")
+def invite_rebind(
+    unit: Annotated[str, typer.Argument(help="创建单位编号或名称")],
+    agency: Annotated[str, typer.Argument(help="机构编号或统一社会信用代码")],
+    year: Annotated[int, typer.Argument(help="年度")],
+    user: Annotated[
+        int | None,
+        typer.Option(help="绑定到该 Telegram 用户编号；不填则由下一位打开链接的用户绑定"),
+    ] = None,
+) -> None:
+    """Let someone else answer for the unit: bind a Telegram user, or release the link."""
+    with transaction(open_engine()) as session:
+        invitation, found_unit, found_agency = _invitation(session, unit, agency, year)
+        rebind(session, invitation, user, operator())
+    names = {
+        "district": found_unit.district,
+        "unit": found_unit.name,
+        "agency": found_agency.name,
+        "year": year,
+    }
+    print(_t("invite.rebound", user=user, **names) if user else _t("invite.released", **names))
+
+
+# ---------------------------------------------------------------------------
+# safecomm survey …
+# ---------------------------------------------------------------------------
+
+survey_app = typer.Typer(
+    help="问卷进度与得分 / questionnaire coverage and points", no_args_is_help=True
+)
+
+
+@survey_app.command("status")
+def survey_status(
+    year: Annotated[int, typer.Argument(help="年度")],
+    xlsx: Annotated[Path | None, typer.Option(help="同时写出 .xlsx 报表")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+) -> None:
+    """Who has answered: per agency, and per unit (not invited / invited / opened / in progress / submitted)."""
+    config = settings()
+    with transaction(open_engine()) as session:
+        rows = coverage_report.coverage(session, year)
+    if as_json:
+        print_json([{**row.__dict__, "status": row.status.value} for row in rows])
+    elif not rows:
+        print(_t("status.none", year=year))
+    else:
+        language = config.language
+        statuses = list(coverage_report.Status)
+        print_table(
+            [col("agency_id"), col("agency"), col("guided")]
+            + [s.label(language) for s in statuses],
+            [
+                [a.agency_id, a.agency, a.guided] + [a.counts[s] for s in statuses]
+                for a in coverage_report.by_agency(rows)
+            ],
+        )
+        print()
+        print_table(
+            [
+                col("agency"),
+                col("district"),
+                col("unit"),
+                col("status"),
+                col("answered"),
+                col("receipt"),
+            ],
+            [
+                [r.agency, r.district, r.unit, r.status.label(language), r.answered, r.receipt]
+                for r in rows
+            ],
+        )
+    if xlsx is not None:
+        coverage_report.write_xlsx(rows, xlsx, year, config)
+        if not as_json:
+            print(_t("status.written", path=xlsx))
+
+
+@survey_app.command("fill")
+def survey_fill(year: Annotated[int, typer.Argument(help="年度")]) -> None:
+    """Put the questionnaire points (3.1–3.5) of every responding agency into its score sheet."""
+    with transaction(open_engine()) as session:
+        report = fill_sheets(session, year, operator(), settings=settings())
+    if not report.filled and not report.skipped:
+        print(_t("fill.none", year=year))
+        return
+    for filled in report.filled:
+        points = "  ".join(f"{code}={value}" for code, value in filled.points.items())
+        print(_t("fill.filled", agency=filled.agency, points=points, responses=filled.responses))
+    for skipped in report.skipped:
+        print(_t(f"fill.{skipped.reason}", agency=skipped.agency))
+    if report.still_open:
+        print(_t("fill.still_open", year=year))
+
+
+# ---------------------------------------------------------------------------
+# safecomm bot
+# ---------------------------------------------------------------------------
+
+
+def bot_command() -> None:
+    """Run the Telegram bot (long polling) until Ctrl+C or SIGTERM."""
+    from bot.runner import run_bot  # here: only this command needs every chat module loaded
+
+    raise SystemExit(run_bot(settings()))
 
 
 def register(app: typer.Typer) -> None:
     """Add this topic's commands to the app."""
+    app.add_typer(unit_app, name="unit")
+    app.add_typer(guidance_app, name="guidance")
+    app.add_typer(invite_app, name="invite")
+    app.add_typer(survey_app, name="survey")
+    app.command("bot")(bot_command)

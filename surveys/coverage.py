@@ -1,0 +1,190 @@
+"""Who has answered: the state of every guided unit's questionnaire, per agency and year.
+
+Each guided unit is in exactly one state: not invited (no invitation issued
+yet), invited (link not opened), opened (no answer yet), in progress (some
+answers, never submitted) or submitted (at least one submission; the latest
+counts even while the unit is changing its answers again).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlmodel import Session, col, select
+
+from surveys.answering import history, latest_submissions
+from surveys.errors import survey_texts
+from surveys.models import Invitation, Submission, SurveyProgress, answers_of
+from workflow.clock import local_text
+from workflow.settings import Settings
+from workflow.units import guidance_for
+
+UNIT_COLUMNS = (
+    "year",
+    "agency",
+    "district",
+    "unit",
+    "status",
+    "answered",
+    "submitted_at",
+    "receipt",
+)
+
+
+class Status(StrEnum):
+    NOT_INVITED = "not_invited"
+    INVITED = "invited"
+    OPENED = "opened"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+    def label(self, language: str | None = None) -> str:
+        return survey_texts.text(f"survey.status.{self.value}", language)
+
+
+@dataclass(frozen=True)
+class UnitCoverage:
+    """One guided unit's questionnaire for one agency."""
+
+    agency_id: int
+    agency: str
+    unit_id: int
+    unit: str
+    district: str
+    status: Status
+    answered: int
+    submitted_at: datetime | None
+    receipt: str | None
+
+
+@dataclass(frozen=True)
+class AgencyCoverage:
+    """How many of an agency's guided units are in each state."""
+
+    agency_id: int
+    agency: str
+    counts: dict[Status, int]
+
+    @property
+    def guided(self) -> int:
+        return sum(self.counts.values())
+
+
+def status_of(
+    invitation: Invitation | None, answers: dict[int, int], submission: Submission | None
+) -> Status:
+    """The one state a guided unit is in, from its invitation, answers and latest submission."""
+    if invitation is None:
+        return Status.NOT_INVITED
+    if submission is not None:
+        return Status.SUBMITTED
+    if answers:
+        return Status.IN_PROGRESS
+    return Status.OPENED if invitation.opened_at is not None else Status.INVITED
+
+
+def invitation_status(session: Session, invitation: Invitation) -> Status:
+    """The state of one invitation's questionnaire."""
+    assert invitation.id is not None
+    progress = session.get(SurveyProgress, invitation.id)
+    submissions = history(session, invitation.id)
+    answers = answers_of(progress) if progress else {}
+    return status_of(invitation, answers, submissions[-1] if submissions else None)
+
+
+def coverage(session: Session, year: int) -> list[UnitCoverage]:
+    """Every guided unit of `year` with the state of its questionnaire, by agency then unit."""
+    invitations = {
+        (inv.unit_id, inv.agency_id): inv
+        for inv in session.exec(select(Invitation).where(Invitation.year == year)).all()
+    }
+    progress = {
+        row.invitation_id: row
+        for row in session.exec(
+            select(SurveyProgress)
+            .join(Invitation, col(Invitation.id) == col(SurveyProgress.invitation_id))
+            .where(Invitation.year == year)
+        ).all()
+    }
+    latest = latest_submissions(session, year)
+    rows = []
+    for guidance, unit, agency in guidance_for(session, year):
+        invitation = invitations.get((guidance.unit_id, guidance.agency_id))
+        answers: dict[int, int] = {}
+        submission = None
+        if invitation is not None and invitation.id is not None:
+            submission = latest.get(invitation.id)
+            answers = answers_of(progress[invitation.id]) if invitation.id in progress else {}
+        status = status_of(invitation, answers, submission)
+        assert unit.id is not None and agency.id is not None
+        rows.append(
+            UnitCoverage(
+                agency_id=agency.id,
+                agency=agency.name,
+                unit_id=unit.id,
+                unit=unit.name,
+                district=unit.district,
+                status=status,
+                answered=len(answers),
+                submitted_at=submission.submitted_at if submission else None,
+                receipt=submission.receipt if submission else None,
+            )
+        )
+    return rows
+
+
+def by_agency(rows: list[UnitCoverage]) -> list[AgencyCoverage]:
+    """The per-agency counts of the unit rows, in the rows' order."""
+    names: dict[int, str] = {}
+    counts: dict[int, Counter[Status]] = {}
+    for row in rows:
+        names[row.agency_id] = row.agency
+        counts.setdefault(row.agency_id, Counter())[row.status] += 1
+    return [
+        AgencyCoverage(agency_id, names[agency_id], {s: counts[agency_id][s] for s in Status})
+        for agency_id in names
+    ]
+
+
+def write_xlsx(rows: list[UnitCoverage], path: Path, year: int, settings: Settings) -> Path:
+    """The coverage report: a sheet of counts per agency and a sheet of every unit."""
+    language = settings.language
+
+    def t(key: str) -> str:
+        return survey_texts.text(key, language)
+
+    workbook = Workbook()
+    summary = workbook.active
+    assert summary is not None
+    summary.title = t("survey.sheet.by_agency")
+    summary.append(
+        [t(f"survey.col.{c}") for c in ("year", "agency_id", "agency", "guided")]
+        + [s.label(language) for s in Status]
+    )
+    for agency in by_agency(rows):
+        summary.append(
+            [year, agency.agency_id, agency.agency, agency.guided]
+            + [agency.counts[s] for s in Status]
+        )
+    units = workbook.create_sheet(t("survey.sheet.by_unit"))
+    units.append([t(f"survey.col.{c}") for c in UNIT_COLUMNS])
+    for row in rows:
+        units.append(
+            [
+                year,
+                row.agency,
+                row.district,
+                row.unit,
+                row.status.label(language),
+                row.answered,
+                local_text(row.submitted_at, settings.zone),
+                row.receipt or "",
+            ]
+        )
+    workbook.save(path)
+    return path

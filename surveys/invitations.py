@@ -1,0 +1,153 @@
+"""Survey invitations: one per (creation unit, agency, year) with a guidance record.
+
+Each invitation carries an unguessable token (32 characters of `A-Za-z0-9_-`,
+192 random bits) that is the Telegram deep-link payload:
+`https://t.me/<bot username>?start=<token>`. The Association sends the link or
+its QR code to the unit; the first Telegram user who opens it is bound to it
+(see `surveys.answering.open_survey`), and only an admin can rebind it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import segno
+from openpyxl import Workbook
+from sqlmodel import Session, col, select
+
+from surveys.errors import InvalidInput, NotFound, survey_texts
+from surveys.models import Invitation
+from workflow.clock import utcnow
+from workflow.models import Agency, CreationUnit, Guidance
+from workflow.units import guidance_for
+
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_UNSAFE_IN_FILE_NAME = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+def new_token() -> str:
+    """32 URL-safe characters from 24 random bytes: fits Telegram's 64-character payload."""
+    return secrets.token_urlsafe(24)
+
+
+def invitation_link(token: str, bot_username: str) -> str:
+    return f"https://t.me/{bot_username}?start={token}"
+
+
+def issue_invitations(session: Session, year: int) -> list[Invitation]:
+    """Create the invitations still missing for `year`'s guidance records; return the new ones."""
+    existing = {
+        (inv.unit_id, inv.agency_id)
+        for inv in session.exec(select(Invitation).where(Invitation.year == year)).all()
+    }
+    new = [
+        Invitation(unit_id=g.unit_id, agency_id=g.agency_id, year=year, token=new_token())
+        for g, _, _ in guidance_for(session, year)
+        if (g.unit_id, g.agency_id) not in existing
+    ]
+    session.add_all(new)
+    session.flush()
+    return new
+
+
+def by_token(session: Session, token: str, *, lock: bool = False) -> Invitation | None:
+    """The invitation a deep-link payload names, if any (`lock`: for update, to bind it)."""
+    if not TOKEN_PATTERN.fullmatch(token):
+        return None
+    query = select(Invitation).where(Invitation.token == token)
+    return session.exec(query.with_for_update() if lock else query).first()
+
+
+def find_invitation(session: Session, unit: CreationUnit, agency: Agency, year: int) -> Invitation:
+    """The invitation of `unit` to rate `agency` in `year`, with a clear reason when there is none."""
+    found = session.exec(
+        select(Invitation).where(
+            Invitation.unit_id == unit.id,
+            Invitation.agency_id == agency.id,
+            Invitation.year == year,
+        )
+    ).first()
+    if found is not None:
+        return found
+    guided = session.exec(
+        select(Guidance).where(
+            Guidance.unit_id == unit.id, Guidance.agency_id == agency.id, Guidance.year == year
+        )
+    ).first()
+    names = {"unit": unit.name, "agency": agency.name, "year": year}
+    raise NotFound("survey.no_invitation" if guided else "survey.no_guidance", **names)
+
+
+def invitations_of(session: Session, year: int) -> list[tuple[Invitation, CreationUnit, Agency]]:
+    """`year`'s invitations with their unit and agency, by agency then unit."""
+    query = (
+        select(Invitation, CreationUnit, Agency)
+        .join(CreationUnit, col(CreationUnit.id) == col(Invitation.unit_id))
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(Invitation.year == year)
+        .order_by(col(Agency.id), col(CreationUnit.id))
+    )
+    return [(i, u, a) for i, u, a in session.exec(query).all()]
+
+
+def rebind(session: Session, invitation: Invitation, user_id: int | None, actor: str) -> None:
+    """Let another person answer: bind `user_id`, or (None) let the next opener be bound."""
+    if user_id is not None and user_id <= 0:
+        raise InvalidInput("survey.user_invalid", user=user_id)
+    now = utcnow()
+    invitation.bound_user_id = user_id
+    invitation.bound_at = now if user_id is not None else None
+    invitation.rebound_by = actor[:100]
+    invitation.rebound_at = now
+    session.add(invitation)
+    session.flush()
+
+
+def write_qr(link: str, path: Path) -> Path:
+    """A QR code PNG of `link`, large enough to print on a notice."""
+    segno.make(link, error="m").save(str(path), scale=8, border=4)
+    return path
+
+
+def qr_file_name(invitation: Invitation, unit: CreationUnit, agency: Agency) -> str:
+    """`2026-朝阳区-建外街道-某机构-12.png`: readable, short enough, unique by the invitation id."""
+    names = (unit.district, unit.name[:24], agency.name[:24])
+    parts = (str(invitation.year), *names, str(invitation.id))
+    return _UNSAFE_IN_FILE_NAME.sub("_", "-".join(parts)) + ".png"
+
+
+@dataclass
+class Export:
+    """What `export_invitations` wrote."""
+
+    sheet: Path
+    qr_codes: list[Path] = field(default_factory=list)
+
+
+def export_invitations(
+    session: Session, year: int, out_dir: Path, bot_username: str, language: str = "zh"
+) -> Export:
+    """A sheet (unit, agency, link, QR file) of every invitation of `year`, plus the QR PNGs."""
+    qr_dir = out_dir / f"qr-{year}"
+    qr_dir.mkdir(parents=True, exist_ok=True)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = survey_texts.text("survey.sheet.invitations", language, year=year)
+    columns = ("year", "district", "unit", "agency", "link", "qr")
+    sheet.append([survey_texts.text(f"survey.col.{c}", language) for c in columns])
+    export = Export(sheet=out_dir / f"invitations-{year}.xlsx")
+    for invitation, unit, agency in invitations_of(session, year):
+        link = invitation_link(invitation.token, bot_username)
+        png = write_qr(link, qr_dir / qr_file_name(invitation, unit, agency))
+        export.qr_codes.append(png)
+        sheet.append(
+            [year, unit.district, unit.name, agency.name, link, f"{qr_dir.name}/{png.name}"]
+        )
+    for letter, width in zip("ABCDEF", (8, 12, 28, 32, 70, 60), strict=True):
+        sheet.column_dimensions[letter].width = width
+    workbook.save(export.sheet)
+    return export

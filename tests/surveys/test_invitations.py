@@ -1,0 +1,112 @@
+"""Invitations: one per guided (unit, agency, year), an unguessable deep-link token, a QR code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from surveys.errors import InvalidInput, NotFound
+from surveys.invitations import (
+    by_token,
+    export_invitations,
+    find_invitation,
+    invitation_link,
+    issue_invitations,
+    rebind,
+)
+from surveys.models import Invitation
+from tests.builders import make_agency
+from tests.surveys.helpers import OPEN_YEAR, guided_units
+from workflow.units import add_guidance, add_unit
+
+
+def test_only_guided_units_are_invited_once_per_unit_agency_and_year(any_engine: Engine) -> None:
+    with Session(any_engine, expire_on_commit=False) as session:
+        guided = guided_units(session, count=3)
+        add_unit(session, "未受指导社区", "海淀区", safe_community=True)
+        other_year = guided_units(session, count=1, year=OPEN_YEAR - 1, agency=guided.agency)
+        session.commit()
+        invitations = session.exec(select(Invitation).where(Invitation.year == OPEN_YEAR)).all()
+        assert {inv.unit_id for inv in invitations} == {u.id for u in guided.units}
+        assert issue_invitations(session, OPEN_YEAR) == []  # nothing missing: nothing new
+        assert len(session.exec(select(Invitation)).all()) == 4
+        assert other_year.invitations[0].year == OPEN_YEAR - 1
+
+
+def test_tokens_fit_telegrams_deep_link_payload_and_differ(any_engine: Engine) -> None:
+    with Session(any_engine, expire_on_commit=False) as session:
+        guided = guided_units(session, count=5)
+    tokens = [inv.token for inv in guided.invitations]
+    assert len(set(tokens)) == 5
+    for token in tokens:
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", token)
+        assert len(token) >= 32  # 192 random bits: not guessable
+    link = invitation_link(tokens[0], "safecomm_bot")
+    assert link == f"https://t.me/safecomm_bot?start={tokens[0]}"
+
+
+def test_a_token_finds_its_invitation_and_nothing_else_does(any_engine: Engine) -> None:
+    with Session(any_engine, expire_on_commit=False) as session:
+        guided = guided_units(session, count=1)
+        token = guided.invitations[0].token
+        assert by_token(session, token).id == guided.invitations[0].id
+        assert by_token(session, token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+        assert by_token(session, "not a token!") is None
+        assert by_token(session, "x" * 65) is None
+
+
+def test_missing_invitation_says_whether_guidance_or_issuing_is_missing(any_engine: Engine) -> None:
+    with Session(any_engine, expire_on_commit=False) as session:
+        guided = guided_units(session, count=1)
+        stranger = make_agency(session, consultants=0, seniors=0)
+        with pytest.raises(NotFound) as no_guidance:
+            find_invitation(session, guided.units[0], stranger, OPEN_YEAR)
+        assert "没有" in str(no_guidance.value) and "指导" in str(no_guidance.value)
+        found = find_invitation(session, guided.units[0], guided.agency, OPEN_YEAR)
+        assert found.id == guided.invitations[0].id
+
+
+def test_export_writes_a_sheet_of_links_and_a_qr_png_per_invitation(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        guided = guided_units(session, count=2)
+        export = export_invitations(session, OPEN_YEAR, tmp_path, "safecomm_bot")
+    assert len(export.qr_codes) == 2
+    for png in export.qr_codes:
+        assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        assert png.stat().st_size > 300
+    sheet = load_workbook(export.sheet).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("年度", "区", "创建单位", "咨询服务机构", "链接", "二维码文件")
+    assert [row[2] for row in rows[1:]] == [u.name for u in guided.units]
+    assert rows[1][4] == invitation_link(guided.invitations[0].token, "safecomm_bot")
+    assert (tmp_path / rows[1][5]).exists()
+
+
+def test_rebind_binds_a_user_or_releases_the_link(any_engine: Engine) -> None:
+    with Session(any_engine, expire_on_commit=False) as session:
+        invitation = guided_units(session, count=1).invitations[0]
+        rebind(session, invitation, 4242, "admin-wang")
+        assert (invitation.bound_user_id, invitation.rebound_by) == (4242, "admin-wang")
+        rebind(session, invitation, None, "admin-wang")
+        assert invitation.bound_user_id is None and invitation.rebound_at is not None
+        with pytest.raises(InvalidInput):
+            rebind(session, invitation, -5, "admin-wang")
+
+
+def test_qr_file_names_stay_short_and_safe_for_long_names(engine: Engine, tmp_path: Path) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        agency = make_agency(session, consultants=0, seniors=0, name="长" * 200)
+        unit = add_unit(session, "社区/名称:带*符号?" + "很" * 150, "朝阳区", safe_community=True)
+        add_guidance(session, unit, agency, OPEN_YEAR)
+        issue_invitations(session, OPEN_YEAR)
+        export = export_invitations(session, OPEN_YEAR, tmp_path, "safecomm_bot")
+    [png] = export.qr_codes
+    assert png.exists() and len(png.name.encode()) < 255
+    assert not set('/\\:*?"<>|') & set(png.name)
