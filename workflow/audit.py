@@ -238,7 +238,9 @@ def verify(session: Session) -> VerifyResult:
         .execute(text("SELECT seq, hash FROM audithead WHERE id = :id"), {"id": HEAD_ID})
         .first()
     )
-    if head is not None and (head[0] != expected - 1 or head[1] != previous):
+    # no head row while entries exist means the head itself was deleted
+    head_ok = not entries if head is None else (head[0], head[1]) == (expected - 1, previous)
+    if not head_ok:
         return VerifyResult(len(entries), previous, "truncated", None, expected - 1)
     return VerifyResult(len(entries), previous)
 

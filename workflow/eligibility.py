@@ -93,18 +93,18 @@ def scope_covers_consulting(scope: str) -> bool:
     return any(s in scope for s in SCOPE_SUBJECTS) and any(s in scope for s in SCOPE_SERVICES)
 
 
-def _legal_person_office(agency: Agency) -> Condition:
-    if agency.independent_legal_person and agency.fixed_office:
-        return _condition("legal_person_office", True, "legal_person_office.ok")
-    missing = []
-    if not agency.independent_legal_person:
-        missing.append(_text("legal_person_office.no_legal_person"))
-    if not agency.fixed_office:
-        missing.append(_text("legal_person_office.no_office"))
+def _all_of(code: str, facts: dict[str, bool]) -> Condition:
+    """A condition made of several stated facts: met when all hold, else names the missing."""
+    missing = [_text(f"{code}.{key}") for key, present in facts.items() if not present]
+    if not missing:
+        return _condition(code, True, f"{code}.ok")
     separator = workflow_texts.text("registry.separator")
-    return _condition(
-        "legal_person_office", False, "legal_person_office.fail", missing=separator.join(missing)
-    )
+    return _condition(code, False, f"{code}.fail", missing=separator.join(missing))
+
+
+def _at_least(code: str, n: int, minimum: int) -> Condition:
+    passed = n >= minimum
+    return _condition(code, passed, f"{code}.{'ok' if passed else 'fail'}", n=n, minimum=minimum)
 
 
 def _business_scope(agency: Agency) -> Condition:
@@ -153,18 +153,6 @@ def _admin_staff(agency: Agency) -> Condition:
     return _condition("admin_staff", False, "admin_staff.fail")
 
 
-def _documents(agency: Agency) -> Condition:
-    if agency.process_docs_complete and agency.licences_complete:
-        return _condition("documents", True, "documents.ok")
-    missing = []
-    if not agency.process_docs_complete:
-        missing.append(_text("documents.no_process_docs"))
-    if not agency.licences_complete:
-        missing.append(_text("documents.no_licences"))
-    separator = workflow_texts.text("registry.separator")
-    return _condition("documents", False, "documents.fail", missing=separator.join(missing))
-
-
 def _no_violation(agency: Agency) -> Condition:
     record = agency.violation_record.strip()
     if not record:
@@ -176,29 +164,27 @@ def check_eligibility(session: Session, agency: Agency, today: date | None = Non
     """Every Art. 8 condition for `agency` on `today` (default: today), in article order."""
     today = today or date.today()
     consultants = consultants_of(session, agency.id) if agency.id is not None else []
-    total = len(consultants)
-    seniors = sum(1 for c in consultants if c.senior_title)
     conditions = (
-        _legal_person_office(agency),
+        _all_of(
+            "legal_person_office",
+            {
+                "no_legal_person": agency.independent_legal_person,
+                "no_office": agency.fixed_office,
+            },
+        ),
         _business_scope(agency),
         _service_years(agency, today),
         _familiar(agency),
         _admin_staff(agency),
-        _condition(
-            "consultants",
-            total >= MIN_CONSULTANTS,
-            "consultants.ok" if total >= MIN_CONSULTANTS else "consultants.fail",
-            n=total,
-            minimum=MIN_CONSULTANTS,
+        _at_least("consultants", len(consultants), MIN_CONSULTANTS),
+        _at_least("senior_titles", sum(c.senior_title for c in consultants), MIN_SENIOR_TITLES),
+        _all_of(
+            "documents",
+            {
+                "no_process_docs": agency.process_docs_complete,
+                "no_licences": agency.licences_complete,
+            },
         ),
-        _condition(
-            "senior_titles",
-            seniors >= MIN_SENIOR_TITLES,
-            "senior_titles.ok" if seniors >= MIN_SENIOR_TITLES else "senior_titles.fail",
-            n=seniors,
-            minimum=MIN_SENIOR_TITLES,
-        ),
-        _documents(agency),
         _no_violation(agency),
     )
     return Eligibility(all(c.passed for c in conditions), conditions)

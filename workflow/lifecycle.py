@@ -18,7 +18,7 @@ the stored state); `Agency.status` refuses direct assignment outside this module
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -43,6 +43,7 @@ from workflow.roles import (
     grant_role,
     may,
     parse_grantee,
+    require_role,
     revoke_role,
     role_of,
 )
@@ -73,6 +74,11 @@ follow an annual assessment, the last two "at any time of year"."""
 
 
 # --- guards -------------------------------------------------------------------
+
+
+def _join(items: Iterable[str], language: str | None, separator: str = "list_separator") -> str:
+    """Items joined the way the language writes a list (`、`) or a run of clauses (`；`)."""
+    return workflow_texts.text(f"lifecycle.{separator}", language).join(items)
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ def _eligible(ctx: GuardContext) -> Unmet | None:
     result = eligibility.check_eligibility(ctx.session, ctx.agency, today=ctx.today)
     if result.passed:
         return None
-    failed = "；".join(c.reason for c in result.conditions if not c.passed)
+    failed = _join((c.reason for c in result.failed), None, "separator")
     return Unmet("lifecycle.unmet.ineligible", {"failed": failed})
 
 
@@ -127,7 +133,11 @@ def _materials_complete(ctx: GuardContext) -> Unmet | None:
         return None
 
     def labels(language: str | None) -> Mapping[str, object]:
-        return {"missing": "、".join(registry.label("application", m, language) for m in missing)}
+        return {
+            "missing": _join(
+                (registry.label("application", m, language) for m in missing), language
+            )
+        }
 
     return Unmet("lifecycle.unmet.materials_missing", lazy=labels)
 
@@ -181,7 +191,7 @@ def _ground_fits(ctx: GuardContext) -> Unmet | None:
     allowed = [g for g, states in GROUNDS.items() if ctx.agency.status in states]
 
     def names(language: str | None) -> Mapping[str, object]:
-        return {"allowed": "、".join(ground_label(g, language) for g in allowed)}
+        return {"allowed": _join((ground_label(g, language) for g in allowed), language)}
 
     if not ctx.ground:
         return Unmet("lifecycle.unmet.ground_missing", lazy=names)
@@ -374,7 +384,7 @@ class GuardsUnmet(Refused):
             "lifecycle.guards_unmet",
             language,
             trigger=trigger_label(self.trigger, language),
-            unmet="；".join(u.message(language) for u in self.unmet),
+            unmet=_join((u.message(language) for u in self.unmet), language, "separator"),
         )
 
 
@@ -578,6 +588,7 @@ def available_triggers(
         return []
     application = registry.current_application(session, row.id)
     context = GuardContext(session, row, application, settings, _year(year, local), local.date())
+    grounds = tuple(g for g, states in GROUNDS.items() if row.status in states)
     actions: list[Action] = []
     unmet: tuple[Unmet, ...]
     for spec in TRIGGERS:
@@ -589,7 +600,6 @@ def available_triggers(
             unmet = tuple(
                 u for g in spec.guards if not g.needs_input and (u := g.check(context)) is not None
             )
-        grounds = tuple(g for g, states in GROUNDS.items() if row.status in states)
         actions.append(
             Action(
                 spec.name,
@@ -618,11 +628,7 @@ def seed_status(
     settings = settings or get_settings()
     if status not in STATES:
         raise InvalidInput("lifecycle.unknown_state", state=status, known=", ".join(STATES))
-    role = role_of(session, actor, settings)
-    if not may(role, Role.ADMIN):
-        raise Refused(
-            "lifecycle.forbidden", actor=actor.name, trigger="seed", role=Role.ADMIN.value
-        )
+    role = require_role(session, actor, Role.ADMIN, settings, "seed")
     reason = " ".join(reason.split())
     if not reason:
         raise InvalidInput("lifecycle.reason_required", trigger="seed")
@@ -637,11 +643,15 @@ def seed_status(
         agency.status = status
         agency.version += 1
     session.add(agency)
+    if status in CLOSING:  # as `fire` does: a closed state ends the application
+        application = registry.current_application(session, agency_id)
+        application.closed = True
+        session.add(application)
     session.flush()
     return append(
         session,
         actor=actor,
-        role=(role or Role.ADMIN).value,
+        role=role.value,
         trigger="seed",
         agency_id=agency_id,
         source=source,
@@ -688,15 +698,3 @@ def revoke(
             source=before.value,
             subject=key,
         )
-
-
-def require_role(
-    session: Session, actor: Actor, needed: Role, settings: Settings, action: str
-) -> Role:
-    """The actor's role if it includes `needed`, else a refusal naming what is missing."""
-    role = role_of(session, actor, settings)
-    if role is None:
-        raise Refused("lifecycle.no_role", actor=actor.name)
-    if not may(role, needed):
-        raise Refused("lifecycle.forbidden", actor=actor.name, trigger=action, role=needed.value)
-    return role

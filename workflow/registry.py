@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -42,13 +42,6 @@ def credit_code_check_character(first17: str) -> str:
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 
-def is_valid_credit_code(code: str) -> bool:
-    """18 characters from the GB 32100 alphabet with the right check character."""
-    if len(code) != 18 or any(ch not in CREDIT_CODE_ALPHABET for ch in code):
-        return False
-    return credit_code_check_character(code[:17]) == code[17]
-
-
 def id_number_check_character(first17: str) -> str:
     """The 18th character of a resident ID number (GB 11643-1999)."""
     total = sum(int(ch) * w for ch, w in zip(first17, _ID_WEIGHTS, strict=True))
@@ -61,20 +54,6 @@ def id_birth_date(number: str) -> date | None:
         return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return None
-
-
-def is_valid_id_number(number: str) -> bool:
-    """18 characters, 17 digits then digit or X, a real birth date, the right check character."""
-    if (
-        len(number) != 18
-        or not number[:17].isdigit()
-        or not (number[17].isdigit() or number[17] == "X")
-    ):
-        return False
-    born = id_birth_date(number)
-    if born is None or born.year < 1900 or born > date.today():
-        return False
-    return id_number_check_character(number[:17]) == number[17]
 
 
 def credit_code_problem(code: str) -> str | None:
@@ -100,6 +79,16 @@ def id_number_problem(number: str) -> str | None:
     if id_number_check_character(number[:17]) != number[17]:
         return "registry.id_number.check"
     return None
+
+
+def is_valid_credit_code(code: str) -> bool:
+    """18 characters from the GB 32100 alphabet with the right check character."""
+    return credit_code_problem(code) is None
+
+
+def is_valid_id_number(number: str) -> bool:
+    """18 characters, 17 digits then digit or X, a real birth date, the right check character."""
+    return id_number_problem(number) is None
 
 
 def id_gender(number: str) -> str:
@@ -302,6 +291,12 @@ _EMAIL = re.compile(
     r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
 )
+_NUMBER_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
+    "postcode": (_POSTCODE,),
+    "mobile": (_MOBILE,),
+    "landline": (_LANDLINE,),
+    "phone": (_LANDLINE, _MOBILE),
+}
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _YES = {"是", "yes", "y", "true", "1", "√", "✓"}
 _NO = {"否", "no", "n", "false", "0", "×", "✗"}
@@ -422,15 +417,9 @@ def _read(kind: str, value: object, today: date) -> object:
         if problem:
             raise _Bad(problem, length=len(code))
         return code
-    if kind in ("postcode", "mobile", "landline", "phone"):
+    if kind in _NUMBER_PATTERNS:
         text = _as_code(value)
-        patterns = {
-            "postcode": (_POSTCODE,),
-            "mobile": (_MOBILE,),
-            "landline": (_LANDLINE,),
-            "phone": (_LANDLINE, _MOBILE),
-        }[kind]
-        if not any(pattern.fullmatch(text) for pattern in patterns):
+        if not any(pattern.fullmatch(text) for pattern in _NUMBER_PATTERNS[kind]):
             raise _Bad(f"registry.invalid.{kind}")
         return text
     if kind == "email":
@@ -759,8 +748,3 @@ def application_public_dict(application: Application) -> dict[str, Any]:
     data = _json_safe(application)
     data["missing_materials"] = missing_materials(application)
     return data
-
-
-def form_fields(form: str) -> Sequence[FormField]:
-    """The fields of `agency`, `application` or `consultant`, in form order."""
-    return FORMS[form]

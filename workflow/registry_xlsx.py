@@ -295,10 +295,11 @@ def _cell(sheet: str, row: int, error: FieldError) -> CellError:
 
 def _check_agencies(
     session: Session, rows: Sequence[_Row], today: date
-) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], list[CellError]]:
-    """Validated agency rows (fields incl. checklist) and every error."""
+) -> tuple[list[dict[str, Any]], set[str], list[CellError]]:
+    """The agency rows without errors (raw fields incl. checklist), every valid credit
+    code in the sheet (rows with other errors included) and every error."""
     errors: list[CellError] = []
-    good: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    good: list[dict[str, Any]] = []
     first_row: dict[str, int] = {}
     for row in rows:
         raw = row.form("agency") | row.form("application")
@@ -315,8 +316,8 @@ def _check_agencies(
                 field_errors.append(duplicate)
         errors.extend(_cell(AGENCY_SHEET, row.number, e) for e in field_errors)
         if not field_errors:
-            good.append((raw, values))
-    return good, errors
+            good.append(raw)
+    return good, set(first_row), errors
 
 
 def _check_consultants(
@@ -392,21 +393,17 @@ def import_workbook(session: Session, path: Path, *, today: date | None = None) 
         book.close()
     if not agency_rows and not consultant_rows:
         raise InvalidInput("registry.xlsx.empty", path=path.name)
-    agencies, errors = _check_agencies(session, agency_rows, today)
+    agencies, new_codes, errors = _check_agencies(session, agency_rows, today)
     # consultants of an agency row with other errors are still checked against it
-    new_codes = {
-        check_field("agency", "credit_code", row.form("agency").get("credit_code"))[0]
-        for row in agency_rows
-    }
     consultants, consultant_errors = _check_consultants(session, consultant_rows, new_codes, today)
     errors += consultant_errors
     if errors:
         raise ImportErrors(errors)
     ids: dict[str, int] = {}
-    for raw, values in agencies:
+    for raw in agencies:
         agency = register_agency(session, raw, today=today)
         assert agency.id is not None
-        ids[values["credit_code"]] = agency.id
+        ids[agency.credit_code] = agency.id
     existing = set()
     for code, raw in consultants:
         if code not in ids:

@@ -26,7 +26,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
 from workflow.clock import utcnow
-from workflow.errors import InvalidInput, NotFound
+from workflow.errors import InvalidInput, NotFound, Refused
 from workflow.settings import Settings
 
 Channel = Literal["chat", "cli"]
@@ -110,6 +110,18 @@ def role_of(session: Session, actor: Actor, settings: Settings) -> Role | None:
 def may(role: Role | None, needed: Role) -> bool:
     """True when `role` includes `needed`."""
     return role is not None and role.includes(needed)
+
+
+def require_role(
+    session: Session, actor: Actor, needed: Role, settings: Settings, action: str
+) -> Role:
+    """The actor's role if it includes `needed`, else a refusal naming what is missing."""
+    role = role_of(session, actor, settings)
+    if role is None:
+        raise Refused("lifecycle.no_role", actor=actor.name)
+    if not may(role, needed):
+        raise Refused("lifecycle.forbidden", actor=actor.name, trigger=action, role=needed.value)
+    return role
 
 
 def grant_role(session: Session, key: str, role: Role, by: Actor) -> tuple[Role | None, Role]:

@@ -27,7 +27,7 @@ from workflow.errors import InvalidInput, NotFound, Refused
 from workflow.i18n import workflow_texts
 from workflow.models import Agency, Application, Round
 from workflow.registry import current_application
-from workflow.roles import Actor, Role
+from workflow.roles import Actor, Role, require_role
 from workflow.settings import Settings, get_settings
 
 RANKED_STATES = ("interviewed", "filed", "assessed", "retained")
@@ -130,12 +130,6 @@ def quota_place(
     return rank, the_round.quota, filed
 
 
-def _require(session: Session, actor: Actor, needed: Role, settings: Settings, action: str) -> Role:
-    from workflow.lifecycle import require_role  # lifecycle's `file` guard imports this module
-
-    return require_role(session, actor, needed, settings, action)
-
-
 def _open(the_round: Round) -> None:
     if the_round.closed_at is not None:
         raise Refused("lifecycle.round.closed", round=the_round.name)
@@ -152,7 +146,7 @@ def create_round(
     """A new application round with an optional quota (admins only); committed."""
     settings = settings or get_settings()
     with unit_of_work(session):
-        _require(session, actor, Role.ADMIN, settings, "round.create")
+        require_role(session, actor, Role.ADMIN, settings, "round.create")
         name = " ".join(name.split())
         if not name or len(name) > 100:
             raise InvalidInput("lifecycle.round.bad_name")
@@ -177,7 +171,7 @@ def join_round(
     """Put the agency's current application into an open round (admins only); committed."""
     settings = settings or get_settings()
     with unit_of_work(session):
-        _require(session, actor, Role.ADMIN, settings, "round.join")
+        require_role(session, actor, Role.ADMIN, settings, "round.join")
         the_round = find_round(session, round_ref)
         _open(the_round)
         agency = session.get(Agency, agency_id)
@@ -224,7 +218,7 @@ def record_scores(
     once it passed material review, until it is filed."""
     settings = settings or get_settings()
     with unit_of_work(session):
-        role = _require(session, actor, Role.EXPERT, settings, "score")
+        role = require_role(session, actor, Role.EXPERT, settings, "score")
         if material is None and interview is None:
             raise InvalidInput("lifecycle.round.no_score")
         material, interview = _check_score(material), _check_score(interview)
@@ -283,7 +277,7 @@ def close_round(
     written: list[Path] = []
     try:
         with unit_of_work(session):
-            _require(session, actor, Role.ADMIN, settings, "round.close")
+            require_role(session, actor, Role.ADMIN, settings, "round.close")
             the_round = find_round(session, round_ref)
             _open(the_round)
             assert the_round.id is not None
@@ -291,8 +285,11 @@ def close_round(
                 g.name for _, g in members(session, the_round.id) if g.status in UNDECIDED_STATES
             ]
             if undecided:
+                separator = workflow_texts.text("lifecycle.list_separator")
                 raise Refused(
-                    "lifecycle.round.undecided", round=the_round.name, agencies="、".join(undecided)
+                    "lifecycle.round.undecided",
+                    round=the_round.name,
+                    agencies=separator.join(undecided),
                 )
             ranked = ranking(session, the_round.id, settings)
             places = math.inf

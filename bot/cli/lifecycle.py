@@ -118,7 +118,7 @@ def actions(
                     action.dest,
                     action.role.value,
                     _t("yes") if action.allowed else _t("no"),
-                    "；".join(notes),
+                    workflow_texts.text("lifecycle.separator").join(notes),
                 ]
             )
         print_table(_headers("actions_header"), rows)

@@ -116,6 +116,12 @@ def test_deleted_newest_entries_are_found(any_engine: Engine, settings: Settings
     assert "第 3 条之后的记录被删除" in result.message()
 
 
+def test_deleted_head_row_is_found(any_engine: Engine, settings: Settings) -> None:
+    _five_entries(any_engine, settings)
+    _tamper(any_engine, "DELETE FROM audithead")
+    assert _verify(any_engine).problem == "truncated"
+
+
 def test_reordered_entries_are_found(any_engine: Engine, settings: Settings) -> None:
     _five_entries(any_engine, settings)
     with Session(any_engine) as session:

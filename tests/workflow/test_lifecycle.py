@@ -278,6 +278,7 @@ def test_unmet_guards_render_in_english(session: Session, settings: Settings) ->
     assert english.startswith("Cannot pass material review:")
     assert "no material-review score recorded" in english and "missing:" in english
     assert len(refused.value.unmet) == 2
+    assert "；" not in english and "、" not in english  # English separators, not Chinese ones
 
 
 def test_interview_needs_an_interview_score(session: Session, settings: Settings) -> None:
@@ -480,6 +481,17 @@ def test_seed_status_only_without_history(session: Session, settings: Settings) 
         lifecycle.seed_status(session, agency.id, "retained", ADMIN, "再导入", settings)
     with pytest.raises(InvalidInput, match="未知状态"):
         lifecycle.seed_status(session, agency.id, "archived", ADMIN, "x", settings)
+
+
+def test_seeding_a_closing_state_closes_the_application(
+    session: Session, settings: Settings
+) -> None:
+    agency = make_agency(session)
+    assert agency.id is not None
+    lifecycle.seed_status(session, agency.id, "rejected", ADMIN, "2025 年未通过", settings)
+    session.commit()
+    advance(session, agency.id, "reapply", ADMIN, settings=settings)
+    assert [a.closed for a in applications_of(session, agency.id)] == [True, False]
 
 
 @pytest.mark.parametrize("year", [1999, 2999])
