@@ -14,10 +14,18 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 from telegram.request import BaseRequest
 
-from bot import admin_chat, agency_chat, start, survey_chat
+from bot import admin_chat, agency_chat, jobs, start, survey_chat
 from bot.context import ENGINE, SETTINGS, texts
 from workflow.settings import Settings
 
@@ -44,13 +52,40 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request).get_updates_request(request).updater(None)
-    app = builder.build()
+    app = builder.post_init(on_start).build()
     app.bot_data[SETTINGS] = settings
     app.bot_data[ENGINE] = engine
     for module in (start, survey_chat, agency_chat, admin_chat):
         module.register(app)
+    app.add_handler(CallbackQueryHandler(expired_button))
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE, not_understood))
     app.add_error_handler(report_error)
     return app
+
+
+async def on_start(app: BotApplication) -> None:
+    """When polling starts: publish the command menus and wake the reminder scheduler."""
+    await admin_chat.publish_commands(app)
+    jobs.schedule_reminders(app)
+
+
+async def expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press no topic recognises (an old or forged button): stop the spinner, say so."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts(context).text("button.expired"), show_alert=True)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts(context).text("command.unknown"))
+
+
+async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Anything else in a private chat: point to what the bot can do."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts(context).text("message.not_understood"))
 
 
 async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

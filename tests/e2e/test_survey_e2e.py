@@ -94,8 +94,13 @@ class World:
 
     # a person in a chat
     def say(self, user: int, text: str, expect: str) -> None:
-        """Write `text`; wait until the latest bot message in the chat starts with `expect`."""
+        """Write `text`; wait for the bot's answer (a new message) to start with `expect`.
+
+        Waiting for a new message, not just the screen, matters after a restart:
+        the killed bot may already have shown `expect`."""
+        before = len(self.api.messages(user))
         self.api.send_text(user, text)
+        self.api.wait_for(lambda: len(self.api.messages(user)) > before)
         self.wait_screen(user, expect)
 
     def tap(self, user: int, label: str, expect: str) -> str:
