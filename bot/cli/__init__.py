@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import typer
 from sqlalchemy.exc import OperationalError
 
-from bot.cli import assessment, database, lifecycle, registry, reminders, surveys
+from bot.cli import assessment, database, lifecycle, main_job, registry, reminders, surveys
 from workflow.db import unavailable
 from workflow.errors import DomainError
 from workflow.i18n import current_language
@@ -29,7 +29,7 @@ app = typer.Typer(
 
 _ERROR_PREFIX = {"zh": "错误：", "en": "error: "}
 
-for module in (database, registry, lifecycle, assessment, surveys, reminders):
+for module in (main_job, database, registry, lifecycle, assessment, surveys, reminders):
     module.register(app)
 
 

@@ -1,0 +1,73 @@
+"""The offline demo runs a whole year through the real handlers and services."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from bot.cli import main
+from bot.demo import demo_year
+from surveys.models import Submission
+from workflow import audit
+from workflow.db import make_engine
+from workflow.models import Agency
+from workflow.outbox import Outbox
+from workflow.settings import load_settings
+
+
+def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+
+    # the transcript shows both sides of real chats, and every stage
+    assert "👤 社区工作人员1：/start" in printed and "🤖 第 1/5 题" in printed
+    assert "回执码：" in printed and "已收到“" in printed
+    assert "名额之外" in printed and "指标 2.4 为 0 分" in printed
+    assert "审计日志完整" in printed
+    # personal data never printed in full
+    assert not re.search(r"\b1[3-9]\d{9}\b", printed)
+    assert not re.search(r"\b\d{17}[\dX]\b", printed)
+
+    engine = make_engine(f"sqlite:///{out / 'safecomm-demo.db'}")
+    with Session(engine) as session:
+        states = sorted(a.status for a in session.exec(select(Agency)))
+        assert states == ["rejected", "rejected", "retained", "withdrawn"]
+        assert len(session.exec(select(Submission)).all()) == 3
+        kinds = {row.kind for row in session.exec(select(Outbox)) if row.sent_at is not None}
+        assert kinds == {"agency_report", "unit_questionnaire", "admin_digest"}
+        assert audit.verify(session).ok
+    engine.dispose()
+
+    year = int(re.search(r"(\d{4}) 年度全流程", printed)[1])  # type: ignore[index]
+    for name in (
+        "演示批次-filed.xlsx",
+        f"invitations-{year}.xlsx",
+        f"考核结果-{year}.xlsx",
+        f"考核结果-{year}.csv",
+        f"考核结果-{year}.png",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    assert len(list((out / f"qr-{year}").glob("*.png"))) == 4
+    results = load_workbook(out / f"考核结果-{year}.xlsx").active
+    assert results is not None and results.max_row >= 3
+
+
+def test_start_without_a_token_runs_the_demo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["start"]) == 0
+    assert "审计日志完整" in capsys.readouterr().out
+    assert (tmp_path / "safecomm-demo" / "safecomm-demo.db").exists()
+
+
+def test_the_demo_year_is_one_whose_questionnaire_is_still_open() -> None:
+    settings = load_settings()
+    assert demo_year(settings, date(2026, 11, 26)) == 2026
+    assert demo_year(settings, date(2026, 12, 20)) == 2026
+    assert demo_year(settings, date(2026, 12, 21)) == 2027
