@@ -46,7 +46,9 @@ assess = typer.Typer(help="年度考核评分表 / annual assessment score sheet
 exits = typer.Typer(help="退出机制（第十四条）/ exit rules (Art. 14)", no_args_is_help=True)
 campaign = typer.Typer(help="年度考核活动日期 / yearly campaign dates", no_args_is_help=True)
 
-AgencyArg = Annotated[str, typer.Argument(help="机构编号或全称 / agency id or exact name")]
+AgencyArg = Annotated[
+    str, typer.Argument(help="机构编号、信用代码或全称 / agency id, credit code or exact name")
+]
 YearArg = Annotated[int, typer.Argument(help="考核年度 / assessment year")]
 
 
@@ -101,16 +103,31 @@ def _summary(view: SheetView) -> str:
 def assess_enter(
     agency: AgencyArg,
     year: YearArg,
-    code: Annotated[str, typer.Argument(help="指标编号 1.1–4.3 或加分项 B1–B4")],
-    points: Annotated[str | None, typer.Option(help="得分 / whole points")] = None,
-    content: Annotated[bool, typer.Option("--content/--no-content", help="有无此项内容")] = True,
-    evidence: Annotated[bool, typer.Option("--evidence/--no-evidence", help="有无证据")] = True,
-    effect: Annotated[str, typer.Option(help="效果 / effect")] = "",
+    code: Annotated[
+        str,
+        typer.Argument(
+            help="指标编号 1.1–4.3 或加分项 B1–B4 / indicator 1.1–4.3 or bonus item B1–B4"
+        ),
+    ],
+    points: Annotated[str | None, typer.Option(help="得分（整数） / points (whole number)")] = None,
+    content: Annotated[
+        bool,
+        typer.Option(
+            "--content/--no-content",
+            help="有无此项内容（无内容记 0 分） / content present (none: 0 points)",
+        ),
+    ] = True,
+    evidence: Annotated[
+        bool, typer.Option("--evidence/--no-evidence", help="有无佐证材料 / evidence present")
+    ] = True,
+    effect: Annotated[str, typer.Option(help="效果评价 / effect")] = "",
     note: Annotated[str, typer.Option(help="备注 / note")] = "",
-    count: Annotated[str | None, typer.Option(help="加分项数量 / bonus count")] = None,
+    count: Annotated[
+        str | None, typer.Option(help="加分项数量（B1–B4 必填） / bonus count (required for B1–B4)")
+    ] = None,
     description: Annotated[str, typer.Option(help="加分项佐证说明 / bonus evidence")] = "",
 ) -> None:
-    """Record one indicator (three-part judgement and points) or one bonus item."""
+    """录入评分表一项指标（内容、佐证、效果与得分）或一项加分 / record one indicator or bonus item."""
     code = code.strip().upper()
     with transaction(open_engine()) as session:
         row = _agency(session, agency)
@@ -133,9 +150,12 @@ def assess_enter(
 def assess_section(
     agency: AgencyArg,
     year: YearArg,
-    points: Annotated[list[str], typer.Argument(help="3.1 3.2 3.3 3.4 3.5 的得分（各 0–4）")],
+    points: Annotated[
+        list[str],
+        typer.Argument(help="3.1 3.2 3.3 3.4 3.5 的得分（各 0–4） / points of 3.1–3.5 (0–4 each)"),
+    ],
 ) -> None:
-    """Enter the questionnaire section 3.1–3.5 explicitly (when the survey has no answers)."""
+    """直接录入创建单位评价 3.1–3.5（问卷无答复时） / enter section 3.1–3.5 by hand."""
     codes = STANDARD.questionnaire_codes
     if len(points) != len(codes):
         raise InvalidInput("assessment.section_needs_five", count=len(points))
@@ -154,7 +174,7 @@ def _yes_no(value: bool | None) -> str:
 
 @assess.command("show")
 def assess_show(agency: AgencyArg, year: YearArg) -> None:
-    """Show a score sheet: every indicator, the bonus items and the evaluation."""
+    """显示评分表：各项指标、加分项与考核结果 / show a score sheet and its result."""
     with transaction(open_engine()) as session:
         row = _agency(session, agency)
         view = sheet_view(session, _id(row), year)
@@ -198,7 +218,7 @@ def assess_show(agency: AgencyArg, year: YearArg) -> None:
 
 @assess.command("finalise")
 def assess_finalise(agency: AgencyArg, year: YearArg) -> None:
-    """Lock the sheet (no more edits) and move the agency to `assessed`."""
+    """评分表定稿（不再修改），机构转为“已考核” / finalise the sheet; the agency becomes `assessed`."""
     config = settings()
     with transaction(open_engine()) as session:
         row = _agency(session, agency)
@@ -218,11 +238,15 @@ def _sheet_agencies(session: Session, year: int) -> list[Agency]:
 
 @assess.command("export")
 def assess_export(
-    agency: Annotated[str, typer.Argument(help="机构编号或全称，或 all / agency, or all")],
+    agency: Annotated[
+        str, typer.Argument(help="机构编号、信用代码或全称，或 all / agency, or all")
+    ],
     year: YearArg,
-    out: Annotated[Path, typer.Option(help="文件或目录 / file or directory")] = Path("."),
+    out: Annotated[Path, typer.Option(help="输出文件或目录 / output file or directory")] = Path(
+        "."
+    ),
 ) -> None:
-    """Write the official table for one agency (or all) as xlsx; blank if no sheet yet."""
+    """导出考核评分表 xlsx（一家或 all；未评分则为空表） / export score sheets as xlsx."""
     config = settings()
     if agency == "all":
         out.mkdir(parents=True, exist_ok=True)
@@ -236,9 +260,11 @@ def assess_export(
 
 @assess.command("import")
 def assess_import(
-    files: Annotated[list[Path], typer.Argument(help="填好的评分表 xlsx / filled sheets")],
+    files: Annotated[
+        list[Path], typer.Argument(help="填好的评分表 .xlsx / filled score sheets (.xlsx)")
+    ],
 ) -> None:
-    """Read filled sheets; every file is checked first and nothing is saved if any is wrong."""
+    """导入填好的评分表：先检查全部文件，有任何错误则不写入 / import filled sheets, all or none."""
     with transaction(open_engine()) as session:
         imported = []
         for path in files:
@@ -253,7 +279,7 @@ def assess_import(
 
 @exits.command("propose")
 def exits_propose(year: YearArg) -> None:
-    """What Art. 14 proposes for each agency assessed in YEAR (nothing is changed)."""
+    """按第十四条列出各机构的保留或取消资格建议（不作更改） / Art. 14 proposals for YEAR."""
     config = settings()
     with transaction(open_engine()) as session:
         proposals = exit_rules.propose(session, year, config)
@@ -276,10 +302,12 @@ def exits_propose(year: YearArg) -> None:
 
 @exits.command("confirm")
 def exits_confirm(
-    agency: Annotated[str, typer.Argument(help="机构编号或全称，或 all / agency, or all")],
+    agency: Annotated[
+        str, typer.Argument(help="机构编号、信用代码或全称，或 all / agency, or all")
+    ],
     year: YearArg,
 ) -> None:
-    """Fire the proposed retain / withdraw through the lifecycle (audited; all or nothing)."""
+    """执行第十四条建议：保留或取消资格（记入审计日志，全部成功才保存） / confirm the Art. 14 proposals."""
     config = settings()
     with transaction(open_engine()) as session:
         agency_id = None if agency == "all" else _id(_agency(session, agency))
@@ -293,9 +321,9 @@ def exits_confirm(
 
 def results(
     year: YearArg,
-    out: Annotated[Path, typer.Option(help="输出目录 / output directory")] = Path("."),
+    out: Annotated[Path, typer.Option(help="输出目录 / output folder")] = Path("."),
 ) -> None:
-    """The ranked results of YEAR: printed, and written as xlsx, csv and a PNG chart."""
+    """年度考核结果排名，并写出 xlsx、csv 和 PNG 图表 / YEAR's ranked results, also as files."""
     config = settings()
     with transaction(open_engine()) as session:
         rows = year_results.year_results(session, year, config)
@@ -324,7 +352,7 @@ def _date(text: str | None, name: str) -> date | None:
 
 @campaign.command("show")
 def campaign_show(year: YearArg) -> None:
-    """The dates of YEAR's campaign (policy defaults unless set for that year)."""
+    """显示年度考核活动日期（未设置则用默认值） / show YEAR's campaign dates."""
     config = settings()
     with transaction(open_engine()) as session:
         current = campaign_for(session, year, config)
@@ -350,12 +378,18 @@ def _print_campaign(year: int, dates: dict[str, date]) -> None:
 @campaign.command("set")
 def campaign_set(
     year: YearArg,
-    opens: Annotated[str | None, typer.Option(help="开始 YYYY-MM-DD")] = None,
-    report_due: Annotated[str | None, typer.Option(help="报告截止 YYYY-MM-DD")] = None,
-    questionnaire_closes: Annotated[str | None, typer.Option(help="问卷截止 YYYY-MM-DD")] = None,
-    results_published: Annotated[str | None, typer.Option(help="结果公布 YYYY-MM-DD")] = None,
+    opens: Annotated[str | None, typer.Option(help="考核开始日期 YYYY-MM-DD / opens")] = None,
+    report_due: Annotated[
+        str | None, typer.Option(help="工作报告截止日期 YYYY-MM-DD / report due")
+    ] = None,
+    questionnaire_closes: Annotated[
+        str | None, typer.Option(help="问卷截止日期 YYYY-MM-DD / questionnaire closes")
+    ] = None,
+    results_published: Annotated[
+        str | None, typer.Option(help="结果公布日期 YYYY-MM-DD / results published")
+    ] = None,
 ) -> None:
-    """Set this year's own dates (the Association's notice); the others keep theirs."""
+    """按文促会当年通知设置日期，未填的不变 / set YEAR's dates from the notice; others unchanged."""
     typed = {
         "opens": opens,
         "report_due": report_due,

@@ -13,7 +13,7 @@ db = typer.Typer(help="数据库 / database schema", no_args_is_help=True)
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every pending migration (also done automatically on first start)."""
+    """升级数据库结构到最新版本（首次启动时也会自动执行） / apply pending migrations."""
     engine = make_engine(settings().database_url)
     before = current_revision(engine)
     upgrade(engine)
@@ -24,7 +24,7 @@ def db_upgrade() -> None:
 
 @db.command("status")
 def db_status() -> None:
-    """Show the schema revision of the database and of the code."""
+    """显示数据库与程序的结构版本 / show the schema revision of the database and the code."""
     engine = make_engine(settings().database_url)
     print(f"database: {current_revision(engine) or '(empty)'}  code: {head_revision()}")
 

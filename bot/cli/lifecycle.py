@@ -58,14 +58,25 @@ def _number(value: float | None) -> str:
 
 def advance(
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
-    trigger: str = typer.Argument(..., help=", ".join(lifecycle.TRIGGER_NAMES)),
-    reason: str | None = typer.Option(None, "--reason", help="原因 / reason"),
-    ground: str | None = typer.Option(
-        None, "--ground", help="取消依据 / Art. 14 ground: " + ", ".join(lifecycle.GROUNDS)
+    trigger: str = typer.Argument(
+        ..., help="流转事件 / trigger: " + ", ".join(lifecycle.TRIGGER_NAMES)
     ),
-    year: int | None = typer.Option(None, "--year", help="考核年度 / assessment year"),
+    reason: str | None = typer.Option(
+        None,
+        "--reason",
+        help="原因（取消、不予通过时必填） / reason (required to withdraw or reject)",
+    ),
+    ground: str | None = typer.Option(
+        None,
+        "--ground",
+        help="取消依据（第十四条，仅 withdraw） / Art. 14 ground (withdraw only): "
+        + ", ".join(lifecycle.GROUNDS),
+    ),
+    year: int | None = typer.Option(
+        None, "--year", help="考核年度（默认本年） / assessment year (default: this year)"
+    ),
 ) -> None:
-    """Fire a lifecycle trigger on an agency (permission, guards, audit entry, commit)."""
+    """推进机构流程（检查权限与条件，记入审计日志） / advance an agency by a trigger."""
     current = settings()
     with _session() as session:
         row = find_agency(session, agency)
@@ -88,7 +99,7 @@ def advance(
 def actions(
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
 ) -> None:
-    """What the operator may do with the agency now, and why not where they may not."""
+    """机构当前可做的操作及不可做的原因 / what may be done with the agency now, and why not."""
     current = settings()
     with _session() as session:
         row = find_agency(session, agency)
@@ -127,7 +138,7 @@ def actions(
 def show_history(
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
 ) -> None:
-    """An agency's lifecycle entries, oldest first, times in the settings' zone."""
+    """机构流程记录，按时间先后（本地时区） / an agency's lifecycle history, oldest first."""
     zone = settings().zone
     with _session() as session:
         row = find_agency(session, agency)
@@ -156,7 +167,7 @@ def show_history(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain; exit 1 naming the first broken entry."""
+    """校验审计日志哈希链，有断裂则指出第一条并以 1 退出 / verify the audit hash chain."""
     settings()
     with _session() as session:
         result = verify(session)
@@ -167,10 +178,13 @@ def audit_verify() -> None:
 
 @role_app.command("grant")
 def role_grant(
-    key: str = typer.Argument(..., help="tg:<Telegram id> 或 Telegram id"),
-    role: str = typer.Argument(..., help="admin | expert"),
+    key: str = typer.Argument(
+        ...,
+        help="tg:<Telegram 用户编号> 或 Telegram 用户编号 / tg:<Telegram id> or Telegram id",
+    ),
+    role: str = typer.Argument(..., help="admin（管理员） | expert（专家） / admin | expert"),
 ) -> None:
-    """Give a Telegram user the admin or expert role (replaces a previous grant)."""
+    """授予 Telegram 用户管理员或专家角色（替换原角色） / grant the admin or expert role."""
     current = settings()
     wanted = parse_role(role)
     with _session() as session:
@@ -179,8 +193,12 @@ def role_grant(
 
 
 @role_app.command("revoke")
-def role_revoke(key: str = typer.Argument(..., help="tg:<Telegram id> 或 Telegram id")) -> None:
-    """Take a granted role away (admins from SAFECOMM_ADMIN_IDS stay admins)."""
+def role_revoke(
+    key: str = typer.Argument(
+        ..., help="tg:<Telegram 用户编号> 或 Telegram 用户编号 / tg:<Telegram id> or Telegram id"
+    ),
+) -> None:
+    """撤销授予的角色（SAFECOMM_ADMIN_IDS 中的管理员不受影响） / revoke a granted role."""
     current = settings()
     with _session() as session:
         entry = lifecycle.revoke(session, key, _actor(), current)
@@ -189,7 +207,7 @@ def role_revoke(key: str = typer.Argument(..., help="tg:<Telegram id> 或 Telegr
 
 @role_app.command("list")
 def role_list() -> None:
-    """Every admin and expert, and where the role comes from."""
+    """列出全部管理员与专家及角色来源 / list admins and experts, and where each role comes from."""
     current = settings()
     with _session() as session:
         rows = [[key, role.value, source] for key, role, source in list_grants(session, current)]
@@ -200,9 +218,13 @@ def role_list() -> None:
 @round_app.command("create")
 def round_create(
     name: str = typer.Argument(..., help="批次名称 / round name"),
-    quota: int | None = typer.Option(None, "--quota", help="备案名额 / places to file"),
+    quota: int | None = typer.Option(
+        None,
+        "--quota",
+        help="备案名额（总量控制，不填则不限） / quota of agencies to file (none: no limit)",
+    ),
 ) -> None:
-    """Open an application round, optionally with a quota (总量控制)."""
+    """新建申请批次，可设备案名额（总量控制） / open an application round, optionally with a quota."""
     current = settings()
     with _session() as session:
         made = rounds.create_round(session, name, _actor(), quota=quota, settings=current)
@@ -221,7 +243,7 @@ def round_join(
     round_ref: str = typer.Argument(..., metavar="ROUND", help="批次编号或名称 / round id or name"),
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
 ) -> None:
-    """Put the agency's current application into the round."""
+    """将机构当前申请加入批次 / put the agency's current application into the round."""
     current = settings()
     with _session() as session:
         row = find_agency(session, agency)
@@ -233,10 +255,14 @@ def round_join(
 @round_app.command("score")
 def round_score(
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
-    material: float | None = typer.Option(None, "--material", help="材料审核评分 0-100"),
-    interview: float | None = typer.Option(None, "--interview", help="面试答辩评分 0-100"),
+    material: float | None = typer.Option(
+        None, "--material", help="材料审核得分 0–100 / material-review score 0–100"
+    ),
+    interview: float | None = typer.Option(
+        None, "--interview", help="面试答辩得分 0–100 / interview score 0–100"
+    ),
 ) -> None:
-    """Record the material-review and/or interview score of the agency's application."""
+    """录入机构申请的材料审核和/或面试答辩得分 / record material-review and/or interview scores."""
     current = settings()
     with _session() as session:
         row = find_agency(session, agency)
@@ -260,7 +286,7 @@ def round_score(
 def round_ranking(
     round_ref: str = typer.Argument(..., metavar="ROUND", help="批次编号或名称 / round id or name"),
 ) -> None:
-    """The round's ranking: composite score, then interview score, then application time."""
+    """批次综合测评排名：总成绩，其次面试答辩得分，再次申请时间 / the round's ranking."""
     current = settings()
     with _session() as session:
         found = rounds.find_round(session, round_ref)
@@ -300,9 +326,11 @@ def round_ranking(
 @round_app.command("close")
 def round_close(
     round_ref: str = typer.Argument(..., metavar="ROUND", help="批次编号或名称 / round id or name"),
-    out: Path = typer.Option(Path("."), "--out", help="公告名单目录 / where to write the list"),
+    out: Path = typer.Option(
+        Path("."), "--out", help="公告名单输出目录 / where to write the publication list"
+    ),
 ) -> None:
-    """File those inside the quota, reject the rest ("outside quota"), write the publication list."""
+    """结束批次：名额内备案，名额外不予通过，写出公告名单 / close the round: file, reject, publish."""
     current = settings()
     with _session() as session:
         closed = rounds.close_round(session, round_ref, _actor(), directory=out, settings=current)
@@ -319,7 +347,7 @@ def round_close(
 
 
 def diagram() -> None:
-    """Print the lifecycle as a Mermaid stateDiagram-v2 (generated from the declaration)."""
+    """输出流程状态图（Mermaid stateDiagram-v2） / print the lifecycle as a Mermaid diagram."""
     print(lifecycle.mermaid(), end="")
 
 

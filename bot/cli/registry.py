@@ -66,7 +66,7 @@ def _t(key: str, **params: object) -> str:
 
 
 def _with_form_options(form: str, fields: Sequence[FormField]) -> Callable[[Any], Any]:
-    """Give a command one `--field-name TEXT` option per form field (help: its label).
+    """Give a command one `--field-name TEXT` option per form field (help: its labels).
 
     The command receives them in `**values`; `workflow.registry` checks them, so a
     missing required field is reported together with every other wrong field."""
@@ -81,7 +81,7 @@ def _with_form_options(form: str, fields: Sequence[FormField]) -> Callable[[Any]
                 default=typer.Option(
                     None,
                     "--" + f.name.replace("_", "-"),
-                    help=label(form, f.name, "zh") + (" *" if f.required else ""),
+                    help=_field_help(form, f),
                     show_default=False,
                 ),
                 annotation=str | None,
@@ -93,6 +93,14 @@ def _with_form_options(form: str, fields: Sequence[FormField]) -> Callable[[Any]
         return command
 
     return decorate
+
+
+def _field_help(form: str, field: FormField) -> str:
+    """`统一代码（必填） / unified social credit code (required)`."""
+    zh, en = label(form, field.name, "zh"), label(form, field.name, "en")
+    if field.required:
+        return f"{zh}（必填） / {en} (required)"
+    return f"{zh} / {en}"
 
 
 def _read_json(path: Path, form: str) -> dict[str, Any]:
@@ -199,7 +207,9 @@ def _show(session: Session, agency: Agency, as_json: bool) -> None:
 @_with_form_options("agency", AGENCY_FORM + AGENCY_FACTS)
 def agency_add(
     from_json: Path | None = typer.Option(
-        None, "--from-json", help="UTF-8 JSON 文件：登记表各栏（可含 consultants 列表）"
+        None,
+        "--from-json",
+        help="UTF-8 JSON 文件：登记表各栏（可含 consultants 列表） / JSON file with the form fields",
     ),
     **values: str | None,
 ) -> None:
@@ -219,8 +229,12 @@ def agency_add(
 
 @agency_app.command("list")
 def agency_list(
-    status: str | None = typer.Option(None, "--status", help="只列出此状态的机构"),
-    as_json: bool = typer.Option(False, "--json", help="JSON 输出"),
+    status: str | None = typer.Option(
+        None,
+        "--status",
+        help="只列出此状态的机构，如 filed / only agencies in this state, e.g. filed",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON / JSON output"),
 ) -> None:
     """列出登记的机构 / list agencies."""
     with transaction(open_engine()) as session:
@@ -276,8 +290,8 @@ def agency_list(
 
 @agency_app.command("show")
 def agency_show(
-    ref: str = typer.Argument(..., help="机构编号或统一社会信用代码"),
-    as_json: bool = typer.Option(False, "--json", help="JSON 输出"),
+    ref: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON / JSON output"),
 ) -> None:
     """显示机构登记信息、咨询人员、申报材料清单和第八条资格审查 / show an agency."""
     with transaction(open_engine()) as session:
@@ -286,9 +300,11 @@ def agency_show(
 
 @agency_app.command("materials")
 def agency_materials(
-    ref: str = typer.Argument(..., help="机构编号或统一社会信用代码"),
+    ref: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
     items: list[str] = typer.Option(
-        [], "--set", help="材料=是/否，例如 business_licence=是 或 工商营业执照复印件=否"
+        [],
+        "--set",
+        help="材料=是/否，例如 business_licence=是 或 工商营业执照复印件=否 / material=yes/no",
     ),
 ) -> None:
     """勾选第九条申报材料清单 / tick the Art. 9 materials checklist."""
@@ -314,9 +330,11 @@ def agency_materials(
 
 @agency_app.command("judge")
 def agency_judge(
-    ref: str = typer.Argument(..., help="机构编号或统一社会信用代码"),
+    ref: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
     familiar: bool = typer.Option(
-        ..., "--familiar/--not-familiar", help="专家组判断：是否熟悉创建程序和评定标准"
+        ...,
+        "--familiar/--not-familiar",
+        help="专家组判断：是否熟悉创建程序和评定标准 / experts' judgement: familiar or not",
     ),
 ) -> None:
     """记录专家组对第八条第三项（熟悉创建程序和评定标准）的判断 / record the experts' judgement."""
@@ -329,8 +347,8 @@ def agency_judge(
 
 @agency_app.command("template")
 def agency_template(
-    file: Path = typer.Argument(..., help="要生成的 .xlsx 文件"),
-    force: bool = typer.Option(False, "--force", help="覆盖已有文件"),
+    file: Path = typer.Argument(..., help="要生成的 .xlsx 文件 / .xlsx file to write"),
+    force: bool = typer.Option(False, "--force", help="覆盖已有文件 / overwrite an existing file"),
 ) -> None:
     """生成登记表模板（单位登记表 + 人员登记表），供机构离线填写 / write the spreadsheet template."""
     if file.exists() and not force:
@@ -345,7 +363,9 @@ def agency_template(
 
 
 @agency_app.command("import")
-def agency_import(file: Path = typer.Argument(..., help="填好的 .xlsx 登记表")) -> None:
+def agency_import(
+    file: Path = typer.Argument(..., help="填好的 .xlsx 登记表 / filled registration workbook"),
+) -> None:
     """导入填好的登记表：先检查全部行，有任何错误则不写入 / import a filled workbook."""
     try:
         with transaction(open_engine()) as session:
@@ -367,9 +387,11 @@ def agency_import(file: Path = typer.Argument(..., help="填好的 .xlsx 登记�
 @consultant_app.command("add")
 @_with_form_options("consultant", CONSULTANT_FORM)
 def consultant_add(
-    ref: str = typer.Argument(..., help="所属机构编号或统一社会信用代码"),
+    ref: str = typer.Argument(
+        ..., help="所属机构编号或统一社会信用代码 / agency id or credit code"
+    ),
     from_json: Path | None = typer.Option(
-        None, "--from-json", help="UTF-8 JSON 文件：人员登记表各栏"
+        None, "--from-json", help="UTF-8 JSON 文件：人员登记表各栏 / JSON file with the form fields"
     ),
     **values: str | None,
 ) -> None:

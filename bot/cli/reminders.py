@@ -43,7 +43,11 @@ def _t(key: str, **params: object) -> str:
 # --- safecomm agency link / contacts / unbind --------------------------------------------
 
 
-def agency_link(ref: Annotated[str, typer.Argument(help="机构编号或统一社会信用代码")]) -> None:
+def agency_link(
+    ref: Annotated[
+        str, typer.Argument(help="机构编号或统一社会信用代码 / agency id or credit code")
+    ],
+) -> None:
     """生成机构联系人绑定链接（一次性） / issue a one-time contact link for an agency."""
     current = settings()
     with transaction(open_engine()) as session:
@@ -53,8 +57,10 @@ def agency_link(ref: Annotated[str, typer.Argument(help="机构编号或统一�
 
 
 def agency_contacts(
-    ref: Annotated[str, typer.Argument(help="机构编号或统一社会信用代码")],
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    ref: Annotated[
+        str, typer.Argument(help="机构编号或统一社会信用代码 / agency id or credit code")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
     """列出机构的联系人 / the Telegram contacts bound to an agency."""
     zone = settings().zone
@@ -74,8 +80,12 @@ def agency_contacts(
 
 
 def agency_unbind(
-    ref: Annotated[str, typer.Argument(help="机构编号或统一社会信用代码")],
-    user_id: Annotated[int, typer.Argument(help="联系人的 Telegram 用户编号")],
+    ref: Annotated[
+        str, typer.Argument(help="机构编号或统一社会信用代码 / agency id or credit code")
+    ],
+    user_id: Annotated[
+        int, typer.Argument(help="联系人的 Telegram 用户编号 / the contact's Telegram user id")
+    ],
 ) -> None:
     """解除联系人绑定 / unbind a contact from an agency."""
     with transaction(open_engine()) as session:
@@ -101,13 +111,17 @@ def parse_moment(value: str) -> datetime:
 @remind_app.command("plan")
 def remind_plan(
     at: Annotated[
-        str | None, typer.Option("--at", help="按此本地时间计算（默认现在），如 2026-12-08T09:00")
+        str | None,
+        typer.Option(
+            "--at",
+            help="按此本地时间计算（默认现在），如 2026-12-08T09:00 / local time to plan for (default: now)",
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
     """列出仍然有效的提醒及发送时间 / every reminder still relevant, with when it is due.
 
-    The facts (who is missing what) are today's; --at only moves the clock.
+    缺什么、缺谁按今天的数据，--at 只改变时间 / the facts are today's; --at only moves the clock.
     """
     current = settings()
     now = parse_moment(at) if at else utcnow()
@@ -175,9 +189,9 @@ async def _send_once(engine: Engine, current: Settings) -> CycleReport:
 
 @remind_app.command("status")
 def remind_status(
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
-    """发件箱状态：各状态数量、已屏蔽机器人的用户、结果不确定的提醒 / the outbox at a glance."""
+    """发件箱状态：各状态数量、屏蔽了机器人的用户、结果不确定的提醒 / the outbox at a glance."""
     zone = settings().zone
     with transaction(open_engine()) as session:
         counts = outbox.counts(session)
@@ -212,7 +226,7 @@ def register(app: typer.Typer) -> None:
         (g.typer_instance for g in app.registered_groups if g.name == "agency"), None
     )
     if agency_group is None:
-        agency_group = typer.Typer(help="咨询服务机构 / agencies", no_args_is_help=True)
+        agency_group = typer.Typer(help="咨询服务机构登记 / agency registry", no_args_is_help=True)
         app.add_typer(agency_group, name="agency")
     agency_group.command("link")(agency_link)
     agency_group.command("contacts")(agency_contacts)

@@ -71,10 +71,14 @@ unit_app = typer.Typer(help="创建单位 / creation units (communities)", no_ar
 def unit_add(
     name: Annotated[str, typer.Argument(help="社区名称 / community name")],
     district: Annotated[str, typer.Option(help="所在区，如 朝阳区 / Beijing district")],
-    safe_community: Annotated[bool, typer.Option(help="参加安全社区创建")] = False,
-    disaster_reduction: Annotated[bool, typer.Option(help="参加综合减灾示范社区创建")] = False,
+    safe_community: Annotated[
+        bool, typer.Option(help="参加安全社区创建 / safe-community programme")
+    ] = False,
+    disaster_reduction: Annotated[
+        bool, typer.Option(help="参加综合减灾示范社区创建 / disaster-reduction programme")
+    ] = False,
 ) -> None:
-    """Register a creation unit (at least one programme)."""
+    """登记一个创建单位（至少参加一项创建） / register a creation unit (at least one programme)."""
     with transaction(open_engine()) as session:
         unit = units.add_unit(
             session,
@@ -96,13 +100,19 @@ def unit_add(
 
 @unit_app.command("list")
 def unit_list(
-    year: Annotated[int | None, typer.Option(help="只列出该年度有指导记录的单位")] = None,
-    agency: Annotated[
-        str | None, typer.Option(help="只列出该机构指导的单位（编号或信用代码）")
+    year: Annotated[
+        int | None,
+        typer.Option(help="只列出该年度有指导记录的单位 / only units guided in this year"),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    agency: Annotated[
+        str | None,
+        typer.Option(
+            help="只列出该机构指导的单位（编号或信用代码） / only units guided by this agency"
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
-    """List creation units, optionally those guided in a year and/or by an agency."""
+    """列出创建单位，可按指导年度和/或机构筛选 / list creation units."""
     with transaction(open_engine()) as session:
         agency_id = find_agency(session, agency).id if agency else None
         found = units.list_units(session, year=year, agency_id=agency_id)
@@ -120,14 +130,20 @@ def unit_list(
 
 
 @unit_app.command("template")
-def unit_template(path: Annotated[Path, typer.Argument(help="要写出的 .xlsx 文件")]) -> None:
-    """Write an .xlsx template for `unit import` and `guidance import`."""
+def unit_template(
+    path: Annotated[Path, typer.Argument(help="要写出的 .xlsx 文件 / .xlsx file to write")],
+) -> None:
+    """生成创建单位与指导记录导入模板 .xlsx / write the template for `unit import` and `guidance import`."""
     print(_t("template.written", path=units.write_template(path)))
 
 
 @unit_app.command("import")
-def unit_import(path: Annotated[Path, typer.Argument(help=".xlsx，工作表“创建单位”")]) -> None:
-    """Import creation units from a spreadsheet: every row is checked first; all or nothing."""
+def unit_import(
+    path: Annotated[
+        Path, typer.Argument(help=".xlsx，工作表“创建单位” / .xlsx with sheet 创建单位")
+    ],
+) -> None:
+    """导入创建单位：先检查全部行，有任何错误则不写入 / import creation units, all rows or none."""
     rows = units.read_rows(path, units.UNIT_SHEET, units.UNIT_COLUMNS)
     with transaction(open_engine()) as session:
         result = units.import_units(session, rows)
@@ -143,11 +159,13 @@ guidance_app = typer.Typer(help="指导记录 / which agency guided which unit",
 
 @guidance_app.command("add")
 def guidance_add(
-    unit: Annotated[str, typer.Argument(help="创建单位编号或名称")],
-    agency: Annotated[str, typer.Argument(help="机构编号或统一社会信用代码")],
-    year: Annotated[int, typer.Argument(help="指导年度")],
+    unit: Annotated[str, typer.Argument(help="创建单位编号或名称 / unit number or name")],
+    agency: Annotated[
+        str, typer.Argument(help="机构编号或统一社会信用代码 / agency id or credit code")
+    ],
+    year: Annotated[int, typer.Argument(help="指导年度 / year of guidance")],
 ) -> None:
-    """Record that an agency guided a creation unit in a year."""
+    """登记指导记录：某机构某年度指导某创建单位 / record that an agency guided a unit in a year."""
     with transaction(open_engine()) as session:
         found_unit, found_agency = units.find_unit(session, unit), find_agency(session, agency)
         units.add_guidance(session, found_unit, found_agency, year)
@@ -163,8 +181,12 @@ def guidance_add(
 
 
 @guidance_app.command("import")
-def guidance_import(path: Annotated[Path, typer.Argument(help=".xlsx，工作表“指导记录”")]) -> None:
-    """Import guidance records from a spreadsheet: all rows or none."""
+def guidance_import(
+    path: Annotated[
+        Path, typer.Argument(help=".xlsx，工作表“指导记录” / .xlsx with sheet 指导记录")
+    ],
+) -> None:
+    """导入指导记录：先检查全部行，有任何错误则不写入 / import guidance records, all rows or none."""
     rows = units.read_rows(path, units.GUIDANCE_SHEET, units.GUIDANCE_COLUMNS)
     with transaction(open_engine()) as session:
         result = units.import_guidance(session, rows)
@@ -194,10 +216,12 @@ invite_app = typer.Typer(
 
 @invite_app.command("issue")
 def invite_issue(
-    year: Annotated[int, typer.Argument(help="年度")],
-    out: Annotated[Path, typer.Option(help="邀请表和二维码的输出目录")] = Path("."),
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    out: Annotated[
+        Path, typer.Option(help="邀请表和二维码的输出目录 / folder for the sheet and QR codes")
+    ] = Path("."),
 ) -> None:
-    """Issue the missing invitations of a year; export the sheet (unit, agency, link) and QR codes."""
+    """发出该年度尚缺的问卷邀请，导出邀请表（单位、机构、链接）和二维码 / issue invitations, export links and QR codes."""
     config = settings()
     with transaction(open_engine()) as session:
         new = issue_invitations(session, year)
@@ -244,12 +268,14 @@ def invitation_dict(
 
 @invite_app.command("show")
 def invite_show(
-    unit: Annotated[str, typer.Argument(help="创建单位编号或名称")],
-    agency: Annotated[str, typer.Argument(help="机构编号或统一社会信用代码")],
-    year: Annotated[int, typer.Argument(help="年度")],
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    unit: Annotated[str, typer.Argument(help="创建单位编号或名称 / unit number or name")],
+    agency: Annotated[
+        str, typer.Argument(help="机构编号或统一社会信用代码 / agency id or credit code")
+    ],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
-    """Show one invitation: its link, state and who is bound to it."""
+    """显示一份问卷邀请：链接、状态和绑定的用户 / show one invitation: link, state, bound user."""
     with transaction(open_engine()) as session:
         data = invitation_dict(session, *_invitation(session, unit, agency, year))
     if as_json:
@@ -273,15 +299,19 @@ def invite_show(
 
 @invite_app.command("rebind")
 def invite_rebind(
-    unit: Annotated[str, typer.Argument(help="创建单位编号或名称")],
-    agency: Annotated[str, typer.Argument(help="机构编号或统一社会信用代码")],
-    year: Annotated[int, typer.Argument(help="年度")],
+    unit: Annotated[str, typer.Argument(help="创建单位编号或名称 / unit number or name")],
+    agency: Annotated[
+        str, typer.Argument(help="机构编号或统一社会信用代码 / agency id or credit code")
+    ],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
     user: Annotated[
         int | None,
-        typer.Option(help="绑定到该 Telegram 用户编号；不填则由下一位打开链接的用户绑定"),
+        typer.Option(
+            help="绑定到该 Telegram 用户编号；不填则由下一位打开链接的用户绑定 / bind this Telegram user; none: the next one to open the link"
+        ),
     ] = None,
 ) -> None:
-    """Let someone else answer for the unit: bind a Telegram user, or release the link."""
+    """更换答卷人：绑定指定 Telegram 用户，或解除绑定 / bind another Telegram user, or release the link."""
     with transaction(open_engine()) as session:
         invitation, found_unit, found_agency = _invitation(session, unit, agency, year)
         rebind(session, invitation, user, operator())
@@ -305,11 +335,13 @@ survey_app = typer.Typer(
 
 @survey_app.command("status")
 def survey_status(
-    year: Annotated[int, typer.Argument(help="年度")],
-    xlsx: Annotated[Path | None, typer.Option(help="同时写出 .xlsx 报表")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    xlsx: Annotated[
+        Path | None, typer.Option(help="同时写出 .xlsx 报表 / also write an .xlsx report")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
-    """Who has answered: per agency, and per unit (not invited / invited / opened / in progress / submitted)."""
+    """问卷进度：按机构和创建单位列出未邀请、已邀请、已打开、填写中、已提交 / questionnaire coverage."""
     config = settings()
     with transaction(open_engine()) as session:
         rows = coverage_report.coverage(session, year)
@@ -350,8 +382,8 @@ def survey_status(
 
 
 @survey_app.command("fill")
-def survey_fill(year: Annotated[int, typer.Argument(help="年度")]) -> None:
-    """Put the questionnaire points (3.1–3.5) of every responding agency into its score sheet."""
+def survey_fill(year: Annotated[int, typer.Argument(help="考核年度 / assessment year")]) -> None:
+    """将问卷得分（3.1–3.5）填入各机构的考核评分表 / put questionnaire points into the score sheets."""
     with transaction(open_engine()) as session:
         report = fill_sheets(session, year, operator(), settings=settings())
     if not report.filled and not report.skipped:
@@ -372,7 +404,7 @@ def survey_fill(year: Annotated[int, typer.Argument(help="年度")]) -> None:
 
 
 def bot_command() -> None:
-    """Run the Telegram bot (long polling) until Ctrl+C or SIGTERM."""
+    """运行 Telegram 机器人，直到 Ctrl+C 或 SIGTERM / run the Telegram bot (long polling)."""
     from bot.runner import run_bot  # here: only this command needs every chat module loaded
 
     raise SystemExit(run_bot(settings()))
