@@ -32,11 +32,12 @@ from transitions import Machine
 from workflow import eligibility, registry
 from workflow import rounds as round_rules
 from workflow.assessment import gate
+from workflow.assessment.evaluation import Evaluation
 from workflow.audit import REASON_MAX, AuditEntry, append, unit_of_work
 from workflow.clock import utcnow
 from workflow.errors import Conflict, InvalidInput, NotFound, Refused
 from workflow.i18n import workflow_texts
-from workflow.models import Agency, Application, Guidance
+from workflow.models import Agency, Application
 from workflow.roles import (
     Actor,
     Role,
@@ -211,19 +212,65 @@ def _ground_fits(ctx: GuardContext) -> Unmet | None:
     return None
 
 
+def _ground_is(ctx: GuardContext, ground: str) -> bool:
+    """The actor chose `ground` and it applies now (otherwise `_ground_fits` says why)."""
+    return ctx.ground == ground and ctx.agency.status in GROUNDS[ground]
+
+
+def _why(evaluation: Evaluation) -> Callable[[str | None], Mapping[str, object]]:
+    return lambda language: {
+        "grade": evaluation.grade_text(language),
+        "why": evaluation.reason(language),
+    }
+
+
+def _passed_assessment(ctx: GuardContext) -> Unmet | None:
+    """`retain`, Art. 14(1): only an agency whose finalised assessment of the year passed."""
+    assert ctx.agency.id is not None
+    evaluation = gate.finalised_evaluation(ctx.session, ctx.agency.id, ctx.year, ctx.settings)
+    if evaluation is None:
+        return Unmet("lifecycle.unmet.no_assessment", {"year": ctx.year})
+    if evaluation.passed:
+        return None
+    return Unmet("lifecycle.unmet.failed_cannot_retain", {"year": ctx.year}, _why(evaluation))
+
+
+def _not_inactive(ctx: GuardContext) -> Unmet | None:
+    """`retain`, Art. 14(2): not when ground 2 holds (`gate.inactive_two_years`)."""
+    assert ctx.agency.id is not None
+    if not gate.inactive_two_years(ctx.session, ctx.agency.id, ctx.year, ctx.settings):
+        return None
+    return Unmet(
+        "lifecycle.unmet.inactive_cannot_retain", {"first": ctx.year - 1, "last": ctx.year}
+    )
+
+
+def _unqualified_really(ctx: GuardContext) -> Unmet | None:
+    """Ground 1 ("annual assessment unqualified") is checked against the finalised assessment."""
+    if not _ground_is(ctx, "unqualified"):
+        return None
+    assert ctx.agency.id is not None
+    evaluation = gate.finalised_evaluation(ctx.session, ctx.agency.id, ctx.year, ctx.settings)
+    if evaluation is None:
+        return Unmet("lifecycle.unmet.no_assessment", {"year": ctx.year})
+    if not evaluation.passed:
+        return None
+    return Unmet("lifecycle.unmet.assessment_passed", {"year": ctx.year}, _why(evaluation))
+
+
 def _inactive_really(ctx: GuardContext) -> Unmet | None:
-    """Ground 2 ("no guidance work in 2 consecutive years") is checked against the records."""
-    if ctx.ground != "inactive_two_years":
+    """Ground 2 ("no guidance work in 2 consecutive years"): the rule `exits` proposes by."""
+    if not _ground_is(ctx, "inactive_two_years"):
         return None
-    years = (ctx.year - 1, ctx.year)
-    guided = ctx.session.exec(
-        select(Guidance.year).where(
-            Guidance.agency_id == ctx.agency.id, col(Guidance.year).in_(years)
-        )
-    ).first()
-    if guided is None:
+    assert ctx.agency.id is not None
+    facts = gate.activity(ctx.session, ctx.agency.id, ctx.year, ctx.settings)
+    if facts.inactive_two_years:
         return None
-    return Unmet("lifecycle.unmet.guided_recently", {"year": guided})
+    if facts.guided_in is not None:
+        return Unmet("lifecycle.unmet.guided_recently", {"year": facts.guided_in})
+    if facts.filed_in is None:
+        return Unmet("lifecycle.unmet.never_filed", {"year": ctx.year})
+    return Unmet("lifecycle.unmet.filed_recently", {"filed": facts.filed_in, "year": ctx.year})
 
 
 ELIGIBLE = Guard("eligible", _eligible)
@@ -234,7 +281,10 @@ IN_ROUND = Guard("in_round", _in_round)
 COMPOSITE = Guard("composite_score", _composite)
 WITHIN_QUOTA = Guard("within_quota", _within_quota)
 ASSESSMENT = Guard("finalised_assessment", _finalised_assessment)
+PASSED = Guard("passed_assessment", _passed_assessment)
+ACTIVE = Guard("not_inactive_two_years", _not_inactive)
 GROUND = Guard("exit_ground", _ground_fits, needs_input=True)
+UNQUALIFIED = Guard("unqualified", _unqualified_really, needs_input=True)
 INACTIVE = Guard("inactive_two_years", _inactive_really, needs_input=True)
 
 
@@ -260,13 +310,13 @@ TRIGGERS: tuple[TriggerSpec, ...] = (
     TriggerSpec("interview", ("reviewed",), "interviewed", Role.EXPERT, (INTERVIEW_SCORE,)),
     TriggerSpec("file", ("interviewed",), "filed", Role.ADMIN, (IN_ROUND, COMPOSITE, WITHIN_QUOTA)),
     TriggerSpec("assess", ("filed", "retained"), "assessed", Role.ADMIN, (ASSESSMENT,)),
-    TriggerSpec("retain", ("assessed",), "retained", Role.ADMIN),
+    TriggerSpec("retain", ("assessed",), "retained", Role.ADMIN, (PASSED, ACTIVE)),
     TriggerSpec(
         "withdraw",
         ("filed", "assessed", "retained"),
         "withdrawn",
         Role.ADMIN,
-        (GROUND, INACTIVE),
+        (GROUND, UNQUALIFIED, INACTIVE),
         needs_reason=True,
     ),
     TriggerSpec("reject", ("applied", "reviewed"), "rejected", Role.EXPERT, needs_reason=True),
@@ -531,8 +581,9 @@ def advance(
     expected_status: str | None = None,
 ) -> AuditEntry:
     """Fire `trigger` on the agency as `actor`: permission, guards, transition,
-    audit entry, commit — all or nothing. `year` (for `assess`, and the
-    inactivity ground) defaults to the current year in the settings' zone;
+    audit entry, commit — all or nothing. `year` (the assessment `assess`,
+    `retain` and the Art. 14 grounds 1 and 2 look at) defaults to the current
+    year in the settings' zone;
     `expected_status` (what the actor saw) turns a stale view into `Conflict`.
 
     Raises InvalidInput (unknown trigger, missing reason), NotFound (agency),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from tests.builders import make_agency
+from workflow.assessment.finalising import finalise
 from workflow.assessment.sheets import (
     BonusInput,
     LineInput,
@@ -19,7 +20,7 @@ from workflow.assessment.sheets import (
 )
 from workflow.assessment.standard import STANDARD
 from workflow.lifecycle import advance
-from workflow.models import Agency
+from workflow.models import Agency, CreationUnit, Guidance
 from workflow.roles import Actor
 from workflow.rounds import create_round, join_round, record_scores
 from workflow.settings import Settings
@@ -102,3 +103,31 @@ def fill_sheet(
         entries = {code: BonusInput(count, f"{code} 佐证材料") for code, count in bonus.items()}
         set_bonus(session, agency_id, year, entries, actor="expert")
     session.commit()
+
+
+def assessed_agency(
+    session: Session,
+    settings: Settings,
+    points: Mapping[str, int],
+    *,
+    year: int,
+    guided: tuple[int, ...] = (),
+    filed_at: datetime | None = None,
+) -> Agency:
+    """An agency filed at `filed_at` (default 2024-05-01), with one guided unit in each of
+    the `guided` years, whose sheet of `year` is filled with `points` and finalised
+    (so it is `assessed`); committed."""
+    agency = filed_agency(session, settings, at=filed_at or datetime(2024, 5, 1, tzinfo=UTC))
+    assert agency.id is not None
+    unit = CreationUnit(name=f"社区{agency.id}", district="朝阳区", safe_community=True)
+    session.add(unit)
+    session.flush()
+    assert unit.id is not None
+    for guided_year in guided:
+        session.add(Guidance(unit_id=unit.id, agency_id=agency.id, year=guided_year))
+    session.commit()
+    fill_sheet(session, agency.id, year, points)
+    finalise(session, agency.id, year, ADMIN, settings)
+    session.commit()
+    session.refresh(agency)
+    return agency

@@ -14,7 +14,9 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from tests.builders import make_agency
+from tests.workflow.assessment_builders import points_totalling
 from workflow import lifecycle, rounds
+from workflow.assessment.evaluation import evaluate
 from workflow.audit import AuditEntry
 from workflow.models import MATERIALS, Agency, Application
 from workflow.registry import current_application, set_materials
@@ -29,10 +31,15 @@ STRANGER = Actor.telegram(9999, "路人丙")
 REASONS = {"reject": "材料不全", "withdraw": "人员流失，无法开展指导", "reapply": None}
 
 
-def pretend_finalised(monkeypatch: pytest.MonkeyPatch, finalised: bool = True) -> None:
-    """Pretend every agency has (or has not) a finalised assessment: the assessment
-    issue owns score sheets; the lifecycle only asks `gate.has_finalised_sheet`."""
+def pretend_finalised(
+    monkeypatch: pytest.MonkeyPatch, finalised: bool = True, *, passed: bool = True
+) -> None:
+    """Pretend every agency has (or has not) a finalised assessment, passed or not: the
+    assessment owns score sheets; the lifecycle only asks `gate.has_finalised_sheet` and
+    `gate.finalised_evaluation`. (Inactivity, ground 2, is still read from the records.)"""
+    evaluation = evaluate(points_totalling(80 if passed else 60), {}) if finalised else None
     monkeypatch.setattr("workflow.assessment.gate.has_finalised_sheet", lambda *_: finalised)
+    monkeypatch.setattr("workflow.assessment.gate.finalised_evaluation", lambda *_: evaluation)
 
 
 def prepare(session: Session, agency_id: int, trigger: str, settings: Settings) -> None:

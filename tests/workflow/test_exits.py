@@ -10,16 +10,18 @@ from sqlmodel import Session
 
 from tests.workflow.assessment_builders import (
     ADMIN,
-    filed_agency,
+    assessed_agency,
     fill_sheet,
     full_points,
     points_totalling,
 )
-from workflow.assessment.exits import confirm, filing_year, propose
+from workflow.assessment.exits import confirm, propose
 from workflow.assessment.finalising import finalise
+from workflow.assessment.gate import filing_year
 from workflow.audit import history
 from workflow.errors import NotFound
-from workflow.models import Agency, CreationUnit, Guidance
+from workflow.lifecycle import GuardsUnmet, advance, available_triggers
+from workflow.models import Agency
 from workflow.settings import Settings
 
 YEAR = 2026
@@ -34,18 +36,7 @@ def _assessed(
     filed_at: datetime | None = None,
     year: int = YEAR,
 ) -> Agency:
-    agency = filed_agency(session, settings, at=filed_at or datetime(2024, 5, 1, tzinfo=UTC))
-    assert agency.id is not None
-    unit = CreationUnit(name=f"社区{agency.id}", district="朝阳区", safe_community=True)
-    session.add(unit)
-    session.flush()
-    for guided_year in guided:
-        session.add(Guidance(unit_id=unit.id or 0, agency_id=agency.id, year=guided_year))
-    session.commit()
-    fill_sheet(session, agency.id, year, points)
-    finalise(session, agency.id, year, ADMIN, settings)
-    session.commit()
-    return agency
+    return assessed_agency(session, settings, points, year=year, guided=guided, filed_at=filed_at)
 
 
 def _proposal(session: Session, settings: Settings, agency: Agency, year: int = YEAR):  # type: ignore[no-untyped-def]
@@ -147,3 +138,59 @@ def test_next_years_assessment_closes_last_years_proposal(
     assert _proposal(session, settings, agency, YEAR - 1).open is False
     assert _proposal(session, settings, agency, YEAR).open is True
     assert [e.trigger for e in confirm(session, YEAR - 1, ADMIN, settings)] == []
+
+
+def test_proposals_are_exactly_what_the_lifecycle_guards_allow(
+    any_engine: Engine, settings: Settings
+) -> None:
+    """The lifecycle enforces Art. 14 with the facts the proposals use: each proposed
+    decision is accepted, the other Art. 14 (1)/(2) decisions are refused."""
+    failed = full_points()
+    failed["2.4"] = 0
+    recently = datetime(2026, 3, 1, tzinfo=UTC)
+    with Session(any_engine, expire_on_commit=False) as session:
+        cases = {
+            "active": _assessed(session, settings, points_totalling(80)),
+            "unqualified": _assessed(session, settings, failed),
+            "idle": _assessed(session, settings, points_totalling(85), guided=()),
+            "idle_but_new": _assessed(
+                session, settings, points_totalling(85), guided=(), filed_at=recently
+            ),
+            "both": _assessed(session, settings, failed, guided=()),
+        }
+        expected = {
+            "active": ("retain", None),
+            "unqualified": ("withdraw", "unqualified"),
+            "idle": ("withdraw", "inactive_two_years"),
+            "idle_but_new": ("retain", None),
+            "both": ("withdraw", "unqualified"),
+        }
+        proposals = {p.agency_id: p for p in propose(session, YEAR, settings)}
+        for name, agency in cases.items():
+            proposal = proposals[agency.id or 0]
+            assert (proposal.decision, proposal.ground) == expected[name], name
+            actions = available_triggers(session, agency, ADMIN, settings=settings, year=YEAR)
+            retain = next(a for a in actions if a.trigger == "retain")
+            assert retain.allowed == (proposal.decision == "retain"), name
+            for ground in ("unqualified", "inactive_two_years"):
+                if ground == proposal.ground or name == "both":  # "both": each ground holds
+                    continue
+                with pytest.raises(GuardsUnmet):
+                    advance(
+                        session,
+                        agency.id or 0,
+                        "withdraw",
+                        ADMIN,
+                        "理由",
+                        ground=ground,
+                        year=YEAR,
+                        settings=settings,
+                    )
+        entries = confirm(session, YEAR, ADMIN, settings)
+        session.commit()
+        assert len(entries) == len(cases)
+        for name, agency in cases.items():
+            session.refresh(agency)
+            decision, ground = expected[name]
+            assert agency.status == ("retained" if decision == "retain" else "withdrawn"), name
+            assert history(session, agency.id or 0)[-1].ground == (ground or "")

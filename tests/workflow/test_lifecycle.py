@@ -3,10 +3,18 @@ and a refusal leaves the database and the audit log exactly as they were."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from tests.workflow.assessment_builders import (
+    assessed_agency,
+    fill_sheet,
+    full_points,
+    points_totalling,
+)
 from tests.workflow.lifecycle_steps import (
     ADMIN,
     EXPERT,
@@ -23,7 +31,8 @@ from tests.workflow.lifecycle_steps import (
     walk,
 )
 from workflow import lifecycle
-from workflow.audit import history, verify
+from workflow.assessment.finalising import finalise
+from workflow.audit import AuditEntry, history, verify
 from workflow.errors import Conflict, InvalidInput, NotFound, Refused
 from workflow.lifecycle import STATES, TRIGGER_NAMES, TRIGGERS, advance, spec_for
 from workflow.models import Agency
@@ -361,19 +370,140 @@ def test_grounds_3_and_4_apply_at_any_time(
     assert (entry.target, entry.ground) == ("withdrawn", ground)
 
 
-def test_inactivity_ground_is_checked_against_guidance_records(
-    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from workflow.models import CreationUnit, Guidance
+# --- Art. 14 enforced by the lifecycle: retain, and the grounds 1 and 2 ----------------
 
-    pretend_finalised(monkeypatch)
-    agency = agency_in(session, "assessed", settings)
+YEAR = 2026
+NOW = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)  # 28 Dec 2026, 10:00 in Beijing
+FILED_LONG_AGO = datetime(2024, 5, 1, tzinfo=UTC)
+FILED_THIS_YEAR = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def _failed_points() -> dict[str, int]:
+    points = full_points()
+    points["2.4"] = 0
+    return points
+
+
+def _assessed(
+    session: Session,
+    settings: Settings,
+    *,
+    passed: bool = True,
+    guided: tuple[int, ...] = (YEAR,),
+    filed_at: datetime = FILED_LONG_AGO,
+) -> int:
+    points = points_totalling(80) if passed else _failed_points()
+    agency = assessed_agency(session, settings, points, year=YEAR, guided=guided, filed_at=filed_at)
+    assert agency.id is not None and agency.status == "assessed"
+    return agency.id
+
+
+def _advance(
+    session: Session, agency_id: int, trigger: str, settings: Settings, **kw: object
+) -> AuditEntry:
+    """`advance` as an admin, for the assessment year, on a fixed date."""
+    return advance(session, agency_id, trigger, ADMIN, settings=settings, year=YEAR, now=NOW, **kw)  # type: ignore[arg-type]
+
+
+def test_retain_needs_a_passed_assessment_and_recent_guidance(
+    any_engine: Engine, settings: Settings
+) -> None:
+    with Session(any_engine, expire_on_commit=False) as session:
+        agency_id = _assessed(session, settings)
+        entry = _advance(session, agency_id, "retain", settings)
+        assert (entry.source, entry.target) == ("assessed", "retained")
+
+
+def test_an_unqualified_agency_cannot_be_retained(any_engine: Engine, settings: Settings) -> None:
+    with Session(any_engine, expire_on_commit=False) as session:
+        agency_id = _assessed(session, settings, passed=False)
+        message = _refusal(session, agency_id, "retain", settings, year=YEAR, now=NOW)
+        assert message == (
+            "不能执行“保留资格”：2026 年度考核不合格（指标 2.4 为 0 分），"
+            "不能保留，应按第十四条第一项取消资格。"
+        )
+
+
+def test_an_agency_idle_two_years_cannot_be_retained(
+    any_engine: Engine, settings: Settings
+) -> None:
+    with Session(any_engine, expire_on_commit=False) as session:
+        agency_id = _assessed(session, settings, guided=(YEAR - 2,))
+        message = _refusal(session, agency_id, "retain", settings, year=YEAR, now=NOW)
+        assert message == (
+            "不能执行“保留资格”：2025、2026 年均无指导记录，不能保留，应按第十四条第二项取消资格。"
+        )
+        new = _assessed(session, settings, guided=(), filed_at=FILED_THIS_YEAR)
+        assert _advance(session, new, "retain", settings).target == "retained"  # too new to be idle
+
+
+def test_retain_needs_the_assessment_of_that_year(any_engine: Engine, settings: Settings) -> None:
+    with Session(any_engine, expire_on_commit=False) as session:
+        agency_id = _assessed(session, settings)
+        message = _refusal(session, agency_id, "retain", settings, year=YEAR + 1, now=NOW)
+        assert message == "不能执行“保留资格”：2027 年度尚无已定稿的考核结果。"
+
+
+def test_ground_unqualified_needs_a_failed_assessment(
+    any_engine: Engine, settings: Settings
+) -> None:
+    with Session(any_engine, expire_on_commit=False) as session:
+        passed = _assessed(session, settings)
+        message = _refusal(
+            session,
+            passed,
+            "withdraw",
+            settings,
+            reason="不合格",
+            ground="unqualified",
+            year=YEAR,
+            now=NOW,
+        )
+        assert message == (
+            "不能执行“取消资格”：2026 年度考核结果为“合格”（总分 80 ≥ 70），不属于年度考核不合格。"
+        )
+        failed = _assessed(session, settings, passed=False)
+        entry = _advance(
+            session, failed, "withdraw", settings, reason="不合格", ground="unqualified"
+        )
+        assert (entry.target, entry.ground) == ("withdrawn", "unqualified")
+
+
+@pytest.mark.parametrize(
+    ("guided", "filed_at", "expected"),
+    [
+        ((YEAR - 1,), FILED_LONG_AGO, "2025 年有指导记录，不属于连续两年未开展指导工作"),
+        ((YEAR,), FILED_LONG_AGO, "2026 年有指导记录"),
+        ((), FILED_THIS_YEAR, "2026 年才备案，不能认定到 2026 年已连续两年未开展指导工作"),
+        ((YEAR - 2,), FILED_LONG_AGO, None),
+        ((YEAR + 1,), FILED_LONG_AGO, None),  # next year's work does not count for 2026
+    ],
+)
+def test_inactivity_ground_is_checked_against_guidance_records(
+    guided: tuple[int, ...],
+    filed_at: datetime,
+    expected: str | None,
+    any_engine: Engine,
+    settings: Settings,
+) -> None:
+    with Session(any_engine, expire_on_commit=False) as session:
+        agency_id = _assessed(session, settings, guided=guided, filed_at=filed_at)
+        kw = {"reason": "无指导", "ground": "inactive_two_years"}
+        if expected is None:
+            entry = _advance(session, agency_id, "withdraw", settings, **kw)
+            assert (entry.target, entry.ground) == ("withdrawn", "inactive_two_years")
+        else:
+            message = _refusal(session, agency_id, "withdraw", settings, year=YEAR, now=NOW, **kw)
+            assert expected in message
+
+
+def test_inactivity_needs_a_filing_record(session: Session, settings: Settings) -> None:
+    agency = make_agency(session)
     assert agency.id is not None
-    unit = CreationUnit(name="某社区", district="朝阳区", safe_community=True)
-    session.add(unit)
-    session.flush()
-    assert unit.id is not None
-    session.add(Guidance(unit_id=unit.id, agency_id=agency.id, year=2025))
+    lifecycle.seed_status(session, agency.id, "retained", ADMIN, "2023 年已备案", settings)
+    session.commit()
+    fill_sheet(session, agency.id, YEAR, points_totalling(80))
+    finalise(session, agency.id, YEAR, ADMIN, settings)
     session.commit()
     message = _refusal(
         session,
@@ -382,20 +512,46 @@ def test_inactivity_ground_is_checked_against_guidance_records(
         settings,
         reason="无指导",
         ground="inactive_two_years",
-        year=2026,
+        year=YEAR,
+        now=NOW,
     )
-    assert "2025 年有指导记录" in message
-    entry = advance(
-        session,
-        agency.id,
-        "withdraw",
-        ADMIN,
-        "无指导",
-        ground="inactive_two_years",
-        year=2027,
-        settings=settings,
+    assert "没有备案记录" in message
+    assert _advance(session, agency.id, "retain", settings).target == "retained"
+
+
+def test_art14_refusals_render_in_english(session: Session, settings: Settings) -> None:
+    failed = _assessed(session, settings, passed=False, guided=())
+    with pytest.raises(lifecycle.GuardsUnmet) as refused:
+        _advance(session, failed, "retain", settings)
+    assert refused.value.message("en") == (
+        "Cannot retain: the 2026 assessment is unqualified (indicator 2.4 scored 0), so it"
+        " cannot be retained; withdraw it on Art. 14 ground 1; no guidance work recorded in"
+        " 2025 or 2026, so it cannot be retained; withdraw it on Art. 14 ground 2."
     )
-    assert entry.target == "withdrawn"
+    passed = _assessed(session, settings)
+    with pytest.raises(lifecycle.GuardsUnmet) as refused:
+        _advance(session, passed, "withdraw", settings, reason="x", ground="unqualified")
+    assert 'the 2026 assessment passed ("qualified", final 80 ≥ 70)' in refused.value.message("en")
+
+
+def test_available_triggers_show_why_retain_is_refused(
+    session: Session, settings: Settings
+) -> None:
+    failed = _assessed(session, settings, passed=False)
+    passed = _assessed(session, settings)
+
+    def actions(agency_id: int) -> dict[str, lifecycle.Action]:
+        found = lifecycle.available_triggers(
+            session, agency_id, ADMIN, settings=settings, year=YEAR, now=NOW
+        )
+        return {a.trigger: a for a in found}
+
+    retain = actions(failed)["retain"]
+    assert [u.message() for u in retain.unmet] == [
+        "2026 年度考核不合格（指标 2.4 为 0 分），不能保留，应按第十四条第一项取消资格"
+    ]
+    assert actions(failed)["withdraw"].allowed  # the ground is the actor's input
+    assert actions(passed)["retain"].allowed
 
 
 def test_ground_belongs_to_withdraw_only(session: Session, settings: Settings) -> None:

@@ -2,16 +2,14 @@
 
 Proposals are derived, never stored. For a year, every agency with a
 finalised sheet of that year gets:
-- `withdraw`, ground `unqualified`, when its result is unqualified (ground 1);
-- `withdraw`, ground `inactive_two_years`, when it has no guidance record
-  (`Guidance`) in that year nor in the year before, and it was already filed
-  in the year before (ground 2);
+- `withdraw`, ground `unqualified`, when its result did not pass (ground 1);
+- `withdraw`, ground `inactive_two_years`, when ground 2 holds
+  (`gate.inactive_two_years`: no guidance record in that year nor in the
+  year before, and already filed in the year before);
 - `retain` otherwise.
 
-Filing year: the local year (settings' zone) of the agency's latest audit
-entry that moved it into `filed`, up to the end of the assessed year. An
-agency filed in the assessed year itself cannot have been idle for two years
-yet; one with no filing entry at all is never proposed for ground 2.
+The facts come from `workflow.assessment.gate`, which the lifecycle's guards
+of `retain` and `withdraw` read too: a proposal always satisfies them.
 
 Grounds 3 and 4 (staff change, convention violation) are admin decisions at
 any time of year, fired through the lifecycle directly. `confirm` fires the
@@ -22,18 +20,17 @@ audit trail; confirming several agencies is all or nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
 
 from sqlmodel import Session, col, select
 
+from workflow.assessment import gate
 from workflow.assessment.evaluation import Evaluation
 from workflow.assessment.sheets import ScoreSheet, finalised_views
 from workflow.audit import AuditEntry
-from workflow.clock import to_local
 from workflow.errors import NotFound
 from workflow.i18n import current_language, workflow_texts
 from workflow.lifecycle import fire
-from workflow.models import Agency, Guidance
+from workflow.models import Agency
 from workflow.roles import Actor
 from workflow.settings import Settings
 
@@ -74,29 +71,6 @@ class ExitProposal:
         )
 
 
-def filing_year(session: Session, agency_id: int, up_to: int, settings: Settings) -> int | None:
-    """The local year of the agency's latest move into `filed` on or before the end of `up_to`."""
-    end = datetime.combine(date(up_to, 12, 31), time.max, tzinfo=settings.zone)
-    moments = session.exec(
-        select(AuditEntry.at).where(
-            AuditEntry.agency_id == agency_id,
-            AuditEntry.target == "filed",
-            col(AuditEntry.at) <= end,
-        )
-    ).all()
-    return max(to_local(moment, settings.zone).year for moment in moments) if moments else None
-
-
-def _guided_years(session: Session, agency_ids: list[int], years: tuple[int, ...]) -> set[int]:
-    """The agencies among `agency_ids` with a guidance record in one of `years`."""
-    rows = session.exec(
-        select(Guidance.agency_id).where(
-            col(Guidance.agency_id).in_(agency_ids), col(Guidance.year).in_(years)
-        )
-    ).all()
-    return set(rows)
-
-
 def _latest_assessed_year(session: Session, agency_ids: list[int]) -> dict[int, int]:
     rows = session.exec(
         select(ScoreSheet.agency_id, ScoreSheet.year).where(
@@ -114,7 +88,6 @@ def propose(session: Session, year: int, settings: Settings) -> list[ExitProposa
     views = finalised_views(session, year)
     ids = [view.sheet.agency_id for view in views]
     agencies = {a.id: a for a in session.exec(select(Agency).where(col(Agency.id).in_(ids))).all()}
-    active = _guided_years(session, ids, (year - 1, year))
     latest = _latest_assessed_year(session, ids)
     proposals = []
     for view in views:
@@ -122,10 +95,10 @@ def propose(session: Session, year: int, settings: Settings) -> list[ExitProposa
         assert agency.id is not None
         evaluation = view.evaluation(settings)
         assert evaluation is not None  # a finalised sheet is complete
-        filed = filing_year(session, agency.id, year, settings)
-        if evaluation.grade == "unqualified":
+        facts = gate.activity(session, agency.id, year, settings)
+        if not evaluation.passed:
             decision, ground = "withdraw", "unqualified"
-        elif agency.id not in active and filed is not None and filed <= year - 1:
+        elif facts.inactive_two_years:
             decision, ground = "withdraw", "inactive_two_years"
         else:
             decision, ground = "retain", None
@@ -138,7 +111,7 @@ def propose(session: Session, year: int, settings: Settings) -> list[ExitProposa
                 decision=decision,
                 ground=ground,
                 evaluation=evaluation,
-                filed_year=filed,
+                filed_year=facts.filed_in,
                 open=agency.status == "assessed" and latest[agency.id] == year,
             )
         )

@@ -1,14 +1,33 @@
-"""What the lifecycle asks of the assessment: is there a finalised sheet?
+"""What the lifecycle asks of the assessment: the facts behind Art. 14.
 
-Kept apart so `workflow.lifecycle` can guard the `assess` trigger without
-importing the spreadsheet and results code.
+Kept apart so `workflow.lifecycle` can guard `assess`, `retain` and `withdraw`
+without importing the exit proposals (`exits` imports the lifecycle) or the
+spreadsheet and results code. `exits.propose` and the lifecycle's guards read
+the same functions here, so a proposal always satisfies the guards.
+
+Ground 2 ("no guidance work in 2 consecutive years"), the one rule: an agency
+is inactive for `year` when it has no guidance record (`Guidance`) in `year`
+nor in `year - 1`, and it was already filed in `year - 1` or earlier. Its
+filing year is the local year (settings' zone) of its latest audit entry that
+moved it into `filed`, up to the end of `year`; an agency filed in the
+assessed year itself cannot have been idle for two years yet, and one with no
+filing entry at all (e.g. seeded straight into `retained`) never counts as
+inactive.
 """
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from dataclasses import dataclass
+from datetime import date, datetime, time
 
-from workflow.assessment.sheets import ScoreSheet
+from sqlmodel import Session, col, select
+
+from workflow.assessment.evaluation import Evaluation, Policy
+from workflow.assessment.sheets import ScoreSheet, load_view
+from workflow.audit import AuditEntry
+from workflow.clock import to_local
+from workflow.models import Guidance
+from workflow.settings import Settings
 
 
 def has_finalised_sheet(session: Session, agency_id: int, year: int) -> bool:
@@ -19,3 +38,70 @@ def has_finalised_sheet(session: Session, agency_id: int, year: int) -> bool:
         )
     ).first()
     return finalised is not None
+
+
+def finalised_evaluation(
+    session: Session, agency_id: int, year: int, policy: Policy | None = None
+) -> Evaluation | None:
+    """The result of the agency's finalised assessment of `year`, or None without one."""
+    sheet = session.exec(
+        select(ScoreSheet).where(
+            ScoreSheet.agency_id == agency_id,
+            ScoreSheet.year == year,
+            col(ScoreSheet.finalised_at).is_not(None),
+        )
+    ).first()
+    return None if sheet is None else load_view(session, sheet).evaluation(policy)
+
+
+def filing_year(session: Session, agency_id: int, up_to: int, settings: Settings) -> int | None:
+    """The local year of the agency's latest move into `filed` on or before the end of `up_to`."""
+    end = datetime.combine(date(up_to, 12, 31), time.max, tzinfo=settings.zone)
+    moments = session.exec(
+        select(AuditEntry.at).where(
+            AuditEntry.agency_id == agency_id,
+            AuditEntry.target == "filed",
+            col(AuditEntry.at) <= end,
+        )
+    ).all()
+    return max(to_local(moment, settings.zone).year for moment in moments) if moments else None
+
+
+def guided_years(session: Session, agency_id: int, years: tuple[int, ...]) -> list[int]:
+    """The years among `years` in which the agency has a guidance record, latest first."""
+    rows = session.exec(
+        select(Guidance.year)
+        .where(Guidance.agency_id == agency_id, col(Guidance.year).in_(years))
+        .distinct()
+    ).all()
+    return sorted(rows, reverse=True)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What ground 2 looks at for one agency and year."""
+
+    year: int
+    guided_in: int | None  # the latest of `year - 1`, `year` with a guidance record
+    filed_in: int | None  # filing year, see the module docstring
+
+    @property
+    def filed_long_enough(self) -> bool:
+        return self.filed_in is not None and self.filed_in <= self.year - 1
+
+    @property
+    def inactive_two_years(self) -> bool:
+        return self.guided_in is None and self.filed_long_enough
+
+
+def activity(session: Session, agency_id: int, year: int, settings: Settings) -> Activity:
+    """The guidance and filing facts of ground 2 for `year`."""
+    guided = guided_years(session, agency_id, (year - 1, year))
+    return Activity(
+        year, guided[0] if guided else None, filing_year(session, agency_id, year, settings)
+    )
+
+
+def inactive_two_years(session: Session, agency_id: int, year: int, settings: Settings) -> bool:
+    """Ground 2 holds for `year` (see the module docstring for the rule)."""
+    return activity(session, agency_id, year, settings).inactive_two_years
