@@ -455,10 +455,16 @@ def _known_trigger(trigger: str) -> None:
 FIRST_YEAR = 2000
 
 
-def _year(year: int | None, local: datetime) -> int:
-    """The assessment year: the current local year by default, never in the far future."""
+def _year(year: int | None, local: datetime, session: Session, agency_id: int) -> int:
+    """The assessment year, never in the far future. By default the current local
+    year, but for an `assessed` agency the year of its newest finalised assessment
+    (so retaining or withdrawing in January still means last December's)."""
     if year is None:
-        return local.year
+        agency = session.get(Agency, agency_id)
+        latest = gate.latest_finalised_year(session, agency_id)
+        return (
+            latest if agency is not None and agency.status == "assessed" and latest else local.year
+        )
     if not FIRST_YEAR <= year <= local.year + 1:
         raise InvalidInput("lifecycle.bad_year", year=year, first=FIRST_YEAR, last=local.year + 1)
     return year
@@ -524,7 +530,13 @@ def fire(
         raise InvalidInput("lifecycle.ground_only_for_withdraw")
     application = registry.current_application(session, agency_id)
     context = GuardContext(
-        session, agency, application, settings, _year(year, local), local.date(), ground
+        session,
+        agency,
+        application,
+        settings,
+        _year(year, local, session, agency_id),
+        local.date(),
+        ground,
     )
     unmet = [u for g in spec.guards if (u := g.check(context)) is not None]
     if unmet:
@@ -638,7 +650,9 @@ def available_triggers(
     if role is None:
         return []
     application = registry.current_application(session, row.id)
-    context = GuardContext(session, row, application, settings, _year(year, local), local.date())
+    context = GuardContext(
+        session, row, application, settings, _year(year, local, session, row.id), local.date()
+    )
     grounds = tuple(g for g, states in GROUNDS.items() if row.status in states)
     actions: list[Action] = []
     unmet: tuple[Unmet, ...]

@@ -658,3 +658,17 @@ def test_assessment_year_must_be_plausible(year: int, session: Session, settings
     with pytest.raises(InvalidInput, match=f"考核年度 {year} 无效"):
         advance(session, agency.id, "assess", ADMIN, year=year, settings=settings)
     assert snapshot(session) == before
+
+
+def test_retaining_in_january_means_last_decembers_assessment(
+    any_engine: Engine, settings: Settings
+) -> None:
+    """No --year: an assessed agency is judged on its newest finalised assessment."""
+    with Session(any_engine, expire_on_commit=False) as session:
+        agency = assessed_agency(session, settings, full_points(), year=2026, guided=(2026,))
+        assert agency.id is not None
+        january = datetime(2027, 1, 10, 10, 0, tzinfo=settings.zone)
+        entry = lifecycle.advance(
+            session, agency.id, "retain", ADMIN, settings=settings, now=january
+        )
+        assert (entry.source, entry.target) == ("assessed", "retained")

@@ -40,6 +40,15 @@ def has_finalised_sheet(session: Session, agency_id: int, year: int) -> bool:
     return finalised is not None
 
 
+def latest_finalised_year(session: Session, agency_id: int) -> int | None:
+    """The year of the agency's newest finalised assessment, or None without one."""
+    return session.exec(
+        select(ScoreSheet.year)
+        .where(ScoreSheet.agency_id == agency_id, col(ScoreSheet.finalised_at).is_not(None))
+        .order_by(col(ScoreSheet.year).desc())
+    ).first()
+
+
 def finalised_evaluation(
     session: Session, agency_id: int, year: int, policy: Policy | None = None
 ) -> Evaluation | None:
