@@ -16,25 +16,22 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from telegram import Bot
 from telegram.ext import Application, ContextTypes, Job
 
 from bot.context import SETTINGS, engine_of, settings_of
 from bot.sender import SendReport, send_due
-from surveys.answering import latest_submissions
-from surveys.coverage import Status, coverage
-from surveys.models import Invitation
+from surveys.coverage import Status, coverage, pending_recipients
 from workflow import outbox
 from workflow.campaigns import campaign_for
 from workflow.clock import utcnow
 from workflow.contacts import agency_facts
 from workflow.db import transaction
-from workflow.models import Agency, Campaign, CreationUnit
+from workflow.models import Campaign
 from workflow.reminders import (
     KINDS,
     Facts,
-    PendingUnit,
     Reminder,
     due_reminders,
     local_date,
@@ -74,38 +71,12 @@ def campaigns_near(session: Session, now: datetime, settings: Settings) -> list[
     return campaigns
 
 
-def pending_units(session: Session, year: int) -> list[PendingUnit]:
-    """Chats bound to a questionnaire invitation of `year` that has no submission yet.
-
-    Units that never opened their link have no chat to remind: the Association
-    sends them the link (or QR code) again.
-    """
-    submitted = latest_submissions(session, year)
-    rows = session.exec(
-        select(Invitation, CreationUnit.name, Agency.name)
-        .join(CreationUnit, col(CreationUnit.id) == col(Invitation.unit_id))
-        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
-        .where(Invitation.year == year, col(Invitation.bound_user_id).is_not(None))
-        .order_by(col(Invitation.id))
-    ).all()
-    return [
-        PendingUnit(
-            chat_id=int(invitation.bound_user_id),
-            unit_name=unit_name,
-            agency_name=agency_name,
-            invitation_key=str(invitation.id),
-        )
-        for invitation, unit_name, agency_name in rows
-        if invitation.id not in submitted and invitation.bound_user_id is not None
-    ]
-
-
 def gather_facts(session: Session, campaign: Campaign) -> Facts:
     """What the plan needs for `campaign`, read from the database."""
     units = coverage(session, campaign.year)
     return Facts(
         agencies=agency_facts(session, campaign.year),
-        pending_units=pending_units(session, campaign.year),
+        pending_units=pending_recipients(session, campaign.year),
         units_not_submitted=sum(1 for unit in units if unit.status != Status.SUBMITTED),
         undeliverable=len(outbox.undeliverable_chats(session)),
         uncertain=outbox.counts(session)[outbox.UNCERTAIN],

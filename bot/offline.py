@@ -31,10 +31,31 @@ Responder = Callable[[str, dict[str, Any]], "tuple[int, dict[str, Any]] | None"]
 
 @dataclass
 class Call:
-    """One Bot API call the bot made."""
+    """One Bot API call the bot made, and the `result` the Bot API answered (if any)."""
 
     method: str
     params: dict[str, Any]
+    result: Any = None
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    @property
+    def keyboard(self) -> list[list[dict[str, Any]]]:
+        """The inline keyboard the call carried (rows of buttons), empty if none."""
+        markup = self.params.get("reply_markup")
+        if not markup:
+            return []
+        data = json.loads(markup) if isinstance(markup, str) else markup
+        return list(data.get("inline_keyboard", []))
+
+    @property
+    def message_id(self) -> int | None:
+        """The id of the message the call sent or edited, as Telegram answered it."""
+        if isinstance(self.result, dict) and "message_id" in self.result:
+            return int(self.result["message_id"])
+        return None
 
 
 def ok(result: Any) -> tuple[int, dict[str, Any]]:
@@ -95,10 +116,11 @@ class RecordingRequest(BaseRequest):
                 status, body = error(404, "Not Found")
                 return status, json.dumps(body).encode()
             return 200, content
-        params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(api_method, params))
-        answer = self.responder(api_method, params) if self.responder else None
-        status, body = answer if answer is not None else self.answer(api_method, params)
+        call = Call(api_method, dict(request_data.parameters) if request_data else {})
+        self.calls.append(call)
+        answer = self.responder(call.method, call.params) if self.responder else None
+        status, body = answer if answer is not None else self.answer(call.method, call.params)
+        call.result = body.get("result")
         return status, json.dumps(body).encode()
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -160,17 +182,12 @@ class RecordingRequest(BaseRequest):
 
     def last_text(self, chat_id: int) -> str:
         texts = self.sent(chat_id)
-        return str(texts[-1].params["text"]) if texts else ""
+        return texts[-1].text if texts else ""
 
     def last_keyboard(self, chat_id: int) -> list[list[dict[str, Any]]]:
         """The inline keyboard of the latest message to `chat_id` (rows of buttons)."""
-        for call in reversed(self.sent(chat_id)):
-            markup = call.params.get("reply_markup")
-            if markup:
-                data = json.loads(markup) if isinstance(markup, str) else markup
-                return list(data.get("inline_keyboard", []))
-            return []
-        return []
+        texts = self.sent(chat_id)
+        return texts[-1].keyboard if texts else []
 
 
 class UpdateFactory:
@@ -186,17 +203,11 @@ class UpdateFactory:
 
     def text(self, user_id: int, text: str, name: str = "用户") -> Update:
         """A private text message; a leading /command gets its bot_command entity."""
-        message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
-            "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": name},
-            "from": self._user(user_id, name),
-            "text": text,
-        }
+        fields: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             command = text.split()[0]
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        return self._update({"message": message})
+            fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self._update({"message": self._message(user_id, name, **fields)})
 
     def _message(self, user_id: int, name: str, **fields: Any) -> dict[str, Any]:
         return {
@@ -212,20 +223,26 @@ class UpdateFactory:
         user_id: int,
         file_name: str,
         mime_type: str,
-        size: int,
+        size: int | None,
         *,
         file_id: str | None = None,
+        file_unique_id: str | None = None,
         caption: str | None = None,
         name: str = "用户",
     ) -> Update:
-        """A private message carrying a document (`file_id` from `RecordingRequest.add_file`)."""
-        document = {
+        """A private message carrying a document (`file_id` from `RecordingRequest.add_file`).
+
+        `size` None: Telegram did not say how large the file is. `file_unique_id`: the
+        same for the same file sent twice (Telegram's own id stays per message).
+        """
+        document: dict[str, Any] = {
             "file_id": file_id or f"file-{file_name}",
-            "file_unique_id": f"u-{file_id or file_name}",
+            "file_unique_id": file_unique_id or f"u-{file_id or file_name}",
             "file_name": file_name,
             "mime_type": mime_type,
-            "file_size": size,
         }
+        if size is not None:
+            document["file_size"] = size
         extra = {"caption": caption} if caption is not None else {}
         return self._update({"message": self._message(user_id, name, document=document, **extra)})
 
@@ -235,6 +252,7 @@ class UpdateFactory:
         file_id: str,
         size: int,
         *,
+        file_unique_id: str | None = None,
         caption: str | None = None,
         name: str = "用户",
     ) -> Update:
@@ -249,7 +267,7 @@ class UpdateFactory:
             },
             {
                 "file_id": file_id,
-                "file_unique_id": f"{file_id}-l",
+                "file_unique_id": file_unique_id or f"{file_id}-l",
                 "width": 1280,
                 "height": 960,
                 "file_size": size,

@@ -21,6 +21,8 @@ from surveys.answering import history, latest_submissions
 from surveys.errors import survey_texts
 from surveys.models import Invitation, Submission, SurveyProgress, answers_of
 from workflow.clock import local_text
+from workflow.models import Agency, CreationUnit
+from workflow.reminders import PendingUnit
 from workflow.settings import Settings
 from workflow.units import guidance_for
 
@@ -188,3 +190,30 @@ def write_xlsx(rows: list[UnitCoverage], path: Path, year: int, settings: Settin
         )
     workbook.save(path)
     return path
+
+
+def pending_recipients(session: Session, year: int) -> list[PendingUnit]:
+    """Who to remind of `year`'s questionnaire: the chats bound to an invitation of `year`
+    that has no submission yet, oldest invitation first.
+
+    Units that never opened their link have no chat to remind: the Association
+    sends them the link (or QR code) again.
+    """
+    submitted = latest_submissions(session, year)
+    rows = session.exec(
+        select(Invitation, CreationUnit.name, Agency.name)
+        .join(CreationUnit, col(CreationUnit.id) == col(Invitation.unit_id))
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(Invitation.year == year, col(Invitation.bound_user_id).is_not(None))
+        .order_by(col(Invitation.id))
+    ).all()
+    return [
+        PendingUnit(
+            chat_id=invitation.bound_user_id,
+            unit_name=unit_name,
+            agency_name=agency_name,
+            invitation_key=str(invitation.id),
+        )
+        for invitation, unit_name, agency_name in rows
+        if invitation.id not in submitted and invitation.bound_user_id is not None
+    ]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 import random
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
 from sqlmodel import Session
 
 from workflow.models import MATERIALS, Agency, Application, Consultant
@@ -14,6 +16,13 @@ from workflow.registry import (
     CREDIT_CODE_ALPHABET,
     credit_code_check_character,
     id_number_check_character,
+)
+from workflow.registry_xlsx import (
+    AGENCY_COLUMNS,
+    AGENCY_SHEET,
+    CONSULTANT_COLUMNS,
+    CONSULTANT_SHEET,
+    write_template,
 )
 
 _serial = itertools.count(1)
@@ -94,6 +103,27 @@ def consultant_fields(**overrides: Any) -> dict[str, Any]:
     return fields
 
 
+def person(**overrides: object) -> dict[str, object]:
+    """A valid consultant form whose ID number matches its birth date and gender."""
+    born = overrides.get("birth_date", date(1980, 5, 17))
+    gender = overrides.get("gender", "男")
+    assert isinstance(born, date)
+    body = f"110105{born:%Y%m%d}01{1 if gender == '男' else 2}"
+    fields: dict[str, object] = {
+        "name": "张咨询",
+        "gender": gender,
+        "birth_date": born,
+        "title": "工程师",
+        "mobile": "13912345678",
+        "email": "zhang@example.com",
+        "id_number": body + id_number_check_character(body),
+        "years_consulting": 6,
+        "pledge_date": date(2026, 3, 1),
+    }
+    fields.update(overrides)
+    return fields
+
+
 def make_agency(
     session: Session,
     *,
@@ -121,3 +151,54 @@ def make_agency(
     session.commit()
     session.refresh(agency)
     return agency
+
+
+# --- the registry spreadsheet, filled as an agency would ------------------------------------
+
+
+def agency_row(**overrides: Any) -> dict[str, Any]:
+    """One row of the agency sheet: the form, the Art. 8 facts, every material ticked."""
+    fields = agency_fields(**overrides)
+    fields.pop("familiar_judgement")
+    return fields | {name: "是" for name in MATERIALS} | overrides
+
+
+def people(count: int, seniors: int = 2) -> list[dict[str, Any]]:
+    """`count` distinct consultant forms (`person`), the first `seniors` with a senior title."""
+    rows = []
+    for index in range(count):
+        born = date(1970 + index, 1 + index % 12, 1 + index)
+        rows.append(
+            person(
+                name=f"咨询师{index}",
+                birth_date=born,
+                gender="男" if index % 2 else "女",
+                title="高级工程师" if index < seniors else "工程师",
+            )
+        )
+    return rows
+
+
+def fill(
+    path: Path,
+    agencies: list[dict[str, Any]],
+    consultants: list[tuple[str, dict[str, Any]]],
+) -> Path:
+    """Write the template and fill it as an agency would (`True` → 是, dates as Excel dates)."""
+    write_template(path)
+    book = load_workbook(path)
+    for sheet, columns, rows in (
+        (AGENCY_SHEET, AGENCY_COLUMNS, [(None, a) for a in agencies]),
+        (CONSULTANT_SHEET, CONSULTANT_COLUMNS, consultants),
+    ):
+        for number, (code, row) in enumerate(rows, start=2):
+            for index, column in enumerate(columns, start=1):
+                if sheet == CONSULTANT_SHEET and index == 1:
+                    value: Any = code
+                else:
+                    value = row.get(column.field.name)
+                if isinstance(value, bool):
+                    value = "是" if value else "否"
+                book[sheet].cell(row=number, column=index, value=value)
+    book.save(path)
+    return path

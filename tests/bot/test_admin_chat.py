@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.admin_chat import PAGE_SIZE, publish_commands
-from tests.surveys.chat import SurveyChat
+from tests.chat import OfflineChat
 from tests.workflow.lifecycle_steps import agency_in, audit_count, make_agency, prepare
 from workflow import audit
 from workflow.models import Agency
@@ -26,10 +26,9 @@ def admin_settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-async def chat(admin_settings: Settings, engine: Engine) -> AsyncIterator[SurveyChat]:
-    chat = await SurveyChat.start(admin_settings, engine)
-    yield chat
-    await chat.stop()
+async def chat(admin_settings: Settings, engine: Engine) -> AsyncIterator[OfflineChat]:
+    async with OfflineChat(admin_settings, engine) as chat:
+        yield chat
 
 
 @pytest.mark.parametrize(
@@ -46,7 +45,7 @@ async def chat(admin_settings: Settings, engine: Engine) -> AsyncIterator[Survey
     ],
 )
 async def test_every_staff_command_refuses_strangers(
-    chat: SurveyChat, engine: Engine, command: str, caplog: pytest.LogCaptureFixture
+    chat: OfflineChat, engine: Engine, command: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with Session(engine) as session:
         make_agency(session)
@@ -57,7 +56,7 @@ async def test_every_staff_command_refuses_strangers(
     assert _state(engine) == before
 
 
-async def test_agencies_are_listed_by_state_and_paged(chat: SurveyChat, engine: Engine) -> None:
+async def test_agencies_are_listed_by_state_and_paged(chat: OfflineChat, engine: Engine) -> None:
     with Session(engine) as session:
         for _ in range(PAGE_SIZE + 2):
             make_agency(session)
@@ -72,7 +71,7 @@ async def test_agencies_are_listed_by_state_and_paged(chat: SurveyChat, engine: 
     assert "没有状态“nonsense”" in chat.last_text(ADMIN_ID)
 
 
-async def test_forged_page_button_changes_nothing(chat: SurveyChat, engine: Engine) -> None:
+async def test_forged_page_button_changes_nothing(chat: OfflineChat, engine: Engine) -> None:
     with Session(engine) as session:
         make_agency(session)
     await chat.send(ADMIN_ID, "/agencies")
@@ -81,7 +80,7 @@ async def test_forged_page_button_changes_nothing(chat: SurveyChat, engine: Engi
 
 
 async def test_advance_asks_to_confirm_then_fires_through_the_service(
-    chat: SurveyChat, engine: Engine, admin_settings: Settings
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
 ) -> None:
     with Session(engine, expire_on_commit=False) as session:
         agency = make_agency(session)
@@ -101,7 +100,7 @@ async def test_advance_asks_to_confirm_then_fires_through_the_service(
 
 
 async def test_advance_cancel_and_stale_confirmation_change_nothing(
-    chat: SurveyChat, engine: Engine, admin_settings: Settings
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
 ) -> None:
     with Session(engine, expire_on_commit=False) as session:
         agency = make_agency(session)
@@ -116,7 +115,7 @@ async def test_advance_cancel_and_stale_confirmation_change_nothing(
 
 
 async def test_advance_refuses_with_the_reason_in_one_reply(
-    chat: SurveyChat, engine: Engine
+    chat: OfflineChat, engine: Engine
 ) -> None:
     with Session(engine, expire_on_commit=False) as session:
         agency = make_agency(session, consultants=3)
@@ -137,7 +136,7 @@ async def test_advance_refuses_with_the_reason_in_one_reply(
 
 
 async def test_withdraw_needs_a_ground_and_records_it(
-    chat: SurveyChat, engine: Engine, admin_settings: Settings
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
 ) -> None:
     with Session(engine, expire_on_commit=False) as session:
         agency = agency_in(session, "filed", admin_settings)
@@ -152,7 +151,7 @@ async def test_withdraw_needs_a_ground_and_records_it(
 
 
 async def test_history_actions_and_agency_views(
-    chat: SurveyChat, engine: Engine, admin_settings: Settings
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
 ) -> None:
     with Session(engine, expire_on_commit=False) as session:
         agency = agency_in(session, "interviewed", admin_settings)
@@ -167,7 +166,7 @@ async def test_history_actions_and_agency_views(
     assert agency.name in shown and "13812345678" not in shown
 
 
-async def test_score_reports_an_incomplete_sheet(chat: SurveyChat, engine: Engine) -> None:
+async def test_score_reports_an_incomplete_sheet(chat: OfflineChat, engine: Engine) -> None:
     with Session(engine, expire_on_commit=False) as session:
         agency = make_agency(session)
     await chat.send(ADMIN_ID, f"/score {agency.id} 2026")
@@ -176,7 +175,7 @@ async def test_score_reports_an_incomplete_sheet(chat: SurveyChat, engine: Engin
     assert "不是有效的年份" in chat.last_text(ADMIN_ID)
 
 
-async def test_commands_are_registered_per_role(chat: SurveyChat) -> None:
+async def test_commands_are_registered_per_role(chat: OfflineChat) -> None:
     await publish_commands(chat.app)
     calls = [c for c in chat.request.calls if c.method == "setMyCommands"]
     menus = {

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot.app import BotApplication, build_application
-from bot.offline import BOT_ID, OFFLINE_TOKEN, RecordingRequest
+from tests.chat import OfflineChat
 from tests.workflow.lifecycle_steps import agency_in
 from workflow import contacts
 from workflow.clock import utcnow
@@ -29,135 +23,15 @@ ALICE, BOB = 1001, 1002
 PDF = "application/pdf"
 
 
-class Chat:
-    """One offline bot and the updates people send it."""
-
-    def __init__(self, app: BotApplication, request: RecordingRequest) -> None:
-        self.app, self.request = app, request
-        self._ids = itertools.count(1)
-
-    async def send(self, body: dict[str, Any]) -> None:
-        update = Update.de_json({"update_id": next(self._ids), **body}, self.app.bot)
-        assert update is not None
-        await self.app.process_update(update)
-
-    def _message(self, user_id: int, **fields: Any) -> dict[str, Any]:
-        return {
-            "message": {
-                "message_id": next(self._ids),
-                "date": int(time.time()),
-                "chat": {"id": user_id, "type": "private", "first_name": "李"},
-                "from": {"id": user_id, "is_bot": False, "first_name": "李", "last_name": "联系"},
-                **fields,
-            }
-        }
-
-    async def text(self, user_id: int, text: str) -> str:
-        fields: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            fields["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
-            ]
-        await self.send(self._message(user_id, **fields))
-        return self.request.last_text(user_id)
-
-    async def document(
-        self,
-        user_id: int,
-        name: str,
-        mime: str,
-        content: bytes = b"%PDF-1.7 report",
-        caption: str | None = None,
-        size: int | None = -1,
-    ) -> str:
-        file_id = f"f{next(self._ids)}"
-        self.request.files[file_id] = content
-        document: dict[str, Any] = {
-            "file_id": file_id,
-            "file_unique_id": f"u-{name}",
-            "file_name": name,
-            "mime_type": mime,
-        }
-        if size != -1:
-            document["file_size"] = size
-        else:
-            document["file_size"] = len(content)
-        fields: dict[str, Any] = {"document": document}
-        if caption is not None:
-            fields["caption"] = caption
-        await self.send(self._message(user_id, **fields))
-        return self.request.last_text(user_id)
-
-    async def photo(
-        self, user_id: int, content: bytes = b"\xff\xd8jpeg", caption: str | None = None
-    ) -> str:
-        file_id = f"p{next(self._ids)}"
-        self.request.files[file_id] = content
-        sizes = [
-            {
-                "file_id": f"{file_id}s",
-                "file_unique_id": f"{file_id}-s",
-                "width": 90,
-                "height": 60,
-                "file_size": 100,
-            },
-            {
-                "file_id": file_id,
-                "file_unique_id": f"{file_id}-l",
-                "width": 1280,
-                "height": 960,
-                "file_size": len(content),
-            },
-        ]
-        fields: dict[str, Any] = {"photo": sizes}
-        if caption is not None:
-            fields["caption"] = caption
-        await self.send(self._message(user_id, **fields))
-        return self.request.last_text(user_id)
-
-    async def press(self, user_id: int, data: str, message_id: int = 1) -> None:
-        await self.send(
-            {
-                "callback_query": {
-                    "id": str(next(self._ids)),
-                    "from": {"id": user_id, "is_bot": False, "first_name": "李"},
-                    "chat_instance": str(user_id),
-                    "data": data,
-                    "message": {
-                        "message_id": message_id,
-                        "date": int(time.time()),
-                        "chat": {"id": user_id, "type": "private", "first_name": "李"},
-                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "安全社区助手"},
-                        "text": "…",
-                    },
-                }
-            }
-        )
-
-    def downloads(self) -> int:
-        return len([c for c in self.request.calls if c.method == "download"])
-
-
 @pytest.fixture
 def policy(tmp_path: Path) -> Settings:
     return load_settings(upload_dir=str(tmp_path / "uploads"), upload_max_mb=1)
 
 
 @pytest.fixture
-async def chat(any_engine: Engine, policy: Settings) -> AsyncIterator[Chat]:
-    request = RecordingRequest()
-    app = build_application(
-        policy, any_engine, token=OFFLINE_TOKEN, request=request, rate_limiter=False
-    )
-
-    async def fail_the_test(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        raise AssertionError(f"handler failed: {context.error!r}") from context.error
-
-    app.error_handlers.clear()
-    app.add_error_handler(fail_the_test)
-    await app.initialize()
-    yield Chat(app, request)
-    await app.shutdown()
+async def chat(any_engine: Engine, policy: Settings) -> AsyncIterator[OfflineChat]:
+    async with OfflineChat(policy, any_engine) as chat:
+        yield chat
 
 
 def new_agency(engine: Engine, name: str = "甲咨询公司") -> Agency:
@@ -183,12 +57,16 @@ def stored_files(policy: Settings) -> list[Path]:
 # --- binding by deep link -------------------------------------------------------------------
 
 
-async def test_opening_the_agency_link_binds_the_contact(chat: Chat, any_engine: Engine) -> None:
+async def test_opening_the_agency_link_binds_the_contact(
+    chat: OfflineChat, any_engine: Engine
+) -> None:
     agency = new_agency(any_engine)
     token = link_for(any_engine, agency)
 
-    reply = await chat.text(ALICE, f"/start {token}")
-    again = await chat.text(ALICE, f"/start {token}")
+    await chat.send(ALICE, f"/start {token}")
+    reply = chat.last_text(ALICE)
+    await chat.send(ALICE, f"/start {token}")
+    again = chat.last_text(ALICE)
 
     assert "已绑定为“甲咨询公司”的联系人" in reply
     assert "无需重复绑定" in again
@@ -196,11 +74,14 @@ async def test_opening_the_agency_link_binds_the_contact(chat: Chat, any_engine:
         assert [c.telegram_user_id for c in session.exec(select(AgencyContact))] == [ALICE]
 
 
-async def test_someone_else_cannot_reuse_a_contacts_link(chat: Chat, any_engine: Engine) -> None:
+async def test_someone_else_cannot_reuse_a_contacts_link(
+    chat: OfflineChat, any_engine: Engine
+) -> None:
     token = link_for(any_engine, new_agency(any_engine))
-    await chat.text(ALICE, f"/start {token}")
+    await chat.send(ALICE, f"/start {token}")
 
-    reply = await chat.text(BOB, f"/start {token}")
+    await chat.send(BOB, f"/start {token}")
+    reply = chat.last_text(BOB)
 
     assert "已被其他人使用过" in reply
     with Session(any_engine) as session:
@@ -208,13 +89,14 @@ async def test_someone_else_cannot_reuse_a_contacts_link(chat: Chat, any_engine:
 
 
 async def test_a_deep_link_for_another_agency_is_refused_politely(
-    chat: Chat, any_engine: Engine
+    chat: OfflineChat, any_engine: Engine
 ) -> None:
     first, second = new_agency(any_engine, "甲咨询公司"), new_agency(any_engine, "乙咨询公司")
-    await chat.text(ALICE, f"/start {link_for(any_engine, first)}")
+    await chat.send(ALICE, f"/start {link_for(any_engine, first)}")
     other = link_for(any_engine, second)
 
-    reply = await chat.text(ALICE, f"/start {other}")
+    await chat.send(ALICE, f"/start {other}")
+    reply = chat.last_text(ALICE)
 
     assert "您已经是“甲咨询公司”的联系人" in reply and "解除" in reply
     with Session(any_engine) as session:
@@ -224,29 +106,37 @@ async def test_a_deep_link_for_another_agency_is_refused_politely(
         assert link is not None and link.used_by is None
 
 
-async def test_an_unknown_token_gets_the_general_reply(chat: Chat, any_engine: Engine) -> None:
-    reply = await chat.text(ALICE, "/start " + "x" * 43)
+async def test_an_unknown_token_gets_the_general_reply(
+    chat: OfflineChat, any_engine: Engine
+) -> None:
+    await chat.send(ALICE, "/start " + "x" * 43)
+    reply = chat.last_text(ALICE)
     assert "链接无效或已失效" in reply
 
 
 # --- /status ----------------------------------------------------------------------------------
 
 
-async def test_status_needs_a_bound_contact(chat: Chat) -> None:
-    reply = await chat.text(BOB, "/status")
+async def test_status_needs_a_bound_contact(chat: OfflineChat) -> None:
+    await chat.send(BOB, "/status")
+    reply = chat.last_text(BOB)
     assert "还没有绑定任何咨询服务机构" in reply
 
 
-async def test_status_takes_no_arguments(chat: Chat, any_engine: Engine) -> None:
-    await chat.text(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
-    assert "不需要参数" in await chat.text(ALICE, "/status 2026")
+async def test_status_takes_no_arguments(chat: OfflineChat, any_engine: Engine) -> None:
+    await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
+    await chat.send(ALICE, "/status 2026")
+    assert "不需要参数" in chat.last_text(ALICE)
 
 
-async def test_status_shows_state_dates_and_what_is_missing(chat: Chat, any_engine: Engine) -> None:
-    await chat.text(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
+async def test_status_shows_state_dates_and_what_is_missing(
+    chat: OfflineChat, any_engine: Engine
+) -> None:
+    await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
     year = local_date(utcnow(), load_settings()).year
 
-    reply = await chat.text(ALICE, "/status")
+    await chat.send(ALICE, "/status")
+    reply = chat.last_text(ALICE)
 
     assert "甲咨询公司" in reply
     assert "当前状态：已备案" in reply
@@ -255,9 +145,10 @@ async def test_status_shows_state_dates_and_what_is_missing(chat: Chat, any_engi
     assert "还缺：年度工作报告、佐证材料" in reply
     assert "创建单位问卷" in reply
 
-    await chat.document(ALICE, "年度报告.pdf", PDF, caption="报告")
-    await chat.photo(ALICE)
-    after = await chat.text(ALICE, "/status")
+    await chat.send_document(ALICE, "年度报告.pdf", PDF, caption="报告")
+    await chat.send_photo(ALICE)
+    await chat.send(ALICE, "/status")
+    after = chat.last_text(ALICE)
     assert "年度工作报告：已提交 1 份" in after and "佐证材料：已提交 1 份" in after
     assert "均已提交" in after
 
@@ -266,15 +157,16 @@ async def test_status_shows_state_dates_and_what_is_missing(chat: Chat, any_engi
 
 
 async def test_a_report_is_stored_under_year_and_agency_and_recorded(
-    chat: Chat, any_engine: Engine, policy: Settings
+    chat: OfflineChat, any_engine: Engine, policy: Settings
 ) -> None:
     agency = new_agency(any_engine)
-    await chat.text(ALICE, f"/start {link_for(any_engine, agency)}")
+    await chat.send(ALICE, f"/start {link_for(any_engine, agency)}")
     year = local_date(utcnow(), policy).year
 
-    reply = await chat.document(
+    await chat.send_document(
         ALICE, "2026年度工作报告.pdf", PDF, content=b"%PDF-1.7 the report", caption="报告"
     )
+    reply = chat.last_text(ALICE)
 
     assert "记为" in reply and "年度工作报告" in reply
     (recorded,) = documents(any_engine)
@@ -294,11 +186,13 @@ async def test_a_report_is_stored_under_year_and_agency_and_recorded(
     assert keyboard[0][0]["callback_data"] == f"agdoc:{recorded.id}:evidence"
 
 
-async def test_a_photo_or_an_uncaptioned_file_is_evidence(chat: Chat, any_engine: Engine) -> None:
-    await chat.text(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
+async def test_a_photo_or_an_uncaptioned_file_is_evidence(
+    chat: OfflineChat, any_engine: Engine
+) -> None:
+    await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
 
-    await chat.photo(ALICE)
-    await chat.document(
+    await chat.send_photo(ALICE)
+    await chat.send_document(
         ALICE, "签到表.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
 
@@ -308,46 +202,52 @@ async def test_a_photo_or_an_uncaptioned_file_is_evidence(chat: Chat, any_engine
     ]
 
 
-async def test_the_same_file_twice_is_recorded_once(chat: Chat, any_engine: Engine) -> None:
-    await chat.text(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
-    await chat.document(ALICE, "报告.pdf", PDF)
+async def test_the_same_file_twice_is_recorded_once(chat: OfflineChat, any_engine: Engine) -> None:
+    await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
+    await chat.send_document(ALICE, "报告.pdf", PDF)
 
-    reply = await chat.document(ALICE, "报告.pdf", PDF)
+    await chat.send_document(ALICE, "报告.pdf", PDF)
+    reply = chat.last_text(ALICE)
 
     assert "已经提交过了" in reply
     assert len(documents(any_engine)) == 1
 
 
 async def test_uploads_from_someone_who_is_not_a_contact_are_not_stored(
-    chat: Chat, any_engine: Engine, policy: Settings
+    chat: OfflineChat, any_engine: Engine, policy: Settings
 ) -> None:
-    reply = await chat.document(BOB, "报告.pdf", PDF)
-    photo_reply = await chat.photo(BOB)
+    await chat.send_document(BOB, "报告.pdf", PDF)
+    reply = chat.last_text(BOB)
+    await chat.send_photo(BOB)
+    photo_reply = chat.last_text(BOB)
 
     assert "文件未保存" in reply and "文件未保存" in photo_reply
     assert documents(any_engine) == [] and stored_files(policy) == [] and chat.downloads() == 0
 
 
 async def test_a_file_of_the_wrong_type_is_refused_before_download(
-    chat: Chat, any_engine: Engine, policy: Settings
+    chat: OfflineChat, any_engine: Engine, policy: Settings
 ) -> None:
-    await chat.text(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
+    await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
 
-    reply = await chat.document(ALICE, "setup.exe", "application/x-msdownload")
+    await chat.send_document(ALICE, "setup.exe", "application/x-msdownload")
+    reply = chat.last_text(ALICE)
 
     assert "不支持这种文件类型" in reply and "pdf" in reply
     assert documents(any_engine) == [] and stored_files(policy) == [] and chat.downloads() == 0
 
 
 async def test_a_file_too_large_is_refused(
-    chat: Chat, any_engine: Engine, policy: Settings
+    chat: OfflineChat, any_engine: Engine, policy: Settings
 ) -> None:
-    await chat.text(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
+    await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
 
-    declared = await chat.document(ALICE, "大文件.pdf", PDF, size=2 * 1024 * 1024)
-    undeclared = await chat.document(
-        ALICE, "没写大小.pdf", PDF, content=b"x" * (1024 * 1024 + 1), size=None
+    await chat.send_document(ALICE, "大文件.pdf", PDF, size=2 * 1024 * 1024)
+    declared = chat.last_text(ALICE)
+    await chat.send_document(
+        ALICE, "没写大小.pdf", PDF, content=b"x" * (1024 * 1024 + 1), unsized=True
     )
+    undeclared = chat.last_text(ALICE)
 
     assert "文件太大" in declared and "1 MB" in declared
     assert "文件太大" in undeclared
@@ -356,28 +256,28 @@ async def test_a_file_too_large_is_refused(
 
 
 async def test_the_receipt_button_switches_between_report_and_evidence(
-    chat: Chat, any_engine: Engine
+    chat: OfflineChat, any_engine: Engine
 ) -> None:
-    await chat.text(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
-    await chat.document(ALICE, "报告.pdf", PDF)
+    await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
+    await chat.send_document(ALICE, "报告.pdf", PDF)
     (recorded,) = documents(any_engine)
     assert recorded.kind == "evidence"
 
-    await chat.press(ALICE, f"agdoc:{recorded.id}:report")
+    await chat.tap(ALICE, f"agdoc:{recorded.id}:report")
 
     assert documents(any_engine)[0].kind == "report"
-    assert "已改记为年度工作报告" in chat.request.last_text(ALICE)
+    assert "已改记为年度工作报告" in chat.last_text(ALICE)
 
 
 async def test_only_the_agencys_contacts_may_press_the_switch(
-    chat: Chat, any_engine: Engine
+    chat: OfflineChat, any_engine: Engine
 ) -> None:
-    await chat.text(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
-    await chat.document(ALICE, "报告.pdf", PDF)
+    await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
+    await chat.send_document(ALICE, "报告.pdf", PDF)
     (recorded,) = documents(any_engine)
 
-    await chat.press(BOB, f"agdoc:{recorded.id}:report")
+    await chat.tap(BOB, f"agdoc:{recorded.id}:report", message_id=1)  # a message BOB never got
 
     assert documents(any_engine)[0].kind == "evidence"
-    answers = [c for c in chat.request.calls if c.method == "answerCallbackQuery"]
+    answers = chat.calls("answerCallbackQuery")
     assert "无权修改" in str(answers[-1].params.get("text"))

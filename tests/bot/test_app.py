@@ -7,39 +7,38 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.surveys.chat import SurveyChat
+from tests.chat import OfflineChat
 from workflow.settings import Settings
 
 
 @pytest.fixture
-async def chat(settings: Settings, engine: Engine) -> AsyncIterator[SurveyChat]:
-    chat = await SurveyChat.start(settings, engine)
-    yield chat
-    await chat.stop()
+async def chat(settings: Settings, engine: Engine) -> AsyncIterator[OfflineChat]:
+    async with OfflineChat(settings, engine) as chat:
+        yield chat
 
 
-async def test_an_unknown_command_points_to_help(chat: SurveyChat) -> None:
+async def test_an_unknown_command_points_to_help(chat: OfflineChat) -> None:
     await chat.send(42, "/frobnicate")
     assert "没有这个命令" in chat.last_text(42)
 
 
-async def test_stray_text_gets_a_helpful_reply(chat: SurveyChat) -> None:
+async def test_stray_text_gets_a_helpful_reply(chat: OfflineChat) -> None:
     await chat.send(42, "你好")
     assert "/help" in chat.last_text(42)
 
 
-async def test_an_unknown_button_is_answered_and_changes_nothing(chat: SurveyChat) -> None:
+async def test_an_unknown_button_is_answered_and_changes_nothing(chat: OfflineChat) -> None:
     said = await chat.tap(42, "zz:forged", message_id=5)
     answers = [s for s in said if s.method == "answerCallbackQuery"]
     assert len(answers) == 1 and "已失效" in answers[0].params["text"]
 
 
-async def test_help_for_someone_without_a_role(chat: SurveyChat) -> None:
+async def test_help_for_someone_without_a_role(chat: OfflineChat) -> None:
     await chat.send(42, "/help")
     assert "/status" in chat.last_text(42) and "/advance" not in chat.last_text(42)
 
 
-async def test_bare_start_explains_how_to_get_a_link(chat: SurveyChat) -> None:
+async def test_bare_start_explains_how_to_get_a_link(chat: OfflineChat) -> None:
     await chat.send(42, "/start")
     assert "专属链接" in chat.last_text(42)
     await chat.send(42, "/start no-such-token")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,37 +9,19 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.cli import main
+from tests.bot.conftest import Cli
 from tests.workflow.assessment_builders import filed_agency, full_points, new_agency
 from workflow.assessment.sheets import sheet_view
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import COL
 from workflow.audit import history
 from workflow.models import Agency
-from workflow.settings import Settings, get_settings
+from workflow.settings import Settings
 
 YEAR = "2026"
 
 
-@pytest.fixture
-def cli(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Iterator[object]:
-    monkeypatch.setenv("SAFECOMM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("SAFECOMM_OPERATOR", "王管理")
-    get_settings.cache_clear()
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
-    get_settings.cache_clear()
-
-
-def _enter_materials(cli, agency_id: int) -> None:  # type: ignore[no-untyped-def]
+def _enter_materials(cli: Cli, agency_id: int) -> None:
     for code, points in full_points().items():
         if code not in STANDARD.questionnaire_codes:
             assert (
@@ -49,9 +30,9 @@ def _enter_materials(cli, agency_id: int) -> None:  # type: ignore[no-untyped-de
 
 
 def test_the_assessment_year_from_entry_to_exit(
-    cli, engine: Engine, settings: Settings, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    with Session(engine) as session:
+    db: Engine, cli: Cli, settings: Settings, tmp_path: Path
+) -> None:
+    with Session(db) as session:
         agency = filed_agency(session, settings)
     agency_id = agency.id or 0
     _enter_materials(cli, agency_id)
@@ -83,7 +64,7 @@ def test_the_assessment_year_from_entry_to_exit(
 
     code, out, _ = cli("assess", "finalise", str(agency_id), YEAR)
     assert code == 0, out
-    with Session(engine) as session:
+    with Session(db) as session:
         assert session.get(Agency, agency_id).status == "assessed"  # type: ignore[union-attr]
 
     code, _, err = cli("assess", "enter", str(agency_id), YEAR, "1.1", "--points", "4")
@@ -93,7 +74,7 @@ def test_the_assessment_year_from_entry_to_exit(
     assert code == 0 and "保留" in out and "待确认" in out
     code, out, _ = cli("exits", "confirm", "all", YEAR)
     assert code == 0 and "共确认 1 项" in out
-    with Session(engine) as session:
+    with Session(db) as session:
         assert session.get(Agency, agency_id).status == "retained"  # type: ignore[union-attr]
         last = history(session, agency_id)[-1]
         assert (last.trigger, last.actor) == ("retain", "cli:王管理")
@@ -120,8 +101,8 @@ def test_the_assessment_year_from_entry_to_exit(
     ],
 )
 def test_bad_entries_are_refused_and_nothing_saved(
-    cli, session: Session, args: tuple[str, ...], message: str
-) -> None:  # type: ignore[no-untyped-def]
+    db: Engine, cli: Cli, session: Session, args: tuple[str, ...], message: str
+) -> None:
     agency = new_agency(session)
     code, out, err = cli("assess", "enter", str(agency.id), YEAR, *args)
     assert code == 1 and message in err and out == ""
@@ -129,7 +110,7 @@ def test_bad_entries_are_refused_and_nothing_saved(
     assert code == 1 and "没有 2026 年度的考核评分表" in err
 
 
-def test_export_fill_import(cli, session: Session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_fill_import(db: Engine, cli: Cli, session: Session, tmp_path: Path) -> None:
     agency = new_agency(session)
     path = tmp_path / "sheet.xlsx"
     assert cli("assess", "export", str(agency.id), YEAR, "--out", str(path))[0] == 0
@@ -152,7 +133,7 @@ def test_export_fill_import(cli, session: Session, tmp_path: Path) -> None:  # t
     assert code == 1 and "I5 格：指标 1.2 的得分 99 超出范围" in err
 
 
-def test_section_needs_five_whole_points(cli, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_section_needs_five_whole_points(db: Engine, cli: Cli, session: Session) -> None:
     agency = new_agency(session)
     code, _, err = cli("assess", "section", str(agency.id), YEAR, "4", "4", "4")
     assert code == 1 and "需要 5 个得分" in err
@@ -160,7 +141,7 @@ def test_section_needs_five_whole_points(cli, session: Session) -> None:  # type
     assert code == 1 and "3.5" in err
 
 
-def test_campaign_show_and_set(cli) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_show_and_set(db: Engine, cli: Cli) -> None:
     code, out, _ = cli("campaign", "show", YEAR)
     assert code == 0 and "2026-12-15" in out and "Asia/Shanghai" in out
     code, out, _ = cli("campaign", "set", YEAR, "--report-due", "2026-12-18")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,29 +10,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.cli import main
+from tests.bot.conftest import Cli
 from tests.workflow.lifecycle_steps import make_agency, snapshot
 from workflow import lifecycle
 from workflow.models import Agency
 from workflow.settings import get_settings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "lifecycle.md"
-
-
-@pytest.fixture
-def db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """The CLI pointed at the test database, operator 王管理."""
-    monkeypatch.setenv("SAFECOMM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("SAFECOMM_OPERATOR", "王管理")
-    get_settings.cache_clear()
-    yield engine
-    get_settings.cache_clear()
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _agency(engine: Engine, **overrides: object) -> Agency:
@@ -48,8 +31,8 @@ def _status(engine: Engine, agency_id: int | None) -> str:
         return row.status
 
 
-def test_diagram_is_the_one_in_the_docs(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "diagram")
+def test_diagram_is_the_one_in_the_docs(cli: Cli) -> None:
+    code, out, _ = cli("diagram")
     assert code == 0
     assert out == lifecycle.mermaid()
     documented = re.search(r"```mermaid\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
@@ -57,45 +40,43 @@ def test_diagram_is_the_one_in_the_docs(capsys: pytest.CaptureFixture[str]) -> N
     assert documented.group(1) == out
 
 
-def test_a_round_from_scores_to_publication(
-    db: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_a_round_from_scores_to_publication(db: Engine, cli: Cli, tmp_path: Path) -> None:
     first, second = _agency(db, name="甲咨询公司"), _agency(db, name="乙咨询公司")
-    assert run(capsys, "round", "create", "2026 第一批", "--quota", "1")[0] == 0
+    assert cli("round", "create", "2026 第一批", "--quota", "1")[0] == 0
     for agency, material, interview in ((first, "80", "90"), (second, "70", "60")):
         ref = agency.credit_code
-        assert run(capsys, "round", "join", "2026 第一批", ref)[0] == 0
-        code, out, err = run(capsys, "round", "score", ref, "--material", material)
+        assert cli("round", "join", "2026 第一批", ref)[0] == 0
+        code, out, err = cli("round", "score", ref, "--material", material)
         assert code == 0, err
-        code, out, err = run(capsys, "advance", ref, "review")
+        code, out, err = cli("advance", ref, "review")
         assert (code, err) == (0, "")
         assert "applied → reviewed（review）" in out
-        run(capsys, "round", "score", ref, "--interview", interview)
-        assert run(capsys, "advance", ref, "interview")[0] == 0
+        cli("round", "score", ref, "--interview", interview)
+        assert cli("advance", ref, "interview")[0] == 0
 
-    code, out, _ = run(capsys, "round", "ranking", "2026 第一批")
+    code, out, _ = cli("round", "ranking", "2026 第一批")
     assert code == 0
     lines = out.splitlines()
     assert "名额 1" in lines[0]
     assert lines[3].split()[:2] == ["1", "甲咨询公司"] and "85.00" in lines[3]
     assert lines[4].split()[:2] == ["2", "乙咨询公司"] and lines[4].split()[-1] == "否"
 
-    code, out, err = run(capsys, "round", "close", "2026 第一批", "--out", str(tmp_path))
+    code, out, err = cli("round", "close", "2026 第一批", "--out", str(tmp_path))
     assert (code, err) == (0, "")
     assert "备案 1 家，名额之外未通过 1 家" in out
     assert (tmp_path / "2026_第一批-filed.csv").exists()
     assert (tmp_path / "2026_第一批-filed.xlsx").exists()
     assert (_status(db, first.id), _status(db, second.id)) == ("filed", "rejected")
 
-    code, out, _ = run(capsys, "history", str(second.id))
+    code, out, _ = cli("history", str(second.id))
     assert code == 0
     assert "interviewed → rejected" in out and "名额之外" in out and "王管理" in out
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", out)
 
 
-def test_actions_say_why_not(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_actions_say_why_not(db: Engine, cli: Cli) -> None:
     agency = _agency(db, materials_complete=False)
-    code, out, _ = run(capsys, "actions", str(agency.id))
+    code, out, _ = cli("actions", str(agency.id))
     assert code == 0
     assert "当前状态：applied（已申请）" in out
     review = next(line for line in out.splitlines() if line.startswith("review"))
@@ -123,12 +104,12 @@ def test_actions_say_why_not(db: Engine, capsys: pytest.CaptureFixture[str]) -> 
     ],
 )
 def test_every_refusal_is_one_line_and_changes_nothing(
-    args: list[str], message: str, db: Engine, capsys: pytest.CaptureFixture[str]
+    args: list[str], message: str, db: Engine, cli: Cli
 ) -> None:
     agency = _agency(db)
     with Session(db) as session:
         before = snapshot(session)
-    code, out, err = run(capsys, *[a.replace("{id}", str(agency.id)) for a in args])
+    code, out, err = cli(*[a.replace("{id}", str(agency.id)) for a in args])
     assert code == 1
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("错误：") and message in err
@@ -136,35 +117,31 @@ def test_every_refusal_is_one_line_and_changes_nothing(
         assert snapshot(session) == before
 
 
-def test_roles_from_the_command_line(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "role", "grant", "2001", "expert")
+def test_roles_from_the_command_line(db: Engine, cli: Cli) -> None:
+    code, out, _ = cli("role", "grant", "2001", "expert")
     assert code == 0 and "tg:2001" in out and "expert" in out
-    code, out, _ = run(capsys, "role", "list")
+    code, out, _ = cli("role", "list")
     assert "tg:2001" in out and "cli:王管理" in out and "按管理员身份操作" in out
-    code, out, _ = run(capsys, "role", "revoke", "tg:2001")
+    code, out, _ = cli("role", "revoke", "tg:2001")
     assert code == 0 and "已撤销" in out
 
 
-def test_audit_verify_names_the_broken_entry(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_audit_verify_names_the_broken_entry(db: Engine, cli: Cli) -> None:
     agency = _agency(db)
-    run(capsys, "advance", str(agency.id), "reject", "--reason", "材料不全")
-    run(capsys, "role", "grant", "2001", "expert")
-    code, out, _ = run(capsys, "audit", "verify")
+    cli("advance", str(agency.id), "reject", "--reason", "材料不全")
+    cli("role", "grant", "2001", "expert")
+    code, out, _ = cli("audit", "verify")
     assert code == 0 and "审计日志完整：共 2 条" in out
     with db.begin() as connection:
         connection.execute(text("UPDATE auditentry SET reason = '材料齐全' WHERE seq = 1"))
-    code, out, err = run(capsys, "audit", "verify")
+    code, out, err = cli("audit", "verify")
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "第 1 条" in err and "被篡改" in err
 
 
-def test_english_output(
-    db: Engine, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_english_output(db: Engine, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAFECOMM_LANGUAGE", "en")
     get_settings.cache_clear()
     agency = _agency(db)
-    code, _, err = run(capsys, "advance", str(agency.id), "reject")
+    code, _, err = cli("advance", str(agency.id), "reject")
     assert code == 1 and err == 'error: Trigger "reject" needs a reason (--reason).\n'

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,29 +13,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 import workflow.db
-from bot.cli import main
-from tests.builders import agency_fields, make_agency
-from tests.workflow.test_registry_validation import person
-from tests.workflow.test_registry_xlsx import agency_row, fill, people
+from tests.bot.conftest import Cli
+from tests.builders import agency_fields, agency_row, fill, make_agency, people, person
 from workflow.models import Agency, Consultant
 from workflow.registry import current_application, find_agency
 from workflow.settings import get_settings
-
-
-@pytest.fixture
-def db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """The CLI pointed at the test database, acting as operator 专家甲."""
-    monkeypatch.setenv("SAFECOMM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("SAFECOMM_OPERATOR", "专家甲")
-    get_settings.cache_clear()
-    yield engine
-    get_settings.cache_clear()
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def options(fields: dict[str, Any]) -> list[str]:
@@ -61,17 +42,17 @@ def agency_options(**overrides: Any) -> list[str]:
     return options(fields)
 
 
-def test_add_list_show(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "agency", "add", *agency_options(name="北京平安咨询有限公司"))
+def test_add_list_show(db: Engine, cli: Cli) -> None:
+    code, out, err = cli("agency", "add", *agency_options(name="北京平安咨询有限公司"))
     assert (code, err) == (0, "")
     assert out.strip() == "已登记机构 #1 北京平安咨询有限公司（咨询人员 0 名）。"
     for someone in people(5):
-        code, out, err = run(capsys, "consultant", "add", "1", *options(someone))
+        code, out, err = cli("consultant", "add", "1", *options(someone))
         assert code == 0, err
-    code, out, _ = run(capsys, "agency", "list")
+    code, out, _ = cli("agency", "list")
     assert code == 0
     assert "北京平安咨询有限公司" in out and "编号" in out and "缺少材料" in out
-    code, out, _ = run(capsys, "agency", "show", "1")
+    code, out, _ = cli("agency", "show", "1")
     assert code == 0
     assert "统一代码：" in out and "手机：138****5678" in out and "办公电话：010-******34" in out
     assert "【咨询人员（5 名）】" in out
@@ -85,11 +66,11 @@ def test_add_list_show(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
             assert consultant.id_number[:6] + "********" + consultant.id_number[-4:] in out
 
 
-def test_show_and_list_json(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_and_list_json(db: Engine, cli: Cli) -> None:
     with Session(db, expire_on_commit=False) as session:
         agency = make_agency(session)
         other = make_agency(session, consultants=1)
-    code, out, _ = run(capsys, "agency", "show", agency.credit_code, "--json")
+    code, out, _ = cli("agency", "show", agency.credit_code, "--json")
     assert code == 0
     data = json.loads(out)
     assert data["agency"]["credit_code"] == agency.credit_code
@@ -102,21 +83,19 @@ def test_show_and_list_json(db: Engine, capsys: pytest.CaptureFixture[str]) -> N
         "legal_person_office",
         "business_scope",
     ]
-    code, out, _ = run(capsys, "agency", "list", "--json", "--status", "applied")
+    code, out, _ = cli("agency", "list", "--json", "--status", "applied")
     listed = json.loads(out)
     assert [a["id"] for a in listed] == [agency.id, other.id]
     assert [(a["consultants"], a["senior_titles"]) for a in listed] == [(5, 2), (1, 1)]
     assert "138****5678" in out and "13812345678" not in out
-    code, out, _ = run(capsys, "agency", "list", "--json", "--status", "filed")
+    code, out, _ = cli("agency", "list", "--json", "--status", "filed")
     assert json.loads(out) == []
 
 
-def test_add_reports_every_wrong_field_and_writes_nothing(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_add_reports_every_wrong_field_and_writes_nothing(db: Engine, cli: Cli) -> None:
     argv = agency_options(postcode="1000", principal_mobile="123")
     argv[argv.index("--name") + 1] = " "
-    code, out, err = run(capsys, "agency", "add", *argv)
+    code, out, err = cli("agency", "add", *argv)
     assert code == 1 and out == ""
     assert err.count("\n") == 1
     assert err.startswith("错误：填写有误（3 处），未写入任何内容：单位全称：必填，不能为空；")
@@ -124,18 +103,16 @@ def test_add_reports_every_wrong_field_and_writes_nothing(
     assert count(db, Agency) == 0
 
 
-def test_duplicate_credit_code_refused(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_duplicate_credit_code_refused(db: Engine, cli: Cli) -> None:
     with Session(db) as session:
         existing = make_agency(session, name="先来的公司")
-    code, _, err = run(capsys, "agency", "add", *agency_options(credit_code=existing.credit_code))
+    code, _, err = cli("agency", "add", *agency_options(credit_code=existing.credit_code))
     assert code == 1
     assert f"统一代码：已有机构使用此代码：先来的公司（编号 {existing.id}）" in err
     assert count(db, Agency) == 1
 
 
-def test_add_from_json_with_labels_and_consultants(
-    db: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_add_from_json_with_labels_and_consultants(db: Engine, cli: Cli, tmp_path: Path) -> None:
     fields = agency_fields()
     fields.pop("familiar_judgement")
     document = {k: v.isoformat() if isinstance(v, date) else v for k, v in fields.items()}
@@ -145,90 +122,81 @@ def test_add_from_json_with_labels_and_consultants(
     ]
     path = tmp_path / "agency.json"
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    code, out, err = run(capsys, "agency", "add", "--from-json", str(path), "--name", "覆盖的名称")
+    code, out, err = cli("agency", "add", "--from-json", str(path), "--name", "覆盖的名称")
     assert code == 0, err
     assert "覆盖的名称（咨询人员 2 名）" in out
     assert count(db, Consultant) == 2
 
 
-def test_from_json_bad_files(
-    db: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_from_json_bad_files(db: Engine, cli: Cli, tmp_path: Path) -> None:
     gbk = tmp_path / "gbk.json"
     gbk.write_bytes('{"name": "北京安全咨询"}'.encode("gbk"))
-    code, _, err = run(capsys, "agency", "add", "--from-json", str(gbk))
+    code, _, err = cli("agency", "add", "--from-json", str(gbk))
     assert code == 1 and f"文件 {gbk} 不是 UTF-8 编码的文本" in err
     broken = tmp_path / "broken.json"
     broken.write_text('{"name": \n', encoding="utf-8")
-    code, _, err = run(capsys, "agency", "add", "--from-json", str(broken))
+    code, _, err = cli("agency", "add", "--from-json", str(broken))
     assert code == 1 and "第 2 行不是有效的 JSON" in err
-    code, _, err = run(capsys, "agency", "add", "--from-json", str(tmp_path / "none.json"))
+    code, _, err = cli("agency", "add", "--from-json", str(tmp_path / "none.json"))
     assert code == 1 and "无法读取文件" in err
     assert count(db, Agency) == 0
 
 
-def test_consultant_add_checks_the_id_number(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_consultant_add_checks_the_id_number(db: Engine, cli: Cli) -> None:
     with Session(db) as session:
         agency = make_agency(session, consultants=0)
     someone = person(gender="女") | {"id_number": person(gender="男")["id_number"]}
-    code, _, err = run(capsys, "consultant", "add", agency.credit_code, *options(someone))
+    code, _, err = cli("consultant", "add", agency.credit_code, *options(someone))
     assert code == 1
     assert "身份证号：其中的性别位与所填性别“女”不一致" in err
     assert someone["id_number"] not in err
-    code, _, err = run(capsys, "consultant", "add", "999", *options(person()))
+    code, _, err = cli("consultant", "add", "999", *options(person()))
     assert code == 1 and "没有找到机构“999”" in err
     assert count(db, Consultant) == 0
 
 
-def test_materials_and_judgement(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_materials_and_judgement(db: Engine, cli: Cli) -> None:
     with Session(db) as session:
         agency = make_agency(session, materials_complete=False, familiar_judgement=None)
-    code, out, err = run(
-        capsys, "agency", "materials", str(agency.id),
+    code, out, err = cli("agency", "materials", str(agency.id),
         "--set", "business_licence=是", "--set", "咨询单位登记表=yes",
     )  # fmt: skip
     assert code == 0, err
     assert "✓ 工商营业执照复印件" in out and "✓ 咨询单位登记表" in out and "✗ 业绩报告" in out
-    code, _, err = run(capsys, "agency", "materials", str(agency.id), "--set", "business_licence")
+    code, _, err = cli("agency", "materials", str(agency.id), "--set", "business_licence")
     assert code == 1 and "材料名=是" in err
-    code, _, err = run(capsys, "agency", "materials", str(agency.id), "--set", "cat=是")
+    code, _, err = cli("agency", "materials", str(agency.id), "--set", "cat=是")
     assert code == 1 and "没有申报材料“cat”" in err
-    code, out, _ = run(capsys, "agency", "judge", str(agency.id), "--familiar")
+    code, out, _ = cli("agency", "judge", str(agency.id), "--familiar")
     assert code == 0 and "熟悉创建程序和评定标准" in out
     with Session(db) as session:
         stored = find_agency(session, agency.id)
-        assert (stored.familiar_judgement, stored.familiar_judged_by) == (True, "专家甲")
+        assert (stored.familiar_judgement, stored.familiar_judged_by) == (True, "王管理")
         application = current_application(session, agency.id)
         assert application.business_licence and application.agency_form
         assert not application.performance_report
 
 
-def test_template_import_show_round_trip(
-    db: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_template_import_show_round_trip(db: Engine, cli: Cli, tmp_path: Path) -> None:
     template = tmp_path / "登记表.xlsx"
-    code, out, _ = run(capsys, "agency", "template", str(template))
+    code, out, _ = cli("agency", "template", str(template))
     assert code == 0 and template.exists() and "已生成登记表模板" in out
-    code, _, err = run(capsys, "agency", "template", str(template))
+    code, _, err = cli("agency", "template", str(template))
     assert code == 1 and "已存在" in err
     row = agency_row()
     filled = fill(tmp_path / "filled.xlsx", [row], [(row["credit_code"], p) for p in people(6)])
-    code, out, err = run(capsys, "agency", "import", str(filled))
+    code, out, err = cli("agency", "import", str(filled))
     assert (code, err) == (0, "")
     assert out.strip() == "导入完成：新登记机构 1 家，咨询人员 6 名（其中添加到已登记机构 0 家）。"
-    code, out, _ = run(capsys, "agency", "show", row["credit_code"])
+    code, out, _ = cli("agency", "show", row["credit_code"])
     assert "【咨询人员（6 名）】" in out and "✓ 工商营业执照复印件" in out
 
 
-def test_import_prints_every_error_and_writes_nothing(
-    db: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_import_prints_every_error_and_writes_nothing(db: Engine, cli: Cli, tmp_path: Path) -> None:
     row = agency_row(postcode="1")
     someone = people(1)[0] | {"mobile": "123"}
     filled = fill(tmp_path / "bad.xlsx", [row], [(row["credit_code"], someone)])
-    code, out, err = run(capsys, "agency", "import", str(filled))
+    code, out, err = cli("agency", "import", str(filled))
     assert code == 1 and out == ""
     assert err.splitlines() == [
         "工作表 单位登记表 第 2 行 邮编：应为 6 位数字",
@@ -238,18 +206,16 @@ def test_import_prints_every_error_and_writes_nothing(
     assert count(db, Agency) == 0
 
 
-def test_import_of_a_renamed_csv(
-    db: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_import_of_a_renamed_csv(db: Engine, cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "agencies.xlsx"
     path.write_bytes("单位全称,统一代码\n北京,1\n".encode("gbk"))
-    code, _, err = run(capsys, "agency", "import", str(path))
+    code, _, err = cli("agency", "import", str(path))
     assert code == 1
     assert err.startswith("错误：文件 agencies.xlsx 不是 Excel 工作簿（.xlsx）")
 
 
 def test_locked_database_is_refused_and_left_unchanged(
-    db: Engine, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    db: Engine, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = workflow.db._sqlite_pragmas
 
@@ -263,7 +229,7 @@ def test_locked_database_is_refused_and_left_unchanged(
     holder = sqlite3.connect(path)
     holder.execute("BEGIN IMMEDIATE")  # another process is writing
     try:
-        code, out, err = run(capsys, "agency", "add", *agency_options())
+        code, out, err = cli("agency", "add", *agency_options())
     finally:
         holder.rollback()
         holder.close()
@@ -272,13 +238,11 @@ def test_locked_database_is_refused_and_left_unchanged(
     assert count(db, Agency) == 0
 
 
-def test_unreachable_database(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_unreachable_database(cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SAFECOMM_DATABASE_URL", f"sqlite:///{tmp_path}/no/such/dir/safecomm.db")
     get_settings.cache_clear()
     try:
-        code, out, err = run(capsys, "agency", "list")
+        code, out, err = cli("agency", "list")
     finally:
         get_settings.cache_clear()
     assert code == 1 and out == ""
@@ -289,7 +253,7 @@ def test_unreachable_database(
 
 
 def test_cli_on_both_backends(
-    any_engine: Engine, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    any_engine: Engine, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(
         "SAFECOMM_DATABASE_URL", any_engine.url.render_as_string(hide_password=False)
@@ -297,10 +261,10 @@ def test_cli_on_both_backends(
     get_settings.cache_clear()
     try:
         argv = agency_options()
-        assert run(capsys, "agency", "add", *argv)[0] == 0
-        code, _, err = run(capsys, "agency", "add", *argv)
+        assert cli("agency", "add", *argv)[0] == 0
+        code, _, err = cli("agency", "add", *argv)
         assert code == 1 and "已有机构使用此代码" in err
-        code, out, _ = run(capsys, "agency", "show", "1", "--json")
+        code, out, _ = cli("agency", "show", "1", "--json")
     finally:
         get_settings.cache_clear()
     assert code == 0 and json.loads(out)["agency"]["id"] == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,8 +15,8 @@ from sqlmodel import Session, select
 import bot.cli.reminders
 import bot.jobs
 from bot.app import build_application
-from bot.cli import main
 from bot.offline import OFFLINE_TOKEN, RecordingRequest
+from tests.bot.conftest import Cli
 from tests.workflow.lifecycle_steps import agency_in
 from workflow import contacts, outbox
 from workflow.contacts import AgencyContact, AgencyLinkToken
@@ -28,23 +27,6 @@ from workflow.settings import get_settings, load_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ALICE, BOB = 1001, 1002
-
-
-@pytest.fixture
-def db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """The CLI pointed at the test database, acting as operator 专家甲."""
-    monkeypatch.setenv("SAFECOMM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("SAFECOMM_OPERATOR", "专家甲")
-    monkeypatch.setenv("SAFECOMM_BOT_USERNAME", "bjsafety_bot")
-    get_settings.cache_clear()
-    yield engine
-    get_settings.cache_clear()
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def filed(engine: Engine, name: str = "甲咨询公司") -> Agency:
@@ -62,57 +44,51 @@ def bind(engine: Engine, agency: Agency, user: int) -> None:
 # --- agency link / contacts / unbind --------------------------------------------------------
 
 
-def test_agency_link_prints_a_one_time_deep_link(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_agency_link_prints_a_one_time_deep_link(db: Engine, cli: Cli) -> None:
     agency = filed(db)
 
-    code, out, err = run(capsys, "agency", "link", str(agency.id))
+    code, out, err = cli("agency", "link", str(agency.id))
 
     assert (code, err) == (0, "")
     match = re.search(r"https://t\.me/bjsafety_bot\?start=([A-Za-z0-9_-]{43})", out)
     assert match and "甲咨询公司" in out
     with Session(db) as session:
         link = session.exec(select(AgencyLinkToken)).one()
-    assert (link.token, link.agency_id, link.issued_by) == (match[1], agency.id, "专家甲")
+    assert (link.token, link.agency_id, link.issued_by) == (match[1], agency.id, "王管理")
 
 
-def test_agency_link_by_credit_code_and_for_an_unknown_agency(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_agency_link_by_credit_code_and_for_an_unknown_agency(db: Engine, cli: Cli) -> None:
     agency = filed(db)
-    assert run(capsys, "agency", "link", agency.credit_code)[0] == 0
+    assert cli("agency", "link", agency.credit_code)[0] == 0
 
-    code, out, err = run(capsys, "agency", "link", "999")
+    code, out, err = cli("agency", "link", "999")
 
     assert code == 1 and out == "" and err.startswith("错误：")
     with Session(db) as session:
         assert len(session.exec(select(AgencyLinkToken)).all()) == 1
 
 
-def test_agency_contacts_lists_who_receives_the_reminders(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_agency_contacts_lists_who_receives_the_reminders(db: Engine, cli: Cli) -> None:
     agency = filed(db)
-    assert "还没有绑定联系人" in run(capsys, "agency", "contacts", str(agency.id))[1]
+    assert "还没有绑定联系人" in cli("agency", "contacts", str(agency.id))[1]
     bind(db, agency, ALICE)
     bind(db, agency, BOB)
 
-    code, out, _ = run(capsys, "agency", "contacts", str(agency.id))
-    _, as_json, _ = run(capsys, "agency", "contacts", str(agency.id), "--json")
+    code, out, _ = cli("agency", "contacts", str(agency.id))
+    _, as_json, _ = cli("agency", "contacts", str(agency.id), "--json")
 
     assert code == 0 and str(ALICE) in out and str(BOB) in out and "李联系" in out
     assert [row["user_id"] for row in json.loads(as_json)] == [ALICE, BOB]
 
 
-def test_agency_unbind(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_agency_unbind(db: Engine, cli: Cli) -> None:
     agency, other = filed(db), filed(db, "乙咨询公司")
     bind(db, agency, ALICE)
 
-    wrong_agency = run(capsys, "agency", "unbind", str(other.id), str(ALICE))
-    malformed = run(capsys, "agency", "unbind", str(agency.id), "alice")
-    done = run(capsys, "agency", "unbind", str(agency.id), str(ALICE))
-    again = run(capsys, "agency", "unbind", str(agency.id), str(ALICE))
+    wrong_agency = cli("agency", "unbind", str(other.id), str(ALICE))
+    malformed = cli("agency", "unbind", str(agency.id), "alice")
+    done = cli("agency", "unbind", str(agency.id), str(ALICE))
+    again = cli("agency", "unbind", str(agency.id), str(ALICE))
 
     assert wrong_agency[0] == 1 and "不是该机构的联系人" in wrong_agency[2]
     assert malformed[0] == 2
@@ -125,14 +101,12 @@ def test_agency_unbind(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
 # --- remind plan / send / status ------------------------------------------------------------
 
 
-def test_remind_plan_shows_who_gets_what_when(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_remind_plan_shows_who_gets_what_when(db: Engine, cli: Cli) -> None:
     agency = filed(db)
     bind(db, agency, ALICE)
 
-    code, out, _ = run(capsys, "remind", "plan", "--at", "2026-12-12T10:00")
-    _, as_json, _ = run(capsys, "remind", "plan", "--at", "2026-12-12T10:00", "--json")
+    code, out, _ = cli("remind", "plan", "--at", "2026-12-12T10:00")
+    _, as_json, _ = cli("remind", "plan", "--at", "2026-12-12T10:00", "--json")
 
     assert code == 0
     assert "2026-12-14 09:00" in out and "机构报告提醒" in out
@@ -147,21 +121,21 @@ def test_remind_plan_shows_who_gets_what_when(
 
 
 def test_remind_plan_refuses_a_malformed_time_and_says_when_nothing_is_planned(
-    db: Engine, capsys: pytest.CaptureFixture[str]
+    db: Engine, cli: Cli
 ) -> None:
-    code, out, err = run(capsys, "remind", "plan", "--at", "12/08 9am")
+    code, out, err = cli("remind", "plan", "--at", "12/08 9am")
     assert code == 1 and out == "" and "无法识别时间" in err
-    code, out, _ = run(capsys, "remind", "plan", "--at", "2026-12-12")
+    code, out, _ = cli("remind", "plan", "--at", "2026-12-12")
     assert code == 0 and "没有需要发送的提醒" in out
 
 
-def test_remind_send_needs_a_bot_token(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "remind", "send")
+def test_remind_send_needs_a_bot_token(db: Engine, cli: Cli) -> None:
+    code, _, err = cli("remind", "send")
     assert code == 2 and "SAFECOMM_TELEGRAM_TOKEN" in err
 
 
 def test_remind_send_enqueues_and_sends_once(
-    db: Engine, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    db: Engine, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     agency = filed(db)
     bind(db, agency, ALICE)
@@ -175,19 +149,17 @@ def test_remind_send_enqueues_and_sends_once(
     )
     monkeypatch.setattr(bot.jobs, "utcnow", lambda: datetime(2026, 12, 12, 9, 30, tzinfo=SHANGHAI))
 
-    first = run(capsys, "remind", "send")
-    second = run(capsys, "remind", "send")
+    first = cli("remind", "send")
+    second = cli("remind", "send")
 
     assert first[0] == 0 and "新入队 1 条" in first[1] and "已发送 1 条" in first[1]
     assert "新入队 0 条" in second[1] and "已发送 0 条" in second[1]
     assert len(request.sent(ALICE)) == 1
-    planned = json.loads(run(capsys, "remind", "plan", "--at", "2026-12-12T09:30", "--json")[1])
+    planned = json.loads(cli("remind", "plan", "--at", "2026-12-12T09:30", "--json")[1])
     assert [row["state"] for row in planned] == ["已被后续提醒取代", "已发送", "待发送", "待发送"]
 
 
-def test_remind_status_shows_blocked_users_and_uncertain_sends(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_remind_status_shows_blocked_users_and_uncertain_sends(db: Engine, cli: Cli) -> None:
     now = datetime(2026, 12, 12, 9, 0, tzinfo=SHANGHAI)
     with transaction(db) as session:
         outbox.enqueue(
@@ -205,8 +177,8 @@ def test_remind_status_shows_blocked_users_and_uncertain_sends(
                 outbox.mark_undeliverable(session, row.id, "Forbidden: bot was blocked by the user")
         outbox.flag_uncertain(session, now + timedelta(hours=1))
 
-    code, out, _ = run(capsys, "remind", "status")
-    _, as_json, _ = run(capsys, "remind", "status", "--json")
+    code, out, _ = cli("remind", "status")
+    _, as_json, _ = cli("remind", "status", "--json")
 
     assert code == 0
     assert "无法送达 1" in out and "结果不确定 1" in out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,9 +10,9 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.cli import main
 from surveys.answering import Action, Press, open_survey, press, record_message
 from surveys.models import Invitation
+from tests.bot.conftest import Cli
 from tests.builders import make_agency
 from tests.surveys.helpers import OPEN_YEAR, guided_units
 from workflow.assessment.sheets import sheet_view
@@ -21,125 +20,98 @@ from workflow.models import Agency, CreationUnit, Guidance
 from workflow.settings import Settings, get_settings
 
 
-@pytest.fixture
-def db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """The CLI pointed at the test database, acting as operator 管理员王."""
-    monkeypatch.setenv("SAFECOMM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("SAFECOMM_OPERATOR", "管理员王")
-    get_settings.cache_clear()
-    yield engine
-    get_settings.cache_clear()
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def an_agency(engine: Engine) -> Agency:
     with Session(engine, expire_on_commit=False) as session:
         return make_agency(session, consultants=0, seniors=0)
 
 
-def test_unit_add_and_list(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(
-        capsys, "unit", "add", "建国门街道", "--district", "东城", "--safe-community"
-    )
+def test_unit_add_and_list(db: Engine, cli: Cli) -> None:
+    code, out, _ = cli("unit", "add", "建国门街道", "--district", "东城", "--safe-community")
     assert code == 0 and out.strip() == "已添加创建单位 #1：东城区 建国门街道（安全社区）"
-    code, out, _ = run(capsys, "unit", "list")
+    code, out, _ = cli("unit", "list")
     assert "建国门街道" in out and "东城区" in out
-    code, out, _ = run(capsys, "unit", "list", "--json")
+    code, out, _ = cli("unit", "list", "--json")
     assert json.loads(out)[0]["name"] == "建国门街道"
 
 
-def test_unit_add_refusals_are_one_clear_line(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, err = run(capsys, "unit", "add", "某社区", "--district", "东城区")
+def test_unit_add_refusals_are_one_clear_line(db: Engine, cli: Cli) -> None:
+    code, _, err = cli("unit", "add", "某社区", "--district", "东城区")
     assert (
         code == 1
         and err.strip()
         == "错误：创建单位“某社区”至少要参加一个创建项目（安全社区或综合减灾示范社区）。"
     )
-    run(capsys, "unit", "add", "某社区", "--district", "东城区", "--safe-community")
-    code, _, err = run(capsys, "unit", "add", "某社区", "--district", "东城区", "--safe-community")
+    cli("unit", "add", "某社区", "--district", "东城区", "--safe-community")
+    code, _, err = cli("unit", "add", "某社区", "--district", "东城区", "--safe-community")
     assert code == 1 and err.count("\n") == 1 and "已有" in err
 
 
-def test_template_then_import_units_and_guidance(
-    db: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_template_then_import_units_and_guidance(db: Engine, cli: Cli, tmp_path: Path) -> None:
     guide = an_agency(db)
     template = tmp_path / "units.xlsx"
-    code, out, _ = run(capsys, "unit", "template", str(template))
+    code, out, _ = cli("unit", "template", str(template))
     assert code == 0 and "创建单位" in out
     workbook = load_workbook(template)
     workbook["指导记录"]["C2"] = guide.credit_code
     workbook.save(template)
-    code, out, _ = run(capsys, "unit", "import", str(template))
+    code, out, _ = cli("unit", "import", str(template))
     assert code == 0 and "新增 1 条" in out
-    code, out, _ = run(capsys, "guidance", "import", str(template))
+    code, out, _ = cli("guidance", "import", str(template))
     assert code == 0 and "新增 1 条" in out
-    code, out, _ = run(capsys, "guidance", "import", str(template))
+    code, out, _ = cli("guidance", "import", str(template))
     assert "已存在未变 1 条" in out
     with Session(db) as session:
         assert session.exec(select(Guidance)).one().year == 2026
 
 
-def test_guidance_add_by_unit_name_and_credit_code(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_guidance_add_by_unit_name_and_credit_code(db: Engine, cli: Cli) -> None:
     guide = an_agency(db)
-    run(capsys, "unit", "add", "和平里街道", "--district", "东城区", "--disaster-reduction")
-    code, out, _ = run(capsys, "guidance", "add", "和平里街道", guide.credit_code, "2026")
+    cli("unit", "add", "和平里街道", "--district", "东城区", "--disaster-reduction")
+    code, out, _ = cli("guidance", "add", "和平里街道", guide.credit_code, "2026")
     assert code == 0 and out.strip() == f"已记录：{guide.name} 在 2026 年指导了 东城区 和平里街道。"
-    code, _, err = run(capsys, "guidance", "add", "和平里街道", "91110000NOSUCHCODE", "2026")
+    code, _, err = cli("guidance", "add", "和平里街道", "91110000NOSUCHCODE", "2026")
     assert code == 1 and "没有找到机构" in err
 
 
 def test_invite_issues_missing_invitations_with_a_sheet_and_qr_codes(
-    db: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    db: Engine, cli: Cli, tmp_path: Path
 ) -> None:
     with Session(db, expire_on_commit=False) as session:
         guided = guided_units(session, count=2)
         extra = guided_units(session, count=1, agency=guided.agency)
         session.delete(session.get(Invitation, extra.invitations[0].id))
         session.commit()
-    code, out, _ = run(capsys, "invite", str(OPEN_YEAR), "--out", str(tmp_path / "out"))
+    code, out, _ = cli("invite", str(OPEN_YEAR), "--out", str(tmp_path / "out"))
     assert code == 0 and f"{OPEN_YEAR} 年：新发出 1 份问卷邀请，共 3 份。" in out
     sheet = tmp_path / "out" / f"invitations-{OPEN_YEAR}.xlsx"
     rows = list(load_workbook(sheet).active.iter_rows(values_only=True))[1:]
     assert len(rows) == 3 and all(
-        row[4].startswith("https://t.me/safecomm_bot?start=") for row in rows
+        row[4].startswith("https://t.me/bjsafety_bot?start=") for row in rows
     )
     assert len(list((tmp_path / "out" / f"qr-{OPEN_YEAR}").glob("*.png"))) == 3
-    code, out, _ = run(capsys, "invite", str(OPEN_YEAR), "--out", str(tmp_path / "out"))
+    code, out, _ = cli("invite", str(OPEN_YEAR), "--out", str(tmp_path / "out"))
     assert "新发出 0 份" in out
-    code, out, _ = run(capsys, "invite", "1999")
+    code, out, _ = cli("invite", "1999")
     assert code == 0 and "没有指导记录" in out
 
 
-def test_invite_show_and_rebind(
-    db: Engine, capsys: pytest.CaptureFixture[str], settings: Settings
-) -> None:
+def test_invite_show_and_rebind(db: Engine, cli: Cli, settings: Settings) -> None:
     with Session(db, expire_on_commit=False) as session:
         guided = guided_units(session, count=1)
         invitation, unit = guided.invitations[0], guided.units[0]
         open_survey(session, invitation.token, 555, settings)
         session.commit()
     args = ("invite", "show", str(unit.id), guided.agency.credit_code, str(OPEN_YEAR))
-    code, out, _ = run(capsys, *args, "--json")
+    code, out, _ = cli(*args, "--json")
     data = json.loads(out)
     assert code == 0
-    assert data["link"] == f"https://t.me/safecomm_bot?start={invitation.token}"
+    assert data["link"] == f"https://t.me/bjsafety_bot?start={invitation.token}"
     assert (data["status"], data["bound_user_id"], data["submissions"]) == ("opened", 555, 0)
     assert data["unit"]["name"] == unit.name and data["agency"]["id"] == guided.agency.id
-    code, out, _ = run(capsys, *args)
+    code, out, _ = cli(*args)
     assert "状态：已打开" in out and "绑定用户：555" in out
 
-    code, out, _ = run(
-        capsys,
+    code, out, _ = cli(
         "invite",
         "rebind",
         unit.name,
@@ -149,22 +121,18 @@ def test_invite_show_and_rebind(
         "777",
     )
     assert code == 0 and "Telegram 用户 777" in out
-    code, out, _ = run(capsys, "invite", "rebind", unit.name, str(guided.agency.id), str(OPEN_YEAR))
+    code, out, _ = cli("invite", "rebind", unit.name, str(guided.agency.id), str(OPEN_YEAR))
     assert "下一位打开它的用户" in out
     with Session(db) as session:
         stored = session.get(Invitation, invitation.id)
-        assert (
-            stored is not None and stored.bound_user_id is None and stored.rebound_by == "管理员王"
-        )
+        assert stored is not None and stored.bound_user_id is None and stored.rebound_by == "王管理"
 
     other = an_agency(db)
-    code, _, err = run(capsys, "invite", "show", str(unit.id), str(other.id), str(OPEN_YEAR))
+    code, _, err = cli("invite", "show", str(unit.id), str(other.id), str(OPEN_YEAR))
     assert code == 1 and "没有" in err and err.count("\n") == 1
 
 
-def test_survey_status_and_fill(
-    db: Engine, capsys: pytest.CaptureFixture[str], settings: Settings, tmp_path: Path
-) -> None:
+def test_survey_status_and_fill(db: Engine, cli: Cli, settings: Settings, tmp_path: Path) -> None:
     with Session(db, expire_on_commit=False) as session:
         guided = guided_units(session, count=2)
         silent = guided_units(session, count=1)
@@ -176,16 +144,16 @@ def test_survey_status_and_fill(
         press(session, Press(invitation.id, Action.SUBMIT), 42, settings, 1)
         session.commit()
     report = tmp_path / "status.xlsx"
-    code, out, _ = run(capsys, "survey", "status", str(OPEN_YEAR), "--xlsx", str(report))
+    code, out, _ = cli("survey", "status", str(OPEN_YEAR), "--xlsx", str(report))
     assert code == 0 and "已提交" in out and guided.units[1].name in out and report.exists()
-    code, out, _ = run(capsys, "survey", "status", str(OPEN_YEAR), "--json")
+    code, out, _ = cli("survey", "status", str(OPEN_YEAR), "--json")
     statuses = {row["unit"]: row["status"] for row in json.loads(out)}
     assert (
         statuses[guided.units[0].name] == "submitted"
         and statuses[guided.units[1].name] == "invited"
     )
 
-    code, out, _ = run(capsys, "survey", "fill", str(OPEN_YEAR))
+    code, out, _ = cli("survey", "fill", str(OPEN_YEAR))
     assert code == 0
     assert f"已填入 {guided.agency.name}：3.1=4  3.2=3  3.3=2  3.4=1  3.5=0（1 个单位提交）" in out
     assert f"未填入 {silent.agency.name}：没有创建单位提交问卷" in out
@@ -195,10 +163,8 @@ def test_survey_status_and_fill(
         assert session.exec(select(CreationUnit)).all()
 
 
-def test_bot_without_a_token_stops_with_one_line(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = run(capsys, "bot")
+def test_bot_without_a_token_stops_with_one_line(db: Engine, cli: Cli) -> None:
+    code, out, err = cli("bot")
     assert code == 2 and out == ""
     assert (
         err
@@ -207,10 +173,10 @@ def test_bot_without_a_token_stops_with_one_line(
 
 
 def test_bot_with_a_malformed_token_stops_with_one_line_without_the_token(
-    db: Engine, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    db: Engine, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SAFECOMM_TELEGRAM_TOKEN", "not-a-token-secret-xyz")
     get_settings.cache_clear()
-    code, out, err = run(capsys, "bot")
+    code, out, err = cli("bot")
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "SAFECOMM_TELEGRAM_TOKEN" in err and "secret-xyz" not in err

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from bot.survey_chat import callback_data, parse_press, render
 from surveys.answering import Action, Press, Survey
 from surveys.models import DONE, REVIEW, Invitation, Submission, SurveyProgress
-from tests.surveys.chat import SurveyChat
+from tests.chat import OfflineChat
 from tests.surveys.helpers import CLOSED_YEAR, OPEN_YEAR, Guided, guided_units
 from workflow.campaigns import closes_at
 from workflow.settings import Settings, load_settings
@@ -28,10 +28,9 @@ def guided(engine: Engine) -> Guided:
 
 
 @pytest.fixture
-async def chat(settings: Settings, engine: Engine) -> AsyncIterator[SurveyChat]:
-    chat = await SurveyChat.start(settings, engine)
-    yield chat
-    await chat.stop()
+async def chat(settings: Settings, engine: Engine) -> AsyncIterator[OfflineChat]:
+    async with OfflineChat(settings, engine) as chat:
+        yield chat
 
 
 def progress(engine: Engine, invitation: Invitation) -> SurveyProgress:
@@ -46,20 +45,20 @@ def submissions(engine: Engine) -> list[Submission]:
         return list(session.exec(select(Submission).order_by(Submission.id)).all())
 
 
-async def answer_all(chat: SurveyChat, user: int, points: list[int]) -> None:
+async def answer_all(chat: OfflineChat, user: int, points: list[int]) -> None:
     for value in points:
         await chat.tap_label(user, f"{value} 分")
 
 
 async def test_start_shows_who_is_rated_by_when_then_the_first_question(
-    chat: SurveyChat, guided: Guided
+    chat: OfflineChat, guided: Guided
 ) -> None:
     said = await chat.send(STAFF, f"/start {guided.invitations[0].token}")
     intro, question = (s for s in said if s.method == "sendMessage")
     assert guided.units[0].name in intro.text and guided.agency.name in intro.text
     assert f"{OPEN_YEAR}-12-20" in intro.text and "5 题" in intro.text
     assert question.text.startswith("第 1/5 题 · 组织工作")
-    labels = [row[0]["text"] for row in question.buttons]
+    labels = [row[0]["text"] for row in question.keyboard]
     assert labels == [
         "4 分 · 很满意",
         "3 分 · 满意",
@@ -70,7 +69,7 @@ async def test_start_shows_who_is_rated_by_when_then_the_first_question(
 
 
 async def test_a_whole_survey_ends_with_a_receipt_matching_the_database(
-    chat: SurveyChat, guided: Guided, engine: Engine
+    chat: OfflineChat, guided: Guided, engine: Engine
 ) -> None:
     await chat.send(STAFF, f"/start {guided.invitations[0].token}")
     await answer_all(chat, STAFF, [4, 3, 2, 1, 0])
@@ -94,7 +93,7 @@ async def test_a_whole_survey_ends_with_a_receipt_matching_the_database(
 
 
 async def test_every_button_press_is_answered_before_anything_else(
-    chat: SurveyChat, guided: Guided
+    chat: OfflineChat, guided: Guided
 ) -> None:
     await chat.send(STAFF, f"/start {guided.invitations[0].token}")
     presses = [chat.button(STAFF, "3 分")]
@@ -106,22 +105,22 @@ async def test_every_button_press_is_answered_before_anything_else(
 
 
 async def test_back_shows_the_previous_question_with_its_answer_marked(
-    chat: SurveyChat, guided: Guided, engine: Engine
+    chat: OfflineChat, guided: Guided, engine: Engine
 ) -> None:
     await chat.send(STAFF, f"/start {guided.invitations[0].token}")
-    assert not any("上一题" in row[0]["text"] for row in chat.keyboard_message(STAFF).buttons)
+    assert not any("上一题" in row[0]["text"] for row in chat.keyboard_message(STAFF).keyboard)
     await chat.tap_label(STAFF, "2 分")
     await chat.tap_label(STAFF, "上一题")
     text = chat.last_text(STAFF)
     assert text.startswith("第 1/5 题") and "当前选择：2 分（一般）" in text
-    assert "✓ 2 分 · 一般" in [row[0]["text"] for row in chat.keyboard_message(STAFF).buttons]
+    assert "✓ 2 分 · 一般" in [row[0]["text"] for row in chat.keyboard_message(STAFF).keyboard]
     await chat.tap_label(STAFF, "4 分")
     assert chat.last_text(STAFF).startswith("第 2/5 题")
     assert progress(engine, guided.invitations[0]).item1 == 4
 
 
 async def test_review_changes_one_answer_and_comes_back(
-    chat: SurveyChat, guided: Guided, engine: Engine
+    chat: OfflineChat, guided: Guided, engine: Engine
 ) -> None:
     await chat.send(STAFF, f"/start {guided.invitations[0].token}")
     await answer_all(chat, STAFF, [1, 1, 1, 1, 1])
@@ -133,7 +132,7 @@ async def test_review_changes_one_answer_and_comes_back(
 
 
 async def test_a_repeated_press_is_stale_and_changes_nothing(
-    chat: SurveyChat, guided: Guided, engine: Engine
+    chat: OfflineChat, guided: Guided, engine: Engine
 ) -> None:
     await chat.send(STAFF, f"/start {guided.invitations[0].token}")
     first = chat.button(STAFF, "3 分")
@@ -146,7 +145,7 @@ async def test_a_repeated_press_is_stale_and_changes_nothing(
 
 
 async def test_a_press_on_an_old_message_is_stale_and_the_current_step_is_shown_anew(
-    chat: SurveyChat, guided: Guided, engine: Engine
+    chat: OfflineChat, guided: Guided, engine: Engine
 ) -> None:
     token = guided.invitations[0].token
     await chat.send(STAFF, f"/start {token}")
@@ -161,7 +160,7 @@ async def test_a_press_on_an_old_message_is_stale_and_the_current_step_is_shown_
 
 
 async def test_forged_buttons_change_nothing(
-    chat: SurveyChat, guided: Guided, engine: Engine
+    chat: OfflineChat, guided: Guided, engine: Engine
 ) -> None:
     invitation = guided.invitations[0]
     await chat.send(STAFF, f"/start {invitation.token}")
@@ -190,7 +189,7 @@ async def test_forged_buttons_change_nothing(
 
 
 async def test_someone_elses_press_on_a_bound_survey_is_refused(
-    chat: SurveyChat, guided: Guided, engine: Engine
+    chat: OfflineChat, guided: Guided, engine: Engine
 ) -> None:
     await chat.send(STAFF, f"/start {guided.invitations[0].token}")
     data, shown = chat.button(STAFF, "4 分"), chat.keyboard_message(STAFF).message_id
@@ -200,7 +199,7 @@ async def test_someone_elses_press_on_a_bound_survey_is_refused(
 
 
 async def test_a_second_person_opening_a_bound_link_is_refused_politely(
-    chat: SurveyChat, guided: Guided
+    chat: OfflineChat, guided: Guided
 ) -> None:
     token = guided.invitations[0].token
     await chat.send(STAFF, f"/start {token}")
@@ -211,7 +210,7 @@ async def test_a_second_person_opening_a_bound_link_is_refused_politely(
 
 
 async def test_start_without_or_with_a_wrong_token_explains_what_to_do(
-    chat: SurveyChat, guided: Guided
+    chat: OfflineChat, guided: Guided
 ) -> None:
     said = await chat.send(STAFF, "/start")
     assert "专属链接" in said[-1].text
@@ -222,27 +221,27 @@ async def test_start_without_or_with_a_wrong_token_explains_what_to_do(
 
 
 async def test_text_where_a_button_is_expected_shows_the_current_question_again(
-    chat: SurveyChat, guided: Guided, engine: Engine
+    chat: OfflineChat, guided: Guided, engine: Engine
 ) -> None:
     await chat.send(STAFF, f"/start {guided.invitations[0].token}")
     await chat.tap_label(STAFF, "2 分")
     said = await chat.send(STAFF, "3")
     assert said[0].text == "请点按下方的按钮作答。"
-    assert said[1].text.startswith("第 2/5 题") and said[1].buttons
+    assert said[1].text.startswith("第 2/5 题") and said[1].keyboard
     assert progress(engine, guided.invitations[0]).message_id == said[1].message_id
     await chat.tap_label(STAFF, "4 分")
     assert progress(engine, guided.invitations[0]).item2 == 4
 
 
 async def test_text_from_someone_not_in_a_survey_is_left_to_other_handlers(
-    chat: SurveyChat, guided: Guided
+    chat: OfflineChat, guided: Guided
 ) -> None:
     said = await chat.send(STRANGER, "你好")
     assert not any("按钮作答" in s.text for s in said)
 
 
 async def test_a_closed_questionnaire_says_so_and_changes_nothing(
-    chat: SurveyChat,
+    chat: OfflineChat,
     engine: Engine,
     guided: Guided,
     monkeypatch: pytest.MonkeyPatch,
@@ -259,14 +258,14 @@ async def test_a_closed_questionnaire_says_so_and_changes_nothing(
     monkeypatch.setattr("surveys.answering.utcnow", lambda: after)
     said = await chat.tap(STAFF, data)
     assert said[0].method == "answerCallbackQuery" and "截止" in said[0].params["text"]
-    assert said[1].method == "editMessageText" and "截止" in said[1].text and not said[1].buttons
+    assert said[1].method == "editMessageText" and "截止" in said[1].text and not said[1].keyboard
     said = await chat.send(STAFF, "还能填吗？")
     assert "截止" in said[-1].text
     assert progress(engine, guided.invitations[0]).item1 is None
 
 
 async def test_reopening_the_link_after_submitting_allows_changes_and_keeps_history(
-    chat: SurveyChat, guided: Guided, engine: Engine
+    chat: OfflineChat, guided: Guided, engine: Engine
 ) -> None:
     token = guided.invitations[0].token
     await chat.send(STAFF, f"/start {token}")
@@ -289,19 +288,16 @@ async def test_reopening_the_link_after_submitting_allows_changes_and_keeps_hist
 
 async def test_english_texts_by_setting(engine: Engine, guided: Guided, tmp_path) -> None:
     english = load_settings(database_url=f"sqlite:///{tmp_path / 'safecomm.db'}", language="en")
-    chat = await SurveyChat.start(english, engine)
-    try:
+    async with OfflineChat(english, engine) as chat:
         said = await chat.send(STAFF, f"/start {guided.invitations[0].token}")
         assert said[0].text.startswith("Hello!") and said[1].text.startswith(
             "Item 1/5 · Organisation work"
         )
-        assert said[1].buttons[0][0]["text"] == "4 · Very satisfied"
-    finally:
-        await chat.stop()
+        assert said[1].keyboard[0][0]["text"] == "4 · Very satisfied"
 
 
 async def test_every_callback_data_fits_64_bytes_and_parses_back(
-    chat: SurveyChat, guided: Guided, settings: Settings
+    chat: OfflineChat, guided: Guided, settings: Settings
 ) -> None:
     await chat.send(STAFF, f"/start {guided.invitations[0].token}")
     await answer_all(chat, STAFF, [4, 4, 4, 4, 4])

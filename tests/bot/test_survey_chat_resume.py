@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.offline import error
 from surveys.models import Submission, SurveyProgress
-from tests.surveys.chat import SurveyChat
+from tests.chat import OfflineChat
 from tests.surveys.helpers import guided_units
 from workflow.settings import Settings
 
@@ -19,15 +20,14 @@ async def test_a_new_application_on_the_same_database_resumes_where_the_unit_was
     with Session(engine, expire_on_commit=False) as session:
         invitation = guided_units(session, count=1).invitations[0]
 
-    first = await SurveyChat.start(settings, engine)
-    await first.send(STAFF, f"/start {invitation.token}")
-    await first.tap_label(STAFF, "3 分")
-    await first.tap_label(STAFF, "1 分")
-    live = first.keyboard_message(STAFF)
-    await first.stop()  # the process is gone; nothing of it survives but the database
+    async with OfflineChat(settings, engine) as first:
+        await first.send(STAFF, f"/start {invitation.token}")
+        await first.tap_label(STAFF, "3 分")
+        await first.tap_label(STAFF, "1 分")
+        live = first.keyboard_message(STAFF)
+    # the process is gone; nothing of it survives but the database
 
-    second = await SurveyChat.start(settings, engine)
-    try:
+    async with OfflineChat(settings, engine) as second:
         # a tap on the message the first process showed (question 3) still counts
         said = await second.tap(STAFF, f"sv:{invitation.id}:a:3:4", message_id=live.message_id)
         assert said[0].method == "answerCallbackQuery" and "text" not in said[0].params
@@ -38,8 +38,6 @@ async def test_a_new_application_on_the_same_database_resumes_where_the_unit_was
         for label in ("2 分", "0 分", "提交"):
             await second.tap_label(STAFF, label)
         assert "提交成功" in second.last_text(STAFF)
-    finally:
-        await second.stop()
 
     with Session(engine) as session:
         stored = session.exec(select(Submission)).one()
@@ -58,25 +56,19 @@ async def test_an_answer_saved_just_before_a_crash_is_not_lost(
 ) -> None:
     with Session(engine, expire_on_commit=False) as session:
         invitation = guided_units(session, count=1).invitations[0]
-    first = await SurveyChat.start(settings, engine)
-    await first.send(STAFF, f"/start {invitation.token}")
-    # the answer is stored, then Telegram fails before the next question is shown
-    first.request.responder = lambda method, params: (
-        (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
-        if method == "editMessageText"
-        else first._remember(method, params)
-    )
-    await first.tap_label(STAFF, "4 分")
-    assert len(first.errors) == 1  # the failed edit reached the error handler
-    first.errors.clear()
-    await first.stop()
+    async with OfflineChat(settings, engine) as first:
+        await first.send(STAFF, f"/start {invitation.token}")
+        # the answer is stored, then Telegram fails before the next question is shown
+        first.request.responder = lambda method, _params: (
+            error(500, "Internal Server Error") if method == "editMessageText" else None
+        )
+        await first.tap_label(STAFF, "4 分")
+        assert len(first.errors) == 1  # the failed edit reached the error handler
+        first.errors.clear()
     with Session(engine) as session:
         row = session.get(SurveyProgress, invitation.id)
         assert row is not None and (row.item1, row.position) == (4, 2)
 
-    second = await SurveyChat.start(settings, engine)
-    try:
+    async with OfflineChat(settings, engine) as second:
         said = await second.send(STAFF, "你好")
         assert said[1].text.startswith("第 2/5 题")
-    finally:
-        await second.stop()

@@ -9,12 +9,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from surveys.answering import Action, Press, open_survey, press, record_message
-from surveys.coverage import Status, by_agency, coverage, write_xlsx
+from surveys.coverage import Status, by_agency, coverage, pending_recipients, write_xlsx
 from surveys.models import Invitation
 from surveys.scoring import fill_sheets
-from tests.surveys.helpers import OPEN_YEAR, guided_units
+from tests.surveys.helpers import CLOSED_YEAR, OPEN_YEAR, guided_units
 from workflow.assessment.sheets import find_sheet, set_questionnaire_points, sheet_view
 from workflow.models import Guidance
+from workflow.reminders import PendingUnit
 from workflow.settings import Settings
 from workflow.units import add_unit
 
@@ -72,6 +73,32 @@ def test_each_guided_unit_is_in_exactly_one_state(
     assert agency_rows[0][3:] == ("指导单位数", "未邀请", "已邀请", "已打开", "填写中", "已提交")
     assert agency_rows[1][3:] == (5, 1, 1, 1, 1, 1)
     assert len(list(workbook["按单位"].iter_rows())) == 6
+
+
+def test_the_units_to_remind_are_those_bound_to_a_link_and_not_yet_submitted(
+    any_engine: Engine, settings: Settings
+) -> None:
+    with Session(any_engine, expire_on_commit=False) as session:
+        guided = guided_units(session, count=4)
+        other_year = guided_units(session, count=1, year=CLOSED_YEAR, agency=guided.agency)
+        _invited, opened, started, done = guided.invitations
+        open_survey(session, opened.token, 11, settings)
+        answer(session, settings, started, 12, [3, 3], submit=False)
+        answer(session, settings, done, 13, [4, 4, 4, 4, 4])
+        old = other_year.invitations[0]
+        old.bound_user_id = 14  # bound in a closed year: not this year's reminder
+        session.add(old)
+        session.commit()
+
+        pending = pending_recipients(session, OPEN_YEAR)
+
+    agency = guided.agency.name
+    assert pending == [
+        PendingUnit(11, guided.units[1].name, agency, str(opened.id)),
+        PendingUnit(12, guided.units[2].name, agency, str(started.id)),
+    ]
+    with Session(any_engine) as session:
+        assert [p.chat_id for p in pending_recipients(session, CLOSED_YEAR)] == [14]
 
 
 def test_fill_puts_the_rounded_means_into_the_sheet_and_reports_agencies_without_responses(

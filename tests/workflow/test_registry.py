@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from tests.builders import agency_fields, credit_code, make_agency
-from tests.workflow.test_registry_validation import person
+from tests.builders import agency_fields, credit_code, make_agency, person
 from workflow.db import transaction
 from workflow.errors import InvalidInput, NotFound, Refused
 from workflow.models import MATERIALS, Agency, Application, Consultant

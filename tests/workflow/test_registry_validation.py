@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.builders import agency_fields
+from tests.builders import agency_fields, person
 from workflow.i18n import set_language
 from workflow.registry import (
     _CREDIT_WEIGHTS,
@@ -51,27 +51,6 @@ def id_numbers(draw: st.DrawFn) -> str:
     serial = draw(st.integers(0, 999))
     body = f"{region}{born:%Y%m%d}{serial:03d}"
     return body + id_number_check_character(body)
-
-
-def person(**overrides: object) -> dict[str, object]:
-    """A valid consultant form whose ID number matches its birth date and gender."""
-    born = overrides.get("birth_date", date(1980, 5, 17))
-    gender = overrides.get("gender", "男")
-    assert isinstance(born, date)
-    body = f"110105{born:%Y%m%d}01{1 if gender == '男' else 2}"
-    fields: dict[str, object] = {
-        "name": "张咨询",
-        "gender": gender,
-        "birth_date": born,
-        "title": "工程师",
-        "mobile": "13912345678",
-        "email": "zhang@example.com",
-        "id_number": body + id_number_check_character(body),
-        "years_consulting": 6,
-        "pledge_date": date(2026, 3, 1),
-    }
-    fields.update(overrides)
-    return fields
 
 
 # -- the schemes can detect every single substitution ------------------------

@@ -5,77 +5,26 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from tests.builders import agency_fields, credit_code, make_agency
-from tests.workflow.test_registry_validation import person
+from tests.builders import agency_row, credit_code, fill, make_agency, people
 from workflow.db import transaction
 from workflow.eligibility import check_eligibility
 from workflow.errors import InvalidInput
-from workflow.models import MATERIALS, Agency, Consultant
+from workflow.models import Agency, Consultant
 from workflow.registry import consultants_of, current_application, find_agency
 from workflow.registry_xlsx import (
-    AGENCY_COLUMNS,
     AGENCY_SHEET,
-    CONSULTANT_COLUMNS,
     CONSULTANT_SHEET,
     INSTRUCTIONS_SHEET,
     ImportErrors,
     import_workbook,
     write_template,
 )
-
-
-def agency_row(**overrides: Any) -> dict[str, Any]:
-    """One row of the agency sheet: the form, the Art. 8 facts, every material ticked."""
-    fields = agency_fields(**overrides)
-    fields.pop("familiar_judgement")
-    return fields | {name: "是" for name in MATERIALS} | overrides
-
-
-def people(count: int, seniors: int = 2) -> list[dict[str, Any]]:
-    rows = []
-    for index in range(count):
-        born = date(1970 + index, 1 + index % 12, 1 + index)
-        rows.append(
-            person(
-                name=f"咨询师{index}",
-                birth_date=born,
-                gender="男" if index % 2 else "女",
-                title="高级工程师" if index < seniors else "工程师",
-            )
-        )
-    return rows
-
-
-def fill(
-    path: Path,
-    agencies: list[dict[str, Any]],
-    consultants: list[tuple[str, dict[str, Any]]],
-) -> Path:
-    """Write the template and fill it as an agency would (`True` → 是, dates as Excel dates)."""
-    write_template(path)
-    book = load_workbook(path)
-    for sheet, columns, rows in (
-        (AGENCY_SHEET, AGENCY_COLUMNS, [(None, a) for a in agencies]),
-        (CONSULTANT_SHEET, CONSULTANT_COLUMNS, consultants),
-    ):
-        for number, (code, row) in enumerate(rows, start=2):
-            for index, column in enumerate(columns, start=1):
-                if sheet == CONSULTANT_SHEET and index == 1:
-                    value: Any = code
-                else:
-                    value = row.get(column.field.name)
-                if isinstance(value, bool):
-                    value = "是" if value else "否"
-                book[sheet].cell(row=number, column=index, value=value)
-    book.save(path)
-    return path
 
 
 def _count(engine: Engine, model: type) -> int:
