@@ -23,7 +23,6 @@ Everything it writes lands in `--out` (default `./safecomm-demo`).
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -191,15 +190,6 @@ class DemoChat:
     def __init__(self, app: BotApplication, request: RecordingRequest) -> None:
         self.app, self.request = app, request
         self.updates = UpdateFactory(app)
-        self.message_ids: dict[int, int] = {}  # index in request.calls → message id
-        request.responder = self._remember
-
-    def _remember(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        status, body = self.request.answer(method, params)
-        result = body.get("result")
-        if isinstance(result, dict) and "message_id" in result:
-            self.message_ids[len(self.request.calls) - 1] = int(result["message_id"])
-        return status, body
 
     async def send(self, user: int, who: str, text: str) -> None:
         print(f"  👤 {who}：{text}")
@@ -221,34 +211,26 @@ class DemoChat:
     def button(self, user: int, label: str) -> tuple[str, str, int]:
         """The newest button in the chat whose text contains `label`: text, data, message."""
         for call in reversed(self.request.sent(user)):
-            markup = call.params.get("reply_markup")
-            keyboard = json.loads(markup) if isinstance(markup, str) else markup or {}
-            for row in keyboard.get("inline_keyboard", []):
+            for row in call.keyboard:
                 for button in row:
-                    if label in button["text"]:
-                        return button["text"], str(button["callback_data"]), self._message_id(call)
+                    if label in button["text"] and call.message_id is not None:
+                        return button["text"], str(button["callback_data"]), call.message_id
         raise LookupError(f"no button {label!r}")
-
-    def _message_id(self, call: Any) -> int:
-        if "message_id" in call.params:
-            return int(call.params["message_id"])
-        return self.message_ids[self.request.calls.index(call)]
 
     async def _process(self, update: Any) -> None:
         before = len(self.request.calls)
         await self.app.process_update(update)
         for call in self.request.calls[before:]:
             if call.method in {"sendMessage", "editMessageText"}:
-                print(_bot_line(str(call.params.get("text", "")), call.params.get("reply_markup")))
+                print(_bot_line(call.text, call.keyboard))
             elif call.method == "answerCallbackQuery" and call.params.get("text"):
                 print(f"  🤖 （提示）{call.params['text']}")
 
 
-def _bot_line(text: str, markup: Any) -> str:
+def _bot_line(text: str, keyboard: list[list[dict[str, Any]]]) -> str:
     lines = text.splitlines() or [""]
     shown = "\n".join(["  🤖 " + lines[0], *("     " + line for line in lines[1:])])
-    keyboard = json.loads(markup) if isinstance(markup, str) else markup or {}
-    labels = [b["text"] for row in keyboard.get("inline_keyboard", []) for b in row]
+    labels = [b["text"] for row in keyboard for b in row]
     return shown + ("\n     " + " ".join(f"［{label}］" for label in labels) if labels else "")
 
 
@@ -405,7 +387,7 @@ async def december(app: BotApplication, engine: Engine, settings: Settings, year
             for call in sent:
                 to_admin = int(call.params["chat_id"]) == ADMIN_CHAT
                 if not to_admin or day in (campaign.opens, campaign.questionnaire_closes):
-                    print(_bot_line(str(call.params["text"]), None))
+                    print(_bot_line(call.text, []))
         day += timedelta(days=1)
 
 
