@@ -189,8 +189,11 @@ def _survey_lines(session: Session, arg: str, staff: Staff) -> tuple[str, list[s
     if agency_ref:
         agency = find_agency(session, agency_ref)
         rows = [row for row in rows if row.agency_id == agency.id]
+        blocked = staff.texts.text("admin.unreachable")
         lines = [
-            f"{row.unit}（{row.district}）：{row.status.label(staff.language)}" for row in rows
+            f"{row.unit}（{row.district}）：{row.status.label(staff.language)}"
+            + (f" ⚠ {blocked}" if row.unreachable else "")
+            for row in rows
         ]
         return staff.texts.text("admin.survey_units_title", year=year, agency=agency.name), lines
     lines = []

@@ -22,6 +22,7 @@ from surveys.errors import survey_texts
 from surveys.models import Invitation, Submission, SurveyProgress, answers_of
 from workflow.clock import local_text
 from workflow.models import Agency, CreationUnit
+from workflow.outbox import undeliverable_chats
 from workflow.reminders import PendingUnit
 from workflow.settings import Settings
 from workflow.units import guidance_for
@@ -35,6 +36,7 @@ UNIT_COLUMNS = (
     "answered",
     "submitted_at",
     "receipt",
+    "unreachable",
 )
 
 
@@ -62,6 +64,7 @@ class UnitCoverage:
     answered: int
     submitted_at: datetime | None
     receipt: str | None
+    unreachable: bool = False  # the bound user blocked the bot: reminders cannot reach them
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ def coverage(session: Session, year: int) -> list[UnitCoverage]:
         ).all()
     }
     latest = latest_submissions(session, year)
+    blocked = {chat_id for chat_id, _, _ in undeliverable_chats(session)}
     rows = []
     for guidance, unit, agency in guidance_for(session, year):
         invitation = invitations.get((guidance.unit_id, guidance.agency_id))
@@ -135,6 +139,7 @@ def coverage(session: Session, year: int) -> list[UnitCoverage]:
                 answered=len(answers),
                 submitted_at=submission.submitted_at if submission else None,
                 receipt=submission.receipt if submission else None,
+                unreachable=invitation is not None and invitation.bound_user_id in blocked,
             )
         )
     return rows
@@ -186,6 +191,7 @@ def write_xlsx(rows: list[UnitCoverage], path: Path, year: int, settings: Settin
                 row.answered,
                 local_text(row.submitted_at, settings.zone),
                 row.receipt or "",
+                t("survey.unreachable") if row.unreachable else "",
             ]
         )
     workbook.save(path)

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import event, inspect, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -46,6 +47,7 @@ from workflow.roles import (
     parse_grantee,
     require_role,
     revoke_role,
+    role_label,
     role_of,
 )
 from workflow.settings import Settings, get_settings
@@ -381,8 +383,8 @@ def ground_label(ground: str, language: str | None = None) -> str:
     return workflow_texts.text(f"lifecycle.ground.{ground}", language)
 
 
-def role_label(role: Role, language: str | None = None) -> str:
-    return workflow_texts.text(f"lifecycle.role.{role.value}", language)
+def _role_param(role: Role, language: str | None) -> dict[str, object]:
+    return {"role": role_label(role, language)}
 
 
 def mermaid() -> str:
@@ -523,7 +525,7 @@ def fire(
         )
     if not may(role, spec.role):
         raise Refused(
-            "lifecycle.forbidden", actor=actor.name, trigger=trigger, role=spec.role.value
+            "lifecycle.forbidden", actor=actor.name, trigger=trigger, role=role_label(spec.role)
         )
     reason = _check_reason(spec, reason)
     if ground is not None and spec.name != "withdraw":
@@ -660,7 +662,7 @@ def available_triggers(
         if row.status not in spec.sources:
             continue
         if not may(role, spec.role):
-            unmet = (Unmet("lifecycle.unmet.role", {"role": spec.role.value}),)
+            unmet = (Unmet("lifecycle.unmet.role", lazy=partial(_role_param, spec.role)),)
         else:
             unmet = tuple(
                 u for g in spec.guards if not g.needs_input and (u := g.check(context)) is not None

@@ -27,6 +27,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, Refused
+from workflow.i18n import workflow_texts
 from workflow.settings import Settings
 
 Channel = Literal["chat", "cli"]
@@ -76,6 +77,11 @@ class RoleGrant(SQLModel, table=True):
     granted_at: datetime = Field(default_factory=utcnow)
 
 
+def role_label(role: Role, language: str | None = None) -> str:
+    """管理员 / admin, 专家 / expert."""
+    return workflow_texts.text(f"lifecycle.role.{role.value}", language)
+
+
 def parse_role(text: str) -> Role:
     """`admin` / `expert` (case-insensitive), else a clear refusal."""
     try:
@@ -120,7 +126,9 @@ def require_role(
     if role is None:
         raise Refused("lifecycle.no_role", actor=actor.name)
     if not may(role, needed):
-        raise Refused("lifecycle.forbidden", actor=actor.name, trigger=action, role=needed.value)
+        raise Refused(
+            "lifecycle.forbidden", actor=actor.name, trigger=action, role=role_label(needed)
+        )
     return role
 
 

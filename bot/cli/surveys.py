@@ -369,9 +369,18 @@ def survey_status(
                 col("status"),
                 col("answered"),
                 col("receipt"),
+                col("unreachable"),
             ],
             [
-                [r.agency, r.district, r.unit, r.status.label(language), r.answered, r.receipt]
+                [
+                    r.agency,
+                    r.district,
+                    r.unit,
+                    r.status.label(language),
+                    r.answered,
+                    r.receipt,
+                    survey_texts.text("survey.unreachable", language) if r.unreachable else "",
+                ]
                 for r in rows
             ],
         )

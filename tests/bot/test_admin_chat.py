@@ -199,3 +199,52 @@ def _state(engine: Engine) -> tuple[object, ...]:
         from tests.workflow.lifecycle_steps import snapshot
 
         return snapshot(session)
+
+
+async def test_an_expert_may_review_but_not_file(
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
+) -> None:
+    from workflow.lifecycle import grant
+    from workflow.roles import Actor, Role
+
+    with Session(engine, expire_on_commit=False) as session:
+        grant(session, f"tg:{EXPERT_ID}", Role.EXPERT, Actor.cli("王管理"), admin_settings)
+        session.commit()
+        reviewable = make_agency(session)
+        assert reviewable.id is not None
+        prepare(session, reviewable.id, "review", admin_settings)
+        interviewed = agency_in(session, "interviewed", admin_settings)
+    await chat.send(EXPERT_ID, f"/actions {interviewed.id}")
+    assert "✗ file" in chat.last_text(EXPERT_ID) and "需要“管理员”角色" in chat.last_text(EXPERT_ID)
+    await chat.send(EXPERT_ID, f"/advance {interviewed.id} file")
+    assert _status(engine, interviewed.id) == "interviewed"
+    await chat.send(EXPERT_ID, f"/advance {reviewable.id} review")
+    await chat.tap_label(EXPERT_ID, "确认")
+    assert _status(engine, reviewable.id) == "reviewed"
+
+
+async def test_survey_coverage_per_agency_and_per_unit(
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
+) -> None:
+    from surveys.answering import open_survey
+    from tests.surveys.helpers import OPEN_YEAR, guided_units
+    from tests.surveys.test_coverage_unreachable import BLOCKER, block
+
+    with Session(engine, expire_on_commit=False) as session:
+        guided = guided_units(session, count=2)
+        open_survey(session, guided.invitations[0].token, BLOCKER, admin_settings)
+        block(session, BLOCKER)
+        session.commit()
+    await chat.send(ADMIN_ID, f"/survey {OPEN_YEAR}")
+    assert guided.agency.name in chat.last_text(ADMIN_ID)
+    await chat.send(ADMIN_ID, f"/survey {OPEN_YEAR} {guided.agency.id}")
+    per_unit = chat.last_text(ADMIN_ID)
+    assert guided.units[0].name in per_unit and guided.units[1].name in per_unit
+    assert per_unit.count("已屏蔽机器人") == 1
+    await chat.send(ADMIN_ID, "/survey 20x6")
+    assert "不是有效的年份" in chat.last_text(ADMIN_ID)
+
+
+async def test_remind_lists_what_is_due(chat: OfflineChat, engine: Engine) -> None:
+    await chat.send(ADMIN_ID, "/remind")
+    assert "待发送的提醒共" in chat.last_text(ADMIN_ID)

@@ -205,7 +205,7 @@ def test_expert_may_not_fire_admin_triggers(session: Session, settings: Settings
     assert agency.id is not None
     before = snapshot(session)
     for trigger in ("file", "reject"):
-        with pytest.raises(Refused, match=r"无权执行.*需要“admin”角色"):
+        with pytest.raises(Refused, match=r"无权执行.*需要“管理员”角色"):
             advance(session, agency.id, trigger, EXPERT, "名次靠后", settings=settings)
     assert snapshot(session) == before
 
@@ -586,7 +586,7 @@ def test_available_triggers_show_the_role_an_expert_lacks(
     agency = agency_in(session, "filed", settings)
     found = lifecycle.available_triggers(session, agency, EXPERT, settings=settings)
     assert {a.trigger for a in found} == {"assess", "withdraw"}
-    assert all(a.unmet[0].message() == "需要“admin”角色" for a in found)
+    assert all(a.unmet[0].message() == "需要“管理员”角色" for a in found)
 
 
 def test_available_withdraw_lists_the_grounds(

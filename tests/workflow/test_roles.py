@@ -48,7 +48,7 @@ def test_grant_replace_and_revoke_are_audited(session: Session, settings: Settin
 
 def test_only_admins_grant(session: Session, settings: Settings) -> None:
     lifecycle.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
-    with pytest.raises(Refused, match="需要“admin”角色"):
+    with pytest.raises(Refused, match="需要“管理员”角色"):
         lifecycle.grant(session, "tg:3003", Role.EXPERT, EXPERT, settings)
     with pytest.raises(Refused, match="没有任何角色"):
         lifecycle.grant(session, "tg:3003", Role.ADMIN, STRANGER, settings)
@@ -84,7 +84,7 @@ def test_expert_reviews_and_rejects_before_the_interview_only(
     assert (entry.role, entry.channel, entry.actor_name) == ("expert", "chat", "专家甲")
     other = agency_in(session, "interviewed", settings)
     assert other.id is not None
-    with pytest.raises(Refused, match="需要“admin”角色"):
+    with pytest.raises(Refused, match="需要“管理员”角色"):
         lifecycle.advance(session, other.id, "reject", EXPERT, "名额之外", settings=settings)
 
 
