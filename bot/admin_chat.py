@@ -17,7 +17,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -50,6 +50,7 @@ PAGE_SIZE = 10
 PAGE_DATA = re.compile(r"^ad:pg:(agencies|history|survey):([A-Za-z0-9_-]{1,30}):(\d{1,4})$")
 CONFIRM_DATA = re.compile(r"^ad:(ok|no):([A-Za-z0-9_-]{8})$")
 PENDING = "pending_advance"
+CONFIRM_WITHIN = timedelta(minutes=15)
 ADMIN_COMMANDS = (
     "agencies",
     "agency",
@@ -504,7 +505,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
     match = CONFIRM_DATA.match(query.data)
     pending: dict[str, PendingAdvance] = (context.user_data or {}).get(PENDING, {})
     request = pending.pop(match[2], None) if match else None
-    if request is None:
+    if request is None or utcnow() - request.created > CONFIRM_WITHIN:
         await query.answer(staff.texts.text("admin.confirm_expired"), show_alert=True)
         return
     await query.answer()

@@ -248,3 +248,22 @@ async def test_survey_coverage_per_agency_and_per_unit(
 async def test_remind_lists_what_is_due(chat: OfflineChat, engine: Engine) -> None:
     await chat.send(ADMIN_ID, "/remind")
     assert "待发送的提醒共" in chat.last_text(ADMIN_ID)
+
+
+async def test_a_confirmation_expires_after_fifteen_minutes(
+    chat: OfflineChat, engine: Engine, admin_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    import bot.admin_chat
+
+    with Session(engine, expire_on_commit=False) as session:
+        agency = make_agency(session)
+        assert agency.id is not None
+        prepare(session, agency.id, "review", admin_settings)
+    await chat.send(ADMIN_ID, f"/advance {agency.id} review")
+    later = bot.admin_chat.utcnow() + timedelta(minutes=16)
+    monkeypatch.setattr(bot.admin_chat, "utcnow", lambda: later)
+    said = await chat.tap_label(ADMIN_ID, "确认")
+    assert any("已失效" in str(c.params.get("text", "")) for c in said)
+    assert _status(engine, agency.id) == "applied"
