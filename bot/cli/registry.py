@@ -31,6 +31,7 @@ from workflow.db import transaction
 from workflow.eligibility import Eligibility, check_eligibility
 from workflow.errors import InvalidInput, NotFound
 from workflow.i18n import workflow_texts
+from workflow.lifecycle import state_label
 from workflow.models import MATERIALS, Agency, Application, Consultant
 from workflow.registry import (
     AGENCY_FACTS,
@@ -171,7 +172,7 @@ def _show(session: Session, agency: Agency, as_json: bool) -> None:
         )
         return
     public = agency_public_dict(agency)
-    print(_t("heading", id=agency.id, name=agency.name, status=agency.status))
+    print(_t("heading", id=agency.id, name=agency.name, status=state_label(agency.status)))
     for section, fields in (("agency_form", AGENCY_FORM), ("facts", AGENCY_FACTS)):
         print(_t(section))
         for field in fields:
@@ -278,7 +279,7 @@ def agency_list(
                 agency.id,
                 agency.name,
                 agency.credit_code,
-                agency.status,
+                state_label(agency.status),
                 len(consultants),
                 sum(c.senior_title for c in consultants),
                 len(missing),
@@ -324,7 +325,7 @@ def agency_materials(
             if ticks
             else current_application(session, agency.id)
         )
-    print(_t("heading", id=agency.id, name=agency.name, status=agency.status))
+    print(_t("heading", id=agency.id, name=agency.name, status=state_label(agency.status)))
     _checklist_lines(application)
 
 

@@ -269,3 +269,12 @@ def test_cli_on_both_backends(
         get_settings.cache_clear()
     assert code == 0 and json.loads(out)["agency"]["id"] == 1
     assert count(any_engine, Agency) == 1
+
+
+def test_list_and_show_name_the_state_in_words(db: Engine, cli: Cli) -> None:
+    with Session(db, expire_on_commit=False) as session:
+        agency = make_agency(session)
+    code, out, _ = cli("agency", "list")
+    assert code == 0 and "已申请" in out and " applied " not in out
+    code, out, _ = cli("agency", "show", str(agency.id))
+    assert code == 0 and "已申请" in out.splitlines()[0]
