@@ -276,5 +276,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add this topic's handlers to the application."""
     add_deep_link(app, open_from_link)
     app.add_handler(CallbackQueryHandler(press_button, pattern=f"^{CALLBACK_PREFIX}"))
-    in_survey = filters.UpdateType.MESSAGE & ~filters.COMMAND & InSurvey(app)
+    # files and photos stay with the agency chat: a contact may also be answering a survey
+    uploads = filters.Document.ALL | filters.PHOTO
+    in_survey = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~uploads & InSurvey(app)
     app.add_handler(MessageHandler(in_survey, resume))

@@ -21,11 +21,11 @@ from sqlmodel import Session, col, select
 from surveys.errors import InvalidInput, NotFound, survey_texts
 from surveys.models import Invitation
 from workflow.clock import utcnow
-from workflow.models import Agency, CreationUnit, Guidance
-from workflow.units import guidance_for
+from workflow.models import Agency, CreationUnit
+from workflow.units import find_guidance, guidance_for
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_UNSAFE_IN_FILE_NAME = re.compile(r'[\\/:*?"<>|\s]+')
+_UNSAFE_IN_FILE_NAME = re.compile(r'[\\/:*?"<>|\s\x00-\x1f\x7f]+')
 
 
 def new_token() -> str:
@@ -72,11 +72,8 @@ def find_invitation(session: Session, unit: CreationUnit, agency: Agency, year: 
     ).first()
     if found is not None:
         return found
-    guided = session.exec(
-        select(Guidance).where(
-            Guidance.unit_id == unit.id, Guidance.agency_id == agency.id, Guidance.year == year
-        )
-    ).first()
+    assert unit.id is not None and agency.id is not None
+    guided = find_guidance(session, unit.id, agency.id, year)
     names = {"unit": unit.name, "agency": agency.name, "year": year}
     raise NotFound("survey.no_invitation" if guided else "survey.no_guidance", **names)
 

@@ -128,15 +128,13 @@ def flag_uncertain(session: Session, now: datetime) -> int:
     return max(result.rowcount, 0)
 
 
-def due_rows(session: Session, now: datetime, limit: int | None = None) -> list[Outbox]:
+def due_rows(session: Session, now: datetime) -> list[Outbox]:
     """Pending rows due at `now`, oldest first."""
     query = (
         select(Outbox)
         .where(Outbox.state == PENDING, col(Outbox.due_at) <= now)
         .order_by(col(Outbox.due_at), col(Outbox.id))
     )
-    if limit is not None:
-        query = query.limit(limit)
     return list(session.exec(query))
 
 
@@ -186,14 +184,34 @@ def mark_uncertain(session: Session, row_id: int, error: str) -> None:
 
 
 def undeliverable_chats(session: Session) -> list[tuple[int, str, datetime | None]]:
-    """Chats that blocked the bot: (chat id, last error, when last tried), for the coverage report."""
-    rows = session.exec(
-        select(Outbox.chat_id, func.max(Outbox.last_error), func.max(Outbox.claimed_at))
+    """Chats that blocked the bot: (chat id, last error, when last tried), for the coverage report.
+
+    A chat that received a reminder after its latest 403 has unblocked the bot: not listed.
+    """
+    refused: dict[int, tuple[str, datetime | None]] = {}
+    for chat_id, error, when in session.exec(
+        select(Outbox.chat_id, Outbox.last_error, Outbox.claimed_at)
         .where(Outbox.state == UNDELIVERABLE)
-        .group_by(col(Outbox.chat_id))
-        .order_by(col(Outbox.chat_id))
-    ).all()
-    return [(int(chat_id), str(error), when) for chat_id, error, when in rows]
+        .order_by(col(Outbox.claimed_at), col(Outbox.id))
+    ):
+        refused[int(chat_id)] = (str(error), when)  # the latest refusal of each chat wins
+    delivered: dict[int, datetime | None] = dict(
+        session.exec(
+            select(Outbox.chat_id, func.max(Outbox.sent_at))
+            .where(Outbox.state == SENT, col(Outbox.chat_id).in_(list(refused)))
+            .group_by(col(Outbox.chat_id))
+        ).all()
+    )
+
+    def unblocked(chat_id: int, refused_at: datetime | None) -> bool:
+        sent_at = delivered.get(chat_id)
+        return sent_at is not None and refused_at is not None and sent_at > refused_at
+
+    return [
+        (chat_id, error, when)
+        for chat_id, (error, when) in sorted(refused.items())
+        if not unblocked(chat_id, when)
+    ]
 
 
 def rows_in(session: Session, state: str) -> list[Outbox]:

@@ -133,6 +133,29 @@ def local_date(moment: datetime, settings: Settings) -> date:
 # --- the plan ----------------------------------------------------------------------
 
 
+def countdown(
+    series: str,
+    chat_id: int,
+    kind: str,
+    deadline: date,
+    offsets: Sequence[int],
+    params: dict[str, Any],
+    settings: Settings,
+) -> list[Reminder]:
+    """One reminder to `chat_id` per offset (days before `deadline`), keyed `<series>:T-<days>`."""
+    return [
+        Reminder(
+            chat_id=chat_id,
+            kind=kind,
+            key=f"{series}:T-{days}",
+            due_at=due_time(deadline - timedelta(days=days), settings),
+            params=dict(params),
+            series=series,
+        )
+        for days in offsets
+    ]
+
+
 def plan_agency_reminders(
     campaign: Campaign, agencies: Sequence[AgencyFacts], now: datetime, settings: Settings
 ) -> list[Reminder]:
@@ -143,23 +166,22 @@ def plan_agency_reminders(
     for agency in agencies:
         if not agency.missing:
             continue
+        params = {
+            "agency": agency.name,
+            "year": campaign.year,
+            "due": campaign.report_due.isoformat(),
+            "missing": list(agency.missing),
+        }
         for chat_id in agency.chat_ids:
-            for days in settings.agency_reminder_days:
-                reminders.append(
-                    Reminder(
-                        chat_id=chat_id,
-                        kind=AGENCY_REPORT,
-                        key=f"agency:{agency.agency_id}:{chat_id}:{campaign.year}:T-{days}",
-                        due_at=due_time(campaign.report_due - timedelta(days=days), settings),
-                        params={
-                            "agency": agency.name,
-                            "year": campaign.year,
-                            "due": campaign.report_due.isoformat(),
-                            "missing": list(agency.missing),
-                        },
-                        series=f"agency:{agency.agency_id}:{chat_id}:{campaign.year}",
-                    )
-                )
+            reminders += countdown(
+                f"agency:{agency.agency_id}:{chat_id}:{campaign.year}",
+                chat_id,
+                AGENCY_REPORT,
+                campaign.report_due,
+                settings.agency_reminder_days,
+                params,
+                settings,
+            )
     return reminders
 
 
@@ -171,22 +193,21 @@ def plan_unit_reminders(
         return []
     reminders = []
     for unit in pending:
-        for days in settings.unit_reminder_days:
-            reminders.append(
-                Reminder(
-                    chat_id=unit.chat_id,
-                    kind=UNIT_QUESTIONNAIRE,
-                    key=f"unit:{unit.invitation_key}:{unit.chat_id}:{campaign.year}:T-{days}",
-                    due_at=due_time(campaign.questionnaire_closes - timedelta(days=days), settings),
-                    params={
-                        "unit": unit.unit_name,
-                        "agency": unit.agency_name,
-                        "year": campaign.year,
-                        "due": campaign.questionnaire_closes.isoformat(),
-                    },
-                    series=f"unit:{unit.invitation_key}:{unit.chat_id}:{campaign.year}",
-                )
-            )
+        params = {
+            "unit": unit.unit_name,
+            "agency": unit.agency_name,
+            "year": campaign.year,
+            "due": campaign.questionnaire_closes.isoformat(),
+        }
+        reminders += countdown(
+            f"unit:{unit.invitation_key}:{unit.chat_id}:{campaign.year}",
+            unit.chat_id,
+            UNIT_QUESTIONNAIRE,
+            campaign.questionnaire_closes,
+            settings.unit_reminder_days,
+            params,
+            settings,
+        )
     return reminders
 
 

@@ -176,15 +176,20 @@ def add_guidance(session: Session, unit: CreationUnit, agency: Agency, year: int
     """Record that `agency` guided `unit` in `year` (once)."""
     year = check_year(year)
     assert unit.id is not None and agency.id is not None
-    query = select(Guidance).where(
-        Guidance.unit_id == unit.id, Guidance.agency_id == agency.id, Guidance.year == year
-    )
-    if session.exec(query).first() is not None:
+    if find_guidance(session, unit.id, agency.id, year) is not None:
         raise Conflict("units.guidance_duplicate", unit=unit.name, year=year)
     guidance = Guidance(unit_id=unit.id, agency_id=agency.id, year=year)
     session.add(guidance)
     session.flush()
     return guidance
+
+
+def find_guidance(session: Session, unit_id: int, agency_id: int, year: int) -> Guidance | None:
+    """The record that `agency_id` guided `unit_id` in `year`, if there is one."""
+    query = select(Guidance).where(
+        Guidance.unit_id == unit_id, Guidance.agency_id == agency_id, Guidance.year == year
+    )
+    return session.exec(query).first()
 
 
 def guidance_for(session: Session, year: int) -> list[tuple[Guidance, CreationUnit, Agency]]:
@@ -330,11 +335,8 @@ def import_guidance(
             errors.add(number, workflow_texts.text("units.duplicate_in_file", first=seen[key]))
             continue
         seen[key] = number
-        query = select(Guidance).where(
-            Guidance.unit_id == unit.id, Guidance.agency_id == agency.id, Guidance.year == year
-        )
         label = f"{year} {agency.name} → {district} {name}"
-        if session.exec(query).first() is not None:
+        if find_guidance(session, *key) is not None:
             result.unchanged.append(label)
         else:
             new.append(Guidance(unit_id=unit.id, agency_id=agency.id, year=year))

@@ -57,7 +57,7 @@ def _programmes(unit: CreationUnit) -> str:
     names = [_t("unit.safe")] * unit.safe_community + [
         _t("unit.disaster")
     ] * unit.disaster_reduction
-    return ("、" if settings().language == "zh" else ", ").join(names)
+    return bot_texts.text("reminder.separator", settings().language).join(names)
 
 
 # ---------------------------------------------------------------------------

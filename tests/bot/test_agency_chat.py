@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.chat import OfflineChat
+from tests.surveys.helpers import guided_units
 from tests.workflow.lifecycle_steps import agency_in
 from workflow import contacts
 from workflow.clock import utcnow
@@ -281,3 +282,18 @@ async def test_only_the_agencys_contacts_may_press_the_switch(
     assert documents(any_engine)[0].kind == "evidence"
     answers = chat.calls("answerCallbackQuery")
     assert "无权修改" in str(answers[-1].params.get("text"))
+
+
+async def test_a_contact_in_the_middle_of_a_survey_can_still_hand_in_documents(
+    chat: OfflineChat, any_engine: Engine
+) -> None:
+    agency = new_agency(any_engine)
+    with Session(any_engine, expire_on_commit=False) as session:
+        invitation = guided_units(session, count=1).invitations[0]
+    await chat.send(ALICE, f"/start {link_for(any_engine, agency)}")
+    await chat.send(ALICE, f"/start {invitation.token}")  # a survey opened, not submitted
+
+    await chat.send_document(ALICE, "报告.pdf", PDF, caption="报告")
+    await chat.send_photo(ALICE)
+
+    assert [d.kind for d in documents(any_engine)] == ["report", "evidence"]

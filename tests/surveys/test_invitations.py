@@ -17,11 +17,13 @@ from surveys.invitations import (
     find_invitation,
     invitation_link,
     issue_invitations,
+    qr_file_name,
     rebind,
 )
 from surveys.models import Invitation
 from tests.builders import make_agency
 from tests.surveys.helpers import OPEN_YEAR, guided_units
+from workflow.models import Agency, CreationUnit
 from workflow.units import add_guidance, add_unit
 
 
@@ -110,3 +112,10 @@ def test_qr_file_names_stay_short_and_safe_for_long_names(engine: Engine, tmp_pa
     [png] = export.qr_codes
     assert png.exists() and len(png.name.encode()) < 255
     assert not set('/\\:*?"<>|') & set(png.name)
+
+
+def test_qr_file_names_drop_control_characters() -> None:
+    invitation = Invitation(id=12, unit_id=1, agency_id=2, year=2026, token="t")
+    unit = CreationUnit(name="建外\x00街道\x1b", district="朝阳区")
+    agency = Agency(name="某机构\x7f")
+    assert qr_file_name(invitation, unit, agency) == "2026-朝阳区-建外_街道_-某机构_-12.png"

@@ -156,6 +156,25 @@ def test_undeliverable_chats_are_listed_once_each(any_engine: Engine) -> None:
         }
 
 
+def test_a_chat_that_received_a_reminder_after_blocking_is_no_longer_undeliverable(
+    any_engine: Engine,
+) -> None:
+    later = NOW + timedelta(days=1)
+    with transaction(any_engine) as session:
+        outbox.enqueue(session, [reminder("a", 501), reminder("b", 502)], NOW)
+        outbox.enqueue(session, [reminder("c", 501, due=later)], NOW)
+        for row in outbox.due_rows(session, NOW):
+            assert row.id is not None
+            outbox.claim(session, row.id, NOW)
+            outbox.mark_undeliverable(session, row.id, "Forbidden: bot was blocked by the user")
+        assert [chat for chat, _, _ in outbox.undeliverable_chats(session)] == [501, 502]
+        (unblocked,) = outbox.due_rows(session, later)
+        assert unblocked.id is not None
+        outbox.claim(session, unblocked.id, later)
+        outbox.mark_sent(session, unblocked.id, later)
+        assert [chat for chat, _, _ in outbox.undeliverable_chats(session)] == [502]
+
+
 def test_retire_skips_pending_rows_the_plan_dropped_and_nothing_else(any_engine: Engine) -> None:
     with transaction(any_engine) as session:
         outbox.enqueue(
