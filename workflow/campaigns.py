@@ -21,17 +21,20 @@ DATE_FIELDS = ("opens", "report_due", "questionnaire_closes", "results_published
 def default_campaign(year: int, settings: Settings) -> Campaign:
     """The campaign for `year` with the policy default dates from the settings."""
 
-    def on(month_day: str) -> date:
+    def on(name: str) -> date:
+        month_day = getattr(settings, f"campaign_{name}")
         month, day = (int(part) for part in month_day.split("-"))
-        return date(year, month, day)
+        try:
+            return date(year, month, day)
+        except ValueError:  # e.g. 02-29 in a common year, 04-31
+            raise InvalidInput(
+                "campaign.bad_default",
+                setting=f"SAFECOMM_CAMPAIGN_{name.upper()}",
+                value=month_day,
+                year=year,
+            ) from None
 
-    return Campaign(
-        year=year,
-        opens=on(settings.campaign_opens),
-        report_due=on(settings.campaign_report_due),
-        questionnaire_closes=on(settings.campaign_questionnaire_closes),
-        results_published=on(settings.campaign_results_published),
-    )
+    return Campaign(year=year, **{name: on(name) for name in DATE_FIELDS})
 
 
 def campaign_for(session: Session, year: int, settings: Settings) -> Campaign:

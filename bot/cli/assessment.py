@@ -9,6 +9,8 @@ is one unit of work: on any refusal nothing is saved.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +21,7 @@ from sqlmodel import Session, col, select
 from bot.cli.common import open_engine, operator, print_table, settings
 from workflow.assessment import exits as exit_rules
 from workflow.assessment import results as year_results
+from workflow.assessment.evaluation import parse_whole
 from workflow.assessment.finalising import finalise
 from workflow.assessment.sheets import (
     BonusInput,
@@ -32,7 +35,7 @@ from workflow.assessment.sheets import (
     sheet_view,
 )
 from workflow.assessment.standard import STANDARD
-from workflow.assessment.xlsx import export_sheet, import_sheet
+from workflow.assessment.xlsx import export_sheet, read_sheet, save_filled
 from workflow.campaigns import DATE_FIELDS, campaign_for, closes_at, set_campaign_dates
 from workflow.clock import local_text
 from workflow.db import transaction
@@ -72,15 +75,24 @@ def _id(agency: Agency) -> int:
     return agency.id
 
 
-def _whole(text: str | None, code: str) -> int | None:
-    """A whole number typed at the terminal (None if not typed), or the standard's refusal."""
-    if text is None:
-        return None
-    stripped = text.strip()
-    if not stripped.lstrip("-").isdigit():
+def _whole(text: str, code: str) -> int:
+    """A whole number typed at the terminal, or the standard's refusal naming `code`."""
+    value = parse_whole(text)
+    if value is None:
         key = "assessment.bonus_not_whole" if code.startswith("B") else "assessment.not_whole"
         raise InvalidInput(key, code=code, value=text)
-    return int(stripped)
+    return value
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn a file that cannot be written into one clear refusal instead of a traceback."""
+    try:
+        yield
+    except OSError as error:
+        raise InvalidInput(
+            "assessment.cli.cannot_write", path=path, detail=error.strerror or error
+        ) from None
 
 
 def _summary(view: SheetView) -> str:
@@ -132,14 +144,13 @@ def assess_enter(
     with transaction(open_engine()) as session:
         row = _agency(session, agency)
         if code.startswith("B"):
-            counted = _whole(count, code)
-            if counted is None:
+            if count is None:
                 raise InvalidInput("assessment.bonus_needs_count", code=code)
-            set_bonus(
-                session, _id(row), year, {code: BonusInput(counted, description)}, actor=operator()
-            )
+            entry = BonusInput(_whole(count, code), description)
+            set_bonus(session, _id(row), year, {code: entry}, actor=operator())
         else:
-            line = LineInput(_whole(points, code), content, evidence, effect, note)
+            typed = None if points is None else _whole(points, code)
+            line = LineInput(typed, content, evidence, effect, note)
             enter_lines(session, _id(row), year, {code: line}, actor=operator())
         view = sheet_view(session, _id(row), year)
     print(_t("assessment.cli.saved", agency=row.name, year=year, code=code))
@@ -159,7 +170,7 @@ def assess_section(
     codes = STANDARD.questionnaire_codes
     if len(points) != len(codes):
         raise InvalidInput("assessment.section_needs_five", count=len(points))
-    values = {code: int(_whole(text, code) or 0) for code, text in zip(codes, points, strict=True)}
+    values = {code: _whole(text, code) for code, text in zip(codes, points, strict=True)}
     with transaction(open_engine()) as session:
         row = _agency(session, agency)
         set_questionnaire_points(session, _id(row), year, values, source="admin", actor=operator())
@@ -249,12 +260,14 @@ def assess_export(
     """导出考核评分表 xlsx（一家或 all；未评分则为空表） / export score sheets as xlsx."""
     config = settings()
     if agency == "all":
-        out.mkdir(parents=True, exist_ok=True)
+        with _writing(out):
+            out.mkdir(parents=True, exist_ok=True)
     with transaction(open_engine()) as session:
         agencies = _sheet_agencies(session, year) if agency == "all" else [_agency(session, agency)]
         for row in agencies:
             target = out / f"assessment-{year}-{row.id}.xlsx" if out.is_dir() else out
-            export_sheet(session, _id(row), row.name, year, target, config)
+            with _writing(target):
+                export_sheet(session, _id(row), row.name, year, target, config)
             print(_t("assessment.cli.exported", path=target))
 
 
@@ -265,12 +278,20 @@ def assess_import(
     ],
 ) -> None:
     """导入填好的评分表：先检查全部文件，有任何错误则不写入 / import filled sheets, all or none."""
-    with transaction(open_engine()) as session:
-        imported = []
-        for path in files:
+    checked, problems = [], []
+    for path in files:
+        try:
             if not path.is_file():
                 raise NotFound("assessment.cli.no_file", path=path)
-            sheet = import_sheet(session, path, actor=operator())
+            checked.append((path, read_sheet(path)))
+        except (InvalidInput, NotFound) as error:
+            problems.append(_t("assessment.cli.file_problem", path=path, problem=error.message()))
+    if problems:
+        raise InvalidInput("assessment.cli.files_refused", problems="；".join(problems))
+    with transaction(open_engine()) as session:
+        imported = []
+        for path, filled in checked:
+            sheet = save_filled(session, filled, actor=operator())
             imported.append((path, sheet, load_view(session, sheet)))
     for path, sheet, view in imported:
         print(_t("assessment.cli.imported", path=path, agency=sheet.agency_id, year=sheet.year))
@@ -312,10 +333,19 @@ def exits_confirm(
     with transaction(open_engine()) as session:
         agency_id = None if agency == "all" else _id(_agency(session, agency))
         entries = exit_rules.confirm(session, year, Actor.cli(operator()), config, agency_id)
-        done = [(session.get(Agency, entry.agency_id), entry) for entry in entries]
-    for row, entry in done:
-        name = row.name if row else entry.agency_id
-        print(_t("exits.confirmed", agency=name, trigger=entry.trigger, reason=entry.reason))
+        ids = [entry.agency_id for entry in entries]
+        names = dict(
+            session.exec(select(Agency.id, Agency.name).where(col(Agency.id).in_(ids))).all()
+        )
+    for entry in entries:
+        print(
+            _t(
+                "exits.confirmed",
+                agency=names[entry.agency_id],
+                trigger=entry.trigger,
+                reason=entry.reason,
+            )
+        )
     print(_t("exits.count", count=len(entries)))
 
 
@@ -331,11 +361,12 @@ def results(
         print(_t("assessment.cli.no_results", year=year))
         return
     language = current_language()
-    out.mkdir(parents=True, exist_ok=True)
     stem = out / f"results-{year}"
-    year_results.write_xlsx(rows, year, stem.with_suffix(".xlsx"), language)
-    year_results.write_csv(rows, stem.with_suffix(".csv"), language)
-    year_results.write_chart(rows, year, stem.with_suffix(".png"), language)
+    with _writing(out):
+        out.mkdir(parents=True, exist_ok=True)
+        year_results.write_xlsx(rows, year, stem.with_suffix(".xlsx"), language)
+        year_results.write_csv(rows, stem.with_suffix(".csv"), language)
+        year_results.write_chart(rows, year, stem.with_suffix(".png"), language)
     print_table(year_results.headers(language), [row.cells(language) for row in rows])
     for suffix in (".xlsx", ".csv", ".png"):
         print(_t("assessment.cli.exported", path=stem.with_suffix(suffix)))

@@ -11,10 +11,12 @@ from sqlmodel import Session
 
 from tests.bot.conftest import Cli
 from tests.workflow.assessment_builders import filed_agency, full_points, new_agency
+from workflow.assessment import exits as exit_rules
 from workflow.assessment.sheets import sheet_view
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import COL
 from workflow.audit import history
+from workflow.errors import Conflict
 from workflow.models import Agency
 from workflow.settings import Settings
 
@@ -98,6 +100,8 @@ def test_the_assessment_year_from_entry_to_exit(
         (("B1", "--count", "1"), "加分项 B1 需要填写佐证说明"),
         (("3.2", "--points", "3"), "assess section"),
         (("1.2", "--no-content", "--points", "4"), "只能为 0"),
+        (("1.1", "--points=--3"), "指标 1.1 的得分必须是整数"),
+        (("B1", "--count", "²", "--description", "x"), "加分项 B1 的数量必须是不小于 0 的整数"),
     ],
 )
 def test_bad_entries_are_refused_and_nothing_saved(
@@ -150,3 +154,87 @@ def test_campaign_show_and_set(db: Engine, cli: Cli) -> None:
     assert code == 1 and "顺序有误" in err
     code, _, err = cli("campaign", "set", YEAR, "--opens", "12/01")
     assert code == 1 and "YYYY-MM-DD" in err
+
+
+def _finalised(db: Engine, cli: Cli, settings: Settings) -> Agency:
+    with Session(db) as session:
+        agency = filed_agency(session, settings)
+    _enter_materials(cli, agency.id or 0)
+    assert cli("assess", "section", str(agency.id), YEAR, "4", "4", "4", "4", "4")[0] == 0
+    assert cli("assess", "finalise", str(agency.id), YEAR)[0] == 0
+    return agency
+
+
+def test_a_finalised_sheet_refuses_every_edit(
+    db: Engine, cli: Cli, settings: Settings, tmp_path: Path
+) -> None:
+    agency = _finalised(db, cli, settings)
+    path = tmp_path / "sheet.xlsx"
+    assert cli("assess", "export", str(agency.id), YEAR, "--out", str(path))[0] == 0
+    for args in (
+        ("assess", "enter", str(agency.id), YEAR, "2.1", "--points", "1"),
+        ("assess", "enter", str(agency.id), YEAR, "B2", "--count", "1", "--description", "x"),
+        ("assess", "section", str(agency.id), YEAR, "1", "1", "1", "1", "1"),
+        ("assess", "import", str(path)),
+    ):
+        code, _, err = cli(*args)
+        assert code == 1 and "已定稿，不能再修改" in err, args
+    with Session(db) as session:
+        view = sheet_view(session, agency.id or 0, 2026)
+    assert view.points == full_points() and view.bonus == {}
+
+
+def test_import_checks_every_file_before_saving_any(
+    db: Engine, cli: Cli, session: Session, tmp_path: Path
+) -> None:
+    good, bad = new_agency(session), new_agency(session)
+    paths = []
+    for agency, first in ((good, 5), (bad, 99)):
+        path = tmp_path / f"sheet-{agency.id}.xlsx"
+        assert cli("assess", "export", str(agency.id), YEAR, "--out", str(path))[0] == 0
+        points = {**full_points(), "1.1": first}
+        book = load_workbook(path)
+        ws = book.worksheets[0]
+        for row in range(1, ws.max_row + 1):
+            if (code := ws.cell(row, COL["code"]).value) in points:
+                ws.cell(row, COL["points"], points[code])
+        book.save(path)
+        paths.append(str(path))
+    code, out, err = cli("assess", "import", *paths, str(tmp_path / "missing.xlsx"))
+    assert code == 1 and out == ""
+    assert err.startswith("错误：未导入任何文件：")
+    assert f"sheet-{good.id}.xlsx" not in err
+    assert f"sheet-{bad.id}.xlsx：表格有误" in err and "指标 1.1 的得分 99 超出范围" in err
+    assert "missing.xlsx：找不到文件" in err
+    code, _, err = cli("assess", "show", str(good.id), YEAR)
+    assert code == 1 and "没有 2026 年度的考核评分表" in err
+
+
+def test_a_file_that_cannot_be_written_is_one_clear_refusal(
+    db: Engine, cli: Cli, session: Session, tmp_path: Path
+) -> None:
+    agency = new_agency(session)
+    target = tmp_path / "no-such-folder" / "sheet.xlsx"
+    code, out, err = cli("assess", "export", str(agency.id), YEAR, "--out", str(target))
+    assert code == 1 and out == "" and err.startswith(f"错误：无法写入 {target}")
+
+
+def test_confirming_exits_is_all_or_nothing(
+    db: Engine, cli: Cli, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = _finalised(db, cli, settings), _finalised(db, cli, settings)
+    fired: list[int] = []
+
+    def fire_then_fail(session: Session, agency_id: int, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if fired:
+            raise Conflict("lifecycle.changed_meanwhile", agency=agency_id)
+        fired.append(agency_id)
+        return real_fire(session, agency_id, *args, **kwargs)
+
+    real_fire = exit_rules.fire
+    monkeypatch.setattr(exit_rules, "fire", fire_then_fail)
+    code, _, err = cli("exits", "confirm", "all", YEAR)
+    assert code == 1 and "刚被他人改变" in err and len(fired) == 1
+    with Session(db) as session:
+        statuses = {session.get(Agency, a.id).status for a in (first, second)}  # type: ignore[union-attr]
+    assert statuses == {"assessed"}

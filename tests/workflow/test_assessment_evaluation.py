@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from tests.workflow.assessment_builders import full_points, points_totalling
 from workflow.assessment import Evaluation, ScoreError, evaluate
+from workflow.assessment.evaluation import parse_whole
 from workflow.assessment.standard import STANDARD
 from workflow.errors import InvalidInput
 from workflow.settings import load_settings
@@ -132,3 +133,12 @@ def test_evaluation_invariants(points: dict[str, int], bonus: dict[str, int]) ->
     assert result.passed == (not result.zero_indicators and result.final >= 70)
     if result.zero_indicators:
         assert result.grade == "unqualified"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("4", 4), (" -1 ", -1), ("４", 4), ("3.5", None), ("--3", None), ("+3", None), ("²", None)],
+)
+def test_typed_whole_numbers(text: str, value: int | None) -> None:
+    """Only digits with an optional minus: no crash on what `int` half accepts."""
+    assert parse_whole(text) == value

@@ -122,7 +122,7 @@ def test_every_bad_cell_is_listed_and_nothing_is_saved(any_engine: Engine, tmp_p
     with Session(any_engine) as session:
         _, path = _blank_form(session, tmp_path)
         points: dict[str, object] = dict(points_totalling(80))
-        points.update({"1.1": 9, "1.2": -1, "1.3": 2.5, "2.1": "很好"})
+        points.update({"1.1": 9, "1.2": -1, "1.3": 2.5, "2.1": "很好", "2.2": "--3"})
         del points["4.3"]
         _fill(path, points, {})  # type: ignore[arg-type]
         rows = _rows(path)
@@ -142,6 +142,7 @@ def test_every_bad_cell_is_listed_and_nothing_is_saved(any_engine: Engine, tmp_p
             f"I{rows['1.2']} 格：指标 1.2 的得分 -1 超出范围",
             f"I{rows['1.3']} 格：“2.5”不是整数",
             f"I{rows['2.1']} 格：“很好”不是整数",
+            f"I{rows['2.2']} 格：“--3”不是整数",
             f"F{rows['2.2']} 格：“也许”应填“有”或“无”",
             f"I{rows['4.3']} 格：指标 4.3 需要填写得分",
             f"J{rows['B2']} 格：加分项 B2 需要填写佐证说明",

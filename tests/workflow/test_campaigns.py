@@ -71,3 +71,12 @@ def test_deadlines_end_at_midnight_in_shanghai(settings: Settings) -> None:
     # 23:59 in Beijing is 15:59 UTC: still open; 16:00 UTC is the next day in Beijing
     assert is_open(due, datetime(2026, 12, 15, 15, 59, 59, tzinfo=UTC), settings)
     assert not is_open(due, datetime(2026, 12, 15, 16, 0, 0, tzinfo=UTC), settings)
+
+
+def test_a_default_date_missing_from_the_year_is_a_clear_refusal(session: Session) -> None:
+    leap_day = load_settings(campaign_opens="02-29")
+    assert campaign_for(session, 2028, leap_day).opens == date(2028, 2, 29)
+    with pytest.raises(InvalidInput) as caught:
+        campaign_for(session, 2026, leap_day)
+    assert caught.value.key == "campaign.bad_default"
+    assert "SAFECOMM_CAMPAIGN_OPENS=02-29" in caught.value.message("zh")

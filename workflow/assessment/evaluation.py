@@ -9,9 +9,10 @@ apply.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeGuard
 
 from workflow.assessment.standard import STANDARD, Standard
 from workflow.errors import InvalidInput
@@ -90,8 +91,21 @@ def bonus_points_per_case(code: str, policy: Policy, standard: Standard = STANDA
     return policy.b4_points if points is None else points
 
 
-def _is_whole(value: object) -> bool:
+def _is_whole(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+_WHOLE_TEXT = re.compile(r"-?\d+")
+
+
+def parse_whole(text: str) -> int | None:
+    """Typed or spreadsheet text as a whole number ("4", " -1 ", full-width "４"), else None.
+
+    Only decimal digits with an optional minus count: "3.5", "--3", "+3" and "²" are not
+    whole numbers here (`int` would accept some and crash on others).
+    """
+    stripped = text.strip()
+    return int(stripped) if _WHOLE_TEXT.fullmatch(stripped) else None
 
 
 def check_points(code: str, value: object, standard: Standard = STANDARD) -> int:
@@ -100,7 +114,6 @@ def check_points(code: str, value: object, standard: Standard = STANDARD) -> int
         raise ScoreError("assessment.unknown_indicator", code=code)
     if not _is_whole(value):
         raise ScoreError("assessment.not_whole", code=code, value=value)
-    assert isinstance(value, int)
     maximum = standard.indicator(code).max
     if not 0 <= value <= maximum:
         raise ScoreError("assessment.out_of_range", code=code, value=value, max=maximum)
@@ -111,9 +124,8 @@ def check_bonus_count(code: str, value: object, standard: Standard = STANDARD) -
     """A bonus count (whole, >= 0), or `ScoreError` naming the code."""
     if code not in standard.bonus_codes:
         raise ScoreError("assessment.unknown_bonus", code=code)
-    if not _is_whole(value) or value < 0:  # type: ignore[operator]
+    if not _is_whole(value) or value < 0:
         raise ScoreError("assessment.bonus_not_whole", code=code, value=value)
-    assert isinstance(value, int)
     return value
 
 
@@ -140,11 +152,12 @@ def evaluate(
     Any indicator at 0 makes the result unqualified and not passed whatever the score.
     """
     policy = policy or DEFAULT_POLICY
-    for code in sorted(set(points) - set(standard.codes)):
-        raise ScoreError("assessment.unknown_indicator", code=code)
-    for code in standard.codes:
-        if code not in points:
-            raise ScoreError("assessment.missing_indicator", code=code)
+    unknown = sorted(set(points) - set(standard.codes))
+    if unknown:
+        raise ScoreError("assessment.unknown_indicator", code=unknown[0])
+    missing = [code for code in standard.codes if code not in points]
+    if missing:
+        raise ScoreError("assessment.missing_indicator", code=missing[0])
     checked = {code: check_points(code, points[code], standard) for code in standard.codes}
     counts = {code: check_bonus_count(code, count, standard) for code, count in bonus.items()}
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from workflow.assessment.evaluation import GRADES, Evaluation, Policy
 from workflow.assessment.sheets import finalised_views
@@ -69,7 +69,7 @@ def year_results(session: Session, year: int, policy: Policy | None = None) -> l
     """The finalised sheets of `year`, evaluated and ranked."""
     views = finalised_views(session, year)
     ids = [view.sheet.agency_id for view in views]
-    names = dict(session.exec(select(Agency.id, Agency.name).where(Agency.id.in_(ids))).all())  # type: ignore[union-attr]
+    names = dict(session.exec(select(Agency.id, Agency.name).where(col(Agency.id).in_(ids))).all())
     scored = []
     for view in views:
         evaluation = view.evaluation(policy)

@@ -255,24 +255,26 @@ def set_bonus(
     """Record bonus counts with their evidence; a count of 0 removes the entry."""
     counts = {code: check_bonus(code, entry) for code, entry in entries.items()}
     sheet = editable_sheet(session, agency_id, year, actor)
-    for code, entry in entries.items():
-        existing = session.exec(
-            select(BonusEntry).where(BonusEntry.sheet_id == sheet.id, BonusEntry.code == code)
-        ).first()
-        if existing is not None:
-            session.delete(existing)
-            session.flush()
-        if counts[code]:
-            assert sheet.id is not None
-            session.add(
-                BonusEntry(
-                    sheet_id=sheet.id,
-                    code=code,
-                    count=counts[code],
-                    evidence=entry.evidence.strip(),
-                    entered_by=actor,
-                )
+    assert sheet.id is not None
+    existing = {
+        entry.code: entry
+        for entry in session.exec(
+            select(BonusEntry).where(
+                BonusEntry.sheet_id == sheet.id, col(BonusEntry.code).in_(entries)
             )
+        )
+    }
+    for code, given in entries.items():
+        entry = existing.get(code)
+        if not counts[code]:
+            if entry is not None:
+                session.delete(entry)
+            continue
+        if entry is None:
+            entry = BonusEntry(sheet_id=sheet.id, code=code, count=0, entered_by=actor)
+        entry.count, entry.evidence = counts[code], given.evidence.strip()
+        entry.entered_by, entry.entered_at = actor, utcnow()
+        session.add(entry)
     session.flush()
     return sheet
 
@@ -290,11 +292,12 @@ def set_questionnaire_points(
     if source not in QUESTIONNAIRE_SOURCES:
         raise InvalidInput("assessment.bad_source", source=source)
     wanted = STANDARD.questionnaire_codes
-    for code in sorted(set(points) - set(wanted)):
-        raise InvalidInput("assessment.not_questionnaire", code=code)
-    for code in wanted:
-        if code not in points:
-            raise InvalidInput("assessment.missing_indicator", code=code)
+    others = sorted(set(points) - set(wanted))
+    if others:
+        raise InvalidInput("assessment.not_questionnaire", code=others[0])
+    missing = [code for code in wanted if code not in points]
+    if missing:
+        raise InvalidInput("assessment.missing_indicator", code=missing[0])
     checked = {code: check_points(code, points[code]) for code in wanted}
     sheet = editable_sheet(session, agency_id, year, actor)
     fields = {"content_present": None, "evidence_present": None, "effect": "", "note": ""}
@@ -335,7 +338,7 @@ def lock(session: Session, agency_id: int, year: int, actor: str) -> SheetView:
 def finalised_views(session: Session, year: int) -> list[SheetView]:
     """Every finalised sheet of `year` with its lines (three queries, whatever the count)."""
     sheets = session.exec(
-        select(ScoreSheet).where(ScoreSheet.year == year, ScoreSheet.finalised_at.is_not(None))  # type: ignore[union-attr]
+        select(ScoreSheet).where(ScoreSheet.year == year, col(ScoreSheet.finalised_at).is_not(None))
     ).all()
     return load_views(session, sheets)
 
@@ -345,8 +348,8 @@ def load_views(session: Session, sheets: Iterable[ScoreSheet]) -> list[SheetView
     if not by_id:
         return []
     ids = list(by_id)
-    for line in session.exec(select(ScoreLine).where(ScoreLine.sheet_id.in_(ids))):  # type: ignore[attr-defined]
+    for line in session.exec(select(ScoreLine).where(col(ScoreLine.sheet_id).in_(ids))):
         by_id[line.sheet_id].lines[line.code] = line
-    for entry in session.exec(select(BonusEntry).where(BonusEntry.sheet_id.in_(ids))):  # type: ignore[attr-defined]
+    for entry in session.exec(select(BonusEntry).where(col(BonusEntry.sheet_id).in_(ids))):
         by_id[entry.sheet_id].bonus[entry.code] = entry
     return list(by_id.values())

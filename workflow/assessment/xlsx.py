@@ -36,6 +36,7 @@ from workflow.assessment.evaluation import (
     bonus_points_per_case,
     check_bonus_count,
     check_points,
+    parse_whole,
 )
 from workflow.assessment.sheets import (
     BonusInput,
@@ -126,8 +127,22 @@ def write_sheet(
     ws[YEAR_CELL] = year
     _header(ws, HEADER_ROW, [_t(f"col.{name}", language) for name in COLUMNS])
 
+    row = _indicator_rows(ws, FIRST_ROW, view, language)
+    row = _bonus_rows(ws, row, view, policy, language)
+    evaluation = view.evaluation(policy) if view else None
+    row = _totals(ws, row, evaluation, language)
+    for note in STANDARD.notes(language):
+        ws.cell(row, 1, note).alignment = _WRAP
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(COLUMNS))
+        row += 1
+    ws.freeze_panes = ws.cell(FIRST_ROW, 1)
+    return book
+
+
+def _indicator_rows(ws: Worksheet, row: int, view: SheetView | None, language: str) -> int:
+    """The 17 indicators from `row`, each section merged down column A; the next free row."""
     lines = view.lines if view else {}
-    row = FIRST_ROW
+    first_row = row
     for section in STANDARD.sections:
         first = row
         for indicator in STANDARD.in_section(section.number):
@@ -151,8 +166,14 @@ def write_sheet(
         type="list", formula1=f'"{_t("yes", language)},{_t("no", language)}"', allow_blank=True
     )
     ws.add_data_validation(answers)
-    answers.add(f"F{FIRST_ROW}:G{row - 1}")
+    answers.add(f"F{first_row}:G{row - 1}")
+    return row
 
+
+def _bonus_rows(
+    ws: Worksheet, row: int, view: SheetView | None, policy: Policy, language: str
+) -> int:
+    """The bonus header and items B1–B4 from `row` (count in F, evidence in J); the next row."""
     _header(ws, row, [_t(f"bonus_col.{name}", language) for name in COLUMNS])
     row += 1
     first = row
@@ -177,15 +198,7 @@ def write_sheet(
         )
         row += 1
     ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
-
-    evaluation = view.evaluation(policy) if view else None
-    row = _totals(ws, row, evaluation, language)
-    for note in STANDARD.notes(language):
-        ws.cell(row, 1, note).alignment = _WRAP
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(COLUMNS))
-        row += 1
-    ws.freeze_panes = ws.cell(FIRST_ROW, 1)
-    return book
+    return row
 
 
 def _header(ws: Worksheet, row: int, labels: list[str]) -> None:
@@ -248,17 +261,111 @@ class FilledSheet:
     bonus: dict[str, BonusInput] = field(default_factory=dict)
 
 
-class _Problems:
-    """Bad cells collected while reading, reported together."""
+class _Reader:
+    """One worksheet being read: its cells by row and column name, and the bad cells found."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, ws: Worksheet, language: str) -> None:
+        self.ws = ws
         self.language = language
-        self.items: list[str] = []
+        self.problems: list[str] = []
 
-    def add(self, row: int, column: int, key: str, **params: object) -> None:
+    def cell(self, row: int, name: str) -> object:
+        return self.ws.cell(row, COL[name]).value
+
+    def problem(self, row: int, column: int, key: str, **params: object) -> None:
         where = _t("cell", self.language, cell=f"{get_column_letter(column)}{row}")
         message = workflow_texts.text(key, self.language, **params).rstrip("。.")
-        self.items.append(f"{where}{message}")
+        self.problems.append(f"{where}{message}")
+
+    def present(self, row: int, name: str) -> bool | None:
+        """有/无 (blank counts as 有); None, and a problem, for anything else."""
+        answer = _text(self.cell(row, name)).lower()
+        if answer == "" or answer in YES:
+            return True
+        if answer in NO:
+            return False
+        self.problem(row, COL[name], "assessment.import.yes_no", value=answer)
+        return None
+
+    def number(
+        self, row: int, code: str, name: str, check: Callable[[str, object], int]
+    ) -> int | None:
+        """A whole number the standard accepts for `code`; None, and a problem, otherwise."""
+        raw = self.cell(row, name)
+        value = _whole(raw)
+        if value is None:
+            self.problem(row, COL[name], "assessment.import.not_whole", value=_text(raw))
+            return None
+        try:
+            return check(code, value)
+        except ScoreError as error:
+            self.problem(row, COL[name], error.key, **error.params)
+            return None
+
+    def code_rows(self) -> dict[str, int]:
+        """The row of each indicator and bonus code in column B; unknown, repeated and missing
+        codes are problems."""
+        rows: dict[str, int] = {}
+        for row in range(FIRST_ROW, self.ws.max_row + 1):
+            code = _text(self.cell(row, "code")).upper()
+            if code in STANDARD.codes or code in STANDARD.bonus_codes:
+                if code in rows:
+                    self.problem(row, COL["code"], "assessment.import.repeated", code=code)
+                rows[code] = row
+            elif _INDICATOR_CODE.match(code):
+                self.problem(row, COL["code"], "assessment.unknown_indicator", code=code)
+            elif _BONUS_CODE.match(code):
+                self.problem(row, COL["code"], "assessment.unknown_bonus", code=code)
+        for code in (*STANDARD.codes, *STANDARD.bonus_codes):
+            if code not in rows:
+                self.problems.append(
+                    workflow_texts.text("assessment.import.missing_row", self.language, code=code)
+                )
+        return rows
+
+    def line(self, row: int, code: str) -> LineInput | None:
+        """A materials row as the experts' judgement, or None when a cell is bad."""
+        content, evidence = self.present(row, "content"), self.present(row, "evidence")
+        blank = not _text(self.cell(row, "points"))
+        value = None if blank else self.number(row, code, "points", check_points)
+        if content is None or evidence is None or (not blank and value is None):
+            return None
+        line = LineInput(
+            points=value,
+            content_present=content,
+            evidence_present=evidence,
+            effect=_text(self.cell(row, "effect")),
+            note=_text(self.cell(row, "note")),
+        )
+        try:
+            check_line(code, line)
+        except InvalidInput as error:
+            self.problem(row, COL["points"], error.key, **error.params)
+            return None
+        return line
+
+    def questionnaire(self, rows: dict[str, int]) -> dict[str, int]:
+        """3.1–3.5 when filled (all five or none), else empty."""
+        found = {code: rows[code] for code in STANDARD.questionnaire_codes if code in rows}
+        if not any(_text(self.cell(row, "points")) for row in found.values()):
+            return {}
+        points: dict[str, int] = {}
+        for code, row in found.items():
+            if not _text(self.cell(row, "points")):
+                self.problem(row, COL["points"], "assessment.import.questionnaire_partial")
+            elif (value := self.number(row, code, "points", check_points)) is not None:
+                points[code] = value
+        return points
+
+    def bonus(self, row: int, code: str) -> BonusInput | None:
+        """A bonus row (count in F, evidence in J; blank count = 0), or None when bad."""
+        raw = self.cell(row, "content")
+        count = self.number(row, code, "content", check_bonus_count) if _text(raw) else 0
+        evidence = _text(self.cell(row, "note"))
+        if count and not evidence:
+            self.problem(row, COL["note"], "assessment.bonus_evidence_required", code=code)
+            return None
+        return None if count is None else BonusInput(count=count, evidence=evidence)
 
 
 def _text(value: object) -> str:
@@ -273,10 +380,7 @@ def _whole(value: object) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    text = _text(value)
-    if text.lstrip("-").isdigit():
-        return int(text)
-    return None
+    return parse_whole(_text(value))
 
 
 def read_sheet(source: Path | IO[bytes], language: str | None = None) -> FilledSheet:
@@ -286,113 +390,35 @@ def read_sheet(source: Path | IO[bytes], language: str | None = None) -> FilledS
         book = load_workbook(source, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a file that is not xlsx
         raise InvalidInput("assessment.import.unreadable", detail=type(error).__name__) from None
-    ws = book.worksheets[0]
-    problems = _Problems(language)
-    agency_id, year = _whole(ws[AGENCY_ID_CELL].value), _whole(ws[YEAR_CELL].value)
+    reader = _Reader(book.worksheets[0], language)
+    agency_id, year = _whole(reader.ws[AGENCY_ID_CELL].value), _whole(reader.ws[YEAR_CELL].value)
     if agency_id is None:
-        problems.add(
-            AGENCY_ROW, 2, "assessment.import.not_whole", value=_text(ws[AGENCY_ID_CELL].value)
-        )
+        value = _text(reader.ws[AGENCY_ID_CELL].value)
+        reader.problem(AGENCY_ROW, 2, "assessment.import.not_whole", value=value)
     if year is None:
-        problems.add(AGENCY_ROW, 5, "assessment.import.not_whole", value=_text(ws[YEAR_CELL].value))
+        value = _text(reader.ws[YEAR_CELL].value)
+        reader.problem(AGENCY_ROW, 5, "assessment.import.not_whole", value=value)
     filled = FilledSheet(agency_id=agency_id or 0, year=year or 0)
-
-    rows: dict[str, int] = {}
-    for row in range(FIRST_ROW, ws.max_row + 1):
-        code = _text(ws.cell(row, COL["code"]).value).upper()
-        if code in STANDARD.codes or code in STANDARD.bonus_codes:
-            if code in rows:
-                problems.add(row, COL["code"], "assessment.import.repeated", code=code)
-            rows[code] = row
-        elif _INDICATOR_CODE.match(code):
-            problems.add(row, COL["code"], "assessment.unknown_indicator", code=code)
-        elif _BONUS_CODE.match(code):
-            problems.add(row, COL["code"], "assessment.unknown_bonus", code=code)
-    for code in (*STANDARD.codes, *STANDARD.bonus_codes):
-        if code not in rows:
-            problems.items.append(
-                workflow_texts.text("assessment.import.missing_row", language, code=code)
-            )
-
-    def cell(row: int, name: str) -> object:
-        return ws.cell(row, COL[name]).value
-
-    def present(row: int, name: str) -> bool | None:
-        answer = _text(cell(row, name)).lower()
-        if answer == "" or answer in YES:
-            return True
-        if answer in NO:
-            return False
-        problems.add(row, COL[name], "assessment.import.yes_no", value=answer)
-        return None
-
-    def points(row: int, code: str, name: str, check: Callable[[str, object], int]) -> int | None:
-        raw = cell(row, name)
-        value = _whole(raw)
-        if value is None:
-            problems.add(row, COL[name], "assessment.import.not_whole", value=_text(raw))
-            return None
-        try:
-            return check(code, value)
-        except ScoreError as error:
-            problems.add(row, COL[name], error.key, **error.params)
-            return None
-
-    questionnaire_rows = [rows[c] for c in STANDARD.questionnaire_codes if c in rows]
-    answered = [r for r in questionnaire_rows if _text(cell(r, "points"))]
-    for code in STANDARD.codes:
-        if code not in rows:
-            continue
-        row = rows[code]
-        if code in STANDARD.questionnaire_codes:
-            if answered and not _text(cell(row, "points")):
-                problems.add(row, COL["points"], "assessment.import.questionnaire_partial")
-            elif answered and (answer := points(row, code, "points", check_points)) is not None:
-                filled.questionnaire[code] = answer
-            continue
-        content, evidence = present(row, "content"), present(row, "evidence")
-        blank = not _text(cell(row, "points"))
-        value = None if blank else points(row, code, "points", check_points)
-        if content is None or evidence is None or (not blank and value is None):
-            continue
-        line = LineInput(
-            points=value,
-            content_present=content,
-            evidence_present=evidence,
-            effect=_text(cell(row, "effect")),
-            note=_text(cell(row, "note")),
-        )
-        try:
-            check_line(code, line)
-        except InvalidInput as error:
-            problems.add(row, COL["points"], error.key, **error.params)
-            continue
-        filled.lines[code] = line
+    rows = reader.code_rows()
+    filled.questionnaire = reader.questionnaire(rows)
+    materials = [code for code in STANDARD.codes if code not in STANDARD.questionnaire_codes]
+    for code in materials:
+        if code in rows and (line := reader.line(rows[code], code)) is not None:
+            filled.lines[code] = line
     for code in STANDARD.bonus_codes:
-        if code not in rows:
-            continue
-        row = rows[code]
-        raw = cell(row, "content")
-        count = 0 if not _text(raw) else points(row, code, "content", check_bonus_count)
-        evidence_text = _text(cell(row, "note"))
-        if count and not evidence_text:
-            problems.add(row, COL["note"], "assessment.bonus_evidence_required", code=code)
-        elif count is not None:
-            filled.bonus[code] = BonusInput(count=count, evidence=evidence_text)
-    if problems.items:
-        raise InvalidInput("assessment.import.errors", problems="；".join(problems.items))
+        if code in rows and (entry := reader.bonus(rows[code], code)) is not None:
+            filled.bonus[code] = entry
+    if reader.problems:
+        raise InvalidInput("assessment.import.errors", problems="；".join(reader.problems))
     return filled
 
 
-def import_sheet(
-    session: Session, source: Path | IO[bytes], *, actor: str, language: str | None = None
-) -> ScoreSheet:
-    """Write a filled spreadsheet into the agency's sheet (the caller's transaction commits).
+def save_filled(session: Session, filled: FilledSheet, *, actor: str) -> ScoreSheet:
+    """Write a checked spreadsheet into the agency's sheet (the caller's transaction commits).
 
     The questionnaire rows are written only when filled and different from what
     the sheet holds, so points that came from the survey keep their source.
     """
-    filled = read_sheet(source, language)
     sheet = enter_lines(session, filled.agency_id, filled.year, filled.lines, actor=actor)
     set_bonus(session, filled.agency_id, filled.year, filled.bonus, actor=actor)
     if filled.questionnaire:
@@ -407,3 +433,10 @@ def import_sheet(
                 actor=actor,
             )
     return sheet
+
+
+def import_sheet(
+    session: Session, source: Path | IO[bytes], *, actor: str, language: str | None = None
+) -> ScoreSheet:
+    """`read_sheet` then `save_filled`: nothing is written unless the whole file is clean."""
+    return save_filled(session, read_sheet(source, language), actor=actor)
