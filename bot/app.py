@@ -9,11 +9,13 @@ configured Bot API base URL), by the offline demo and by the tests (with a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -91,7 +93,12 @@ async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure (without personal data) and tell the user, politely, in their language."""
     logger.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
+    if not isinstance(update, Update):
+        return
+    if update.callback_query is not None:  # stop the button's spinner
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
+    if update.effective_chat is not None:
         await context.bot.send_message(
             update.effective_chat.id, texts(context).text("error.internal")
         )

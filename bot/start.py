@@ -2,7 +2,8 @@
 
 Topic modules add a resolver to the application with `add_deep_link`; `/start
 <payload>` asks each in turn and the first that recognises the payload handles
-it. A bare `/start` or an unknown payload gets a helpful reply.
+it. A bare `/start` continues what the user left unfinished (e.g. a survey),
+else it, like an unknown payload, gets a helpful reply.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bot.context import texts
 
 DEEP_LINKS = "deep_links"
+BARE_STARTS = "bare_starts"
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 # A resolver returns True when it recognised (and handled) the payload.
 DeepLinkResolver = Callable[[Update, ContextTypes.DEFAULT_TYPE, str], Awaitable[bool]]
+# A bare-start handler returns True when it had something to continue for this user.
+BareStart = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[bool]]
 
 
 def add_deep_link(
@@ -30,6 +34,11 @@ def add_deep_link(
     app.bot_data.setdefault(DEEP_LINKS, []).append(resolver)
 
 
+def add_bare_start(app: Application[Any, Any, Any, Any, Any, Any], handler: BareStart) -> None:
+    """Let `handler` continue what this user left unfinished when they send a bare `/start`."""
+    app.bot_data.setdefault(BARE_STARTS, []).append(handler)
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Route a deep link to the resolver that knows it, or explain how to get one."""
     message = update.effective_message
@@ -37,6 +46,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     payload = context.args[0] if context.args else ""
     if not payload:
+        for handler in context.bot_data.get(BARE_STARTS, []):
+            if await handler(update, context):
+                return
         await message.reply_text(texts(context).text("start.no_token"))
         return
     if PAYLOAD.match(payload):

@@ -30,7 +30,7 @@ from telegram.ext import (
 )
 
 from bot.context import ENGINE, LocalCatalogue, engine_of, settings_of, texts
-from bot.start import add_deep_link
+from bot.start import add_bare_start, add_deep_link
 from surveys import answering
 from surveys.answering import Action, Press, Survey
 from surveys.errors import NotFound
@@ -243,19 +243,33 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Anything but a button from someone in the middle of a survey: show where they are."""
+    await show_where_they_are(update, context, hint="survey.use_buttons")
+
+
+async def resume_on_bare_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A bare `/start` from someone with an unfinished survey: continue it."""
+    return await show_where_they_are(update, context, hint=None)
+
+
+async def show_where_they_are(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, hint: str | None
+) -> bool:
+    """Show the user's current survey step (after `hint`, if any); False without one."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
-        return
+        return False
     try:
         with transaction(engine_of(context)) as session:
             survey = answering.resume_point(session, user.id, settings_of(context))
     except DomainError as refusal:
         await message.reply_text(refusal.message(settings_of(context).language))
-        return
+        return True
     if survey is None:
-        return
-    await message.reply_text(texts(context).text("survey.use_buttons"))
+        return False
+    if hint is not None:
+        await message.reply_text(texts(context).text(hint))
     await show_new(message.chat_id, survey, context)
+    return True
 
 
 class InSurvey(filters.MessageFilter):
@@ -275,6 +289,7 @@ class InSurvey(filters.MessageFilter):
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add this topic's handlers to the application."""
     add_deep_link(app, open_from_link)
+    add_bare_start(app, resume_on_bare_start)
     app.add_handler(CallbackQueryHandler(press_button, pattern=f"^{CALLBACK_PREFIX}"))
     # files and photos stay with the agency chat: a contact may also be answering a survey
     uploads = filters.Document.ALL | filters.PHOTO

@@ -21,7 +21,7 @@ from migrations import upgrade
 from tests.pg import PostgresServer, binaries_missing, start_server
 from workflow.db import make_engine
 from workflow.i18n import set_language
-from workflow.settings import Settings, load_settings
+from workflow.settings import Settings, get_settings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +31,7 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("SAFECOMM_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
     set_language("zh")
 
 

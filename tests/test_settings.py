@@ -66,7 +66,9 @@ def test_reminder_days_sorted_unique() -> None:
         ("SAFECOMM_LANGUAGE", "fr", "SAFECOMM_LANGUAGE"),
         ("SAFECOMM_DATABASE_URL", "mysql://x", "must start with sqlite:/// or postgresql://"),
         ("SAFECOMM_TELEGRAM_TOKEN", "not-a-token", "malformed bot token"),
-        ("SAFECOMM_CAMPAIGN_REPORT_DUE", "12/15", "must be MM-DD"),
+        ("SAFECOMM_CAMPAIGN_REPORT_DUE", "12/15", "MM-DD"),
+        ("SAFECOMM_CAMPAIGN_OPENS", "02-30", "real month and day"),
+        ("SAFECOMM_REMINDER_SEND_TIME", "22:30", "falls in the quiet period"),
         ("SAFECOMM_AGENCY_REMINDER_DAYS", "3,-1", "cannot be negative"),
         ("SAFECOMM_UPLOAD_MAX_MB", "0", "SAFECOMM_UPLOAD_MAX_MB"),
     ],
@@ -86,7 +88,9 @@ def test_wrong_setting_is_one_line_naming_it(
 
 def test_weights_must_sum_to_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAFECOMM_MATERIAL_WEIGHT", "0.7")
-    with pytest.raises(SettingsError, match="material_weight \\+ interview_weight must be 1"):
+    with pytest.raises(
+        SettingsError, match="SAFECOMM_MATERIAL_WEIGHT \\+ SAFECOMM_INTERVIEW_WEIGHT must be 1"
+    ):
         load_settings()
 
 

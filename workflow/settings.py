@@ -9,7 +9,7 @@ setting (see `load_settings`).
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from functools import lru_cache
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -129,15 +129,30 @@ class Settings(BaseSettings):
     @classmethod
     def _month_day(cls, value: str) -> str:
         match = _MONTH_DAY.match(value)
-        if not match or not (1 <= int(match[1]) <= 12 and 1 <= int(match[2]) <= 31):
-            raise ValueError("must be MM-DD, e.g. 12-15")
+        try:
+            date(2000, int(match[1]), int(match[2])) if match else None  # a leap year
+        except ValueError:
+            match = None
+        if not match:
+            raise ValueError("must be a real month and day MM-DD, e.g. 12-15")
         return value
+
+    @model_validator(mode="after")
+    def _send_time_outside_quiet_period(self) -> Settings:
+        start, end, send = self.quiet_start, self.quiet_end, self.reminder_send_time
+        quiet = (start <= send < end) if start <= end else (send >= start or send < end)
+        if quiet and start != end:
+            raise ValueError(
+                f"{ENV_PREFIX}REMINDER_SEND_TIME: {send:%H:%M} falls in the quiet period"
+                f" {start:%H:%M}–{end:%H:%M}, so the reminders of a deadline day would never go out"
+            )
+        return self
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> Settings:
         if abs(self.material_weight + self.interview_weight - 1.0) > 1e-9:
             raise ValueError(
-                "material_weight + interview_weight must be 1"
+                f"{ENV_PREFIX}MATERIAL_WEIGHT + {ENV_PREFIX}INTERVIEW_WEIGHT must be 1"
                 f" (now {self.material_weight} + {self.interview_weight})"
             )
         return self
@@ -149,9 +164,10 @@ class Settings(BaseSettings):
 
 def _first_error_line(error: ValidationError) -> str:
     first = error.errors()[0]
-    name = f"{ENV_PREFIX}{str(first['loc'][0]).upper()}" if first["loc"] else "settings"
     message = first["msg"].removeprefix("Value error, ")
-    return f"配置错误 / invalid setting {name}: {message}"
+    if not first["loc"]:  # a rule across settings: the message names them
+        return f"配置错误 / invalid setting {message}"
+    return f"配置错误 / invalid setting {ENV_PREFIX}{str(first['loc'][0]).upper()}: {message}"
 
 
 def load_settings(**overrides: object) -> Settings:

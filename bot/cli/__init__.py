@@ -14,6 +14,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from bot.cli import assessment, database, lifecycle, main_job, registry, reminders, surveys
+from bot.context import bot_texts
 from workflow.db import unavailable
 from workflow.errors import DomainError
 from workflow.i18n import current_language
@@ -47,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OperationalError as error:
         print(f"{_ERROR_PREFIX[current_language()]}{unavailable(error)}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a file that cannot be read or written
+        reason = error.strerror or type(error).__name__
+        text = bot_texts.text("cli.file_error", None, path=error.filename or "", reason=reason)
+        print(f"{_ERROR_PREFIX[current_language()]}{text}", file=sys.stderr)
         return 1
     return 0
 

@@ -43,3 +43,17 @@ async def test_bare_start_explains_how_to_get_a_link(chat: OfflineChat) -> None:
     assert "专属链接" in chat.last_text(42)
     await chat.send(42, "/start no-such-token")
     assert "无效" in chat.last_text(42)
+
+
+async def test_a_failing_button_handler_still_stops_the_spinner(chat: OfflineChat) -> None:
+    from telegram.ext import CallbackQueryHandler
+
+    async def broken(_update: object, _context: object) -> None:
+        raise RuntimeError("boom")
+
+    chat.app.add_handler(CallbackQueryHandler(broken, pattern="^boom$"), group=-1)
+    said = await chat.tap(42, "boom", message_id=5)
+    assert [c.method for c in said][:1] == ["answerCallbackQuery"]
+    assert "出现了问题" in chat.last_text(42)
+    assert [type(e) for e in chat.errors] == [RuntimeError]
+    chat.errors.clear()  # the failure was the point of this test

@@ -233,6 +233,18 @@ async def test_text_where_a_button_is_expected_shows_the_current_question_again(
     assert progress(engine, guided.invitations[0]).item2 == 4
 
 
+async def test_a_bare_start_mid_survey_continues_at_the_current_question(
+    chat: OfflineChat, guided: Guided, engine: Engine
+) -> None:
+    await chat.send(STAFF, f"/start {guided.invitations[0].token}")
+    await chat.tap_label(STAFF, "2 分")
+    said = await chat.send(STAFF, "/start")
+    assert len(said) == 1 and said[0].text.startswith("第 2/5 题") and said[0].keyboard
+    assert progress(engine, guided.invitations[0]).message_id == said[0].message_id
+    await chat.tap_label(STAFF, "4 分")
+    assert progress(engine, guided.invitations[0]).item2 == 4
+
+
 async def test_text_from_someone_not_in_a_survey_is_left_to_other_handlers(
     chat: OfflineChat, guided: Guided
 ) -> None:
