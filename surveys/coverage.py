@@ -25,6 +25,7 @@ from workflow.models import Agency, CreationUnit
 from workflow.outbox import undeliverable_chats
 from workflow.reminders import PendingUnit
 from workflow.settings import Settings
+from workflow.spreadsheets import save_workbook
 from workflow.units import guidance_for
 
 UNIT_COLUMNS = (
@@ -194,7 +195,7 @@ def write_xlsx(rows: list[UnitCoverage], path: Path, year: int, settings: Settin
                 t("survey.unreachable") if row.unreachable else "",
             ]
         )
-    workbook.save(path)
+    save_workbook(workbook, path)
     return path
 
 

@@ -22,6 +22,7 @@ from surveys.errors import InvalidInput, NotFound, survey_texts
 from surveys.models import Invitation
 from workflow.clock import utcnow
 from workflow.models import Agency, CreationUnit
+from workflow.spreadsheets import save_workbook
 from workflow.units import find_guidance, guidance_for
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -146,5 +147,5 @@ def export_invitations(
         )
     for letter, width in zip("ABCDEF", (8, 12, 28, 32, 70, 60), strict=True):
         sheet.column_dimensions[letter].width = width
-    workbook.save(export.sheet)
+    save_workbook(workbook, export.sheet)
     return export

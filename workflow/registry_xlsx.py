@@ -48,6 +48,7 @@ from workflow.registry import (
     validate_agency_fields,
     validate_consultant_fields,
 )
+from workflow.spreadsheets import save_workbook
 
 INSTRUCTIONS_SHEET = "填表说明"
 AGENCY_SHEET = "单位登记表"
@@ -213,7 +214,7 @@ def write_template(path: Path) -> None:
         instructions.column_dimensions[letter].width = width
     for name, columns in SHEETS.items():
         _fill_form_sheet(book.create_sheet(name), columns)
-    book.save(path)
+    save_workbook(book, path)
 
 
 # ---------------------------------------------------------------------------

@@ -11,7 +11,6 @@ transaction, and writes the publication list (xlsx and csv).
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from workflow.models import Agency, Application, Round
 from workflow.registry import current_application
 from workflow.roles import Actor, Role, require_role
 from workflow.settings import Settings, get_settings
+from workflow.spreadsheets import csv_writer, save_workbook
 
 RANKED_STATES = ("interviewed", "filed", "assessed", "retained")
 """An application in the round competes for a place once its agency is interviewed."""
@@ -361,9 +361,9 @@ def write_publication(
             sheet.append(list(row))
         for letter, width in zip("ABCD", (8, 40, 24, 12), strict=True):
             sheet.column_dimensions[letter].width = width
-        book.save(xlsx)
+        save_workbook(book, xlsx)
         with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
+            writer = csv_writer(handle)
             writer.writerow(headers)
             for rank, name, code, composite in rows:
                 writer.writerow([rank, name, code, f"{composite:.2f}"])

@@ -138,13 +138,15 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _send_time_outside_quiet_period(self) -> Settings:
+    def _send_time_not_pushed_past_midnight(self) -> Settings:
+        """A send time in a quiet period moves to its end; past midnight that would be the
+        next day, after a deadline-day reminder's deadline, so it is refused."""
         start, end, send = self.quiet_start, self.quiet_end, self.reminder_send_time
-        quiet = (start <= send < end) if start <= end else (send >= start or send < end)
-        if quiet and start != end:
+        if start > end and send >= start:
             raise ValueError(
                 f"{ENV_PREFIX}REMINDER_SEND_TIME: {send:%H:%M} falls in the quiet period"
-                f" {start:%H:%M}–{end:%H:%M}, so the reminders of a deadline day would never go out"
+                f" {start:%H:%M}–{end:%H:%M} and would move to the next morning, so the"
+                " reminders of a deadline day would never go out"
             )
         return self
 

@@ -21,6 +21,7 @@ from workflow.errors import Conflict, DomainError, InvalidInput, NotFound
 from workflow.i18n import workflow_texts
 from workflow.models import Agency, CreationUnit, Guidance
 from workflow.registry import find_agency
+from workflow.spreadsheets import save_workbook
 
 NAME_LIMIT = 200
 DISTRICTS = (
@@ -361,5 +362,5 @@ def write_template(path: Path) -> Path:
     for sheet in (units, guidance):
         for letter in "ABCD":
             sheet.column_dimensions[letter].width = 24
-    workbook.save(path)
+    save_workbook(workbook, path)
     return path
