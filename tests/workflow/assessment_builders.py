@@ -113,10 +113,11 @@ def assessed_agency(
     year: int,
     guided: tuple[int, ...] = (),
     filed_at: datetime | None = None,
+    bonus: Mapping[str, int] | None = None,
 ) -> Agency:
     """An agency filed at `filed_at` (default 2024-05-01), with one guided unit in each of
-    the `guided` years, whose sheet of `year` is filled with `points` and finalised
-    (so it is `assessed`); committed."""
+    the `guided` years, whose sheet of `year` is filled with `points` (and `bonus`) and
+    finalised under `settings` (so it is `assessed`); committed."""
     agency = filed_agency(session, settings, at=filed_at or datetime(2024, 5, 1, tzinfo=UTC))
     assert agency.id is not None
     unit = CreationUnit(name=f"社区{agency.id}", district="朝阳区", safe_community=True)
@@ -126,7 +127,7 @@ def assessed_agency(
     for guided_year in guided:
         session.add(Guidance(unit_id=unit.id, agency_id=agency.id, year=guided_year))
     session.commit()
-    fill_sheet(session, agency.id, year, points)
+    fill_sheet(session, agency.id, year, points, bonus)
     finalise(session, agency.id, year, ADMIN, settings)
     session.commit()
     session.refresh(agency)

@@ -4,7 +4,9 @@
 counts in, the base, bonus and final scores, the grade and pass/fail out.
 The policy values (does the bonus count toward the grade, is it capped, what
 is B4 worth) come from the settings; without them the defaults of `Settings`
-apply.
+apply. A finalised sheet keeps the values it was finalised with
+(`PolicyValues`, see `sheets.SheetView.effective_policy`), so a later change
+of the settings does not change a published result.
 """
 
 from __future__ import annotations
@@ -40,6 +42,24 @@ class Policy(Protocol):
 
 # The defaults of `Settings`, without reading the environment: `evaluate` stays pure.
 DEFAULT_POLICY: Policy = Settings.model_construct()
+
+
+@dataclass(frozen=True)
+class PolicyValues:
+    """The policy values as plain data: what a finalised sheet stores and is evaluated with.
+
+    The defaults are the rules' (RULES.md): the bonus counts toward the grade, no cap,
+    B4 worth 1 point.
+    """
+
+    bonus_counts_toward_grade: bool = True
+    bonus_cap: int | None = None
+    b4_points: int = 1
+
+    @classmethod
+    def of(cls, policy: Policy) -> PolicyValues:
+        """A snapshot of `policy` (e.g. the current `Settings`)."""
+        return cls(policy.bonus_counts_toward_grade, policy.bonus_cap, policy.b4_points)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ finalised sheet of that year gets:
 - `retain` otherwise.
 
 The facts come from `workflow.assessment.gate`, which the lifecycle's guards
-of `retain` and `withdraw` read too: a proposal always satisfies them.
+of `retain` and `withdraw` read too: a proposal always satisfies them. Results
+are evaluated with the policy stored when each sheet was finalised, so a later
+change of the policy settings changes neither.
 
 Grounds 3 and 4 (staff change, convention violation) are admin decisions at
 any time of year, fired through the lifecycle directly. `confirm` fires the

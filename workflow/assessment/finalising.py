@@ -3,7 +3,9 @@
 The sheet is locked first (flushed), so the lifecycle's `assess` guard
 (`gate.has_finalised_sheet`) sees it; if the lifecycle refuses (wrong state,
 no permission, changed meanwhile) the caller's transaction rolls back and the
-sheet stays editable.
+sheet stays editable. The policy values of `settings` are stored on the sheet:
+the finalised result is evaluated with them from then on, whatever the
+settings say later.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from workflow.assessment.sheets import SheetView, lock
 from workflow.audit import AuditEntry
 from workflow.lifecycle import fire
 from workflow.roles import Actor
-from workflow.settings import Settings
+from workflow.settings import Settings, get_settings
 
 
 def finalise(
@@ -25,6 +27,7 @@ def finalise(
     Refused while the questionnaire section is empty or any indicator is
     missing, when the sheet is already finalised, and whatever the lifecycle refuses.
     """
-    view = lock(session, agency_id, year, actor.name)
+    settings = settings or get_settings()
+    view = lock(session, agency_id, year, actor.name, settings)
     entry = fire(session, agency_id, "assess", actor, year=year, settings=settings)
     return view, entry

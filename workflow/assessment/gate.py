@@ -52,7 +52,12 @@ def latest_finalised_year(session: Session, agency_id: int) -> int | None:
 def finalised_evaluation(
     session: Session, agency_id: int, year: int, policy: Policy | None = None
 ) -> Evaluation | None:
-    """The result of the agency's finalised assessment of `year`, or None without one."""
+    """The result of the agency's finalised assessment of `year`, or None without one.
+
+    Evaluated with the policy stored when the sheet was finalised, so the guards of
+    `retain` / `withdraw` judge the result that was published; `policy` (the current
+    settings) does not change it.
+    """
     sheet = session.exec(
         select(ScoreSheet).where(
             ScoreSheet.agency_id == agency_id,

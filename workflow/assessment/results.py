@@ -9,7 +9,6 @@ the published report never shows empty boxes.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,6 +23,7 @@ from workflow.assessment.sheets import finalised_views
 from workflow.assessment.standard import STANDARD
 from workflow.i18n import current_language, workflow_texts
 from workflow.models import Agency
+from workflow.spreadsheets import csv_writer, save_workbook
 
 COLUMNS = ("rank", "agency", "base", "bonus", "final", "grade", "passed", "reason")
 GRADE_COLOURS = {"excellent": "#2e7d32", "qualified": "#1565c0", "unqualified": "#c62828"}
@@ -103,14 +103,14 @@ def write_xlsx(
     ws.column_dimensions["B"].width = 36
     ws.column_dimensions["H"].width = 28
     ws.freeze_panes = "A2"
-    book.save(path)
+    save_workbook(book, path)
 
 
 def write_csv(rows: Sequence[ResultRow], path: Path, language: str | None = None) -> None:
     """CSV with a UTF-8 BOM, so Excel opens the Chinese names correctly."""
     language = language or current_language()
     with path.open("w", encoding="utf-8-sig", newline="") as stream:
-        writer = csv.writer(stream)
+        writer = csv_writer(stream)
         writer.writerow(headers(language))
         writer.writerows(row.cells(language) for row in rows)
 

@@ -5,6 +5,11 @@ only flushes: the caller's unit of work (`workflow.db.transaction`) commits,
 so a refusal leaves nothing half-written. A finalised sheet refuses every
 edit. The questionnaire section (3.1–3.5) is written only through
 `set_questionnaire_points`, by the survey aggregation or by an admin.
+
+Finalising stores the policy values in effect on the sheet; every later
+evaluation of that sheet uses them, not the current settings: a published
+result and the exit decisions based on it do not change when an admin changes
+a policy afterwards. Drafts are evaluated with the current settings.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from workflow.assessment.evaluation import (
+    DEFAULT_POLICY,
     Evaluation,
     Policy,
+    PolicyValues,
     ScoreError,
     check_bonus_count,
     check_points,
@@ -50,6 +57,35 @@ class ScoreSheet(SQLModel, table=True):
     questionnaire_set_at: datetime | None = None
     finalised_at: datetime | None = None
     finalised_by: str = Field(default="", max_length=100)
+    # The policy the result was evaluated with, stored when finalised (None before);
+    # a None cap on a finalised sheet means "no cap".
+    policy_bonus_counts_toward_grade: bool | None = None
+    policy_bonus_cap: int | None = None
+    policy_b4_points: int | None = None
+
+    def finalised_policy(self) -> PolicyValues | None:
+        """The policy stored at finalising, or None for a draft.
+
+        A finalised sheet without stored values (finalised before they were stored, or
+        marked finalised by hand) is read with the rules' defaults, like the migration
+        `0006_finalised_policy` fills them in.
+        """
+        if self.finalised_at is None:
+            return None
+        if self.policy_bonus_counts_toward_grade is None or self.policy_b4_points is None:
+            return PolicyValues()
+        return PolicyValues(
+            bonus_counts_toward_grade=self.policy_bonus_counts_toward_grade,
+            bonus_cap=self.policy_bonus_cap,
+            b4_points=self.policy_b4_points,
+        )
+
+    def store_policy(self, policy: Policy) -> None:
+        """Keep `policy`'s values on the sheet (done when it is finalised)."""
+        values = PolicyValues.of(policy)
+        self.policy_bonus_counts_toward_grade = values.bonus_counts_toward_grade
+        self.policy_bonus_cap = values.bonus_cap
+        self.policy_b4_points = values.b4_points
 
 
 class ScoreLine(SQLModel, table=True):
@@ -131,9 +167,21 @@ class SheetView:
     def questionnaire_empty(self) -> bool:
         return not any(code in self.lines for code in STANDARD.questionnaire_codes)
 
+    def effective_policy(self, current: Policy | None = None) -> Policy:
+        """The policy this sheet is evaluated with: the one stored when it was finalised,
+        else `current` (the settings; their defaults without)."""
+        stored = self.sheet.finalised_policy()
+        return stored if stored is not None else (current or DEFAULT_POLICY)
+
     def evaluation(self, policy: Policy | None = None) -> Evaluation | None:
-        """The evaluation once every indicator has points, else None."""
-        return None if self.missing else evaluate(self.points, self.bonus_counts, policy=policy)
+        """The evaluation once every indicator has points, else None.
+
+        `policy` (the current settings) applies to a draft only: a finalised sheet is
+        evaluated with the policy stored when it was finalised.
+        """
+        if self.missing:
+            return None
+        return evaluate(self.points, self.bonus_counts, policy=self.effective_policy(policy))
 
 
 def check_year(year: int) -> int:
@@ -322,14 +370,18 @@ def check_complete(view: SheetView) -> None:
         raise Refused("assessment.incomplete", codes=", ".join(view.missing))
 
 
-def lock(session: Session, agency_id: int, year: int, actor: str) -> SheetView:
-    """Mark a complete sheet finalised (the lifecycle step is `finalising.finalise`)."""
+def lock(
+    session: Session, agency_id: int, year: int, actor: str, policy: Policy | None = None
+) -> SheetView:
+    """Mark a complete sheet finalised and store `policy` (the settings in effect; their
+    defaults without) on it (the lifecycle step is `finalising.finalise`)."""
     view = sheet_view(session, agency_id, year, for_update=True)
     if view.sheet.finalised_at is not None:
         raise Refused("assessment.finalised", agency=agency_id, year=year)
     check_complete(view)
     view.sheet.finalised_at = utcnow()
     view.sheet.finalised_by = actor
+    view.sheet.store_policy(policy or DEFAULT_POLICY)
     session.add(view.sheet)
     session.flush()
     return view

@@ -53,6 +53,7 @@ from workflow.assessment.sheets import (
 from workflow.assessment.standard import STANDARD
 from workflow.errors import InvalidInput
 from workflow.i18n import current_language, workflow_texts
+from workflow.spreadsheets import save_workbook
 
 TITLE_ROW, AGENCY_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3, 4
 AGENCY_ID_CELL, AGENCY_NAME_CELL, YEAR_CELL = "B2", "C2", "E2"
@@ -109,7 +110,8 @@ def write_sheet(
 ) -> Workbook:
     """The official table for one agency and year, filled from `view` (blank without one)."""
     language = language or current_language()
-    policy = policy or DEFAULT_POLICY
+    # A finalised sheet shows the policy it was finalised with (e.g. what B4 was worth).
+    policy = view.effective_policy(policy) if view else policy or DEFAULT_POLICY
     book = Workbook()
     _add_styles(book)
     ws = book.active
@@ -246,7 +248,7 @@ def export_sheet(
     """Write the agency's sheet for `year` (or a blank form for the experts) to `target`."""
     sheet = find_sheet(session, agency_id, year)
     view = load_view(session, sheet) if sheet else None
-    write_sheet(agency_id, agency_name, year, view, policy).save(target)
+    save_workbook(write_sheet(agency_id, agency_name, year, view, policy), target)
     return sheet
 
 
