@@ -10,6 +10,7 @@ current language, e.g. "咨询人员 4 名，少于 5 名".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,7 +25,8 @@ MIN_CONSULTANTS = 5
 MIN_SENIOR_TITLES = 2
 MIN_SERVICE_YEARS = 2
 SCOPE_SUBJECTS = ("安全生产", "应急管理")
-SCOPE_SERVICES = ("咨询", "服务")
+SCOPE_SERVICES = ("咨询", "技术服务", "评价")
+SCOPE_CLAUSES = re.compile(r"[；;。，,、\n]+")
 
 CONDITIONS = (
     "legal_person_office",
@@ -89,8 +91,13 @@ def service_months(since: date, today: date) -> int:
 
 
 def scope_covers_consulting(scope: str) -> bool:
-    """The business scope names work-safety or emergency-management consulting services."""
-    return any(s in scope for s in SCOPE_SUBJECTS) and any(s in scope for s in SCOPE_SERVICES)
+    """One clause of the business scope names work-safety or emergency-management
+    consulting (咨询, 技术服务 or 评价): "安全生产设备销售；信息咨询" names both words in
+    different clauses and does not qualify."""
+    return any(
+        any(s in clause for s in SCOPE_SUBJECTS) and any(s in clause for s in SCOPE_SERVICES)
+        for clause in SCOPE_CLAUSES.split(scope)
+    )
 
 
 def _all_of(code: str, facts: dict[str, bool]) -> Condition:

@@ -117,6 +117,10 @@ def test_service_months() -> None:
         ("企业管理咨询；应急管理咨询服务", True),
         ("软件开发；技术咨询", False),
         ("安全生产设备销售", False),
+        ("安全生产设备销售服务", False),
+        ("安全生产设备销售；信息咨询服务", False),
+        ("应急管理技术服务", True),
+        ("安全评价；安全生产技术服务，应急管理咨询", True),
     ],
 )
 def test_business_scope(engine: Engine, scope: str, passed: bool) -> None:
