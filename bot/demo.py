@@ -37,7 +37,9 @@ from bot.app import BotApplication, build_application
 from bot.context import bot_texts
 from bot.jobs import run_cycle
 from bot.offline import OFFLINE_TOKEN, RecordingRequest, UpdateFactory
+from bot.survey_chat import parse_press
 from migrations import upgrade
+from surveys.answering import Action
 from surveys.invitations import export_invitations, invitations_of, issue_invitations
 from surveys.scoring import fill_sheets
 from workflow import audit, contacts, lifecycle, rounds
@@ -104,8 +106,13 @@ SURVEY_PLAN = {  # staff chat → (answers, change item 2 to, finish?)
 }
 
 
+def phrase(key: str, /, **params: object) -> str:
+    """A demo text from the catalogue, in the configured language."""
+    return bot_texts.text(f"demo.{key}", None, **params)
+
+
 def say(key: str, /, **params: object) -> None:
-    print(bot_texts.text(f"demo.{key}", None, **params))
+    print(phrase(key, **params))
 
 
 def heading(key: str) -> None:
@@ -192,30 +199,37 @@ class DemoChat:
         self.updates = UpdateFactory(app)
 
     async def send(self, user: int, who: str, text: str) -> None:
-        print(f"  👤 {who}：{text}")
+        say("line.user", who=who, text=text)
         await self._process(self.updates.text(user, text, name=who))
 
     async def upload(self, user: int, who: str, name: str, content: bytes, caption: str) -> None:
-        print(f"  👤 {who}：📎 {name}（{caption}）")
+        say("line.upload", who=who, name=name, caption=caption)
         file_id = self.request.add_file(content)
         update = self.updates.document(
             user, name, "application/pdf", len(content), file_id=file_id, caption=caption, name=who
         )
         await self._process(update)
 
-    async def tap(self, user: int, who: str, label: str) -> None:
-        text, data, message_id = self.button(user, label)
-        print(f"  👤 {who}：［{text}］")
+    async def press(self, user: int, who: str, action: Action, **wanted: int) -> None:
+        """Press the newest survey button doing `action` (with that item / points)."""
+        text, data, message_id = self.button(user, action, wanted)
+        say("line.press", who=who, button=text)
         await self._process(self.updates.callback(user, data, message_id, name=who))
 
-    def button(self, user: int, label: str) -> tuple[str, str, int]:
-        """The newest button in the chat whose text contains `label`: text, data, message."""
+    def button(self, user: int, action: Action, wanted: dict[str, int]) -> tuple[str, str, int]:
+        """The newest button in the chat whose press matches: its text, data and message."""
         for call in reversed(self.request.sent(user)):
             for row in call.keyboard:
                 for button in row:
-                    if label in button["text"] and call.message_id is not None:
+                    press = parse_press(button.get("callback_data"))
+                    if (
+                        press is not None
+                        and press.action == action
+                        and all(getattr(press, key) == value for key, value in wanted.items())
+                        and call.message_id is not None
+                    ):
                         return button["text"], str(button["callback_data"]), call.message_id
-        raise LookupError(f"no button {label!r}")
+        raise LookupError(f"no {action.name} button {wanted}")
 
     async def _process(self, update: Any) -> None:
         before = len(self.request.calls)
@@ -224,7 +238,7 @@ class DemoChat:
             if call.method in {"sendMessage", "editMessageText"}:
                 print(_bot_line(call.text, call.keyboard))
             elif call.method == "answerCallbackQuery" and call.params.get("text"):
-                print(f"  🤖 （提示）{call.params['text']}")
+                say("line.notice", text=call.params["text"])
 
 
 def _bot_line(text: str, keyboard: list[list[dict[str, Any]]]) -> str:
@@ -254,7 +268,7 @@ def register(engine: Engine, settings: Settings) -> list[int]:
             row = session.get(Agency, agency_id)
             assert row is not None
             verdict = check_eligibility(session, row)
-            failed = "；".join(c.reason for c in verdict.conditions if not c.passed)
+            failed = phrase("separator").join(c.reason for c in verdict.conditions if not c.passed)
             say(
                 "eligibility_ok" if verdict.passed else "eligibility_no",
                 agency=agency.name,
@@ -340,25 +354,27 @@ async def chats(
         link = contacts.issue_link_token(session, agency, OPERATOR.name)
         session.commit()
         staff_links = [invitation.token for invitation, _, _ in invitations_of(session, year)]
+    contact = phrase("persona.contact")
     say("contact_binds", agency=agency.name)
-    await chat.send(CONTACT_CHAT, "机构联系人", f"/start {link.token}")
-    await chat.send(CONTACT_CHAT, "机构联系人", "/status")
+    await chat.send(CONTACT_CHAT, contact, f"/start {link.token}")
+    await chat.send(CONTACT_CHAT, contact, "/status")
+    report = phrase("report_file", year=year)
     await chat.upload(
-        CONTACT_CHAT, "机构联系人", f"{year}年度工作情况报告.pdf", b"%PDF-1.7 demo report", "报告"
+        CONTACT_CHAT, contact, report, b"%PDF-1.7 demo report", phrase("caption.report")
     )
-    for user, token in zip(STAFF_CHATS, staff_links, strict=True):
+    for number, (user, token) in enumerate(zip(STAFF_CHATS, staff_links, strict=True), start=1):
         answers, change, finish = SURVEY_PLAN[user]
-        who = f"社区工作人员{STAFF_CHATS.index(user) + 1}"
+        who = phrase("persona.staff", number=number)
         print()
         say("staff_answers", who=who)
         await chat.send(user, who, f"/start {token}")
-        for value in answers:
-            await chat.tap(user, who, f"{value} 分")
+        for item, value in enumerate(answers, start=1):
+            await chat.press(user, who, Action.ANSWER, item=item, points=value)
         if change is not None:
-            await chat.tap(user, who, f"第 {change} 题")
-            await chat.tap(user, who, "1 分")
+            await chat.press(user, who, Action.CHANGE, item=change)
+            await chat.press(user, who, Action.ANSWER, item=change, points=1)
         if finish:
-            await chat.tap(user, who, "提交")
+            await chat.press(user, who, Action.SUBMIT)
     return app
 
 
@@ -383,7 +399,12 @@ async def december(app: BotApplication, engine: Engine, settings: Settings, year
         sent = [c for c in request.calls[before:] if c.method == "sendMessage"]
         if sent:
             kinds = [_reminder_kind(int(c.params["chat_id"])) for c in sent]
-            say("reminders_sent", day=day.strftime("%m-%d"), count=len(sent), who="、".join(kinds))
+            say(
+                "reminders_sent",
+                day=day.strftime("%m-%d"),
+                count=len(sent),
+                who=phrase("list_separator").join(kinds),
+            )
             for call in sent:
                 to_admin = int(call.params["chat_id"]) == ADMIN_CHAT
                 if not to_admin or day in (campaign.opens, campaign.questionnaire_closes):
@@ -393,7 +414,7 @@ async def december(app: BotApplication, engine: Engine, settings: Settings, year
 
 def _reminder_kind(chat_id: int) -> str:
     key = "admin" if chat_id == ADMIN_CHAT else "agency" if chat_id == CONTACT_CHAT else "unit"
-    return bot_texts.text(f"demo.recipient.{key}", None)
+    return phrase(f"recipient.{key}")
 
 
 def assessment(

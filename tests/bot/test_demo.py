@@ -71,3 +71,16 @@ def test_the_demo_year_is_one_whose_questionnaire_is_still_open() -> None:
     assert demo_year(settings, date(2026, 11, 26)) == 2026
     assert demo_year(settings, date(2026, 12, 20)) == 2026
     assert demo_year(settings, date(2026, 12, 21)) == 2027
+
+
+def test_the_demo_in_english(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SAFECOMM_LANGUAGE", "en")
+    assert main(["demo", "--out", str(tmp_path / "en")]) == 0
+    printed = capsys.readouterr().out
+    assert "👤 community staff 1: /start" in printed and "[✅ Submit]" in printed
+    assert "7. Results" in printed and "Audit log intact" in printed
+    # the interface is English; only names typed as data stay Chinese
+    ui = [line for line in printed.splitlines() if re.search(r"[一-鿿]", line)]
+    assert all(re.search(r"北京|社区|咨询师|演示批次", line) for line in ui), ui[:5]
