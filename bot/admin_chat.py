@@ -96,23 +96,27 @@ def staff_only(
     async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         local = texts(context)
         actor = actor_of(update)
-        message = update.effective_message
-        if actor is None or message is None:
+        message, query = update.effective_message, update.callback_query
+        if actor is None:
+            return
+        if message is None:  # a button on a message too old to edit: nothing to do there
+            if query is not None:
+                await query.answer(local.text("admin.stale"), show_alert=True)
             return
         with Session(engine_of(context), expire_on_commit=False) as session:
             role = role_of(session, actor, settings_of(context))
         if role is None:
             logger.warning("refused staff command from %s", actor.key)
-            if update.callback_query:
-                await update.callback_query.answer(local.text("admin.refused"), show_alert=True)
+            if query is not None:
+                await query.answer(local.text("admin.refused"), show_alert=True)
             else:
                 await message.reply_text(local.text("admin.refused"))
             return
         try:
             await handler(update, context, Staff(actor, role, local))
         except DomainError as error:
-            if update.callback_query:
-                await update.callback_query.answer()
+            if query is not None:  # button handlers refuse before they answer the press
+                await query.answer()
             await message.reply_text(error.message(local.language))
 
     return guarded
@@ -145,7 +149,17 @@ class _Usage(DomainError):
 # --- paged lists -------------------------------------------------------------------
 
 
-def _agency_lines(session: Session, state: str, staff: Staff) -> tuple[str, list[str]]:
+@dataclass(frozen=True)
+class Listing:
+    """One paged list: its title, its lines, and the argument its ◀ ▶ buttons carry
+    (canonical, e.g. the agency id however the admin named the agency)."""
+
+    title: str
+    lines: list[str]
+    arg: str
+
+
+def _agency_lines(session: Session, state: str, staff: Staff) -> Listing:
     query = select(Agency).order_by(Agency.id)  # type: ignore[arg-type]
     if state != "all":
         if state not in lifecycle.STATES:
@@ -159,12 +173,11 @@ def _agency_lines(session: Session, state: str, staff: Staff) -> tuple[str, list
     title = staff.texts.text(
         "admin.agencies_title", state=_state_name(state, staff), count=len(rows)
     )
-    return title, [
-        f"#{a.id} {a.name}（{lifecycle.state_label(a.status, staff.language)}）" for a in rows
-    ]
+    lines = [f"#{a.id} {a.name}（{lifecycle.state_label(a.status, staff.language)}）" for a in rows]
+    return Listing(title, lines, state)
 
 
-def _history_lines(session: Session, ref: str, staff: Staff, zone: Any) -> tuple[str, list[str]]:
+def _history_lines(session: Session, ref: str, staff: Staff, zone: Any) -> Listing:
     agency = find_agency(session, ref)
     assert agency.id is not None
     lines = []
@@ -180,10 +193,11 @@ def _history_lines(session: Session, ref: str, staff: Staff, zone: Any) -> tuple
             f"{local_text(entry.at, zone)} {entry.actor_name}（{entry.role}）"
             f" {_trigger_name(entry.trigger, staff)}{moved}{reason.rstrip('：')}"
         )
-    return staff.texts.text("admin.history_title", agency=agency.name, count=len(lines)), lines
+    title = staff.texts.text("admin.history_title", agency=agency.name, count=len(lines))
+    return Listing(title, lines, str(agency.id))
 
 
-def _survey_lines(session: Session, arg: str, staff: Staff) -> tuple[str, list[str]]:
+def _survey_lines(session: Session, arg: str, staff: Staff) -> Listing:
     year_text, _, agency_ref = arg.partition("-")
     year = _year(year_text, staff)
     rows = coverage(session, year)
@@ -196,7 +210,8 @@ def _survey_lines(session: Session, arg: str, staff: Staff) -> tuple[str, list[s
             + (f" ⚠ {blocked}" if row.unreachable else "")
             for row in rows
         ]
-        return staff.texts.text("admin.survey_units_title", year=year, agency=agency.name), lines
+        title = staff.texts.text("admin.survey_units_title", year=year, agency=agency.name)
+        return Listing(title, lines, f"{year}-{agency.id}")
     lines = []
     for summary in by_agency(rows):
         counts = "，".join(
@@ -205,7 +220,7 @@ def _survey_lines(session: Session, arg: str, staff: Staff) -> tuple[str, list[s
             if count
         )
         lines.append(f"#{summary.agency_id} {summary.agency}：{counts}")
-    return staff.texts.text("admin.survey_title", year=year), lines
+    return Listing(staff.texts.text("admin.survey_title", year=year), lines, str(year))
 
 
 def _trigger_name(trigger: str, staff: Staff) -> str:
@@ -231,12 +246,13 @@ def _state_name(state: str, staff: Staff) -> str:
 
 
 def _page(
-    kind: str, arg: str, page: int, title: str, lines: list[str], staff: Staff
+    kind: str, listing: Listing, page: int, staff: Staff
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    lines, arg = listing.lines, listing.arg
     pages = max(1, -(-len(lines) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = lines[page * PAGE_SIZE : (page + 1) * PAGE_SIZE] or [staff.texts.text("admin.empty")]
-    text = f"{title}\n" + "\n".join(shown)
+    text = f"{listing.title}\n" + "\n".join(shown)
     if pages > 1:
         text += "\n" + staff.texts.text("admin.page", page=page + 1, pages=pages)
     buttons = []
@@ -252,17 +268,17 @@ def _render_list(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     with Session(engine_of(context), expire_on_commit=False) as session:
         if kind == "agencies":
-            title, lines = _agency_lines(session, arg, staff)
+            listing = _agency_lines(session, arg, staff)
         elif kind == "history":
-            title, lines = _history_lines(session, arg, staff, settings_of(context).zone)
+            listing = _history_lines(session, arg, staff, settings_of(context).zone)
         else:
-            title, lines = _survey_lines(session, arg, staff)
-    return _page(kind, arg, page, title, lines, staff)
+            listing = _survey_lines(session, arg, staff)
+    return _page(kind, listing, page, staff)
 
 
 async def agencies(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """/agencies [state]: the agencies, optionally in one state, paged."""
-    state = context.args[0] if context.args else "all"
+    state = context.args[0].lower() if context.args else "all"
     text, keyboard = _render_list(context, staff, "agencies", state, 0)
     await _reply(update, text, keyboard)
 
@@ -291,8 +307,8 @@ async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: S
     if match is None:
         await query.answer(staff.texts.text("admin.stale"))
         return
-    await query.answer()
     text, keyboard = _render_list(context, staff, match[1], match[2], int(match[3]))
+    await query.answer()  # after rendering: a refusal (DomainError) answers the press itself
     with contextlib.suppress(BadRequest):  # same page twice: "message is not modified"
         await query.edit_message_text(text, reply_markup=keyboard)
 
@@ -472,9 +488,11 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
         if trigger == "withdraw" and ground is None:
             raise _Usage(staff.texts.text("admin.ground_needed", grounds=" ".join(action.grounds)))
         nonce = secrets.token_urlsafe(6)[:8]
-        context.user_data.setdefault(PENDING, {})[nonce] = PendingAdvance(  # type: ignore[union-attr]
-            row.id, trigger, reason, ground, row.status, utcnow()
-        )
+        now = utcnow()
+        pending = context.user_data.setdefault(PENDING, {})  # type: ignore[union-attr]
+        for old in [k for k, p in pending.items() if now - p.created > CONFIRM_WITHIN]:
+            del pending[old]  # never pressed: forget it rather than keep it forever
+        pending[nonce] = PendingAdvance(row.id, trigger, reason, ground, row.status, now)
         text = staff.texts.text(
             "admin.confirm",
             agency=row.name,

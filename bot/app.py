@@ -99,6 +99,7 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
         with contextlib.suppress(TelegramError):
             await update.callback_query.answer()
     if update.effective_chat is not None:
-        await context.bot.send_message(
-            update.effective_chat.id, texts(context).text("error.internal")
-        )
+        with contextlib.suppress(TelegramError):  # e.g. the user blocked the bot meanwhile
+            await context.bot.send_message(
+                update.effective_chat.id, texts(context).text("error.internal")
+            )

@@ -50,12 +50,14 @@ def pg_server() -> Iterator[PostgresServer]:
             )
         pytest.skip(f"PostgreSQL binary {missing!r} not on PATH: PostgreSQL tests skipped")
     server = start_server()
-    server.execute("CREATE DATABASE safecomm_template")
-    template_engine = make_engine(server.url("safecomm_template"))
-    upgrade(template_engine)
-    template_engine.dispose()
-    yield server
-    server.stop()
+    try:
+        server.execute("CREATE DATABASE safecomm_template")
+        template_engine = make_engine(server.url("safecomm_template"))
+        upgrade(template_engine)
+        template_engine.dispose()
+        yield server
+    finally:  # even when the template fails to migrate: no server or directory left behind
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -62,17 +62,36 @@ def _free_port() -> int:
 
 
 def start_server() -> PostgresServer:
+    """Start a fresh cluster; on any failure stop it and remove its directory again."""
+    as_root = os.geteuid() == 0
     directory = Path(tempfile.mkdtemp(prefix="safecomm-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(directory, "postgres")
-        os.chmod(directory, 0o700)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data = directory / "data"
-    port = _free_port()
+    server = PostgresServer(
+        directory, _free_port(), ["runuser", "-u", "postgres", "--"] if as_root else []
+    )
+    try:
+        if as_root:
+            shutil.chown(directory, "postgres")
+            os.chmod(directory, 0o700)
+        _init_and_start(server)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                server.execute("SELECT 1")
+                return server
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    except BaseException:
+        server.stop()
+        raise
+
+
+def _init_and_start(server: PostgresServer) -> None:
+    data = server.directory / "data"
     subprocess.run(
         [
-            *as_user,
+            *server.as_user,
             "initdb",
             "-A",
             "trust",
@@ -87,30 +106,23 @@ def start_server() -> PostgresServer:
         check=True,
         capture_output=True,
     )
-    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={directory} -c fsync=off"
+    options = (
+        f"-c listen_addresses=127.0.0.1 -c port={server.port}"
+        f" -c unix_socket_directories={server.directory} -c fsync=off"
+    )
     subprocess.run(
         [
-            *as_user,
+            *server.as_user,
             "pg_ctl",
             "-D",
             str(data),
             "-o",
             options,
             "-l",
-            str(directory / "log"),
+            str(server.directory / "log"),
             "-w",
             "start",
         ],
         check=True,
         capture_output=True,
     )
-    server = PostgresServer(directory, port, as_user)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            server.execute("SELECT 1")
-            return server
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)

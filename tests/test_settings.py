@@ -65,6 +65,8 @@ def test_reminder_days_sorted_unique() -> None:
         ("SAFECOMM_TIMEZONE", "Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
         ("SAFECOMM_LANGUAGE", "fr", "SAFECOMM_LANGUAGE"),
         ("SAFECOMM_DATABASE_URL", "mysql://x", "must start with sqlite:/// or postgresql://"),
+        ("SAFECOMM_DATABASE_URL", "sqlite:safecomm.db", "not a valid database URL"),
+        ("SAFECOMM_DATABASE_URL", "postgresql://u:secret@h:port/db", "not a valid database URL"),
         ("SAFECOMM_TELEGRAM_TOKEN", "not-a-token", "malformed bot token"),
         ("SAFECOMM_CAMPAIGN_REPORT_DUE", "12/15", "MM-DD"),
         ("SAFECOMM_CAMPAIGN_OPENS", "02-30", "real month and day"),
@@ -83,7 +85,7 @@ def test_wrong_setting_is_one_line_naming_it(
     assert "\n" not in message
     assert message.startswith(f"配置错误 / invalid setting {name}: ")
     assert says in message
-    assert "not-a-token" not in message  # a token is never echoed
+    assert "not-a-token" not in message and "secret" not in message  # no secret echoed
 
 
 def test_weights_must_sum_to_one(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,3 +106,19 @@ def test_wrong_setting_stops_the_cli_with_one_line(
     assert captured.err.strip().splitlines() == [
         "配置错误 / invalid setting SAFECOMM_TIMEZONE: unknown time zone 'Nowhere/City'"
     ]
+
+
+def test_a_misspelt_setting_is_named_not_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAFECOMM_ADMIN_ID", "1001")
+    with pytest.raises(SettingsError) as wrong:
+        load_settings()
+    assert str(wrong.value) == (
+        "配置错误 / invalid setting SAFECOMM_ADMIN_ID: unknown setting"
+        " (did you mean SAFECOMM_ADMIN_IDS?)"
+    )
+    monkeypatch.delenv("SAFECOMM_ADMIN_ID")
+    (tmp_path / ".env").write_text("safecomm_quiet_begin=22:00\nOTHER_TOOL=1\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="SAFECOMM_QUIET_BEGIN: unknown setting"):
+        load_settings()

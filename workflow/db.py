@@ -7,6 +7,7 @@ unreachable" into a clear `StorageUnavailable` so nothing is half-written.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,6 +18,20 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from workflow.errors import StorageUnavailable
+
+MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a larger number cannot name a row
+
+
+def as_row_id(ref: str | int) -> int | None:
+    """`ref` as a row id when it is a plain number that can be one, else None.
+
+    People type ids in chat and at the terminal; "12", "１２" (full-width) and 12
+    are ids, "²" or a 20-digit number are not (and must not reach the database)."""
+    text = unicodedata.normalize("NFKC", str(ref)).strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ROW_ID else None
 
 
 def normalise_url(url: str) -> str:

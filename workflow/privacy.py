@@ -43,13 +43,20 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Masks personal data in every log record that passes through."""
+    """Masks personal data in every log record that passes through, including the
+    traceback of a logged exception (a database error quotes the values it was given)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:  # formatters print this cached text instead of re-formatting
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 

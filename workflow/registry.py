@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from workflow.clock import utcnow
+from workflow.db import as_row_id
 from workflow.errors import InvalidInput, NotFound, Refused
 from workflow.i18n import workflow_texts
 from workflow.models import MATERIALS, Agency, Application, Consultant
@@ -535,14 +536,11 @@ def validate_consultant_fields(
 def find_agency(session: Session, ref: str | int) -> Agency:
     """The agency by numeric id or by unified social credit code."""
     agency: Agency | None = None
-    if isinstance(ref, int):
-        agency = session.get(Agency, ref)
-    else:
-        text = unicodedata.normalize("NFKC", ref).strip().upper()
-        if text.isdigit() and len(text) < 18:
-            agency = session.get(Agency, int(text))
-        elif text:
-            agency = session.exec(select(Agency).where(Agency.credit_code == text)).first()
+    text = unicodedata.normalize("NFKC", str(ref)).strip().upper()
+    if len(text) == 18:
+        agency = session.exec(select(Agency).where(Agency.credit_code == text)).first()
+    elif (row_id := as_row_id(text)) is not None:
+        agency = session.get(Agency, row_id)
     if agency is None:
         raise NotFound("registry.agency_not_found", ref=ref)
     return agency

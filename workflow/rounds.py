@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from workflow.audit import append, unit_of_work
 from workflow.clock import utcnow
+from workflow.db import as_row_id
 from workflow.errors import InvalidInput, NotFound, Refused
 from workflow.i18n import workflow_texts
 from workflow.models import Agency, Application, Round
@@ -74,8 +75,8 @@ def find_round(session: Session, ref: str | int) -> Round:
     """A round by id or by name."""
     found: Round | None = None
     text = str(ref).strip()
-    if isinstance(ref, int) or text.isdigit():
-        found = session.get(Round, int(text))
+    if (row_id := as_row_id(text)) is not None:
+        found = session.get(Round, row_id)
     if found is None and text:
         found = session.exec(select(Round).where(Round.name == text)).first()
     if found is None:

@@ -8,14 +8,20 @@ setting (see `load_settings`).
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 from datetime import date, time
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 ENV_PREFIX = "SAFECOMM_"
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
@@ -104,6 +110,13 @@ class Settings(BaseSettings):
     def _supported_db(cls, value: str) -> str:
         if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
             raise ValueError("must start with sqlite:/// or postgresql://")
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):  # the message would quote the URL (a password)
+            raise ValueError(
+                "not a valid database URL (e.g. sqlite:///safecomm.db,"
+                " postgresql://user:password@host:5432/safecomm)"
+            ) from None
         return value
 
     @field_validator("telegram_token")
@@ -172,8 +185,25 @@ def _first_error_line(error: ValidationError) -> str:
     return f"配置错误 / invalid setting {ENV_PREFIX}{str(first['loc'][0]).upper()}: {message}"
 
 
+def _unknown_setting() -> str | None:
+    """A `SAFECOMM_…` name in the environment or `.env` that is no setting (a typo such
+    as `SAFECOMM_ADMIN_ID` would otherwise be ignored without a word), with a hint."""
+    known = [ENV_PREFIX + name.upper() for name in Settings.model_fields]
+    env_file = Path(".env")
+    given = list(os.environ) + (list(dotenv_values(env_file)) if env_file.is_file() else [])
+    for name in sorted({n.upper() for n in given if n.upper().startswith(ENV_PREFIX)}):
+        if name not in known:
+            hint = difflib.get_close_matches(name, known, n=1)
+            return f"{name}: unknown setting" + (f" (did you mean {hint[0]}?)" if hint else "")
+    return None
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings; raise `SettingsError` with one clear line on a bad value."""
+    """Read the settings; raise `SettingsError` with one clear line on a bad value
+    or an unknown `SAFECOMM_…` name."""
+    unknown = _unknown_setting()
+    if unknown:
+        raise SettingsError(f"配置错误 / invalid setting {unknown}")
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:

@@ -17,6 +17,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, col, select
 
+from workflow.db import as_row_id
 from workflow.errors import Conflict, DomainError, InvalidInput, NotFound
 from workflow.i18n import workflow_texts
 from workflow.models import Agency, CreationUnit, Guidance
@@ -145,8 +146,9 @@ def add_unit(
 def find_unit(session: Session, ref: str | int) -> CreationUnit:
     """A unit by number, or by name when that name is unique."""
     text = _clean(ref)
-    if isinstance(ref, int) or text.isdigit():
-        unit = session.get(CreationUnit, int(text))
+    if text.isdigit() or isinstance(ref, int):
+        row_id = as_row_id(text)
+        unit = session.get(CreationUnit, row_id) if row_id is not None else None
         if unit is None:
             raise NotFound("units.not_found", ref=text)
         return unit

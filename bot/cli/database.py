@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot.cli.common import settings
+from bot.context import bot_texts
 from migrations import current_revision, head_revision, upgrade
 from workflow.db import make_engine, safe_url
 
@@ -18,15 +19,27 @@ def db_upgrade() -> None:
     before = current_revision(engine)
     upgrade(engine)
     after = current_revision(engine)
-    state = "已是最新" if before == after else f"{before or '空库'} → {after}"
-    print(f"数据库 {safe_url(engine)}：{state}")
+    if before == after:
+        print(bot_texts.text("cli.db_up_to_date", None, url=safe_url(engine), revision=after))
+    else:
+        empty = bot_texts.text("cli.db_empty")
+        print(
+            bot_texts.text(
+                "cli.db_upgraded", None, url=safe_url(engine), before=before or empty, after=after
+            )
+        )
 
 
 @db.command("status")
 def db_status() -> None:
     """显示数据库与程序的结构版本 / show the schema revision of the database and the code."""
     engine = make_engine(settings().database_url)
-    print(f"database: {current_revision(engine) or '(empty)'}  code: {head_revision()}")
+    current = current_revision(engine) or bot_texts.text("cli.db_empty")
+    print(
+        bot_texts.text(
+            "cli.db_status", None, url=safe_url(engine), current=current, head=head_revision()
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

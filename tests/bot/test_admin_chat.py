@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from bot.admin_chat import PAGE_SIZE, publish_commands
 from tests.chat import OfflineChat
-from tests.workflow.lifecycle_steps import agency_in, audit_count, make_agency, prepare
-from workflow import audit
+from tests.workflow.lifecycle_steps import ADMIN, agency_in, audit_count, make_agency, prepare
+from workflow import audit, lifecycle, rounds
 from workflow.models import Agency
 from workflow.settings import Settings, load_settings
 
@@ -79,39 +79,73 @@ async def test_forged_page_button_changes_nothing(chat: OfflineChat, engine: Eng
     assert chat.errors == []
 
 
-async def test_advance_asks_to_confirm_then_fires_through_the_service(
+async def test_a_page_button_that_cannot_be_rendered_is_answered_once(
+    chat: OfflineChat, engine: Engine
+) -> None:
+    for data in ("ad:pg:history:999:0", "ad:pg:agencies:bogus:0", "ad:pg:survey:1999-1:0"):
+        said = await chat.tap(ADMIN_ID, data, message_id=1)
+        assert [c.method for c in said].count("answerCallbackQuery") == 1, data
+    assert "没有找到机构“999”" in chat.in_chat(ADMIN_ID)[0].text
+
+
+async def test_history_pages_however_the_agency_was_named(
     chat: OfflineChat, engine: Engine, admin_settings: Settings
 ) -> None:
     with Session(engine, expire_on_commit=False) as session:
         agency = make_agency(session)
         assert agency.id is not None
-        prepare(session, agency.id, "review", admin_settings)
+        for points in range(60, 60 + PAGE_SIZE + 1):  # one audit entry each
+            rounds.record_scores(session, agency.id, ADMIN, material=points)
+    full_width_id = str(agency.id).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    for ref in (agency.credit_code.lower(), full_width_id):
+        await chat.send(ADMIN_ID, f"/history {ref}")
+        assert "第 1/2 页" in chat.last_text(ADMIN_ID)
+        assert chat.button(ADMIN_ID, "▶") == f"ad:pg:history:{agency.id}:1"
+        await chat.tap_label(ADMIN_ID, "▶")
+        assert "第 2/2 页" in chat.last_text(ADMIN_ID)
+
+
+async def test_advance_asks_to_confirm_then_fires_through_the_service(
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
+) -> None:
+    agency_id = _reviewable(engine, admin_settings)
+    with Session(engine) as session:
         count = audit_count(session)
-    await chat.send(ADMIN_ID, f"/advance {agency.id} review")
+    await chat.send(ADMIN_ID, f"/advance {agency_id} review")
     assert "已申请 → 材料审核通过" in chat.last_text(ADMIN_ID)
-    assert _status(engine, agency.id) == "applied"  # nothing before the confirmation
+    assert _status(engine, agency_id) == "applied"  # nothing before the confirmation
     await chat.tap_label(ADMIN_ID, "确认")
     assert "已完成" in chat.last_text(ADMIN_ID)
-    assert _status(engine, agency.id) == "reviewed"
+    assert _status(engine, agency_id) == "reviewed"
     with Session(engine) as session:
         assert audit_count(session) == count + 1
-        entry = audit.history(session, agency.id)[-1]
+        entry = audit.history(session, agency_id)[-1]
         assert (entry.actor, entry.channel, entry.trigger) == (f"tg:{ADMIN_ID}", "chat", "review")
 
 
 async def test_advance_cancel_and_stale_confirmation_change_nothing(
     chat: OfflineChat, engine: Engine, admin_settings: Settings
 ) -> None:
-    with Session(engine, expire_on_commit=False) as session:
-        agency = make_agency(session)
-        assert agency.id is not None
-        prepare(session, agency.id, "review", admin_settings)
-    await chat.send(ADMIN_ID, f"/advance {agency.id} review")
+    agency_id = _reviewable(engine, admin_settings)
+    await chat.send(ADMIN_ID, f"/advance {agency_id} review")
     confirm = chat.button(ADMIN_ID, "确认")
     await chat.tap_label(ADMIN_ID, "取消")
     assert "已取消" in chat.last_text(ADMIN_ID)
     await chat.tap(ADMIN_ID, confirm, message_id=1)  # the old ✅ after cancelling
-    assert _status(engine, agency.id) == "applied"
+    assert _status(engine, agency_id) == "applied"
+
+
+async def test_a_confirmation_seen_before_someone_else_moved_the_agency_changes_nothing(
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
+) -> None:
+    agency_id = _reviewable(engine, admin_settings)
+    await chat.send(ADMIN_ID, f"/advance {agency_id} reject 材料不全")
+    with Session(engine) as session:  # meanwhile, at the terminal
+        lifecycle.advance(session, agency_id, "review", ADMIN, settings=admin_settings)
+    before = _state(engine)
+    await chat.tap_label(ADMIN_ID, "确认")
+    assert "未执行" in chat.last_text(ADMIN_ID) and "刚被他人改变" in chat.last_text(ADMIN_ID)
+    assert _status(engine, agency_id) == "reviewed" and _state(engine) == before
 
 
 async def test_advance_refuses_with_the_reason_in_one_reply(
@@ -187,6 +221,15 @@ async def test_commands_are_registered_per_role(chat: OfflineChat) -> None:
     assert {"agencies", "advance", "history", "score", "survey", "remind"} <= set(menus[ADMIN_ID])
 
 
+def _reviewable(engine: Engine, settings: Settings) -> int:
+    """A fresh agency with everything `review` needs: the id."""
+    with Session(engine, expire_on_commit=False) as session:
+        agency = make_agency(session)
+        assert agency.id is not None
+        prepare(session, agency.id, "review", settings)
+        return agency.id
+
+
 def _status(engine: Engine, agency_id: int) -> str:
     with Session(engine) as session:
         row = session.get(Agency, agency_id)
@@ -257,13 +300,10 @@ async def test_a_confirmation_expires_after_fifteen_minutes(
 
     import bot.admin_chat
 
-    with Session(engine, expire_on_commit=False) as session:
-        agency = make_agency(session)
-        assert agency.id is not None
-        prepare(session, agency.id, "review", admin_settings)
-    await chat.send(ADMIN_ID, f"/advance {agency.id} review")
+    agency_id = _reviewable(engine, admin_settings)
+    await chat.send(ADMIN_ID, f"/advance {agency_id} review")
     later = bot.admin_chat.utcnow() + timedelta(minutes=16)
     monkeypatch.setattr(bot.admin_chat, "utcnow", lambda: later)
     said = await chat.tap_label(ADMIN_ID, "确认")
     assert any("已失效" in str(c.params.get("text", "")) for c in said)
-    assert _status(engine, agency.id) == "applied"
+    assert _status(engine, agency_id) == "applied"

@@ -68,3 +68,17 @@ def test_filter_on_a_handler_keeps_personal_data_out_of_the_log(
         caplog.handler.removeFilter(caplog.handler.filters[-1])
     assert "110105199001011234" not in caplog.text and "13912345678" not in caplog.text
     assert "110105********1234" in caplog.text and "139****5678" in caplog.text
+
+
+def test_a_logged_traceback_is_masked_too(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.handler.addFilter(RedactingFilter())
+    try:
+        try:
+            raise ValueError("duplicate id_number 110105199001011234, mobile 13912345678")
+        except ValueError:
+            logging.getLogger("safecomm.test").exception("import failed")
+    finally:
+        caplog.handler.removeFilter(caplog.handler.filters[-1])
+    assert "ValueError" in caplog.text
+    assert "110105199001011234" not in caplog.text and "13912345678" not in caplog.text
+    assert "110105********1234" in caplog.text and "139****5678" in caplog.text
