@@ -4,6 +4,10 @@ Three units answer: one changes an answer on the review screen and later
 reopens its link to submit again, one answers straight through, and one is
 answering when the bot is killed with SIGKILL; a new bot process resumes it at
 the same question. The database is checked at the end.
+
+The scenario runs on both backends: a SQLite file and a fresh, empty database
+on the session's PostgreSQL server (production's backend), which the first bot
+migrates itself on start.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +25,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from migrations import upgrade
 from surveys.aggregate import indicator_points
 from surveys.answering import latest_submissions
 from surveys.coverage import Status, coverage
 from surveys.models import Submission, answers_of
 from tests.e2e.botapi import BotAPIServer
+from tests.pg import PostgresServer
 from tests.surveys.helpers import OPEN_YEAR, Guided, guided_units
 from workflow.db import make_engine
 
@@ -48,9 +53,9 @@ class Bot:
 
 
 class World:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, database_url: str) -> None:
         self.tmp_path = tmp_path
-        self.database_url = f"sqlite:///{tmp_path / 'e2e.db'}"
+        self.database_url = database_url
         self.api = BotAPIServer(TOKEN)
         self.base_url = self.api.start()
         self.bots: list[Bot] = []
@@ -84,6 +89,15 @@ class World:
             raise AssertionError(f"the bot never polled:\n{bot.output()}") from None
         assert process.poll() is None, f"the bot exited at start:\n{bot.output()}"
         return bot
+
+    def seed(self, count: int) -> Guided:
+        """An agency with `count` guided units and their invitations, written while the bot runs."""
+        engine = make_engine(self.database_url)
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                return guided_units(session, count=count)
+        finally:
+            engine.dispose()
 
     def close(self) -> None:
         for bot in self.bots:
@@ -131,23 +145,30 @@ def button(message: dict[str, Any], label: str) -> str:
     raise AssertionError(f"no button {label!r} on {message.get('text')!r}")
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend; on PostgreSQL a new one on the session's server.
+
+    The URL is the plain `postgresql://` form an operator would configure."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'e2e.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    name = f"e2e_{uuid.uuid4().hex[:12]}"
+    server.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{server.port}/{name}"
+    finally:
+        server.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    world = World(tmp_path)
+def world(tmp_path: Path, database_url: str) -> Iterator[World]:
+    world = World(tmp_path, database_url)
     try:
         yield world
     finally:
         world.close()
-
-
-@pytest.fixture
-def guided(world: World) -> Guided:
-    engine = make_engine(world.database_url)
-    upgrade(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        guided = guided_units(session, count=3)
-    engine.dispose()
-    return guided
 
 
 def answer(world: World, user: int, points: list[int], first: int = 1) -> None:
@@ -156,11 +177,10 @@ def answer(world: World, user: int, points: list[int], first: int = 1) -> None:
         world.tap(user, f"{value} 分", following)
 
 
-def test_three_units_answer_one_bot_is_killed_and_the_next_resumes(
-    world: World, guided: Guided
-) -> None:
+def test_three_units_answer_one_bot_is_killed_and_the_next_resumes(world: World) -> None:
+    bot = world.start_bot()  # on an empty database: it migrates the schema before polling
+    guided = world.seed(count=3)
     token_a, token_b, token_c = (inv.token for inv in guided.invitations)
-    bot = world.start_bot()
 
     # A: answers, changes item 2 on the review screen, submits
     world.say(UNIT_A, f"/start {token_a}", "第 1/5 题")
@@ -206,26 +226,28 @@ def test_three_units_answer_one_bot_is_killed_and_the_next_resumes(
     assert last.process.wait(30) == 0, last.output()
 
     engine = make_engine(world.database_url)
-    with Session(engine) as session:
-        history = session.exec(select(Submission).order_by(Submission.id)).all()
-        by_invitation = {inv.id: inv for inv in guided.invitations}
-        latest = latest_submissions(session, OPEN_YEAR)
-        answers = {by_invitation[i].unit_id: answers_of(s) for i, s in latest.items()}
-        units = [unit.id for unit in guided.units]
-        assert answers[units[0]] == {1: 4, 2: 1, 3: 3, 4: 3, 5: 0}
-        assert answers[units[1]] == {1: 3, 2: 3, 3: 3, 4: 3, 5: 3}
-        assert answers[units[2]] == {1: 2, 2: 1, 3: 0, 4: 4, 5: 4}
-        assert [s.invitation_id for s in history].count(guided.invitations[0].id) == 2
-        assert len(history) == 4 and len({s.receipt for s in history}) == 4
-        assert {row.status for row in coverage(session, OPEN_YEAR)} == {Status.SUBMITTED}
-        assert indicator_points(list(answers.values())) == {
-            "3.1": 3,
-            "3.2": 2,
-            "3.3": 2,
-            "3.4": 3,
-            "3.5": 2,
-        }
-    engine.dispose()
+    try:
+        with Session(engine) as session:
+            history = session.exec(select(Submission).order_by(Submission.id)).all()
+            by_invitation = {inv.id: inv for inv in guided.invitations}
+            latest = latest_submissions(session, OPEN_YEAR)
+            answers = {by_invitation[i].unit_id: answers_of(s) for i, s in latest.items()}
+            units = [unit.id for unit in guided.units]
+            assert answers[units[0]] == {1: 4, 2: 1, 3: 3, 4: 3, 5: 0}
+            assert answers[units[1]] == {1: 3, 2: 3, 3: 3, 4: 3, 5: 3}
+            assert answers[units[2]] == {1: 2, 2: 1, 3: 0, 4: 4, 5: 4}
+            assert [s.invitation_id for s in history].count(guided.invitations[0].id) == 2
+            assert len(history) == 4 and len({s.receipt for s in history}) == 4
+            assert {row.status for row in coverage(session, OPEN_YEAR)} == {Status.SUBMITTED}
+            assert indicator_points(list(answers.values())) == {
+                "3.1": 3,
+                "3.2": 2,
+                "3.3": 2,
+                "3.4": 3,
+                "3.5": 2,
+            }
+    finally:
+        engine.dispose()
     for started in world.bots:
         assert TOKEN.split(":")[1] not in started.output()
 
