@@ -15,6 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -60,8 +61,29 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+# pg_advisory_lock key: "safecomm" in ASCII, so two bots starting at once migrate in turn
+MIGRATION_LOCK = 0x73616665636F6D6D
+
+
 def ensure_schema(engine: Engine) -> bool:
-    """Upgrade if the database is behind; return True if anything was applied."""
+    """Upgrade if the database is behind; return True if anything was applied.
+
+    On PostgreSQL several bot processes may start at the same moment: a
+    session-level advisory lock makes them migrate one after another, and the
+    later ones find the schema current."""
+    if engine.dialect.name != "postgresql":
+        return _upgrade_if_behind(engine)
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        lock.commit()
+        try:
+            return _upgrade_if_behind(engine)
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            lock.commit()
+
+
+def _upgrade_if_behind(engine: Engine) -> bool:
     if current_revision(engine) == head_revision():
         return False
     upgrade(engine)

@@ -61,3 +61,35 @@ def test_downgrade_to_empty_and_back(tmp_path: Path) -> None:
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade(engine)
     assert _schema_differences(engine) == []
+
+
+@pytest.mark.postgres
+def test_two_processes_starting_at_once_migrate_in_turn(pg_server: PostgresServer) -> None:
+    """Two bots on one fresh PostgreSQL database: both start, the schema is built once."""
+    import threading
+
+    name = f"race_{uuid.uuid4().hex[:8]}"
+    pg_server.execute(f"CREATE DATABASE {name}")
+    engines = [make_engine(pg_server.url(name)) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def start(engine: Engine) -> None:
+        barrier.wait()
+        try:
+            results.append(ensure_schema(engine))
+        except Exception as error:  # the failure this test guards against
+            results.append(error)
+
+    threads = [threading.Thread(target=start, args=(engine,)) for engine in engines]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(map(repr, results)) == ["False", "True"]
+        assert current_revision(engines[0]) == head_revision()
+    finally:
+        for engine in engines:
+            engine.dispose()
+        pg_server.execute(f"DROP DATABASE {name} WITH (FORCE)")
