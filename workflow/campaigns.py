@@ -11,11 +11,22 @@ from datetime import date, datetime, time
 
 from sqlmodel import Session
 
+from workflow.clock import utcnow
 from workflow.errors import InvalidInput
 from workflow.models import Campaign
 from workflow.settings import Settings
 
 DATE_FIELDS = ("opens", "report_due", "questionnaire_closes", "results_published")
+FIRST_YEAR = 2000
+
+
+def check_year(year: int, now: datetime | None = None) -> int:
+    """A year the software keeps records for: from 2000 to next year (nothing is
+    assessed, guided or invited further ahead). One rule for every command."""
+    last = (now or utcnow()).year + 1
+    if not FIRST_YEAR <= year <= last:
+        raise InvalidInput("campaign.bad_year", year=year, first=FIRST_YEAR, last=last)
+    return year
 
 
 def default_campaign(year: int, settings: Settings) -> Campaign:

@@ -30,7 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 from transitions import Machine
 
-from workflow import eligibility, registry
+from workflow import campaigns, eligibility, registry
 from workflow import rounds as round_rules
 from workflow.assessment import gate
 from workflow.assessment.evaluation import Evaluation
@@ -454,9 +454,6 @@ def _known_trigger(trigger: str) -> None:
         )
 
 
-FIRST_YEAR = 2000
-
-
 def _year(year: int | None, local: datetime, session: Session, agency_id: int) -> int:
     """The assessment year, never in the far future. By default the current local
     year, but for an `assessed` agency the year of its newest finalised assessment
@@ -467,9 +464,7 @@ def _year(year: int | None, local: datetime, session: Session, agency_id: int) -
         return (
             latest if agency is not None and agency.status == "assessed" and latest else local.year
         )
-    if not FIRST_YEAR <= year <= local.year + 1:
-        raise InvalidInput("lifecycle.bad_year", year=year, first=FIRST_YEAR, last=local.year + 1)
-    return year
+    return campaigns.check_year(year, local)
 
 
 def _load(session: Session, agency_id: int) -> Agency:

@@ -17,6 +17,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, col, select
 
+from workflow import campaigns
 from workflow.db import as_row_id
 from workflow.errors import Conflict, DomainError, InvalidInput, NotFound
 from workflow.i18n import workflow_texts
@@ -96,9 +97,7 @@ def check_year(year: object) -> int:
         number = int(_clean(year))
     except ValueError:
         raise InvalidInput("units.year_invalid", year=_clean(year)) from None
-    if not 2000 <= number <= 2100:
-        raise InvalidInput("units.year_invalid", year=number)
-    return number
+    return campaigns.check_year(number)
 
 
 def _unit_fields(

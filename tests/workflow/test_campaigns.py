@@ -80,3 +80,17 @@ def test_a_default_date_missing_from_the_year_is_a_clear_refusal(session: Sessio
         campaign_for(session, 2026, leap_day)
     assert caught.value.key == "campaign.bad_default"
     assert "SAFECOMM_CAMPAIGN_OPENS=02-29" in caught.value.message("zh")
+
+
+def test_one_year_rule_for_every_command() -> None:
+    """From 2000 to next year: the same bound for guidance, sheets and the lifecycle."""
+    from datetime import UTC, datetime
+
+    from workflow.campaigns import check_year
+    from workflow.errors import InvalidInput
+
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    assert check_year(2000, now) == 2000 and check_year(2027, now) == 2027
+    for wrong in (1999, 2028):
+        with pytest.raises(InvalidInput, match=f"年度 {wrong} 无效，应在 2000 至 2027 年之间"):
+            check_year(wrong, now)

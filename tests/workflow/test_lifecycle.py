@@ -655,7 +655,7 @@ def test_assessment_year_must_be_plausible(year: int, session: Session, settings
     agency = agency_in(session, "filed", settings)
     assert agency.id is not None
     before = snapshot(session)
-    with pytest.raises(InvalidInput, match=f"考核年度 {year} 无效"):
+    with pytest.raises(InvalidInput, match=f"年度 {year} 无效，应在 2000 至"):
         advance(session, agency.id, "assess", ADMIN, year=year, settings=settings)
     assert snapshot(session) == before
 

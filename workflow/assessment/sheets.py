@@ -23,6 +23,7 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from workflow import campaigns
 from workflow.assessment.evaluation import (
     DEFAULT_POLICY,
     Evaluation,
@@ -184,12 +185,6 @@ class SheetView:
         return evaluate(self.points, self.bonus_counts, policy=self.effective_policy(policy))
 
 
-def check_year(year: int) -> int:
-    if not 2000 <= year <= 2999:
-        raise InvalidInput("assessment.bad_year", year=year)
-    return year
-
-
 def find_sheet(
     session: Session, agency_id: int, year: int, *, for_update: bool = False
 ) -> ScoreSheet | None:
@@ -207,7 +202,7 @@ def sheet_view(
     session: Session, agency_id: int, year: int, *, for_update: bool = False
 ) -> SheetView:
     """The agency's sheet for `year` with its lines, or NotFound."""
-    sheet = find_sheet(session, agency_id, check_year(year), for_update=for_update)
+    sheet = find_sheet(session, agency_id, campaigns.check_year(year), for_update=for_update)
     if sheet is None:
         raise NotFound("assessment.no_sheet", agency=agency_id, year=year)
     return load_view(session, sheet)
@@ -215,7 +210,7 @@ def sheet_view(
 
 def editable_sheet(session: Session, agency_id: int, year: int, actor: str) -> ScoreSheet:
     """The sheet to edit, created on first use; refused once finalised."""
-    check_year(year)
+    campaigns.check_year(year)
     if session.get(Agency, agency_id) is None:
         raise NotFound("assessment.no_agency", agency=agency_id)
     sheet = find_sheet(session, agency_id, year, for_update=True)
