@@ -37,7 +37,7 @@ from bot.jobs import current_plan
 from surveys.coverage import by_agency, coverage
 from workflow import audit, lifecycle
 from workflow.assessment.sheets import sheet_view
-from workflow.clock import local_text, utcnow
+from workflow.clock import local_date, local_text, utcnow
 from workflow.eligibility import check_eligibility
 from workflow.errors import DomainError
 from workflow.models import Agency
@@ -378,7 +378,7 @@ async def score(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff
     year = (
         _year(context.args[1], staff)
         if context.args and len(context.args) > 1
-        else utcnow().astimezone(settings.zone).year
+        else local_date(utcnow(), settings.zone).year
     )
     with Session(engine_of(context), expire_on_commit=False) as session:
         row = find_agency(session, ref)

@@ -39,13 +39,13 @@ from bot.start import add_deep_link
 from surveys.coverage import Status, by_agency, coverage
 from workflow import contacts
 from workflow.campaigns import DATE_FIELDS, campaign_for
-from workflow.clock import utcnow
+from workflow.clock import local_date, utcnow
 from workflow.contacts import SubmittedDocument
 from workflow.db import transaction
 from workflow.errors import DomainError
 from workflow.lifecycle import state_label
 from workflow.models import Agency
-from workflow.reminders import DOCUMENT_KINDS, EVIDENCE, REPORT, REPORTING_STATES, local_date
+from workflow.reminders import DOCUMENT_KINDS, EVIDENCE, REPORT, REPORTING_STATES
 from workflow.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def status_text(
 ) -> str:
     """The `/status` answer for `agency` in the current campaign year."""
     assert agency.id is not None
-    year = local_date(utcnow(), settings).year
+    year = local_date(utcnow(), settings.zone).year
     campaign = campaign_for(session, year, settings)
     counts = contacts.document_counts(session, agency.id, year)
     survey = next(
@@ -183,7 +183,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await message.reply_text(refusal.message(settings.language))
         return
     now = utcnow()
-    year = local_date(now, settings).year
+    year = local_date(now, settings.zone).year
     with transaction(engine_of(context)) as session:
         duplicate = contacts.already_submitted(session, contact.agency_id, year, unique_id)
     if duplicate:

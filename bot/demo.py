@@ -50,7 +50,7 @@ from workflow.assessment.sheets import BonusInput, LineInput, enter_lines, set_b
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import export_sheet
 from workflow.campaigns import campaign_for
-from workflow.clock import utcnow
+from workflow.clock import local_date, utcnow
 from workflow.db import make_engine, transaction
 from workflow.eligibility import check_eligibility
 from workflow.i18n import set_language
@@ -513,7 +513,7 @@ def run_demo(out: Path, *, language: str = "zh", today: date | None = None) -> P
     set_language(language)
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    year = demo_year(settings, today or utcnow().astimezone(settings.zone).date())
+    year = demo_year(settings, today or local_date(utcnow(), settings.zone))
     say("intro", year=year, out=out)
     ids = register(engine, settings)
     filed = application_round(engine, settings, ids, out)

@@ -25,7 +25,7 @@ from bot.sender import SendReport, send_due
 from surveys.coverage import Status, coverage, pending_recipients
 from workflow import outbox
 from workflow.campaigns import campaign_for
-from workflow.clock import utcnow
+from workflow.clock import local_date, utcnow
 from workflow.contacts import agency_facts
 from workflow.db import transaction
 from workflow.models import Campaign
@@ -34,7 +34,6 @@ from workflow.reminders import (
     Facts,
     Reminder,
     due_reminders,
-    local_date,
     plan,
 )
 from workflow.settings import Settings
@@ -63,7 +62,7 @@ class CycleReport:
 def campaigns_near(session: Session, now: datetime, settings: Settings) -> list[Campaign]:
     """This year's campaign, and next year's if its dates are already set (a January deadline
     has its first reminders in December)."""
-    year = local_date(now, settings).year
+    year = local_date(now, settings.zone).year
     campaigns = [campaign_for(session, year, settings)]
     following = session.get(Campaign, year + 1)
     if following is not None:

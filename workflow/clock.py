@@ -3,7 +3,7 @@ so on SQLite and PostgreSQL alike); people see them in the configured zone."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -17,6 +17,11 @@ def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(zone)
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    """The local calendar day of `moment` in `zone` (naive values are taken as UTC)."""
+    return to_local(moment, zone).date()
 
 
 def local_text(moment: datetime | None, zone: ZoneInfo) -> str:

@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from workflow.campaigns import is_open
+from workflow.clock import local_date
 from workflow.models import Campaign
 from workflow.settings import Settings
 
@@ -126,10 +127,6 @@ def due_time(day: date, settings: Settings) -> datetime:
     )
 
 
-def local_date(moment: datetime, settings: Settings) -> date:
-    return moment.astimezone(settings.zone).date()
-
-
 # --- the plan ----------------------------------------------------------------------
 
 
@@ -218,7 +215,7 @@ def plan_admin_digests(
 
     Only today's digest is relevant: yesterday's, if never sent, is stale.
     """
-    today = local_date(now, settings)
+    today = local_date(now, settings.zone)
     if not campaign.opens <= today <= campaign.results_published:
         return []
     params = digest_params(campaign, facts, today)
@@ -285,4 +282,4 @@ def latest_of_each_series(reminders: Sequence[Reminder]) -> list[Reminder]:
 
 def days_left(due: date, now: datetime, settings: Settings) -> int:
     """Whole local days from `now` to the deadline day (0 on the day itself)."""
-    return (due - local_date(now, settings)).days
+    return (due - local_date(now, settings.zone)).days

@@ -13,11 +13,10 @@ from tests.chat import OfflineChat
 from tests.surveys.helpers import guided_units
 from tests.workflow.lifecycle_steps import agency_in
 from workflow import contacts
-from workflow.clock import utcnow
+from workflow.clock import local_date, utcnow
 from workflow.contacts import AgencyContact, SubmittedDocument
 from workflow.db import transaction
 from workflow.models import Agency
-from workflow.reminders import local_date
 from workflow.settings import Settings, load_settings
 
 ALICE, BOB = 1001, 1002
@@ -134,7 +133,7 @@ async def test_status_shows_state_dates_and_what_is_missing(
     chat: OfflineChat, any_engine: Engine
 ) -> None:
     await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
-    year = local_date(utcnow(), load_settings()).year
+    year = local_date(utcnow(), load_settings().zone).year
 
     await chat.send(ALICE, "/status")
     reply = chat.last_text(ALICE)
@@ -162,7 +161,7 @@ async def test_a_report_is_stored_under_year_and_agency_and_recorded(
 ) -> None:
     agency = new_agency(any_engine)
     await chat.send(ALICE, f"/start {link_for(any_engine, agency)}")
-    year = local_date(utcnow(), policy).year
+    year = local_date(utcnow(), policy.zone).year
 
     await chat.send_document(
         ALICE, "2026年度工作报告.pdf", PDF, content=b"%PDF-1.7 the report", caption="报告"
