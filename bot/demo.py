@@ -49,7 +49,7 @@ from workflow.assessment.finalising import finalise
 from workflow.assessment.sheets import BonusInput, LineInput, enter_lines, set_bonus
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import export_sheet
-from workflow.campaigns import campaign_for
+from workflow.campaigns import campaign_for, default_campaign
 from workflow.clock import local_date, utcnow
 from workflow.db import make_engine, transaction
 from workflow.eligibility import check_eligibility
@@ -124,13 +124,8 @@ def heading(key: str) -> None:
 
 def demo_year(settings: Settings, today: date) -> int:
     """This year while its questionnaire is still open today, else the next one."""
-    closes = campaign_year_close(settings, today.year)
+    closes = default_campaign(today.year, settings).questionnaire_closes
     return today.year if today <= closes else today.year + 1
-
-
-def campaign_year_close(settings: Settings, year: int) -> date:
-    month, day = (int(part) for part in settings.campaign_questionnaire_closes.split("-"))
-    return date(year, month, day)
 
 
 # --- fake but valid personal data (masked in every output) ---------------------
