@@ -114,11 +114,14 @@ def assessed_agency(
     guided: tuple[int, ...] = (),
     filed_at: datetime | None = None,
     bonus: Mapping[str, int] | None = None,
+    **overrides: Any,
 ) -> Agency:
-    """An agency filed at `filed_at` (default 2024-05-01), with one guided unit in each of
-    the `guided` years, whose sheet of `year` is filled with `points` (and `bonus`) and
-    finalised under `settings` (so it is `assessed`); committed."""
-    agency = filed_agency(session, settings, at=filed_at or datetime(2024, 5, 1, tzinfo=UTC))
+    """An agency (fields `overrides`) filed at `filed_at` (default 2024-05-01), with one
+    guided unit in each of the `guided` years, whose sheet of `year` is filled with
+    `points` (and `bonus`) and finalised under `settings` (so it is `assessed`); committed."""
+    agency = filed_agency(
+        session, settings, at=filed_at or datetime(2024, 5, 1, tzinfo=UTC), **overrides
+    )
     assert agency.id is not None
     unit = CreationUnit(name=f"社区{agency.id}", district="朝阳区", safe_community=True)
     session.add(unit)

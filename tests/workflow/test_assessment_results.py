@@ -9,13 +9,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tests.workflow.assessment_builders import (
-    ADMIN,
+    assessed_agency,
     filed_agency,
     fill_sheet,
     full_points,
     points_totalling,
 )
-from workflow.assessment.finalising import finalise
 from workflow.assessment.results import write_chart, write_csv, write_xlsx, year_results
 from workflow.settings import Settings
 
@@ -29,11 +28,7 @@ def _assessed(
     points: dict[str, int],
     bonus: dict[str, int] | None = None,
 ) -> None:
-    agency = filed_agency(session, settings, name=name)
-    assert agency.id is not None
-    fill_sheet(session, agency.id, YEAR, points, bonus)
-    finalise(session, agency.id, YEAR, ADMIN, settings)
-    session.commit()
+    assessed_agency(session, settings, points, year=YEAR, bonus=bonus, name=name)
 
 
 def _zero_at_2_4() -> dict[str, int]:
