@@ -221,13 +221,10 @@ def remind_status(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `agency link|contacts|unbind` to the registry's `agency` group, and `remind`."""
-    agency_group = next(
-        (g.typer_instance for g in app.registered_groups if g.name == "agency"), None
-    )
-    if agency_group is None:
-        agency_group = typer.Typer(help="咨询服务机构登记 / agency registry", no_args_is_help=True)
-        app.add_typer(agency_group, name="agency")
+    """Add `agency link|contacts|unbind` to the registry's `agency` group (registered
+    first, see `bot.cli`), and `remind`."""
+    agency_group = next(g.typer_instance for g in app.registered_groups if g.name == "agency")
+    assert agency_group is not None
     agency_group.command("link")(agency_link)
     agency_group.command("contacts")(agency_contacts)
     agency_group.command("unbind")(agency_unbind)
