@@ -32,10 +32,10 @@ from sqlmodel import Session, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from migrations import upgrade
+from workflow.assessment.models import ScoreSheet
 from workflow.assessment.sheets import (
     BonusInput,
     LineInput,
-    ScoreSheet,
     enter_lines,
     finalised_views,
     set_bonus,
@@ -43,10 +43,10 @@ from workflow.assessment.sheets import (
 )
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import write_sheet
-from workflow.clock import utcnow
-from workflow.db import make_engine
-from workflow.models import Agency
-from workflow.settings import Settings
+from workflow.core.clock import utcnow
+from workflow.core.db import make_engine
+from workflow.core.settings import Settings
+from workflow.registry.models import Agency
 
 YEAR = 2026
 

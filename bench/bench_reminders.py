@@ -5,7 +5,7 @@
 
 3,500 is about the number of communities in Beijing. The bot is the one
 `build_application` makes (AIORateLimiter: 30 messages/s overall, 3 retries
-on 429), talking to `bot.offline.RecordingRequest`, which answers instantly
+on 429), talking to `bot.demo.offline.RecordingRequest`, which answers instantly
 and refuses a random 1% of sends with `429 Too Many Requests, retry after 1`.
 Every reminder goes to its own chat. Printed: the total time, the floor that
 30 messages/s sets (N / 30), their ratio, the 429s injected, and how many
@@ -30,15 +30,15 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
-from bot.app import build_application
-from bot.offline import OFFLINE_TOKEN, RecordingRequest, error
-from bot.sender import send_due
+from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest, error
+from bot.telegram.app import build_application
+from bot.telegram.sender import send_due
 from migrations import upgrade
-from workflow import outbox
-from workflow.db import make_engine, transaction
-from workflow.outbox import Outbox
-from workflow.reminders import AGENCY_REPORT, Reminder
-from workflow.settings import load_settings
+from workflow.core.db import make_engine, transaction
+from workflow.core.settings import load_settings
+from workflow.reminders import models, outbox
+from workflow.reminders.models import Outbox
+from workflow.reminders.plan import AGENCY_REPORT, Reminder
 
 RATE = 30  # Telegram: messages per second overall
 NOW = datetime(2026, 12, 12, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # outside the quiet period
@@ -92,7 +92,7 @@ async def bench(count: int, error_rate: float, seed: int, database_url: str) -> 
 
     with Session(engine) as session:
         marked_sent = session.exec(
-            select(func.count()).select_from(Outbox).where(Outbox.state == outbox.SENT)
+            select(func.count()).select_from(Outbox).where(Outbox.state == models.SENT)
         ).one()
     expected = {FIRST_CHAT + n for n in range(count)}
     lost = len(expected - set(delivered))

@@ -34,13 +34,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import BotApplication, build_application
-from bot.offline import OFFLINE_TOKEN, RecordingRequest, UpdateFactory
+from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest, UpdateFactory
+from bot.telegram.app import BotApplication, build_application
 from migrations import upgrade
 from surveys.invitations import invitations_of, issue_invitations
-from workflow.db import make_engine
-from workflow.models import Agency, CreationUnit, Guidance
-from workflow.settings import load_settings
+from workflow.community.models import CreationUnit, Guidance
+from workflow.core.db import make_engine
+from workflow.core.settings import load_settings
+from workflow.registry.models import Agency
 
 YEAR = time.localtime().tm_year + 1  # a campaign whose questionnaire is open
 UPDATES_PER_UNIT = 7

@@ -20,13 +20,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 TABLE_MODULES = (
-    "workflow.models",
-    "workflow.audit",
-    "workflow.roles",
-    "workflow.assessment.sheets",
+    "workflow.registry.models",
+    "workflow.rounds.models",
+    "workflow.community.models",
+    "workflow.lifecycle.models",
+    "workflow.access.models",
+    "workflow.assessment.models",
     "surveys.models",
-    "workflow.outbox",
-    "workflow.contacts",
+    "workflow.reminders.models",
 )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 from migrations import all_tables
-from workflow.db import make_engine
-from workflow.settings import get_settings
+from workflow.core.db import make_engine
+from workflow.core.settings import get_settings
 
 config = context.config
 target_metadata = all_tables().metadata

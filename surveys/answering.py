@@ -24,10 +24,11 @@ from surveys.errors import NotFound, Refused
 from surveys.invitations import by_token
 from surveys.models import DONE, REVIEW, Invitation, Submission, SurveyProgress, answers_of
 from surveys.questionnaire import ITEM_NUMBERS, POINTS
-from workflow.campaigns import campaign_for, is_open
-from workflow.clock import utcnow
-from workflow.models import Agency, CreationUnit
-from workflow.settings import Settings
+from workflow.community.campaigns import campaign_for, is_open
+from workflow.community.models import CreationUnit
+from workflow.core.clock import utcnow
+from workflow.core.settings import Settings
+from workflow.registry.models import Agency
 
 
 class Action(StrEnum):

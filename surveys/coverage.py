@@ -20,13 +20,14 @@ from sqlmodel import Session, col, select
 from surveys.answering import history, latest_submissions
 from surveys.errors import survey_texts
 from surveys.models import Invitation, Submission, SurveyProgress, answers_of
-from workflow.clock import local_text
-from workflow.models import Agency, CreationUnit
-from workflow.outbox import undeliverable_chats
-from workflow.reminders import PendingUnit
-from workflow.settings import Settings
-from workflow.spreadsheets import save_workbook
-from workflow.units import guidance_for
+from workflow.community.models import CreationUnit
+from workflow.community.units import guidance_for
+from workflow.core.clock import local_text
+from workflow.core.settings import Settings
+from workflow.core.spreadsheets import save_workbook
+from workflow.registry.models import Agency
+from workflow.reminders.outbox import undeliverable_chats
+from workflow.reminders.plan import PendingUnit
 
 UNIT_COLUMNS = (
     "year",

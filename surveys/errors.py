@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workflow import errors
-from workflow.i18n import Catalogue
+from workflow.core import errors
+from workflow.core.i18n import Catalogue
 
 survey_texts = Catalogue(Path(__file__).parent / "locales")
 

@@ -20,10 +20,11 @@ from sqlmodel import Session, col, select
 
 from surveys.errors import InvalidInput, NotFound, survey_texts
 from surveys.models import Invitation
-from workflow.clock import utcnow
-from workflow.models import Agency, CreationUnit
-from workflow.spreadsheets import save_workbook
-from workflow.units import find_guidance, guidance_for
+from workflow.community.models import CreationUnit
+from workflow.community.units import find_guidance, guidance_for
+from workflow.core.clock import utcnow
+from workflow.core.spreadsheets import save_workbook
+from workflow.registry.models import Agency
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _UNSAFE_IN_FILE_NAME = re.compile(r'[\\/:*?"<>|\s\x00-\x1f\x7f]+')

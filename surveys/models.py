@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from workflow.clock import utcnow
+from workflow.core.clock import utcnow
 
 # SurveyProgress.position: 1–5 is the question shown, then the review screen,
 # then "submitted, nothing pending".

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from workflow.i18n import LANGUAGES
+from workflow.core.i18n import LANGUAGES
 
 SOURCE = Path(__file__).with_name("questionnaire.json")
 ITEM_NUMBERS = (1, 2, 3, 4, 5)

@@ -19,10 +19,10 @@ from surveys.aggregate import indicator_points
 from surveys.answering import latest_submissions
 from surveys.models import Invitation, answers_of
 from workflow.assessment.sheets import find_sheet, set_questionnaire_points
-from workflow.campaigns import campaign_for, is_open
-from workflow.clock import utcnow
-from workflow.settings import Settings
-from workflow.units import guidance_for
+from workflow.community.campaigns import campaign_for, is_open
+from workflow.community.units import guidance_for
+from workflow.core.clock import utcnow
+from workflow.core.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from workflow.models import MATERIALS, Agency, Application, Consultant
-from workflow.registry import (
+from workflow.registry.identifiers import (
     CREDIT_CODE_ALPHABET,
     credit_code_check_character,
     id_number_check_character,
 )
-from workflow.registry_xlsx import (
+from workflow.registry.models import MATERIALS, Agency, Application, Consultant
+from workflow.registry.xlsx import (
     AGENCY_COLUMNS,
     AGENCY_SHEET,
     CONSULTANT_COLUMNS,

@@ -1,7 +1,7 @@
 """The whole bot, offline: people send text, files and button presses; tests read the chats.
 
 One harness for every chat test. It drives the real application through PTB's
-own seams (`bot.offline.RecordingRequest` for the Bot API, `UpdateFactory` for
+own seams (`bot.demo.offline.RecordingRequest` for the Bot API, `UpdateFactory` for
 updates, `Application.process_update`) and records every handler error, so a
 test fails when any handler fails, even where the bot's own error handler
 already apologised to the user.
@@ -21,9 +21,9 @@ from sqlalchemy.engine import Engine
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.app import BotApplication, build_application
-from bot.offline import OFFLINE_TOKEN, Call, RecordingRequest, UpdateFactory
-from workflow.settings import Settings
+from bot.demo.offline import OFFLINE_TOKEN, Call, RecordingRequest, UpdateFactory
+from bot.telegram.app import BotApplication, build_application
+from workflow.core.settings import Settings
 
 
 class OfflineChat:

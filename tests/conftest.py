@@ -19,9 +19,9 @@ from sqlmodel import Session
 
 from migrations import upgrade
 from tests.pg import PostgresServer, binaries_missing, start_server
-from workflow.db import make_engine
-from workflow.i18n import set_language
-from workflow.settings import Settings, get_settings, load_settings
+from workflow.core.db import make_engine
+from workflow.core.i18n import set_language
+from workflow.core.settings import Settings, get_settings, load_settings
 
 
 @pytest.fixture(autouse=True)

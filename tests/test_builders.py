@@ -3,8 +3,8 @@
 from sqlmodel import Session, select
 
 from tests.builders import consultant_fields, credit_code, id_number, make_agency
-from workflow.models import Application, Consultant
-from workflow.registry import is_valid_credit_code, is_valid_id_number
+from workflow.registry.identifiers import is_valid_credit_code, is_valid_id_number
+from workflow.registry.models import Application, Consultant
 
 
 def test_builders_make_valid_codes() -> None:
@@ -25,7 +25,7 @@ def test_make_agency_stores_consultants_and_application(any_engine) -> None:
 
 
 def test_consultant_fields_pass_the_registry_validation(engine) -> None:
-    from workflow.registry import add_consultant
+    from workflow.registry.service import add_consultant
 
     with Session(engine) as session:
         agency = make_agency(session, consultants=0)

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from migrations import all_tables, current_revision, ensure_schema, head_revision, upgrade
 from tests.pg import PostgresServer
-from workflow.db import make_engine
+from workflow.core.db import make_engine
 
 
 def _schema_differences(engine: Engine) -> list[object]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from workflow.settings import SettingsError, get_settings, load_settings
+from workflow.core.settings import SettingsError, get_settings, load_settings
 
 
 @pytest.fixture(autouse=True)

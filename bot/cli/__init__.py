@@ -14,11 +14,11 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from bot.cli import assessment, database, lifecycle, main_job, registry, reminders, surveys
-from bot.context import bot_texts
-from workflow.db import unavailable
-from workflow.errors import DomainError
-from workflow.i18n import current_language
-from workflow.settings import SettingsError
+from bot.texts import bot_texts
+from workflow.core.db import unavailable
+from workflow.core.errors import DomainError
+from workflow.core.i18n import current_language
+from workflow.core.settings import SettingsError
 
 app = typer.Typer(
     name="safecomm",

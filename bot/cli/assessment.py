@@ -19,14 +19,15 @@ import typer
 from sqlmodel import Session, col, select
 
 from bot.cli.common import open_engine, operator, print_table, settings
+from workflow.access.roles import Actor
 from workflow.assessment import exits as exit_rules
 from workflow.assessment import results as year_results
 from workflow.assessment.evaluation import parse_whole
 from workflow.assessment.finalising import finalise
+from workflow.assessment.models import ScoreSheet
 from workflow.assessment.sheets import (
     BonusInput,
     LineInput,
-    ScoreSheet,
     SheetView,
     enter_lines,
     load_view,
@@ -36,14 +37,13 @@ from workflow.assessment.sheets import (
 )
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import export_sheet, read_sheet, save_filled
-from workflow.campaigns import DATE_FIELDS, campaign_for, closes_at, set_campaign_dates
-from workflow.clock import local_text
-from workflow.db import transaction
-from workflow.errors import InvalidInput, NotFound
-from workflow.i18n import current_language, workflow_texts
-from workflow.models import Agency
-from workflow.registry import find_agency
-from workflow.roles import Actor
+from workflow.community.campaigns import DATE_FIELDS, campaign_for, closes_at, set_campaign_dates
+from workflow.core.clock import local_text
+from workflow.core.db import transaction
+from workflow.core.errors import InvalidInput, NotFound
+from workflow.core.i18n import current_language, workflow_texts
+from workflow.registry.models import Agency
+from workflow.registry.service import find_agency
 
 assess = typer.Typer(help="年度考核评分表 / annual assessment score sheets", no_args_is_help=True)
 exits = typer.Typer(help="退出机制（第十四条）/ exit rules (Art. 14)", no_args_is_help=True)

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from migrations import ensure_schema
-from workflow.db import make_engine
-from workflow.i18n import set_language
-from workflow.privacy import install_log_redaction
-from workflow.settings import Settings, get_settings
+from workflow.core.db import make_engine
+from workflow.core.i18n import set_language
+from workflow.core.privacy import install_log_redaction
+from workflow.core.settings import Settings, get_settings
 
 
 def settings() -> Settings:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from bot.cli.common import settings
-from bot.context import bot_texts
+from bot.texts import bot_texts
 from migrations import current_revision, head_revision, upgrade
-from workflow.db import make_engine, safe_url
+from workflow.core.db import make_engine, safe_url
 
 db = typer.Typer(help="数据库 / database schema", no_args_is_help=True)
 

@@ -24,12 +24,15 @@ import typer
 from sqlmodel import Session
 
 from bot.cli.common import fail, open_engine, operator, print_table, settings
-from workflow import lifecycle, rounds
-from workflow.audit import history, verify
-from workflow.clock import local_text
-from workflow.i18n import workflow_texts
-from workflow.registry import find_agency
-from workflow.roles import Actor, list_grants, parse_role
+from workflow.access import grants
+from workflow.access.roles import Actor, list_grants, parse_role
+from workflow.core.clock import local_text
+from workflow.core.i18n import workflow_texts
+from workflow.lifecycle import engine as lifecycle
+from workflow.lifecycle import machine, states
+from workflow.lifecycle.audit import history, verify
+from workflow.registry.service import find_agency
+from workflow.rounds import closing, ranking, service
 
 audit_app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
 role_app = typer.Typer(help="管理员与专家角色 / roles", no_args_is_help=True)
@@ -59,7 +62,7 @@ def _number(value: float | None) -> str:
 def advance(
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
     trigger: str = typer.Argument(
-        ..., help="流转事件 / trigger: " + ", ".join(lifecycle.TRIGGER_NAMES)
+        ..., help="流转事件 / trigger: " + ", ".join(machine.TRIGGER_NAMES)
     ),
     reason: str | None = typer.Option(
         None,
@@ -70,7 +73,7 @@ def advance(
         None,
         "--ground",
         help="取消依据（第十四条，仅 withdraw） / Art. 14 ground (withdraw only): "
-        + ", ".join(lifecycle.GROUNDS),
+        + ", ".join(states.GROUNDS),
     ),
     year: int | None = typer.Option(
         None, "--year", help="考核年度（默认本年） / assessment year (default: this year)"
@@ -109,7 +112,7 @@ def actions(
                 agency=row.name,
                 code=row.credit_code,
                 state=row.status,
-                label=lifecycle.state_label(row.status),
+                label=states.state_label(row.status),
             )
         )
         found = lifecycle.available_triggers(session, row, _actor(), settings=current)
@@ -188,7 +191,7 @@ def role_grant(
     current = settings()
     wanted = parse_role(role)
     with _session() as session:
-        entry = lifecycle.grant(session, key, wanted, _actor(), current)
+        entry = grants.grant(session, key, wanted, _actor(), current)
         print(_t("granted", key=entry.subject, role=wanted.value, seq=entry.seq))
 
 
@@ -201,7 +204,7 @@ def role_revoke(
     """撤销授予的角色（SAFECOMM_ADMIN_IDS 中的管理员不受影响） / revoke a granted role."""
     current = settings()
     with _session() as session:
-        entry = lifecycle.revoke(session, key, _actor(), current)
+        entry = grants.revoke(session, key, _actor(), current)
         print(_t("revoked", key=entry.subject, role=entry.source, seq=entry.seq))
 
 
@@ -227,7 +230,7 @@ def round_create(
     """新建申请批次，可设备案名额（总量控制） / open an application round, optionally with a quota."""
     current = settings()
     with _session() as session:
-        made = rounds.create_round(session, name, _actor(), quota=quota, settings=current)
+        made = service.create_round(session, name, _actor(), quota=quota, settings=current)
         print(
             _t(
                 "round_created",
@@ -248,8 +251,8 @@ def round_join(
     with _session() as session:
         row = find_agency(session, agency)
         assert row.id is not None
-        rounds.join_round(session, round_ref, row.id, _actor(), settings=current)
-        print(_t("joined", agency=row.name, round=rounds.find_round(session, round_ref).name))
+        service.join_round(session, round_ref, row.id, _actor(), settings=current)
+        print(_t("joined", agency=row.name, round=ranking.find_round(session, round_ref).name))
 
 
 @round_app.command("score")
@@ -267,10 +270,10 @@ def round_score(
     with _session() as session:
         row = find_agency(session, agency)
         assert row.id is not None
-        application = rounds.record_scores(
+        application = service.record_scores(
             session, row.id, _actor(), material=material, interview=interview, settings=current
         )
-        composite = rounds.composite_score(application, current)
+        composite = ranking.composite_score(application, current)
         print(
             _t(
                 "scored",
@@ -289,9 +292,9 @@ def round_ranking(
     """批次综合测评排名：总成绩，其次面试答辩得分，再次申请时间 / the round's ranking."""
     current = settings()
     with _session() as session:
-        found = rounds.find_round(session, round_ref)
+        found = ranking.find_round(session, round_ref)
         assert found.id is not None
-        ranked = rounds.ranking(session, found.id, current)
+        ranked = ranking.ranking(session, found.id, current)
         quota = found.quota
         print(
             _t(
@@ -318,7 +321,7 @@ def round_ranking(
                 for r in ranked
             ],
         )
-        unranked = len(rounds.members(session, found.id)) - len(ranked)
+        unranked = len(ranking.members(session, found.id)) - len(ranked)
         if unranked:
             print(_t("unranked", count=unranked))
 
@@ -333,7 +336,7 @@ def round_close(
     """结束批次：名额内备案，名额外不予通过，写出公告名单 / close the round: file, reject, publish."""
     current = settings()
     with _session() as session:
-        closed = rounds.close_round(session, round_ref, _actor(), directory=out, settings=current)
+        closed = closing.close_round(session, round_ref, _actor(), directory=out, settings=current)
     print(
         _t(
             "closed",
@@ -348,7 +351,7 @@ def round_close(
 
 def diagram() -> None:
     """输出流程状态图（Mermaid stateDiagram-v2） / print the lifecycle as a Mermaid diagram."""
-    print(lifecycle.mermaid(), end="")
+    print(machine.mermaid(), end="")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import settings
-from bot.demo import run_demo
-from bot.runner import run_bot
+from bot.demo.year import run_demo
+from bot.telegram.runner import run_bot
 
 
 def demo(

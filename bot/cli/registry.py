@@ -27,34 +27,38 @@ import typer
 from sqlmodel import Session
 
 from bot.cli.common import open_engine, operator, print_json, print_table
-from workflow.db import transaction
-from workflow.eligibility import Eligibility, check_eligibility
-from workflow.errors import InvalidInput, NotFound
-from workflow.i18n import workflow_texts
-from workflow.lifecycle import state_label
-from workflow.models import MATERIALS, Agency, Application, Consultant
-from workflow.registry import (
+from workflow.core.db import transaction
+from workflow.core.errors import InvalidInput, NotFound
+from workflow.core.i18n import workflow_texts
+from workflow.lifecycle.states import state_label
+from workflow.registry.display import (
+    agency_public_dict,
+    application_public_dict,
+    consultant_public_dict,
+)
+from workflow.registry.eligibility import Eligibility, check_eligibility
+from workflow.registry.forms import (
     AGENCY_FACTS,
     AGENCY_FORM,
     CONSULTANT_FORM,
     FIELD_LABELS,
     FormField,
+    label,
+)
+from workflow.registry.models import MATERIALS, Agency, Application, Consultant
+from workflow.registry.service import (
     add_consultant,
-    agency_public_dict,
-    application_public_dict,
-    consultant_public_dict,
     consultants_of,
     current_application,
     find_agency,
-    label,
     list_agencies,
     missing_materials,
-    read_yes_no,
     record_familiarity,
     register_agency,
     set_materials,
 )
-from workflow.registry_xlsx import ImportErrors, import_workbook, write_template
+from workflow.registry.values import read_yes_no
+from workflow.registry.xlsx import ImportErrors, import_workbook, write_template
 
 agency_app = typer.Typer(help="咨询服务机构登记 / agency registry", no_args_is_help=True)
 consultant_app = typer.Typer(help="咨询人员登记 / consultants", no_args_is_help=True)

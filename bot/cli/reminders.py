@@ -20,18 +20,19 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import Engine
 
-from bot.app import build_application
 from bot.cli.common import fail, open_engine, operator, print_json, print_table, settings
-from bot.context import bot_texts
-from bot.jobs import CycleReport, current_plan, run_cycle
+from bot.telegram.app import build_application
+from bot.telegram.jobs import CycleReport, run_cycle
+from bot.texts import bot_texts
 from surveys.invitations import invitation_link
-from workflow import contacts, outbox
-from workflow.clock import local_text, utcnow
-from workflow.db import transaction
-from workflow.errors import InvalidInput
-from workflow.registry import find_agency
-from workflow.reminders import Reminder, latest_of_each_series
-from workflow.settings import Settings
+from workflow.core.clock import local_text, utcnow
+from workflow.core.db import transaction
+from workflow.core.errors import InvalidInput
+from workflow.core.settings import Settings
+from workflow.registry.service import find_agency
+from workflow.reminders import contacts, models, outbox
+from workflow.reminders.cycle import current_plan
+from workflow.reminders.plan import Reminder, latest_of_each_series
 
 remind_app = typer.Typer(help="提醒 / reminders and the outbox", no_args_is_help=True)
 
@@ -196,7 +197,7 @@ def remind_status(
     with transaction(open_engine()) as session:
         counts = outbox.counts(session)
         blocked = outbox.undeliverable_chats(session)
-        uncertain = outbox.rows_in(session, outbox.UNCERTAIN)
+        uncertain = outbox.rows_in(session, models.UNCERTAIN)
     if as_json:
         print_json(
             {

@@ -24,7 +24,7 @@ from sqlmodel import Session
 from typer.core import TyperGroup
 
 from bot.cli.common import open_engine, operator, print_json, print_table, settings
-from bot.context import bot_texts
+from bot.texts import bot_texts
 from surveys import coverage as coverage_report
 from surveys.answering import history
 from surveys.errors import survey_texts
@@ -38,10 +38,11 @@ from surveys.invitations import (
 )
 from surveys.models import Invitation
 from surveys.scoring import fill_sheets
-from workflow import units
-from workflow.db import transaction
-from workflow.models import Agency, CreationUnit
-from workflow.registry import find_agency
+from workflow.community import units
+from workflow.community.models import CreationUnit
+from workflow.core.db import transaction
+from workflow.registry.models import Agency
+from workflow.registry.service import find_agency
 
 
 def _t(key: str, **params: object) -> str:
@@ -414,7 +415,7 @@ def survey_fill(year: Annotated[int, typer.Argument(help="考核年度 / assessm
 
 def bot_command() -> None:
     """运行 Telegram 机器人，直到 Ctrl+C 或 SIGTERM / run the Telegram bot (long polling)."""
-    from bot.runner import run_bot  # here: only this command needs every chat module loaded
+    from bot.telegram.runner import run_bot
 
     raise SystemExit(run_bot(settings()))
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.cli import main
-from workflow.settings import get_settings
+from workflow.core.settings import get_settings
 
 Cli = Callable[..., tuple[int, str, str]]
 """`cli("agency", "list")` → (exit code, stdout, stderr) of `safecomm agency list`."""

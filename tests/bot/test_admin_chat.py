@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.admin_chat import PAGE_SIZE, publish_commands
+from bot.telegram.admin import PAGE_SIZE, publish_commands
 from tests.chat import OfflineChat
 from tests.workflow.lifecycle_steps import ADMIN, agency_in, audit_count, make_agency, prepare
-from workflow import audit, lifecycle, rounds
-from workflow.models import Agency
-from workflow.settings import Settings, load_settings
+from workflow.core.settings import Settings, load_settings
+from workflow.lifecycle import audit
+from workflow.lifecycle import engine as lifecycle
+from workflow.registry.models import Agency
+from workflow.rounds import service as rounds
 
 ADMIN_ID = 1001
 EXPERT_ID = 2001
@@ -247,8 +249,8 @@ def _state(engine: Engine) -> tuple[object, ...]:
 async def test_an_expert_may_review_but_not_file(
     chat: OfflineChat, engine: Engine, admin_settings: Settings
 ) -> None:
-    from workflow.lifecycle import grant
-    from workflow.roles import Actor, Role
+    from workflow.access.grants import grant
+    from workflow.access.roles import Actor, Role
 
     with Session(engine, expire_on_commit=False) as session:
         grant(session, f"tg:{EXPERT_ID}", Role.EXPERT, Actor.cli("王管理"), admin_settings)
@@ -298,12 +300,12 @@ async def test_a_confirmation_expires_after_fifteen_minutes(
 ) -> None:
     from datetime import timedelta
 
-    import bot.admin_chat
+    import bot.telegram.admin
 
     agency_id = _reviewable(engine, admin_settings)
     await chat.send(ADMIN_ID, f"/advance {agency_id} review")
-    later = bot.admin_chat.utcnow() + timedelta(minutes=16)
-    monkeypatch.setattr(bot.admin_chat, "utcnow", lambda: later)
+    later = bot.telegram.admin.utcnow() + timedelta(minutes=16)
+    monkeypatch.setattr(bot.telegram.admin, "utcnow", lambda: later)
     said = await chat.tap_label(ADMIN_ID, "确认")
     assert any("已失效" in str(c.params.get("text", "")) for c in said)
     assert _status(engine, agency_id) == "applied"

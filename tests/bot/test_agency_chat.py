@@ -12,12 +12,12 @@ from sqlmodel import Session, select
 from tests.chat import OfflineChat
 from tests.surveys.helpers import guided_units
 from tests.workflow.lifecycle_steps import agency_in
-from workflow import contacts
-from workflow.clock import local_date, utcnow
-from workflow.contacts import AgencyContact, SubmittedDocument
-from workflow.db import transaction
-from workflow.models import Agency
-from workflow.settings import Settings, load_settings
+from workflow.core.clock import local_date, utcnow
+from workflow.core.db import transaction
+from workflow.core.settings import Settings, load_settings
+from workflow.registry.models import Agency
+from workflow.reminders import contacts
+from workflow.reminders.models import AgencyContact, SubmittedDocument
 
 ALICE, BOB = 1001, 1002
 PDF = "application/pdf"

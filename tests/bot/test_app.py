@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from tests.chat import OfflineChat
-from workflow.settings import Settings
+from workflow.core.settings import Settings
 
 
 @pytest.fixture

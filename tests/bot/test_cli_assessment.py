@@ -15,10 +15,10 @@ from workflow.assessment import exits as exit_rules
 from workflow.assessment.sheets import sheet_view
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import COL
-from workflow.audit import history
-from workflow.errors import Conflict
-from workflow.models import Agency
-from workflow.settings import Settings
+from workflow.core.errors import Conflict
+from workflow.core.settings import Settings
+from workflow.lifecycle.audit import history
+from workflow.registry.models import Agency
 
 YEAR = "2026"
 

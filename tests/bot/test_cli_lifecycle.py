@@ -12,9 +12,9 @@ from sqlmodel import Session
 
 from tests.bot.conftest import Cli
 from tests.workflow.lifecycle_steps import make_agency, snapshot
-from workflow import lifecycle
-from workflow.models import Agency
-from workflow.settings import get_settings
+from workflow.core.settings import get_settings
+from workflow.lifecycle import machine as lifecycle
+from workflow.registry.models import Agency
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "lifecycle.md"
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli import main
 from migrations import head_revision
-from workflow.settings import get_settings
+from workflow.core.settings import get_settings
 
 
 def test_an_unwritable_output_folder_is_one_line(

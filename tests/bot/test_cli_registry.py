@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-import workflow.db
+import workflow.core.db
 from tests.bot.conftest import Cli
 from tests.builders import agency_fields, agency_row, fill, make_agency, people, person
-from workflow.models import Agency, Consultant
-from workflow.registry import current_application, find_agency
-from workflow.settings import get_settings
+from workflow.core.settings import get_settings
+from workflow.registry.models import Agency, Consultant
+from workflow.registry.service import current_application, find_agency
 
 
 def options(fields: dict[str, Any]) -> list[str]:
@@ -217,13 +217,13 @@ def test_import_of_a_renamed_csv(db: Engine, cli: Cli, tmp_path: Path) -> None:
 def test_locked_database_is_refused_and_left_unchanged(
     db: Engine, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = workflow.db._sqlite_pragmas
+    original = workflow.core.db._sqlite_pragmas
 
     def short_wait(connection: Any, record: Any) -> None:
         original(connection, record)
         connection.execute("PRAGMA busy_timeout=50")
 
-    monkeypatch.setattr(workflow.db, "_sqlite_pragmas", short_wait)
+    monkeypatch.setattr(workflow.core.db, "_sqlite_pragmas", short_wait)
     path = db.url.database
     assert path is not None
     holder = sqlite3.connect(path)

@@ -13,17 +13,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import bot.cli.reminders
-import bot.jobs
-from bot.app import build_application
-from bot.offline import OFFLINE_TOKEN, RecordingRequest
+import bot.telegram.jobs
+from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest
+from bot.telegram.app import build_application
 from tests.bot.conftest import Cli
 from tests.workflow.lifecycle_steps import agency_in
-from workflow import contacts, outbox
-from workflow.contacts import AgencyContact, AgencyLinkToken
-from workflow.db import transaction
-from workflow.models import Agency
-from workflow.reminders import AGENCY_REPORT, Reminder
-from workflow.settings import get_settings, load_settings
+from workflow.core.db import transaction
+from workflow.core.settings import get_settings, load_settings
+from workflow.registry.models import Agency
+from workflow.reminders import contacts, outbox
+from workflow.reminders.models import AgencyContact, AgencyLinkToken
+from workflow.reminders.plan import AGENCY_REPORT, Reminder
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ALICE, BOB = 1001, 1002
@@ -147,7 +147,9 @@ def test_remind_send_enqueues_and_sends_once(
         "build_application",
         lambda settings, engine: build_application(settings, engine, request=request),
     )
-    monkeypatch.setattr(bot.jobs, "utcnow", lambda: datetime(2026, 12, 12, 9, 30, tzinfo=SHANGHAI))
+    monkeypatch.setattr(
+        bot.telegram.jobs, "utcnow", lambda: datetime(2026, 12, 12, 9, 30, tzinfo=SHANGHAI)
+    )
 
     first = cli("remind", "send")
     second = cli("remind", "send")

@@ -16,8 +16,9 @@ from tests.bot.conftest import Cli
 from tests.builders import make_agency
 from tests.surveys.helpers import OPEN_YEAR, guided_units
 from workflow.assessment.sheets import sheet_view
-from workflow.models import Agency, CreationUnit, Guidance
-from workflow.settings import Settings, get_settings
+from workflow.community.models import CreationUnit, Guidance
+from workflow.core.settings import Settings, get_settings
+from workflow.registry.models import Agency
 
 
 def an_agency(engine: Engine) -> Agency:

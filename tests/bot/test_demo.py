@@ -11,13 +11,13 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from bot.cli import main
-from bot.demo import AGENCIES, agency_form, consultant_form, demo_year
+from bot.demo.year import AGENCIES, agency_form, consultant_form, demo_year
 from surveys.models import Submission
-from workflow import audit
-from workflow.db import make_engine
-from workflow.models import Agency
-from workflow.outbox import Outbox
-from workflow.settings import load_settings
+from workflow.core.db import make_engine
+from workflow.core.settings import load_settings
+from workflow.lifecycle import audit
+from workflow.registry.models import Agency
+from workflow.reminders.models import Outbox
 
 
 def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

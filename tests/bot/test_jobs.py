@@ -10,18 +10,19 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import bot.jobs
-from bot.app import BotApplication, build_application
-from bot.jobs import STARTUP_JOB, TICK_JOB, enqueue_due, run_cycle, schedule_reminders
-from bot.offline import OFFLINE_TOKEN, RecordingRequest
+import bot.telegram.jobs
+from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest
+from bot.telegram.app import BotApplication, build_application
+from bot.telegram.jobs import STARTUP_JOB, TICK_JOB, run_cycle, schedule_reminders
 from surveys.models import Invitation, Submission
 from tests.workflow.lifecycle_steps import agency_in
-from workflow import contacts
-from workflow.contacts import SubmittedDocument
-from workflow.db import transaction
-from workflow.models import Agency, CreationUnit, Guidance
-from workflow.outbox import Outbox
-from workflow.settings import Settings, load_settings
+from workflow.community.models import CreationUnit, Guidance
+from workflow.core.db import transaction
+from workflow.core.settings import Settings, load_settings
+from workflow.registry.models import Agency
+from workflow.reminders import contacts
+from workflow.reminders.cycle import enqueue_due
+from workflow.reminders.models import Outbox, SubmittedDocument
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ALICE, STAFF, ADMIN = 501, 601, 900
@@ -189,7 +190,7 @@ async def test_schedule_runs_at_start_and_every_tick_with_stable_ids(
 ) -> None:
     app, request = offline
     filed_agency_with_contact(any_engine)
-    monkeypatch.setattr(bot.jobs, "utcnow", lambda: at(12, 8))
+    monkeypatch.setattr(bot.telegram.jobs, "utcnow", lambda: at(12, 8))
     assert app.job_queue is not None
     await app.job_queue.start()
     try:

@@ -12,14 +12,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from telegram.error import TimedOut
 
-from bot.app import BotApplication, build_application
-from bot.offline import OFFLINE_TOKEN, RecordingRequest, error
-from bot.sender import ChatPacer, render, send_due
-from workflow import outbox
-from workflow.campaigns import default_campaign
-from workflow.db import transaction
-from workflow.outbox import Outbox
-from workflow.reminders import (
+from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest, error
+from bot.telegram.app import BotApplication, build_application
+from bot.telegram.sender import ChatPacer, render, send_due
+from workflow.community.campaigns import default_campaign
+from workflow.core.db import transaction
+from workflow.core.settings import Settings
+from workflow.reminders import outbox
+from workflow.reminders.models import Outbox
+from workflow.reminders.plan import (
     ADMIN_DIGEST,
     AGENCY_REPORT,
     UNIT_QUESTIONNAIRE,
@@ -28,7 +29,6 @@ from workflow.reminders import (
     Reminder,
     digest_params,
 )
-from workflow.settings import Settings
 
 # PTB 22 warns about RetryAfter.retry_after's future type whenever it builds one
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

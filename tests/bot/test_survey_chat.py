@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.survey_chat import callback_data, parse_press, render
+from bot.telegram.survey import callback_data, parse_press, render
 from surveys.answering import Action, Press, Survey
 from surveys.models import DONE, REVIEW, Invitation, Submission, SurveyProgress
 from tests.chat import OfflineChat
 from tests.surveys.helpers import CLOSED_YEAR, OPEN_YEAR, Guided, guided_units
-from workflow.campaigns import closes_at
-from workflow.settings import Settings, load_settings
+from workflow.community.campaigns import closes_at
+from workflow.core.settings import Settings, load_settings
 
 STAFF, STRANGER = 9001, 9002
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.offline import error
+from bot.demo.offline import error
 from surveys.models import Submission, SurveyProgress
 from tests.chat import OfflineChat
 from tests.surveys.helpers import guided_units
-from workflow.settings import Settings
+from workflow.core.settings import Settings
 
 STAFF = 7001
 

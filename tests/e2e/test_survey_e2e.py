@@ -32,7 +32,7 @@ from surveys.models import Submission, answers_of
 from tests.e2e.botapi import BotAPIServer
 from tests.pg import PostgresServer
 from tests.surveys.helpers import OPEN_YEAR, Guided, guided_units
-from workflow.db import make_engine
+from workflow.core.db import make_engine
 
 pytestmark = pytest.mark.e2e
 

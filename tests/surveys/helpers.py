@@ -11,8 +11,9 @@ from sqlmodel import Session, select
 from surveys.invitations import issue_invitations
 from surveys.models import Invitation
 from tests.builders import make_agency
-from workflow.models import Agency, CreationUnit
-from workflow.units import add_guidance, add_unit
+from workflow.community.models import CreationUnit
+from workflow.community.units import add_guidance, add_unit
+from workflow.registry.models import Agency
 
 # A year whose questionnaire (default: closes 20 Dec) is still open whenever the tests run,
 # and one long closed.

@@ -22,8 +22,8 @@ from surveys.answering import (
 from surveys.errors import NotFound, Refused
 from surveys.models import DONE, REVIEW, Invitation, Submission, SurveyProgress
 from tests.surveys.helpers import CLOSED_YEAR, OPEN_YEAR, guided_units
-from workflow.campaigns import closes_at
-from workflow.settings import Settings
+from workflow.community.campaigns import closes_at
+from workflow.core.settings import Settings
 
 STAFF, OTHER = 501, 502
 

@@ -14,10 +14,10 @@ from surveys.models import Invitation
 from surveys.scoring import fill_sheets
 from tests.surveys.helpers import CLOSED_YEAR, OPEN_YEAR, guided_units
 from workflow.assessment.sheets import find_sheet, set_questionnaire_points, sheet_view
-from workflow.models import Guidance
-from workflow.reminders import PendingUnit
-from workflow.settings import Settings
-from workflow.units import add_unit
+from workflow.community.models import Guidance
+from workflow.community.units import add_unit
+from workflow.core.settings import Settings
+from workflow.reminders.plan import PendingUnit
 
 
 def answer(

@@ -12,10 +12,10 @@ from sqlmodel import Session, select
 from surveys.answering import open_survey
 from surveys.coverage import coverage, write_xlsx
 from tests.surveys.helpers import OPEN_YEAR, guided_units
-from workflow import outbox
-from workflow.clock import utcnow
-from workflow.reminders import Reminder
-from workflow.settings import Settings
+from workflow.core.clock import utcnow
+from workflow.core.settings import Settings
+from workflow.reminders import models, outbox
+from workflow.reminders.plan import Reminder
 
 BLOCKER, FRIENDLY = 7701, 7702
 
@@ -56,4 +56,4 @@ def test_undeliverable_is_per_chat_not_per_row(any_engine: Engine) -> None:
         block(session, BLOCKER)
         session.commit()
         assert [chat for chat, _, _ in outbox.undeliverable_chats(session)] == [BLOCKER]
-        assert session.exec(select(outbox.Outbox)).one().state == outbox.UNDELIVERABLE
+        assert session.exec(select(models.Outbox)).one().state == models.UNDELIVERABLE

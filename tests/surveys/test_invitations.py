@@ -23,8 +23,9 @@ from surveys.invitations import (
 from surveys.models import Invitation
 from tests.builders import make_agency
 from tests.surveys.helpers import OPEN_YEAR, guided_units
-from workflow.models import Agency, CreationUnit
-from workflow.units import add_guidance, add_unit
+from workflow.community.models import CreationUnit
+from workflow.community.units import add_guidance, add_unit
+from workflow.registry.models import Agency
 
 
 def test_only_guided_units_are_invited_once_per_unit_agency_and_year(any_engine: Engine) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from tests.builders import make_agency
+from workflow.access.roles import Actor
 from workflow.assessment.finalising import finalise
 from workflow.assessment.sheets import (
     BonusInput,
@@ -19,11 +20,11 @@ from workflow.assessment.sheets import (
     set_questionnaire_points,
 )
 from workflow.assessment.standard import STANDARD
-from workflow.lifecycle import advance
-from workflow.models import Agency, CreationUnit, Guidance
-from workflow.roles import Actor
-from workflow.rounds import create_round, join_round, record_scores
-from workflow.settings import Settings
+from workflow.community.models import CreationUnit, Guidance
+from workflow.core.settings import Settings
+from workflow.lifecycle.engine import advance
+from workflow.registry.models import Agency
+from workflow.rounds.service import create_round, join_round, record_scores
 
 ADMIN = Actor.cli("admin")
 

@@ -15,13 +15,15 @@ from sqlmodel import Session, select
 
 from tests.builders import make_agency
 from tests.workflow.assessment_builders import points_totalling
-from workflow import lifecycle, rounds
+from workflow.access.roles import Actor
 from workflow.assessment.evaluation import evaluate
-from workflow.audit import AuditEntry
-from workflow.models import MATERIALS, Agency, Application
-from workflow.registry import current_application, set_materials
-from workflow.roles import Actor
-from workflow.settings import Settings
+from workflow.core.settings import Settings
+from workflow.lifecycle import engine as lifecycle
+from workflow.lifecycle import machine, states
+from workflow.lifecycle.models import AuditEntry
+from workflow.registry.models import MATERIALS, Agency, Application
+from workflow.registry.service import current_application, set_materials
+from workflow.rounds import service as rounds
 
 ADMIN = Actor.cli("tester")
 EXPERT = Actor.telegram(2001, "专家甲")
@@ -81,13 +83,13 @@ def walk(session: Session, agency_id: int, triggers: Sequence[str], settings: Se
 
 def path_to(state: str) -> list[str]:
     """A shortest legal trigger sequence from `applied` to `state`, from the declaration."""
-    frontier: list[tuple[str, list[str]]] = [(lifecycle.INITIAL, [])]
-    seen = {lifecycle.INITIAL}
+    frontier: list[tuple[str, list[str]]] = [(states.INITIAL, [])]
+    seen = {states.INITIAL}
     while frontier:
         current, path = frontier.pop(0)
         if current == state:
             return path
-        for spec in lifecycle.TRIGGERS:
+        for spec in machine.TRIGGERS:
             if current in spec.sources and spec.dest not in seen:
                 seen.add(spec.dest)
                 frontier.append((spec.dest, [*path, spec.name]))
@@ -101,7 +103,7 @@ def simple_paths() -> Iterator[list[tuple[str, str]]]:
     def extend(state: str, visited: set[str], path: list[tuple[str, str]]) -> Iterator[list]:
         moves = [
             (spec.name, spec.dest)
-            for spec in lifecycle.TRIGGERS
+            for spec in machine.TRIGGERS
             if state in spec.sources and spec.dest not in visited
         ]
         if not moves:
@@ -109,7 +111,7 @@ def simple_paths() -> Iterator[list[tuple[str, str]]]:
         for name, dest in moves:
             yield from extend(dest, visited | {dest}, [*path, (name, dest)])
 
-    yield from extend(lifecycle.INITIAL, {lifecycle.INITIAL}, [])
+    yield from extend(states.INITIAL, {states.INITIAL}, [])
 
 
 def agency_in(session: Session, state: str, settings: Settings, **overrides: object) -> Agency:

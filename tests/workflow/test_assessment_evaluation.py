@@ -10,8 +10,8 @@ from tests.workflow.assessment_builders import full_points, points_totalling
 from workflow.assessment import Evaluation, ScoreError, evaluate
 from workflow.assessment.evaluation import parse_whole
 from workflow.assessment.standard import STANDARD
-from workflow.errors import InvalidInput
-from workflow.settings import load_settings
+from workflow.core.errors import InvalidInput
+from workflow.core.settings import load_settings
 
 
 @pytest.mark.parametrize(

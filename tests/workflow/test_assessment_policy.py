@@ -30,15 +30,16 @@ from tests.workflow.assessment_builders import (
 from workflow.assessment.evaluation import PolicyValues, evaluate
 from workflow.assessment.exits import confirm, propose
 from workflow.assessment.gate import finalised_evaluation
+from workflow.assessment.models import ScoreSheet
 from workflow.assessment.results import year_results
-from workflow.assessment.sheets import ScoreSheet, sheet_view
+from workflow.assessment.sheets import sheet_view
 from workflow.assessment.xlsx import write_sheet
-from workflow.audit import history
-from workflow.db import make_engine
-from workflow.i18n import workflow_texts
-from workflow.lifecycle import GuardsUnmet, advance, available_triggers
-from workflow.models import Agency
-from workflow.settings import Settings
+from workflow.core.db import make_engine
+from workflow.core.i18n import workflow_texts
+from workflow.core.settings import Settings
+from workflow.lifecycle.audit import history
+from workflow.lifecycle.engine import GuardsUnmet, advance, available_triggers
+from workflow.registry.models import Agency
 
 YEAR = 2026
 

@@ -16,7 +16,7 @@ from tests.workflow.assessment_builders import (
     points_totalling,
 )
 from workflow.assessment.results import write_chart, write_csv, write_xlsx, year_results
-from workflow.settings import Settings
+from workflow.core.settings import Settings
 
 YEAR = 2026
 

@@ -16,20 +16,18 @@ from tests.workflow.assessment_builders import (
 )
 from workflow.assessment.finalising import finalise
 from workflow.assessment.gate import has_finalised_sheet
+from workflow.assessment.models import BonusEntry, ScoreLine, ScoreSheet
 from workflow.assessment.sheets import (
-    BonusEntry,
     BonusInput,
     LineInput,
-    ScoreLine,
-    ScoreSheet,
     enter_lines,
     set_bonus,
     set_questionnaire_points,
     sheet_view,
 )
-from workflow.audit import history
-from workflow.errors import InvalidInput, NotFound, Refused
-from workflow.settings import Settings
+from workflow.core.errors import InvalidInput, NotFound, Refused
+from workflow.core.settings import Settings
+from workflow.lifecycle.audit import history
 
 YEAR = 2026
 

@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 
 from tests.workflow.assessment_builders import fill_sheet, new_agency, points_totalling
 from workflow.assessment import evaluate
-from workflow.assessment.sheets import ScoreLine, ScoreSheet, sheet_view
+from workflow.assessment.models import ScoreLine, ScoreSheet
+from workflow.assessment.sheets import sheet_view
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import (
     COL,
@@ -20,7 +21,7 @@ from workflow.assessment.xlsx import (
     import_sheet,
     read_sheet,
 )
-from workflow.errors import InvalidInput
+from workflow.core.errors import InvalidInput
 
 YEAR = 2026
 

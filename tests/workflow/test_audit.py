@@ -11,17 +11,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.workflow.lifecycle_steps import ADMIN, EXPERT, make_agency
-from workflow import lifecycle, rounds
-from workflow.audit import GENESIS, AuditEntry, entry_hash, history, verify
-from workflow.errors import Refused
-from workflow.roles import Role
-from workflow.settings import Settings
+from workflow.access import grants
+from workflow.access.roles import Role
+from workflow.core.errors import Refused
+from workflow.core.settings import Settings
+from workflow.lifecycle import engine as lifecycle
+from workflow.lifecycle.audit import entry_hash, history, verify
+from workflow.lifecycle.models import GENESIS, AuditEntry
+from workflow.rounds import service as rounds
 
 
 def _five_entries(engine: Engine, settings: Settings) -> int:
     """Entries 1-5: a grant, two rejections, a new application and its score."""
     with Session(engine, expire_on_commit=False) as session:
-        lifecycle.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+        grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
         first = make_agency(session)
         second = make_agency(session)
         assert first.id is not None and second.id is not None

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from workflow.campaigns import campaign_for, closes_at, is_open, set_campaign_dates
-from workflow.errors import InvalidInput
-from workflow.models import Campaign
-from workflow.settings import Settings, load_settings
+from workflow.community.campaigns import campaign_for, closes_at, is_open, set_campaign_dates
+from workflow.community.models import Campaign
+from workflow.core.errors import InvalidInput
+from workflow.core.settings import Settings, load_settings
 
 
 def test_defaults_come_from_the_policy_settings(any_engine: Engine, settings: Settings) -> None:
@@ -86,8 +86,8 @@ def test_one_year_rule_for_every_command() -> None:
     """From 2000 to next year: the same bound for guidance, sheets and the lifecycle."""
     from datetime import UTC, datetime
 
-    from workflow.campaigns import check_year
-    from workflow.errors import InvalidInput
+    from workflow.community.campaigns import check_year
+    from workflow.core.errors import InvalidInput
 
     now = datetime(2026, 11, 26, tzinfo=UTC)
     assert check_year(2000, now) == 2000 and check_year(2027, now) == 2027

@@ -11,13 +11,13 @@ from sqlmodel import Session, select
 
 from tests.builders import make_agency
 from tests.workflow.lifecycle_steps import agency_in, pretend_finalised
-from workflow import contacts
-from workflow.contacts import AgencyContact, SubmittedDocument
-from workflow.db import transaction
-from workflow.errors import InvalidInput, NotFound, Refused
-from workflow.models import Agency
-from workflow.reminders import AgencyFacts
-from workflow.settings import Settings, load_settings
+from workflow.core.db import transaction
+from workflow.core.errors import InvalidInput, NotFound, Refused
+from workflow.core.settings import Settings, load_settings
+from workflow.registry.models import Agency
+from workflow.reminders import contacts
+from workflow.reminders.models import AgencyContact, SubmittedDocument
+from workflow.reminders.plan import AgencyFacts
 
 ALICE, BOB, CAROL = 1001, 1002, 1003
 

@@ -9,10 +9,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tests.builders import make_agency
-from workflow.db import transaction
-from workflow.eligibility import CONDITIONS, Eligibility, check_eligibility, service_months
-from workflow.i18n import set_language
-from workflow.registry import record_familiarity
+from workflow.core.db import transaction
+from workflow.core.i18n import set_language
+from workflow.registry.eligibility import CONDITIONS, Eligibility, check_eligibility, service_months
+from workflow.registry.service import record_familiarity
 
 TODAY = date(2026, 11, 26)
 

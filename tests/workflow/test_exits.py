@@ -18,11 +18,11 @@ from tests.workflow.assessment_builders import (
 from workflow.assessment.exits import confirm, propose
 from workflow.assessment.finalising import finalise
 from workflow.assessment.gate import filing_year
-from workflow.audit import history
-from workflow.errors import NotFound
-from workflow.lifecycle import GuardsUnmet, advance, available_triggers
-from workflow.models import Agency
-from workflow.settings import Settings
+from workflow.core.errors import NotFound
+from workflow.core.settings import Settings
+from workflow.lifecycle.audit import history
+from workflow.lifecycle.engine import GuardsUnmet, advance, available_triggers
+from workflow.registry.models import Agency
 
 YEAR = 2026
 

@@ -30,14 +30,19 @@ from tests.workflow.lifecycle_steps import (
     snapshot,
     walk,
 )
-from workflow import lifecycle
+from workflow.access import grants
+from workflow.access.roles import Role
 from workflow.assessment.finalising import finalise
-from workflow.audit import AuditEntry, history, verify
-from workflow.errors import Conflict, InvalidInput, NotFound, Refused
-from workflow.lifecycle import STATES, TRIGGER_NAMES, TRIGGERS, advance, spec_for
-from workflow.models import Agency
-from workflow.roles import Role
-from workflow.settings import Settings
+from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
+from workflow.core.settings import Settings
+from workflow.lifecycle import engine as lifecycle
+from workflow.lifecycle import machine
+from workflow.lifecycle.audit import history, verify
+from workflow.lifecycle.engine import advance
+from workflow.lifecycle.machine import TRIGGER_NAMES, TRIGGERS, spec_for
+from workflow.lifecycle.models import AuditEntry
+from workflow.lifecycle.states import STATES
+from workflow.registry.models import Agency
 
 LEGAL = [(source, spec.name) for spec in TRIGGERS for source in spec.sources]
 ILLEGAL = [
@@ -74,10 +79,10 @@ def test_declaration_matches_the_rules() -> None:
 
 
 def test_the_shared_machine_is_built_from_the_declaration() -> None:
-    assert set(lifecycle.MACHINE.events) == set(TRIGGER_NAMES)
+    assert set(machine.MACHINE.events) == set(TRIGGER_NAMES)
     for source, trigger in LEGAL:
-        assert lifecycle.next_state(trigger, source) == spec_for(trigger, source).dest  # type: ignore[union-attr]
-    assert lifecycle.MACHINE.models == []  # rows are never bound to the machine
+        assert machine.next_state(trigger, source) == spec_for(trigger, source).dest  # type: ignore[union-attr]
+    assert machine.MACHINE.models == []  # rows are never bound to the machine
 
 
 @pytest.mark.parametrize("path", PATHS, ids=["-".join(t for t, _ in path) for path in PATHS])
@@ -200,7 +205,7 @@ def test_actor_without_role_can_do_nothing(session: Session, settings: Settings)
 
 
 def test_expert_may_not_fire_admin_triggers(session: Session, settings: Settings) -> None:
-    lifecycle.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
     agency = agency_in(session, "interviewed", settings)
     assert agency.id is not None
     before = snapshot(session)
@@ -253,7 +258,7 @@ def _refusal(
 
 
 def test_review_needs_art8_eligibility(session: Session, settings: Settings) -> None:
-    from workflow.rounds import record_scores
+    from workflow.rounds.service import record_scores
 
     agency = make_agency(session, consultants=4, seniors=1)
     assert agency.id is not None
@@ -263,7 +268,7 @@ def test_review_needs_art8_eligibility(session: Session, settings: Settings) -> 
 
 
 def test_review_needs_complete_art9_materials(session: Session, settings: Settings) -> None:
-    from workflow.rounds import record_scores
+    from workflow.rounds.service import record_scores
 
     agency = make_agency(session, materials_complete=False)
     assert agency.id is not None
@@ -303,7 +308,7 @@ def test_file_needs_a_round(session: Session, settings: Settings) -> None:
 
 
 def test_file_needs_a_composite_score(session: Session, settings: Settings) -> None:
-    from workflow.rounds import create_round, join_round
+    from workflow.rounds.service import create_round, join_round
 
     agency = make_agency(session)
     assert agency.id is not None
@@ -582,7 +587,7 @@ def test_available_triggers_list_unmet_guards(session: Session, settings: Settin
 def test_available_triggers_show_the_role_an_expert_lacks(
     session: Session, settings: Settings
 ) -> None:
-    lifecycle.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
     agency = agency_in(session, "filed", settings)
     found = lifecycle.available_triggers(session, agency, EXPERT, settings=settings)
     assert {a.trigger for a in found} == {"assess", "withdraw"}

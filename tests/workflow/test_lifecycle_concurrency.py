@@ -13,11 +13,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tests.workflow.lifecycle_steps import ADMIN, TG_ADMIN, audit_count, make_agency
-from workflow import lifecycle
-from workflow.audit import verify
-from workflow.errors import Conflict
-from workflow.models import Agency
-from workflow.settings import Settings
+from workflow.core.errors import Conflict
+from workflow.core.settings import Settings
+from workflow.lifecycle import engine as lifecycle
+from workflow.lifecycle.audit import verify
+from workflow.registry.models import Agency
 
 pytestmark = pytest.mark.postgres
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from workflow import outbox
-from workflow.db import transaction
-from workflow.outbox import Outbox
-from workflow.reminders import AGENCY_REPORT, KINDS, UNIT_QUESTIONNAIRE, Reminder
+from workflow.core.db import transaction
+from workflow.reminders import models, outbox
+from workflow.reminders.models import Outbox
+from workflow.reminders.plan import AGENCY_REPORT, KINDS, UNIT_QUESTIONNAIRE, Reminder
 
 NOW = datetime(2026, 12, 12, 1, 0, tzinfo=UTC)
 
@@ -115,7 +115,7 @@ def test_a_claim_never_marked_becomes_uncertain_after_the_lease_and_is_not_hande
         assert outbox.flag_uncertain(session, NOW + outbox.CLAIM_LEASE / 2) == 0
         assert outbox.flag_uncertain(session, NOW + outbox.CLAIM_LEASE + timedelta(seconds=1)) == 1
         assert outbox.due_rows(session, NOW + timedelta(days=1)) == []
-        assert [row.key for row in outbox.rows_in(session, outbox.UNCERTAIN)] == ["a"]
+        assert [row.key for row in outbox.rows_in(session, models.UNCERTAIN)] == ["a"]
         assert outbox.counts(session)["uncertain"] == 1
 
 

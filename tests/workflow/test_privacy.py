@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from workflow.privacy import RedactingFilter, mask_id, mask_phone, redact
+from workflow.core.privacy import RedactingFilter, mask_id, mask_phone, redact
 
 
 def test_mask_id_keeps_first_six_and_last_four() -> None:

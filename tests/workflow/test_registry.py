@@ -11,15 +11,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from tests.builders import agency_fields, credit_code, make_agency, person
-from workflow.db import transaction
-from workflow.errors import InvalidInput, NotFound, Refused
-from workflow.models import MATERIALS, Agency, Application, Consultant
-from workflow.registry import (
-    FIELD_LABELS,
-    FormErrors,
+from workflow.core.db import transaction
+from workflow.core.errors import InvalidInput, NotFound, Refused
+from workflow.registry.display import agency_public_dict, consultant_public_dict
+from workflow.registry.forms import FIELD_LABELS, FormErrors
+from workflow.registry.models import MATERIALS, Agency, Application, Consultant
+from workflow.registry.service import (
     add_consultant,
-    agency_public_dict,
-    consultant_public_dict,
     current_application,
     find_agency,
     missing_materials,

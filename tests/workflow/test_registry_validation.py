@@ -16,24 +16,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.builders import agency_fields, person
-from workflow.i18n import set_language
-from workflow.registry import (
+from workflow.core.i18n import set_language
+from workflow.registry.forms import (
+    FIELD_LABELS,
+    FormErrors,
+    is_senior_title,
+    validate_agency_fields,
+    validate_consultant_fields,
+    validate_form,
+)
+from workflow.registry.identifiers import (
     _CREDIT_WEIGHTS,
     _ID_WEIGHTS,
     CREDIT_CODE_ALPHABET,
-    FIELD_LABELS,
-    FormErrors,
     credit_code_check_character,
     credit_code_problem,
     id_birth_date,
     id_number_check_character,
     id_number_problem,
-    is_senior_title,
     is_valid_credit_code,
     is_valid_id_number,
-    validate_agency_fields,
-    validate_consultant_fields,
-    validate_form,
 )
 
 TODAY = date(2026, 11, 26)

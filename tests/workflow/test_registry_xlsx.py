@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from tests.builders import agency_row, credit_code, fill, make_agency, people
-from workflow.db import transaction
-from workflow.eligibility import check_eligibility
-from workflow.errors import InvalidInput
-from workflow.models import Agency, Consultant
-from workflow.registry import consultants_of, current_application, find_agency
-from workflow.registry_xlsx import (
+from workflow.core.db import transaction
+from workflow.core.errors import InvalidInput
+from workflow.registry.eligibility import check_eligibility
+from workflow.registry.models import Agency, Consultant
+from workflow.registry.service import consultants_of, current_application, find_agency
+from workflow.registry.xlsx import (
     AGENCY_SHEET,
     CONSULTANT_SHEET,
     INSTRUCTIONS_SHEET,

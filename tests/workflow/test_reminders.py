@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from workflow.campaigns import default_campaign
-from workflow.models import Campaign
-from workflow.reminders import (
+from workflow.community.campaigns import default_campaign
+from workflow.community.models import Campaign
+from workflow.core.settings import Settings, load_settings
+from workflow.reminders.plan import (
     ADMIN_DIGEST,
     AGENCY_REPORT,
     UNIT_QUESTIONNAIRE,
@@ -26,7 +27,6 @@ from workflow.reminders import (
     next_allowed,
     plan,
 )
-from workflow.settings import Settings, load_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONTACT = 501

@@ -7,11 +7,13 @@ import pytest
 from sqlmodel import Session, select
 
 from tests.workflow.lifecycle_steps import ADMIN, EXPERT, STRANGER, TG_ADMIN, agency_in, make_agency
-from workflow import lifecycle
-from workflow.audit import AuditEntry, verify
-from workflow.errors import InvalidInput, NotFound, Refused
-from workflow.roles import Actor, Role, list_grants, may, parse_grantee, parse_role, role_of
-from workflow.settings import Settings
+from workflow.access import grants
+from workflow.access.roles import Actor, Role, list_grants, may, parse_grantee, parse_role, role_of
+from workflow.core.errors import InvalidInput, NotFound, Refused
+from workflow.core.settings import Settings
+from workflow.lifecycle import engine as lifecycle
+from workflow.lifecycle.audit import verify
+from workflow.lifecycle.models import AuditEntry
 
 
 def test_where_roles_come_from(session: Session, settings: Settings) -> None:
@@ -21,7 +23,7 @@ def test_where_roles_come_from(session: Session, settings: Settings) -> None:
     assert role_of(session, ADMIN, settings) is Role.ADMIN
     assert role_of(session, STRANGER, with_admins) is None
     assert role_of(session, Actor("cli:eve", "eve", "chat"), settings) is None
-    lifecycle.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
     assert role_of(session, EXPERT, settings) is Role.EXPERT
 
 
@@ -32,10 +34,10 @@ def test_admin_includes_expert() -> None:
 
 
 def test_grant_replace_and_revoke_are_audited(session: Session, settings: Settings) -> None:
-    lifecycle.grant(session, "2001", Role.EXPERT, ADMIN, settings)
-    lifecycle.grant(session, "tg:2001", Role.ADMIN, ADMIN, settings)
+    grants.grant(session, "2001", Role.EXPERT, ADMIN, settings)
+    grants.grant(session, "tg:2001", Role.ADMIN, ADMIN, settings)
     assert role_of(session, EXPERT, settings) is Role.ADMIN
-    lifecycle.revoke(session, "tg:2001", ADMIN, settings)
+    grants.revoke(session, "tg:2001", ADMIN, settings)
     assert role_of(session, EXPERT, settings) is None
     entries = session.exec(select(AuditEntry).order_by(AuditEntry.seq)).all()  # type: ignore[arg-type]
     assert [(e.trigger, e.subject, e.source, e.target) for e in entries] == [
@@ -47,11 +49,11 @@ def test_grant_replace_and_revoke_are_audited(session: Session, settings: Settin
 
 
 def test_only_admins_grant(session: Session, settings: Settings) -> None:
-    lifecycle.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
     with pytest.raises(Refused, match="需要“管理员”角色"):
-        lifecycle.grant(session, "tg:3003", Role.EXPERT, EXPERT, settings)
+        grants.grant(session, "tg:3003", Role.EXPERT, EXPERT, settings)
     with pytest.raises(Refused, match="没有任何角色"):
-        lifecycle.grant(session, "tg:3003", Role.ADMIN, STRANGER, settings)
+        grants.grant(session, "tg:3003", Role.ADMIN, STRANGER, settings)
     assert role_of(session, Actor.telegram(3003, "x"), settings) is None
 
 
@@ -62,12 +64,12 @@ def test_bad_role_input(session: Session, settings: Settings) -> None:
     with pytest.raises(InvalidInput, match="不是 Telegram 用户"):
         parse_grantee("cli:alice")
     with pytest.raises(NotFound, match="没有被授予的角色"):
-        lifecycle.revoke(session, "tg:4004", ADMIN, settings)
+        grants.revoke(session, "tg:4004", ADMIN, settings)
 
 
 def test_list_grants_names_the_source(session: Session, settings: Settings) -> None:
     with_admins = settings.model_copy(update={"admin_ids": [1001]})
-    lifecycle.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
     assert list_grants(session, with_admins) == [
         ("tg:1001", Role.ADMIN, "settings"),
         ("tg:2001", Role.EXPERT, "cli:tester"),
@@ -77,7 +79,7 @@ def test_list_grants_names_the_source(session: Session, settings: Settings) -> N
 def test_expert_reviews_and_rejects_before_the_interview_only(
     session: Session, settings: Settings
 ) -> None:
-    lifecycle.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
     agency = agency_in(session, "reviewed", settings)
     assert agency.id is not None
     entry = lifecycle.advance(session, agency.id, "reject", EXPERT, "答辩未通过", settings=settings)

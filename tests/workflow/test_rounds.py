@@ -20,13 +20,17 @@ from tests.workflow.lifecycle_steps import (
     make_agency,
     snapshot,
 )
-from workflow import lifecycle, rounds
-from workflow.audit import AuditEntry, verify
-from workflow.errors import InvalidInput, NotFound, Refused
-from workflow.models import Agency, Application, Round
-from workflow.registry import current_application
-from workflow.roles import Role
-from workflow.settings import Settings
+from workflow.access import grants
+from workflow.access.roles import Role
+from workflow.core.errors import InvalidInput, NotFound, Refused
+from workflow.core.settings import Settings
+from workflow.lifecycle import engine as lifecycle
+from workflow.lifecycle.audit import verify
+from workflow.lifecycle.models import AuditEntry
+from workflow.registry.models import Agency, Application
+from workflow.registry.service import current_application
+from workflow.rounds import closing, ranking, service
+from workflow.rounds.models import Round
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -47,10 +51,10 @@ def _candidate(
     application.applied_at = applied
     session.add(application)
     session.commit()
-    rounds.join_round(session, round_name, agency.id, ADMIN, settings=settings)
-    rounds.record_scores(session, agency.id, ADMIN, material=material, settings=settings)
+    service.join_round(session, round_name, agency.id, ADMIN, settings=settings)
+    service.record_scores(session, agency.id, ADMIN, material=material, settings=settings)
     lifecycle.advance(session, agency.id, "review", ADMIN, settings=settings)
-    rounds.record_scores(session, agency.id, ADMIN, interview=interview, settings=settings)
+    service.record_scores(session, agency.id, ADMIN, interview=interview, settings=settings)
     lifecycle.advance(session, agency.id, "interview", ADMIN, settings=settings)
     return agency
 
@@ -58,7 +62,7 @@ def _candidate(
 def _field(session: Session, settings: Settings, quota: int | None) -> dict[str, Agency]:
     """Six candidates: B/A tie on composite (B has the better interview); C/D tie on
     composite and interview (C applied first); E and F follow."""
-    rounds.create_round(session, "2026 第一批", ADMIN, quota=quota, settings=settings)
+    service.create_round(session, "2026 第一批", ADMIN, quota=quota, settings=settings)
     rows = {
         "A": (90, 80, T0),  # 85, interview 80
         "B": (80, 90, T0 + timedelta(days=3)),  # 85, interview 90
@@ -75,19 +79,19 @@ def _field(session: Session, settings: Settings, quota: int | None) -> dict[str,
 
 def test_composite_score_uses_the_policy_weights(settings: Settings) -> None:
     application = Application(agency_id=1, material_score=80, interview_score=90)
-    assert rounds.composite_score(application, settings) == 85.0
+    assert ranking.composite_score(application, settings) == 85.0
     weighted = settings.model_copy(update={"material_weight": 0.4, "interview_weight": 0.6})
-    assert rounds.composite_score(application, weighted) == 86.0
-    assert rounds.composite_score(Application(agency_id=1, material_score=80), settings) is None
+    assert ranking.composite_score(application, weighted) == 86.0
+    assert ranking.composite_score(Application(agency_id=1, material_score=80), settings) is None
 
 
 def test_ranking_breaks_ties_by_interview_then_application_time(
     session: Session, settings: Settings
 ) -> None:
     agencies = _field(session, settings, quota=None)
-    the_round = rounds.find_round(session, "2026 第一批")
+    the_round = ranking.find_round(session, "2026 第一批")
     assert the_round.id is not None
-    ranked = rounds.ranking(session, the_round.id, settings)
+    ranked = ranking.ranking(session, the_round.id, settings)
     by_id = {a.id: key for key, a in agencies.items()}
     assert [(r.rank, by_id[r.agency.id], r.composite) for r in ranked] == [
         (1, "B", 85.0),
@@ -105,7 +109,7 @@ def test_close_round_files_inside_the_quota_and_rejects_the_rest(
     with Session(any_engine, expire_on_commit=False) as session:
         agencies = _field(session, settings, quota=3)
         before = audit_count(session)
-        closed = rounds.close_round(
+        closed = closing.close_round(
             session, "2026 第一批", ADMIN, directory=tmp_path / "out", settings=settings
         )
         session.expire_all()
@@ -122,7 +126,7 @@ def test_close_round_files_inside_the_quota_and_rejects_the_rest(
         new = session.exec(select(AuditEntry).where(AuditEntry.seq > before)).all()
         assert sorted(e.trigger for e in new) == ["file"] * 3 + ["reject"] * 3
         assert {e.reason for e in new if e.trigger == "reject"} == {"名额之外"}
-        assert rounds.find_round(session, "2026 第一批").closed_at is not None
+        assert ranking.find_round(session, "2026 第一批").closed_at is not None
         assert verify(session).ok
 
     xlsx, csv_path = closed.files
@@ -150,7 +154,7 @@ def test_close_round_without_quota_files_everyone(
     session: Session, settings: Settings, tmp_path: Path
 ) -> None:
     _field(session, settings, quota=None)
-    closed = rounds.close_round(
+    closed = closing.close_round(
         session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings
     )
     assert len(closed.filed) == 6 and closed.rejected == []
@@ -165,9 +169,9 @@ def test_close_round_is_all_or_nothing(
     def broken(*_: object, **__: object) -> list[Path]:
         raise OSError("disk full")
 
-    monkeypatch.setattr(rounds, "write_publication", broken)
+    monkeypatch.setattr(closing, "write_publication", broken)
     with pytest.raises(OSError):
-        rounds.close_round(session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings)
+        closing.close_round(session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings)
     assert snapshot(session) == before
     assert list(tmp_path.glob("*-filed.*")) == []
 
@@ -178,22 +182,22 @@ def test_close_round_refuses_undecided_candidates(
     _field(session, settings, quota=2)
     late = make_agency(session, name="迟到机构")
     assert late.id is not None
-    rounds.join_round(session, "2026 第一批", late.id, ADMIN, settings=settings)
+    service.join_round(session, "2026 第一批", late.id, ADMIN, settings=settings)
     before = snapshot(session)
     with pytest.raises(Refused, match="迟到机构"):
-        rounds.close_round(session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings)
+        closing.close_round(session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings)
     assert snapshot(session) == before
 
 
 def test_a_closed_round_stays_closed(session: Session, settings: Settings, tmp_path: Path) -> None:
     agencies = _field(session, settings, quota=2)
-    rounds.close_round(session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings)
+    closing.close_round(session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings)
     with pytest.raises(Refused, match="已结束"):
-        rounds.close_round(session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings)
+        closing.close_round(session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings)
     newcomer = make_agency(session)
     assert newcomer.id is not None
     with pytest.raises(Refused, match="已结束"):
-        rounds.join_round(session, "2026 第一批", newcomer.id, ADMIN, settings=settings)
+        service.join_round(session, "2026 第一批", newcomer.id, ADMIN, settings=settings)
     assert agencies
 
 
@@ -209,7 +213,7 @@ def test_filing_one_by_one_respects_the_quota(session: Session, settings: Settin
 
 
 def test_a_place_taken_early_counts_against_the_quota(session: Session, settings: Settings) -> None:
-    rounds.create_round(session, "补录", ADMIN, quota=1, settings=settings)
+    service.create_round(session, "补录", ADMIN, quota=1, settings=settings)
     early = _candidate(session, settings, "补录", 60, 60, T0, "先面试机构")
     lifecycle.advance(session, early.id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
     better = _candidate(session, settings, "补录", 90, 90, T0, "后面试机构")
@@ -223,16 +227,16 @@ def test_record_scores_checks_range_state_and_role(session: Session, settings: S
     before = snapshot(session)
     for bad in (-1, 100.5, float("nan")):
         with pytest.raises(InvalidInput, match="0 到 100"):
-            rounds.record_scores(session, agency.id, ADMIN, material=bad, settings=settings)
+            service.record_scores(session, agency.id, ADMIN, material=bad, settings=settings)
     with pytest.raises(InvalidInput, match="至少给出一个评分"):
-        rounds.record_scores(session, agency.id, ADMIN, settings=settings)
+        service.record_scores(session, agency.id, ADMIN, settings=settings)
     with pytest.raises(Refused, match="不能录入面试答辩评分"):
-        rounds.record_scores(session, agency.id, ADMIN, interview=80, settings=settings)
+        service.record_scores(session, agency.id, ADMIN, interview=80, settings=settings)
     with pytest.raises(Refused, match="没有任何角色"):
-        rounds.record_scores(session, agency.id, EXPERT, material=80, settings=settings)
+        service.record_scores(session, agency.id, EXPERT, material=80, settings=settings)
     assert snapshot(session) == before
-    lifecycle.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
-    application = rounds.record_scores(session, agency.id, EXPERT, material=80, settings=settings)
+    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    application = service.record_scores(session, agency.id, EXPERT, material=80, settings=settings)
     assert application.material_score == 80
     entry = session.exec(select(AuditEntry).where(AuditEntry.trigger == "score")).one()
     assert (entry.actor, entry.subject, entry.source) == (EXPERT.key, "material=80", "applied")
@@ -242,30 +246,30 @@ def test_scores_freeze_once_filed(session: Session, settings: Settings) -> None:
     agency = agency_in(session, "filed", settings)
     assert agency.id is not None
     with pytest.raises(Refused, match="备案前才可录入"):
-        rounds.record_scores(session, agency.id, ADMIN, material=99, settings=settings)
+        service.record_scores(session, agency.id, ADMIN, material=99, settings=settings)
 
 
 def test_round_input_is_checked(session: Session, settings: Settings) -> None:
-    rounds.create_round(session, "第一批", ADMIN, quota=2, settings=settings)
+    service.create_round(session, "第一批", ADMIN, quota=2, settings=settings)
     with pytest.raises(InvalidInput, match="已有名为“第一批”"):
-        rounds.create_round(session, " 第一批 ", ADMIN, settings=settings)
+        service.create_round(session, " 第一批 ", ADMIN, settings=settings)
     with pytest.raises(InvalidInput, match="正整数"):
-        rounds.create_round(session, "第二批", ADMIN, quota=0, settings=settings)
+        service.create_round(session, "第二批", ADMIN, quota=0, settings=settings)
     with pytest.raises(InvalidInput, match="不能为空"):
-        rounds.create_round(session, "  ", ADMIN, settings=settings)
+        service.create_round(session, "  ", ADMIN, settings=settings)
     with pytest.raises(Refused, match="没有任何角色"):
-        rounds.create_round(session, "第三批", EXPERT, settings=settings)
+        service.create_round(session, "第三批", EXPERT, settings=settings)
     with pytest.raises(NotFound, match="找不到申请批次"):
-        rounds.find_round(session, "第九批")
+        ranking.find_round(session, "第九批")
     assert len(session.exec(select(Round)).all()) == 1
 
     agency = make_agency(session)
     assert agency.id is not None
-    rounds.create_round(session, "第二批", ADMIN, settings=settings)
-    rounds.join_round(session, "第一批", agency.id, ADMIN, settings=settings)
+    service.create_round(session, "第二批", ADMIN, settings=settings)
+    service.join_round(session, "第一批", agency.id, ADMIN, settings=settings)
     with pytest.raises(Refused, match="已在批次“第一批”中"):
-        rounds.join_round(session, "第二批", agency.id, ADMIN, settings=settings)
+        service.join_round(session, "第二批", agency.id, ADMIN, settings=settings)
     rejected = agency_in(session, "rejected", settings)
     assert rejected.id is not None
     with pytest.raises(Refused, match="不能加入申请批次"):
-        rounds.join_round(session, "第二批", rejected.id, ADMIN, settings=settings)
+        service.join_round(session, "第二批", rejected.id, ADMIN, settings=settings)

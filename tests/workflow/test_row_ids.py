@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from workflow.db import MAX_ROW_ID, as_row_id
-from workflow.errors import NotFound
-from workflow.registry import find_agency
-from workflow.rounds import find_round
-from workflow.units import find_unit
+from workflow.community.units import find_unit
+from workflow.core.db import MAX_ROW_ID, as_row_id
+from workflow.core.errors import NotFound
+from workflow.registry.service import find_agency
+from workflow.rounds.ranking import find_round
 
 
 @pytest.mark.parametrize(

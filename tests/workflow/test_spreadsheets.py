@@ -17,10 +17,11 @@ from tests.workflow.assessment_builders import ADMIN, filed_agency, fill_sheet, 
 from workflow.assessment.finalising import finalise
 from workflow.assessment.results import write_csv, write_xlsx, year_results
 from workflow.assessment.xlsx import AGENCY_NAME_CELL, export_sheet
-from workflow.models import Application
-from workflow.rounds import Ranked, write_publication
-from workflow.settings import Settings
-from workflow.spreadsheets import csv_cell, csv_writer, save_workbook
+from workflow.core.settings import Settings
+from workflow.core.spreadsheets import csv_cell, csv_writer, save_workbook
+from workflow.registry.models import Application
+from workflow.rounds.closing import write_publication
+from workflow.rounds.ranking import Ranked
 
 HYPERLINK = '=HYPERLINK("http://x")'
 

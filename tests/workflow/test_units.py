@@ -10,9 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.builders import make_agency
-from workflow.errors import Conflict, InvalidInput, NotFound
-from workflow.models import CreationUnit, Guidance
-from workflow.units import (
+from workflow.community.models import CreationUnit, Guidance
+from workflow.community.units import (
     GUIDANCE_COLUMNS,
     GUIDANCE_SHEET,
     UNIT_COLUMNS,
@@ -27,6 +26,7 @@ from workflow.units import (
     read_rows,
     write_template,
 )
+from workflow.core.errors import Conflict, InvalidInput, NotFound
 
 
 def agency(session: Session):

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, TypeGuard
 
 from workflow.assessment.standard import STANDARD, Standard
-from workflow.errors import InvalidInput
-from workflow.i18n import current_language, workflow_texts
-from workflow.settings import Settings
+from workflow.core.errors import InvalidInput
+from workflow.core.i18n import current_language, workflow_texts
+from workflow.core.settings import Settings
 
 Grade = Literal["excellent", "qualified", "unqualified"]
 GRADES: tuple[Grade, ...] = ("excellent", "qualified", "unqualified")

@@ -25,16 +25,17 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from workflow.access.roles import Actor
 from workflow.assessment import gate
 from workflow.assessment.evaluation import Evaluation
-from workflow.assessment.sheets import ScoreSheet, finalised_views
-from workflow.audit import AuditEntry
-from workflow.errors import NotFound
-from workflow.i18n import current_language, workflow_texts
-from workflow.lifecycle import fire
-from workflow.models import Agency
-from workflow.roles import Actor
-from workflow.settings import Settings
+from workflow.assessment.models import ScoreSheet
+from workflow.assessment.sheets import finalised_views
+from workflow.core.errors import NotFound
+from workflow.core.i18n import current_language, workflow_texts
+from workflow.core.settings import Settings
+from workflow.lifecycle.engine import fire
+from workflow.lifecycle.models import AuditEntry
+from workflow.registry.models import Agency
 
 
 @dataclass(frozen=True)

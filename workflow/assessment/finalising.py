@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from workflow.access.roles import Actor
 from workflow.assessment.sheets import SheetView, lock
-from workflow.audit import AuditEntry
-from workflow.lifecycle import fire
-from workflow.roles import Actor
-from workflow.settings import Settings, get_settings
+from workflow.core.settings import Settings, get_settings
+from workflow.lifecycle.engine import fire
+from workflow.lifecycle.models import AuditEntry
 
 
 def finalise(

@@ -23,11 +23,12 @@ from datetime import date, datetime, time
 from sqlmodel import Session, col, select
 
 from workflow.assessment.evaluation import Evaluation, Policy
-from workflow.assessment.sheets import ScoreSheet, load_view
-from workflow.audit import AuditEntry
-from workflow.clock import to_local
-from workflow.models import Guidance
-from workflow.settings import Settings
+from workflow.assessment.models import ScoreSheet
+from workflow.assessment.sheets import load_view
+from workflow.community.models import Guidance
+from workflow.core.clock import to_local
+from workflow.core.settings import Settings
+from workflow.lifecycle.models import AuditEntry
 
 
 def has_finalised_sheet(session: Session, agency_id: int, year: int) -> bool:

@@ -21,9 +21,9 @@ from sqlmodel import Session, col, select
 from workflow.assessment.evaluation import GRADES, Evaluation, Policy
 from workflow.assessment.sheets import finalised_views
 from workflow.assessment.standard import STANDARD
-from workflow.i18n import current_language, workflow_texts
-from workflow.models import Agency
-from workflow.spreadsheets import csv_writer, save_workbook
+from workflow.core.i18n import current_language, workflow_texts
+from workflow.core.spreadsheets import csv_writer, save_workbook
+from workflow.registry.models import Agency
 
 COLUMNS = ("rank", "agency", "base", "bonus", "final", "grade", "passed", "reason")
 GRADE_COLOURS = {"excellent": "#2e7d32", "qualified": "#1565c0", "unqualified": "#c62828"}

@@ -16,112 +16,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
 
-from sqlalchemy import UniqueConstraint
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
-from workflow import campaigns
 from workflow.assessment.evaluation import (
     DEFAULT_POLICY,
     Evaluation,
     Policy,
-    PolicyValues,
     ScoreError,
     check_bonus_count,
     check_points,
     evaluate,
 )
+from workflow.assessment.models import (
+    QUESTIONNAIRE_SOURCES,
+    BonusEntry,
+    QuestionnaireSource,
+    ScoreLine,
+    ScoreSheet,
+)
 from workflow.assessment.standard import STANDARD
-from workflow.clock import utcnow
-from workflow.errors import Conflict, InvalidInput, NotFound, Refused
-from workflow.models import Agency
-
-QuestionnaireSource = Literal["survey", "admin"]
-QUESTIONNAIRE_SOURCES: tuple[QuestionnaireSource, ...] = ("survey", "admin")
-
-
-class ScoreSheet(SQLModel, table=True):
-    """An agency's annual assessment for one year; locked once finalised."""
-
-    __table_args__ = (UniqueConstraint("agency_id", "year", name="uq_scoresheet_agency_year"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
-    year: int = Field(index=True)
-    created_by: str = Field(max_length=100)
-    created_at: datetime = Field(default_factory=utcnow)
-    questionnaire_source: str | None = Field(default=None, max_length=10)
-    questionnaire_set_by: str = Field(default="", max_length=100)
-    questionnaire_set_at: datetime | None = None
-    finalised_at: datetime | None = None
-    finalised_by: str = Field(default="", max_length=100)
-    # The policy the result was evaluated with, stored when finalised (None before);
-    # a None cap on a finalised sheet means "no cap".
-    policy_bonus_counts_toward_grade: bool | None = None
-    policy_bonus_cap: int | None = None
-    policy_b4_points: int | None = None
-
-    def finalised_policy(self) -> PolicyValues | None:
-        """The policy stored at finalising, or None for a draft.
-
-        A finalised sheet without stored values (finalised before they were stored, or
-        marked finalised by hand) is read with the rules' defaults, like the migration
-        `0006_finalised_policy` fills them in.
-        """
-        if self.finalised_at is None:
-            return None
-        if self.policy_bonus_counts_toward_grade is None or self.policy_b4_points is None:
-            return PolicyValues()
-        return PolicyValues(
-            bonus_counts_toward_grade=self.policy_bonus_counts_toward_grade,
-            bonus_cap=self.policy_bonus_cap,
-            b4_points=self.policy_b4_points,
-        )
-
-    def store_policy(self, policy: Policy) -> None:
-        """Keep `policy`'s values on the sheet (done when it is finalised)."""
-        values = PolicyValues.of(policy)
-        self.policy_bonus_counts_toward_grade = values.bonus_counts_toward_grade
-        self.policy_bonus_cap = values.bonus_cap
-        self.policy_b4_points = values.b4_points
-
-
-class ScoreLine(SQLModel, table=True):
-    """One indicator of a sheet: the three-part judgement and the points.
-
-    `content_present` / `evidence_present` are None on questionnaire lines,
-    whose points come from the creation units' answers.
-    """
-
-    __table_args__ = (UniqueConstraint("sheet_id", "code", name="uq_scoreline_sheet_code"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    sheet_id: int = Field(foreign_key="scoresheet.id", index=True, ondelete="CASCADE")
-    code: str = Field(max_length=5)
-    content_present: bool | None = None
-    evidence_present: bool | None = None
-    effect: str = Field(default="")
-    points: int
-    note: str = Field(default="")
-    entered_by: str = Field(max_length=100)
-    entered_at: datetime = Field(default_factory=utcnow)
-
-
-class BonusEntry(SQLModel, table=True):
-    """A bonus item of a sheet: how many cases, and the evidence for them."""
-
-    __table_args__ = (UniqueConstraint("sheet_id", "code", name="uq_bonusentry_sheet_code"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    sheet_id: int = Field(foreign_key="scoresheet.id", index=True, ondelete="CASCADE")
-    code: str = Field(max_length=5)
-    count: int
-    evidence: str = Field(default="")
-    entered_by: str = Field(max_length=100)
-    entered_at: datetime = Field(default_factory=utcnow)
+from workflow.community import campaigns
+from workflow.core.clock import utcnow
+from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
+from workflow.registry.models import Agency
 
 
 @dataclass(frozen=True)

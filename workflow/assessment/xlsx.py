@@ -38,10 +38,10 @@ from workflow.assessment.evaluation import (
     check_points,
     parse_whole,
 )
+from workflow.assessment.models import ScoreSheet
 from workflow.assessment.sheets import (
     BonusInput,
     LineInput,
-    ScoreSheet,
     SheetView,
     check_line,
     enter_lines,
@@ -51,9 +51,9 @@ from workflow.assessment.sheets import (
     set_questionnaire_points,
 )
 from workflow.assessment.standard import STANDARD
-from workflow.errors import InvalidInput
-from workflow.i18n import current_language, workflow_texts
-from workflow.spreadsheets import save_workbook
+from workflow.core.errors import InvalidInput
+from workflow.core.i18n import current_language, workflow_texts
+from workflow.core.spreadsheets import save_workbook
 
 TITLE_ROW, AGENCY_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3, 4
 AGENCY_ID_CELL, AGENCY_NAME_CELL, YEAR_CELL = "B2", "C2", "E2"

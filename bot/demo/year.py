@@ -1,0 +1,529 @@
+"""`safecomm demo`: a whole year of the Association's work, offline, in about a minute.
+
+No network and no token: the bot runs on `bot.demo.offline.RecordingRequest`, so
+every chat below goes through the real handlers and the same service
+functions as the CLI and the live bot. On a fresh SQLite file the demo
+
+1. registers four agencies (one short of consultants) and their consultants;
+2. walks an application round with a quota of two: review, interview, ranking,
+   filing, one rejected outside the quota, the publication list written;
+3. records the communities each filed agency guided and issues questionnaire
+   invitations (sheet and QR codes);
+4. binds an agency contact who hands in the annual report in the chat, and lets
+   community staff answer the questionnaire in the chat (the transcript is
+   printed; one unit changes an answer, one stops half-way);
+5. runs the December reminders on a simulated clock (what would be sent each day);
+6. fills the questionnaire section from the answers, scores the other
+   indicators, finalises the assessments, applies the exit rules and prints the
+   results, writing every export.
+
+Everything it writes lands in `--out` (default `./safecomm-demo`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest, UpdateFactory
+from bot.telegram.app import BotApplication, build_application
+from bot.telegram.jobs import run_cycle
+from bot.telegram.survey import parse_press
+from bot.texts import bot_texts
+from migrations import upgrade
+from surveys.answering import Action
+from surveys.invitations import export_invitations, invitations_of, issue_invitations
+from surveys.scoring import fill_sheets
+from workflow.access.roles import Actor
+from workflow.assessment import results
+from workflow.assessment.exits import confirm, propose
+from workflow.assessment.finalising import finalise
+from workflow.assessment.sheets import BonusInput, LineInput, enter_lines, set_bonus
+from workflow.assessment.standard import STANDARD
+from workflow.assessment.xlsx import export_sheet
+from workflow.community.campaigns import campaign_for, default_campaign
+from workflow.community.units import add_guidance, add_unit
+from workflow.core.clock import local_date, utcnow
+from workflow.core.db import make_engine, transaction
+from workflow.core.i18n import set_language
+from workflow.core.settings import Settings, load_settings
+from workflow.lifecycle import audit, states
+from workflow.lifecycle import engine as lifecycle
+from workflow.registry.eligibility import check_eligibility
+from workflow.registry.identifiers import credit_code_check_character, id_number_check_character
+from workflow.registry.models import MATERIALS, Agency
+from workflow.registry.service import (
+    add_consultant,
+    record_familiarity,
+    register_agency,
+    set_materials,
+)
+from workflow.reminders import contacts
+from workflow.rounds import closing, service
+
+ADMIN_CHAT = 880001
+CONTACT_CHAT = 880101
+STAFF_CHATS = (880201, 880202, 880203, 880204)
+OPERATOR = Actor.cli("demo-admin")
+
+
+@dataclass(frozen=True)
+class DemoAgency:
+    """Seed data of one agency: its name, size and how it will fare."""
+
+    name: str
+    district: str
+    consultants: int
+    material: float
+    interview: float
+    materials_points: int  # points below the maximum on every materials indicator
+    zero: str | None = None  # an indicator the experts find empty
+
+
+AGENCIES = (
+    DemoAgency("北京安泰安全技术咨询有限公司", "朝阳区", 6, 88, 92, 0),
+    DemoAgency("北京众安应急管理咨询有限公司", "海淀区", 5, 85, 80, 1, zero="2.4"),
+    DemoAgency("北京华宇安全评价中心有限公司", "丰台区", 5, 78, 75, 1),
+    DemoAgency("北京新起点安全咨询有限公司", "通州区", 4, 70, 70, 1),
+)
+UNITS = (
+    ("幸福里社区", "朝阳区", 0),
+    ("和平街社区", "朝阳区", 0),
+    ("中关村社区", "海淀区", 1),
+    ("万柳社区", "海淀区", 1),
+)
+SURVEY_PLAN = {  # staff chat → (answers, change item 2 to, finish?)
+    STAFF_CHATS[0]: ([4, 4, 3, 4, 4], None, True),
+    STAFF_CHATS[1]: ([3, 4, 3, 3, 4], 2, True),
+    STAFF_CHATS[2]: ([3, 3, 2, 3, 4], None, True),
+    STAFF_CHATS[3]: ([2, 3], None, False),
+}
+
+
+def phrase(key: str, /, **params: object) -> str:
+    """A demo text from the catalogue, in the configured language."""
+    return bot_texts.text(f"demo.{key}", None, **params)
+
+
+def say(key: str, /, **params: object) -> None:
+    print(phrase(key, **params))
+
+
+def heading(key: str) -> None:
+    print()
+    print("═" * 60)
+    say(key)
+    print("═" * 60)
+
+
+def demo_year(settings: Settings, today: date) -> int:
+    """This year while its questionnaire is still open today, else the next one."""
+    closes = default_campaign(today.year, settings).questionnaire_closes
+    return today.year if today <= closes else today.year + 1
+
+
+# --- fake but valid personal data (masked in every output) ---------------------
+
+
+def credit_code(serial: int) -> str:
+    body = f"91110105MA0{serial:06d}"
+    return body + credit_code_check_character(body)
+
+
+def id_number(serial: int, born: date, male: bool) -> str:
+    order = serial % 500 * 2 + (1 if male else 0)
+    body = "110105" + born.strftime("%Y%m%d") + f"{order:03d}"
+    return body + id_number_check_character(body)
+
+
+def agency_form(index: int, seed: DemoAgency) -> dict[str, object]:
+    return {
+        "name": seed.name,
+        "address": f"北京市{seed.district}安全路{index + 1}号",
+        "licence_place": f"北京市{seed.district}",
+        "credit_code": credit_code(index + 1),
+        "postcode": "100020",
+        "legal_representative": "王立安",
+        "office_phone": f"010-6500{index + 1:04d}",
+        "principal": "李文明",
+        "principal_mobile": f"1381000{index + 1:04d}",
+        "performance_summary": "多年从事安全社区、综合减灾示范社区创建咨询服务。",
+        "independent_legal_person": True,
+        "fixed_office": True,
+        "business_scope": "安全生产技术咨询服务；应急管理咨询服务",
+        "service_since": date(2015, 3, 1),
+        "admin_staff": "赵专职",
+        "process_docs_complete": True,
+        "licences_complete": True,
+    }
+
+
+def consultant_form(agency_index: int, index: int) -> dict[str, object]:
+    born = date(1975 + index, 3, 1 + agency_index)
+    male = index % 2 == 0
+    return {
+        "name": f"咨询师{'甲乙丙丁戊己'[index]}{agency_index + 1}",
+        "gender": "男" if male else "女",
+        "birth_date": born,
+        "employer_department": "咨询部",
+        "position": "项目经理",
+        "title": "高级工程师" if index < 2 else "工程师",
+        "specialty": "安全生产",
+        "mobile": f"1391{agency_index:03d}{index:04d}",
+        "email": f"consultant{agency_index}{index}@example.com",
+        "id_number": id_number(agency_index * 10 + index, born, male),
+        "years_consulting": 5 + index,
+        "pledge_date": date(2026, 1, 5),
+    }
+
+
+# --- the chat, through the real handlers -----------------------------------------
+
+
+class DemoChat:
+    """Feeds updates to the real application and prints both sides of each chat."""
+
+    def __init__(self, app: BotApplication, request: RecordingRequest) -> None:
+        self.app, self.request = app, request
+        self.updates = UpdateFactory(app)
+
+    async def send(self, user: int, who: str, text: str) -> None:
+        say("line.user", who=who, text=text)
+        await self._process(self.updates.text(user, text, name=who))
+
+    async def upload(self, user: int, who: str, name: str, content: bytes, caption: str) -> None:
+        say("line.upload", who=who, name=name, caption=caption)
+        file_id = self.request.add_file(content)
+        update = self.updates.document(
+            user, name, "application/pdf", len(content), file_id=file_id, caption=caption, name=who
+        )
+        await self._process(update)
+
+    async def press(self, user: int, who: str, action: Action, **wanted: int) -> None:
+        """Press the newest survey button doing `action` (with that item / points)."""
+        text, data, message_id = self.button(user, action, wanted)
+        say("line.press", who=who, button=text)
+        await self._process(self.updates.callback(user, data, message_id, name=who))
+
+    def button(self, user: int, action: Action, wanted: dict[str, int]) -> tuple[str, str, int]:
+        """The newest button in the chat whose press matches: its text, data and message."""
+        for call in reversed(self.request.sent(user)):
+            for row in call.keyboard:
+                for button in row:
+                    press = parse_press(button.get("callback_data"))
+                    if (
+                        press is not None
+                        and press.action == action
+                        and all(getattr(press, key) == value for key, value in wanted.items())
+                        and call.message_id is not None
+                    ):
+                        return button["text"], str(button["callback_data"]), call.message_id
+        raise LookupError(f"no {action.name} button {wanted}")
+
+    async def _process(self, update: Any) -> None:
+        before = len(self.request.calls)
+        await self.app.process_update(update)
+        for call in self.request.calls[before:]:
+            if call.method in {"sendMessage", "editMessageText"}:
+                print(_bot_line(call.text, call.keyboard))
+            elif call.method == "answerCallbackQuery" and call.params.get("text"):
+                say("line.notice", text=call.params["text"])
+
+
+def _bot_line(text: str, keyboard: list[list[dict[str, Any]]]) -> str:
+    lines = text.splitlines() or [""]
+    shown = "\n".join(["  🤖 " + lines[0], *("     " + line for line in lines[1:])])
+    labels = [b["text"] for row in keyboard for b in row]
+    return shown + ("\n     " + " ".join(f"［{label}］" for label in labels) if labels else "")
+
+
+# --- the year --------------------------------------------------------------------
+
+
+def register(engine: Engine, settings: Settings) -> list[int]:
+    heading("register")
+    ids = []
+    with transaction(engine) as session:
+        for index, seed in enumerate(AGENCIES):
+            agency = register_agency(session, agency_form(index, seed))
+            assert agency.id is not None
+            for number in range(seed.consultants):
+                add_consultant(session, agency.id, consultant_form(index, number))
+            set_materials(session, agency.id, dict.fromkeys(MATERIALS, True))
+            record_familiarity(session, agency.id, True, "专家组")
+            ids.append(agency.id)
+    with Session(engine) as session:
+        for agency_id in ids:
+            row = session.get(Agency, agency_id)
+            assert row is not None
+            verdict = check_eligibility(session, row)
+            failed = phrase("separator").join(c.reason for c in verdict.conditions if not c.passed)
+            say(
+                "eligibility_ok" if verdict.passed else "eligibility_no",
+                agency=agency.name,
+                why=failed,
+            )
+    return ids
+
+
+def application_round(
+    engine: Engine, settings: Settings, ids: Sequence[int], out: Path
+) -> list[int]:
+    heading("round")
+    name = "演示批次"
+    with Session(engine, expire_on_commit=False) as session:
+        service.create_round(session, name, OPERATOR, quota=2, settings=settings)
+        for agency_id, seed in zip(ids, AGENCIES, strict=True):
+            service.join_round(session, name, agency_id, OPERATOR, settings=settings)
+            service.record_scores(
+                session, agency_id, OPERATOR, material=seed.material, settings=settings
+            )
+            if seed.consultants < 5:
+                lifecycle.advance(
+                    session,
+                    agency_id,
+                    "reject",
+                    OPERATOR,
+                    "材料审核未通过：咨询人员少于 5 名",
+                    settings=settings,
+                )
+                say("rejected", agency=seed.name)
+                continue
+            lifecycle.advance(session, agency_id, "review", OPERATOR, settings=settings)
+            service.record_scores(
+                session, agency_id, OPERATOR, interview=seed.interview, settings=settings
+            )
+            lifecycle.advance(session, agency_id, "interview", OPERATOR, settings=settings)
+        closed = closing.close_round(session, name, OPERATOR, directory=out, settings=settings)
+    for ranked in closed.filed:
+        say("filed", rank=ranked.rank, agency=ranked.agency.name, score=f"{ranked.composite:.1f}")
+    for ranked in closed.rejected:
+        say(
+            "outside_quota",
+            rank=ranked.rank,
+            agency=ranked.agency.name,
+            score=f"{ranked.composite:.1f}",
+        )
+    for path in closed.files:
+        say("wrote", path=path)
+    return [int(ranked.agency.id or 0) for ranked in closed.filed]
+
+
+def guidance(
+    engine: Engine, settings: Settings, filed: Sequence[int], year: int, out: Path
+) -> None:
+    heading("guidance")
+    with transaction(engine) as session:
+        for name, district, which in UNITS:
+            unit = add_unit(
+                session, name, district, safe_community=True, disaster_reduction=which == 1
+            )
+            agency = session.get(Agency, filed[which])
+            assert agency is not None
+            add_guidance(session, unit, agency, year)
+            say("guided", unit=name, agency=agency.name, year=year)
+        issued = issue_invitations(session, year)
+        export = export_invitations(session, year, out, settings.bot_username, settings.language)
+    say("invited", count=len(issued), sheet=export.sheet, qr=len(export.qr_codes))
+
+
+async def chats(
+    engine: Engine, settings: Settings, filed: Sequence[int], year: int
+) -> BotApplication:
+    heading("chats")
+    request = RecordingRequest()
+    app = build_application(
+        settings, engine, token=OFFLINE_TOKEN, request=request, rate_limiter=False
+    )
+    await app.initialize()
+    chat = DemoChat(app, request)
+    with Session(engine, expire_on_commit=False) as session:
+        agency = session.get(Agency, filed[1])
+        assert agency is not None
+        link = contacts.issue_link_token(session, agency, OPERATOR.name)
+        session.commit()
+        staff_links = [invitation.token for invitation, _, _ in invitations_of(session, year)]
+    contact = phrase("persona.contact")
+    say("contact_binds", agency=agency.name)
+    await chat.send(CONTACT_CHAT, contact, f"/start {link.token}")
+    await chat.send(CONTACT_CHAT, contact, "/status")
+    report = phrase("report_file", year=year)
+    await chat.upload(
+        CONTACT_CHAT, contact, report, b"%PDF-1.7 demo report", phrase("caption.report")
+    )
+    for number, (user, token) in enumerate(zip(STAFF_CHATS, staff_links, strict=True), start=1):
+        answers, change, finish = SURVEY_PLAN[user]
+        who = phrase("persona.staff", number=number)
+        print()
+        say("staff_answers", who=who)
+        await chat.send(user, who, f"/start {token}")
+        for item, value in enumerate(answers, start=1):
+            await chat.press(user, who, Action.ANSWER, item=item, points=value)
+        if change is not None:
+            await chat.press(user, who, Action.CHANGE, item=change)
+            await chat.press(user, who, Action.ANSWER, item=change, points=1)
+        if finish:
+            await chat.press(user, who, Action.SUBMIT)
+    return app
+
+
+async def december(app: BotApplication, engine: Engine, settings: Settings, year: int) -> None:
+    heading("december")
+    with transaction(engine) as session:
+        campaign = campaign_for(session, year, settings)
+    say(
+        "campaign",
+        opens=campaign.opens,
+        due=campaign.report_due,
+        closes=campaign.questionnaire_closes,
+        results=campaign.results_published,
+    )
+    request = app.bot.request  # the RecordingRequest behind the bot
+    assert isinstance(request, RecordingRequest)
+    day = campaign.opens
+    while day <= campaign.questionnaire_closes:
+        moment = datetime.combine(day, time(9, 30), tzinfo=settings.zone)
+        before = len(request.calls)
+        await run_cycle(app.bot, engine, settings, now=moment)
+        sent = [c for c in request.calls[before:] if c.method == "sendMessage"]
+        if sent:
+            kinds = [_reminder_kind(int(c.params["chat_id"])) for c in sent]
+            say(
+                "reminders_sent",
+                day=day.strftime("%m-%d"),
+                count=len(sent),
+                who=phrase("list_separator").join(kinds),
+            )
+            for call in sent:
+                to_admin = int(call.params["chat_id"]) == ADMIN_CHAT
+                if not to_admin or day in (campaign.opens, campaign.questionnaire_closes):
+                    print(_bot_line(call.text, []))
+        day += timedelta(days=1)
+
+
+def _reminder_kind(chat_id: int) -> str:
+    key = "admin" if chat_id == ADMIN_CHAT else "agency" if chat_id == CONTACT_CHAT else "unit"
+    return phrase(f"recipient.{key}")
+
+
+def assessment(
+    engine: Engine, settings: Settings, filed: Sequence[int], year: int, out: Path
+) -> None:
+    heading("assessment")
+    seeds = {agency_id: AGENCIES[index] for index, agency_id in enumerate(filed)}
+    with transaction(engine) as session:
+        report = fill_sheets(session, year, OPERATOR.name, settings=settings)
+        for filled in report.filled:
+            say(
+                "questionnaire",
+                agency=filled.agency,
+                responses=filled.responses,
+                points=" ".join(f"{c}:{p}" for c, p in filled.points.items()),
+            )
+        for agency_id, seed in seeds.items():
+            lines = {
+                item.code: LineInput(points=0, content_present=False)
+                if item.code == seed.zero
+                else LineInput(points=max(item.max - seed.materials_points, 0))
+                for item in STANDARD.indicators
+                if item.method == "materials"
+            }
+            enter_lines(session, agency_id, year, lines, actor="专家组")
+        set_bonus(
+            session,
+            filed[0],
+            year,
+            {"B1": BonusInput(1, "幸福里社区获评北京市安全社区")},
+            actor="专家组",
+        )
+    for agency_id in filed:
+        with Session(engine, expire_on_commit=False) as session:
+            finalise(session, agency_id, year, OPERATOR, settings)
+            session.commit()
+    with Session(engine, expire_on_commit=False) as session:
+        for proposal in propose(session, year, settings):
+            say(
+                "proposal",
+                agency=proposal.agency_name,
+                decision=states.trigger_label(proposal.decision),
+                reason=proposal.reason(),
+            )
+        confirm(session, year, OPERATOR, settings)
+        session.commit()
+        rows = results.year_results(session, year, settings)
+        for agency_id in filed:
+            agency = session.get(Agency, agency_id)
+            assert agency is not None
+            export_sheet(
+                session,
+                agency_id,
+                agency.name,
+                year,
+                out / f"考核评分表-{year}-{agency_id}.xlsx",
+                settings,
+            )
+    heading("results")
+    for row in rows:
+        e = row.evaluation
+        say(
+            "result",
+            rank=row.rank,
+            agency=row.agency_name,
+            base=e.base,
+            bonus=e.bonus,
+            final=e.final,
+            grade=e.grade_text(None),
+            why=e.reason(None),
+        )
+    results.write_xlsx(rows, year, out / f"考核结果-{year}.xlsx")
+    results.write_csv(rows, out / f"考核结果-{year}.csv")
+    results.write_chart(rows, year, out / f"考核结果-{year}.png")
+    with Session(engine) as session:
+        for agency_id in filed:
+            agency = session.get(Agency, agency_id)
+            assert agency is not None
+            say("final_state", agency=agency.name, state=states.state_label(agency.status))
+        say("audit", result=audit.verify(session).message())
+    say("outputs", out=out)
+
+
+def run_demo(out: Path, *, language: str = "zh", today: date | None = None) -> Path:
+    """Run the whole year into `out` (emptied first); returns the database file."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    database = out / "safecomm-demo.db"
+    settings = load_settings(
+        database_url=f"sqlite:///{database}",
+        admin_ids=[ADMIN_CHAT],
+        upload_dir=str(out / "uploads"),
+        language=language,
+    )
+    set_language(language)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    year = demo_year(settings, today or local_date(utcnow(), settings.zone))
+    say("intro", year=year, out=out)
+    ids = register(engine, settings)
+    filed = application_round(engine, settings, ids, out)
+    guidance(engine, settings, filed, year, out)
+
+    async def chat_and_remind() -> None:
+        app = await chats(engine, settings, filed, year)
+        try:
+            await december(app, engine, settings, year)
+        finally:
+            await app.shutdown()
+
+    asyncio.run(chat_and_remind())
+    assessment(engine, settings, filed, year, out)
+    engine.dispose()
+    return database

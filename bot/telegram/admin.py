@@ -1,0 +1,609 @@
+"""Admin and expert commands in chat, through the same service functions as the CLI.
+
+Only people with a role (the admin ids in the settings, or a `safecomm role
+grant`) get an answer; everyone else gets a polite refusal and the attempt is
+logged (Telegram user id only). Long lists are paged with ◀ ▶ buttons that
+re-query the database, so pages never show stale data. `/advance` asks for a
+confirmation that shows source → target before anything changes; the pending
+confirmation is short-lived chat state (lost on restart: the admin just sends
+`/advance` again), the decision itself goes through `workflow.lifecycle.advance`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import secrets
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.telegram.context import engine_of, settings_of, texts
+from bot.texts import LocalCatalogue
+from surveys.coverage import by_agency, coverage
+from workflow.access.models import RoleGrant
+from workflow.access.roles import Actor, Role, role_of
+from workflow.assessment.sheets import sheet_view
+from workflow.core.clock import local_date, local_text, utcnow
+from workflow.core.errors import DomainError
+from workflow.lifecycle import audit, machine, states
+from workflow.lifecycle import engine as lifecycle
+from workflow.registry.eligibility import check_eligibility
+from workflow.registry.models import Agency
+from workflow.registry.service import find_agency
+from workflow.reminders.cycle import current_plan
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 10
+PAGE_DATA = re.compile(r"^ad:pg:(agencies|history|survey):([A-Za-z0-9_-]{1,30}):(\d{1,4})$")
+CONFIRM_DATA = re.compile(r"^ad:(ok|no):([A-Za-z0-9_-]{8})$")
+PENDING = "pending_advance"
+CONFIRM_WITHIN = timedelta(minutes=15)
+ADMIN_COMMANDS = (
+    "agencies",
+    "agency",
+    "actions",
+    "advance",
+    "history",
+    "score",
+    "survey",
+    "remind",
+)
+
+BotApplication = Application[Any, Any, Any, Any, Any, Any]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE, "Staff"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Staff:
+    """An admin or expert writing to the bot, with the catalogue of their language."""
+
+    actor: Actor
+    role: Role
+    texts: LocalCatalogue
+
+    @property
+    def language(self) -> str:
+        return self.texts.language
+
+
+def actor_of(update: Update) -> Actor | None:
+    user = update.effective_user
+    return None if user is None else Actor.telegram(user.id, user.full_name)
+
+
+def staff_only(
+    handler: Handler,
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+    """Run `handler` for admins and experts only; refuse and log everyone else.
+
+    A refusal by the rules (`DomainError`) becomes a one-line reply in the
+    user's language; nothing else is written.
+    """
+
+    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        local = texts(context)
+        actor = actor_of(update)
+        message, query = update.effective_message, update.callback_query
+        if actor is None:
+            return
+        if message is None:  # a button on a message too old to edit: nothing to do there
+            if query is not None:
+                await query.answer(local.text("admin.stale"), show_alert=True)
+            return
+        with Session(engine_of(context), expire_on_commit=False) as session:
+            role = role_of(session, actor, settings_of(context))
+        if role is None:
+            logger.warning("refused staff command from %s", actor.key)
+            if query is not None:
+                await query.answer(local.text("admin.refused"), show_alert=True)
+            else:
+                await message.reply_text(local.text("admin.refused"))
+            return
+        try:
+            await handler(update, context, Staff(actor, role, local))
+        except DomainError as error:
+            if query is not None:  # button handlers refuse before they answer the press
+                await query.answer()
+            await message.reply_text(error.message(local.language))
+
+    return guarded
+
+
+def _usage(staff: Staff, command: str) -> _Usage:
+    """The reply to a malformed command: how to write it."""
+    return _Usage(
+        staff.texts.text("admin.usage", usage=staff.texts.text(f"admin.syntax.{command}"))
+    )
+
+
+def _agency_arg(context: ContextTypes.DEFAULT_TYPE, staff: Staff, command: str) -> str:
+    if not context.args:
+        raise _usage(staff, command)
+    return context.args[0]
+
+
+class _Usage(DomainError):
+    """A malformed command: the reply shows how to write it."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__("admin.usage")
+        self.text = text
+
+    def message(self, language: str | None = None) -> str:
+        return self.text
+
+
+# --- paged lists -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One paged list: its title, its lines, and the argument its ◀ ▶ buttons carry
+    (canonical, e.g. the agency id however the admin named the agency)."""
+
+    title: str
+    lines: list[str]
+    arg: str
+
+
+def _agency_lines(session: Session, state: str, staff: Staff) -> Listing:
+    query = select(Agency).order_by(Agency.id)  # type: ignore[arg-type]
+    if state != "all":
+        if state not in states.STATES:
+            raise _Usage(
+                staff.texts.text("admin.unknown_state", state=state, known=" ".join(states.STATES))
+            )
+        query = query.where(Agency.status == state)
+    rows = session.exec(query).all()
+    title = staff.texts.text(
+        "admin.agencies_title", state=_state_name(state, staff), count=len(rows)
+    )
+    lines = [f"#{a.id} {a.name}（{states.state_label(a.status, staff.language)}）" for a in rows]
+    return Listing(title, lines, state)
+
+
+def _history_lines(session: Session, ref: str, staff: Staff, zone: Any) -> Listing:
+    agency = find_agency(session, ref)
+    assert agency.id is not None
+    lines = []
+    for entry in audit.history(session, agency.id):
+        moved = ""
+        if entry.source and entry.target and entry.source != entry.target:
+            moved = (
+                f" {states.state_label(entry.source, staff.language)}"
+                f" → {states.state_label(entry.target, staff.language)}"
+            )
+        reason = "：" + " ".join(p for p in (entry.ground, entry.reason, entry.subject) if p)
+        lines.append(
+            f"{local_text(entry.at, zone)} {entry.actor_name}（{entry.role}）"
+            f" {_trigger_name(entry.trigger, staff)}{moved}{reason.rstrip('：')}"
+        )
+    title = staff.texts.text("admin.history_title", agency=agency.name, count=len(lines))
+    return Listing(title, lines, str(agency.id))
+
+
+def _survey_lines(session: Session, arg: str, staff: Staff) -> Listing:
+    year_text, _, agency_ref = arg.partition("-")
+    year = _year(year_text, staff)
+    rows = coverage(session, year)
+    if agency_ref:
+        agency = find_agency(session, agency_ref)
+        rows = [row for row in rows if row.agency_id == agency.id]
+        blocked = staff.texts.text("admin.unreachable")
+        lines = [
+            f"{row.unit}（{row.district}）：{row.status.label(staff.language)}"
+            + (f" ⚠ {blocked}" if row.unreachable else "")
+            for row in rows
+        ]
+        title = staff.texts.text("admin.survey_units_title", year=year, agency=agency.name)
+        return Listing(title, lines, f"{year}-{agency.id}")
+    lines = []
+    for summary in by_agency(rows):
+        counts = "，".join(
+            f"{status.label(staff.language)} {count}"
+            for status, count in summary.counts.items()
+            if count
+        )
+        lines.append(f"#{summary.agency_id} {summary.agency}：{counts}")
+    return Listing(staff.texts.text("admin.survey_title", year=year), lines, str(year))
+
+
+def _trigger_name(trigger: str, staff: Staff) -> str:
+    """The trigger's label, or its code for audit entries that have none."""
+    try:
+        return states.trigger_label(trigger, staff.language)
+    except KeyError:
+        return trigger
+
+
+def _year(text: str, staff: Staff) -> int:
+    if not re.fullmatch(r"20\d\d", text):
+        raise _Usage(staff.texts.text("admin.bad_year", year=text))
+    return int(text)
+
+
+def _state_name(state: str, staff: Staff) -> str:
+    return (
+        staff.texts.text("admin.all_states")
+        if state == "all"
+        else states.state_label(state, staff.language)
+    )
+
+
+def _page(
+    kind: str, listing: Listing, page: int, staff: Staff
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    lines, arg = listing.lines, listing.arg
+    pages = max(1, -(-len(lines) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = lines[page * PAGE_SIZE : (page + 1) * PAGE_SIZE] or [staff.texts.text("admin.empty")]
+    text = f"{listing.title}\n" + "\n".join(shown)
+    if pages > 1:
+        text += "\n" + staff.texts.text("admin.page", page=page + 1, pages=pages)
+    buttons = []
+    if page > 0:
+        buttons.append(InlineKeyboardButton("◀", callback_data=f"ad:pg:{kind}:{arg}:{page - 1}"))
+    if page < pages - 1:
+        buttons.append(InlineKeyboardButton("▶", callback_data=f"ad:pg:{kind}:{arg}:{page + 1}"))
+    return text, InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def _render_list(
+    context: ContextTypes.DEFAULT_TYPE, staff: Staff, kind: str, arg: str, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    with Session(engine_of(context), expire_on_commit=False) as session:
+        if kind == "agencies":
+            listing = _agency_lines(session, arg, staff)
+        elif kind == "history":
+            listing = _history_lines(session, arg, staff, settings_of(context).zone)
+        else:
+            listing = _survey_lines(session, arg, staff)
+    return _page(kind, listing, page, staff)
+
+
+async def agencies(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
+    """/agencies [state]: the agencies, optionally in one state, paged."""
+    state = context.args[0].lower() if context.args else "all"
+    text, keyboard = _render_list(context, staff, "agencies", state, 0)
+    await _reply(update, text, keyboard)
+
+
+async def history(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
+    """/history ID: the agency's audit entries, paged."""
+    ref = _agency_arg(context, staff, "history")
+    text, keyboard = _render_list(context, staff, "history", ref, 0)
+    await _reply(update, text, keyboard)
+
+
+async def survey(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
+    """/survey YEAR [agency]: questionnaire coverage per agency, or per unit of one agency."""
+    if not context.args:
+        raise _usage(staff, "survey")
+    arg = context.args[0] + (f"-{context.args[1]}" if len(context.args) > 1 else "")
+    text, keyboard = _render_list(context, staff, "survey", arg, 0)
+    await _reply(update, text, keyboard)
+
+
+async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
+    """A ◀ / ▶ press: re-render that page in place."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    match = PAGE_DATA.match(query.data)
+    if match is None:
+        await query.answer(staff.texts.text("admin.stale"))
+        return
+    text, keyboard = _render_list(context, staff, match[1], match[2], int(match[3]))
+    await query.answer()  # after rendering: a refusal (DomainError) answers the press itself
+    with contextlib.suppress(BadRequest):  # same page twice: "message is not modified"
+        await query.edit_message_text(text, reply_markup=keyboard)
+
+
+async def _reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(text, reply_markup=keyboard)
+
+
+# --- one agency ----------------------------------------------------------------------
+
+
+async def agency(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
+    """/agency ID: state, key facts (phones masked) and the Art. 8 check."""
+    ref = _agency_arg(context, staff, "agency")
+    with Session(engine_of(context), expire_on_commit=False) as session:
+        row = find_agency(session, ref)
+        eligibility = check_eligibility(session, row)
+        lines = [
+            f"#{row.id} {row.name}",
+            staff.texts.text(
+                "admin.agency_state", state=states.state_label(row.status, staff.language)
+            ),
+            staff.texts.text("admin.agency_code", code=row.credit_code),
+            staff.texts.text(
+                "admin.eligibility",
+                verdict=staff.texts.text("admin.yes" if eligibility.passed else "admin.no"),
+            ),
+        ]
+        lines += [f"{'✓' if c.passed else '✗'} {c.reason}" for c in eligibility.conditions]
+    await _reply(update, "\n".join(lines))
+
+
+async def actions(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
+    """/actions ID: what this person may do now, and why not for the rest."""
+    ref = _agency_arg(context, staff, "actions")
+    with Session(engine_of(context), expire_on_commit=False) as session:
+        row = find_agency(session, ref)
+        options = lifecycle.available_triggers(
+            session, row, staff.actor, settings=settings_of(context)
+        )
+        lines = [
+            staff.texts.text(
+                "admin.actions_title",
+                agency=row.name,
+                state=states.state_label(row.status, staff.language),
+            )
+        ]
+        for action in options:
+            label = f"{action.trigger}（{states.trigger_label(action.trigger, staff.language)} → {states.state_label(action.dest, staff.language)}）"
+            if action.allowed:
+                lines.append(f"✓ {label}")
+            else:
+                lines.append(
+                    f"✗ {label}：" + "；".join(u.message(staff.language) for u in action.unmet)
+                )
+        if not options:
+            lines.append(staff.texts.text("admin.no_actions"))
+    await _reply(update, "\n".join(lines))
+
+
+async def score(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
+    """/score ID [YEAR]: the agency's score sheet for the year (default: this year)."""
+    ref = _agency_arg(context, staff, "score")
+    settings = settings_of(context)
+    year = (
+        _year(context.args[1], staff)
+        if context.args and len(context.args) > 1
+        else local_date(utcnow(), settings.zone).year
+    )
+    with Session(engine_of(context), expire_on_commit=False) as session:
+        row = find_agency(session, ref)
+        assert row.id is not None
+        view = sheet_view(session, row.id, year)
+        evaluation = view.evaluation(settings)
+        lines = [staff.texts.text("admin.score_title", agency=row.name, year=year)]
+        if evaluation is None:
+            lines.append(staff.texts.text("admin.score_incomplete", missing=" ".join(view.missing)))
+        else:
+            lines.append(
+                staff.texts.text(
+                    "admin.score_line",
+                    base=evaluation.base,
+                    bonus=evaluation.bonus,
+                    final=evaluation.final,
+                    grade=staff.texts.text(f"admin.grade.{evaluation.grade}"),
+                    passed=staff.texts.text("admin.yes" if evaluation.passed else "admin.no"),
+                )
+            )
+            if evaluation.zero_indicators:
+                lines.append(
+                    staff.texts.text("admin.score_zero", codes=" ".join(evaluation.zero_indicators))
+                )
+        state = "admin.sheet_final" if view.sheet.finalised_at else "admin.sheet_draft"
+        lines.append(staff.texts.text(state))
+    await _reply(update, "\n".join(lines))
+
+
+async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
+    """/remind: the reminders still to come, and when each falls due."""
+    settings = settings_of(context)
+    now = utcnow()
+    with Session(engine_of(context), expire_on_commit=False) as session:
+        plan = current_plan(session, now, settings)
+    lines = [staff.texts.text("admin.remind_title", count=len(plan))]
+    for reminder in plan[: PAGE_SIZE * 3]:
+        lines.append(
+            staff.texts.text(
+                "admin.remind_line",
+                due=local_text(reminder.due_at, settings.zone),
+                kind=staff.texts.text(f"admin.kind.{reminder.kind}"),
+                chat=reminder.chat_id,
+            )
+        )
+    if len(plan) > PAGE_SIZE * 3:
+        lines.append(staff.texts.text("admin.more", count=len(plan) - PAGE_SIZE * 3))
+    await _reply(update, "\n".join(lines))
+
+
+# --- advancing with a confirmation -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingAdvance:
+    agency_id: int
+    trigger: str
+    reason: str | None
+    ground: str | None
+    seen_status: str
+    created: datetime
+
+
+async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
+    """/advance ID TRIGGER [GROUND] [reason…]: show source → target and ask to confirm."""
+    if not context.args or len(context.args) < 2:
+        raise _usage(staff, "advance")
+    ref, trigger, *rest = context.args
+    ground = None
+    if trigger == "withdraw" and rest and rest[0] in states.GROUNDS:
+        ground, rest = rest[0], rest[1:]
+    reason = " ".join(rest).strip() or None
+    with Session(engine_of(context), expire_on_commit=False) as session:
+        row = find_agency(session, ref)
+        assert row.id is not None
+        if trigger not in machine.TRIGGER_NAMES:
+            raise _Usage(
+                staff.texts.text(
+                    "admin.unknown_trigger",
+                    trigger=trigger,
+                    known=" ".join(machine.TRIGGER_NAMES),
+                )
+            )
+        options = {
+            a.trigger: a
+            for a in lifecycle.available_triggers(
+                session, row, staff.actor, settings=settings_of(context)
+            )
+        }
+        action = options.get(trigger)
+        if action is None:
+            raise _Usage(
+                staff.texts.text(
+                    "admin.not_from_state",
+                    trigger=trigger,
+                    state=states.state_label(row.status, staff.language),
+                )
+            )
+        if not action.allowed:
+            raise _Usage("；".join(u.message(staff.language) for u in action.unmet))
+        if action.needs_reason and not reason:
+            raise _Usage(
+                staff.texts.text(
+                    "admin.reason_needed", usage=staff.texts.text("admin.syntax.advance")
+                )
+            )
+        if trigger == "withdraw" and ground is None:
+            raise _Usage(staff.texts.text("admin.ground_needed", grounds=" ".join(action.grounds)))
+        nonce = secrets.token_urlsafe(6)[:8]
+        now = utcnow()
+        pending = context.user_data.setdefault(PENDING, {})  # type: ignore[union-attr]
+        for old in [k for k, p in pending.items() if now - p.created > CONFIRM_WITHIN]:
+            del pending[old]  # never pressed: forget it rather than keep it forever
+        pending[nonce] = PendingAdvance(row.id, trigger, reason, ground, row.status, now)
+        text = staff.texts.text(
+            "admin.confirm",
+            agency=row.name,
+            trigger=states.trigger_label(trigger, staff.language),
+            source=states.state_label(row.status, staff.language),
+            target=states.state_label(action.dest, staff.language),
+            reason=reason or "—",
+        )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    staff.texts.text("admin.confirm_yes"), callback_data=f"ad:ok:{nonce}"
+                ),
+                InlineKeyboardButton(
+                    staff.texts.text("admin.confirm_no"), callback_data=f"ad:no:{nonce}"
+                ),
+            ]
+        ]
+    )
+    await _reply(update, text, keyboard)
+
+
+async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
+    """The ✅ / ✖ press on an /advance confirmation: fire through the lifecycle service, or drop it."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    match = CONFIRM_DATA.match(query.data)
+    pending: dict[str, PendingAdvance] = (context.user_data or {}).get(PENDING, {})
+    request = pending.pop(match[2], None) if match else None
+    if request is None or utcnow() - request.created > CONFIRM_WITHIN:
+        await query.answer(staff.texts.text("admin.confirm_expired"), show_alert=True)
+        return
+    await query.answer()
+    if match is not None and match[1] == "no":
+        await query.edit_message_text(staff.texts.text("admin.cancelled"))
+        return
+    with Session(engine_of(context), expire_on_commit=False) as session:
+        try:
+            entry = lifecycle.advance(
+                session,
+                request.agency_id,
+                request.trigger,
+                staff.actor,
+                request.reason,
+                ground=request.ground,
+                settings=settings_of(context),
+                expected_status=request.seen_status,
+            )
+        except DomainError as error:
+            await query.edit_message_text(
+                staff.texts.text("admin.advance_failed", error=error.message(staff.language))
+            )
+            return
+    await query.edit_message_text(
+        staff.texts.text(
+            "admin.advanced",
+            source=states.state_label(entry.source, staff.language),
+            target=states.state_label(entry.target, staff.language),
+            seq=entry.seq,
+        )
+    )
+
+
+# --- command menus per role ------------------------------------------------------------------
+
+
+async def publish_commands(app: BotApplication) -> None:
+    """Register the command menu: everyone sees /start and /status; staff also see theirs."""
+    settings = app.bot_data["settings"]
+    local = LocalCatalogue(settings.language)
+    public = [BotCommand(c, local.text(f"menu.{c}")) for c in ("start", "status", "help")]
+    staff = public + [BotCommand(c, local.text(f"menu.{c}")) for c in ADMIN_COMMANDS]
+    await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
+    with Session(app.bot_data["engine"]) as session:
+        granted = [
+            int(g.actor_key[3:])
+            for g in session.exec(select(RoleGrant)).all()
+            if g.actor_key.startswith("tg:")
+        ]
+    for chat_id in sorted(set(settings.admin_ids) | set(granted)):
+        try:
+            await app.bot.set_my_commands(staff, scope=BotCommandScopeChat(chat_id))
+        except (BadRequest, Forbidden):  # the person never opened a chat with the bot
+            logger.info("staff menu not set for %s (no chat yet)", chat_id)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what this person can do here, by role."""
+    actor = actor_of(update)
+    if actor is None or update.effective_message is None:
+        return
+    with Session(engine_of(context), expire_on_commit=False) as session:
+        role = role_of(session, actor, settings_of(context))
+    key = "admin.help_staff" if role is not None else "admin.help_public"
+    await update.effective_message.reply_text(texts(context).text(key))
+
+
+def register(app: BotApplication) -> None:
+    for name, handler in {
+        "agencies": agencies,
+        "agency": agency,
+        "actions": actions,
+        "advance": advance,
+        "history": history,
+        "score": score,
+        "survey": survey,
+        "remind": remind,
+    }.items():
+        app.add_handler(CommandHandler(name, staff_only(handler)))
+    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CallbackQueryHandler(staff_only(turn_page), pattern=r"^ad:pg:"))
+    app.add_handler(CallbackQueryHandler(staff_only(confirm), pattern=r"^ad:(ok|no):"))

@@ -1,0 +1,304 @@
+"""The agency contact's chat: binding by deep link, `/status`, handing in documents.
+
+- `/start <agency token>` (from `safecomm agency link AGENCY`) binds the Telegram
+  user as a contact of that agency; they receive its reminders from then on.
+- `/status` shows the agency's lifecycle state, this year's campaign dates, what
+  is handed in and what is missing, and how many guided units answered the
+  questionnaire.
+- A document (pdf, doc/docx, xls/xlsx, jpg/png, zip) or photo from a contact is
+  stored under `upload_dir/<year>/<agency id>/` and recorded for the agency and
+  year: captioned "报告"/"report" it is the annual work report, otherwise
+  evidence; a button under the receipt switches between the two.
+Every refusal (not a contact, wrong type, too large, another agency's link)
+gets its own reply and stores nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.telegram.context import engine_of, settings_of, texts
+from bot.telegram.start import add_deep_link
+from bot.texts import LocalCatalogue
+from surveys.coverage import Status, by_agency, coverage
+from workflow.community.campaigns import DATE_FIELDS, campaign_for
+from workflow.core.clock import local_date, utcnow
+from workflow.core.db import transaction
+from workflow.core.errors import DomainError
+from workflow.core.settings import Settings
+from workflow.lifecycle.states import state_label
+from workflow.registry.models import Agency
+from workflow.reminders import contacts
+from workflow.reminders.models import SubmittedDocument
+from workflow.reminders.plan import DOCUMENT_KINDS, EVIDENCE, REPORT, REPORTING_STATES
+
+logger = logging.getLogger(__name__)
+
+CALLBACK = re.compile(r"^agdoc:(?P<document>[1-9]\d{0,11}):(?P<kind>report|evidence)$")
+
+
+# --- binding -------------------------------------------------------------------------
+
+
+async def open_agency_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> bool:
+    """`/start <token>`: bind the user to the token's agency; False if it is not an agency token."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return False
+    try:
+        with transaction(engine_of(context)) as session:
+            link = contacts.find_link_token(session, token)
+            if link is None:
+                return False
+            _, new = contacts.bind_contact(session, link, user.id, user.full_name)
+            agency = session.get(Agency, link.agency_id)
+            name = agency.name if agency else "?"
+    except DomainError as refusal:
+        await message.reply_text(refusal.message(settings_of(context).language))
+        return True
+    logger.info("agency %s: contact bound (new=%s)", link.agency_id, new)
+    key = "agency.bound" if new else "agency.already_bound"
+    await message.reply_text(texts(context).text(key, name=user.full_name, agency=name))
+    return True
+
+
+# --- /status -------------------------------------------------------------------------
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/status`: the agency's state, this year's dates, what is handed in and what is missing."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if context.args:
+        await message.reply_text(texts(context).text("agency.status_usage"))
+        return
+    with transaction(engine_of(context)) as session:
+        contact = contacts.contact_of(session, user.id)
+        agency = session.get(Agency, contact.agency_id) if contact else None
+        text = (
+            status_text(session, agency, settings_of(context), texts(context))
+            if agency is not None
+            else texts(context).text("agency.not_contact")
+        )
+    await message.reply_text(text)
+
+
+def status_text(
+    session: Session, agency: Agency, settings: Settings, catalogue: LocalCatalogue
+) -> str:
+    """The `/status` answer for `agency` in the current campaign year."""
+    assert agency.id is not None
+    year = local_date(utcnow(), settings.zone).year
+    campaign = campaign_for(session, year, settings)
+    counts = contacts.document_counts(session, agency.id, year)
+    survey = next(
+        (row for row in by_agency(coverage(session, year)) if row.agency_id == agency.id), None
+    )
+    lines = [
+        catalogue.text(
+            "agency.status_head",
+            agency=agency.name,
+            state=state_label(agency.status, settings.language),
+        ),
+        catalogue.text(
+            "agency.status_campaign",
+            year=year,
+            **{name: getattr(campaign, name).isoformat() for name in DATE_FIELDS},
+        ),
+    ]
+    for kind in DOCUMENT_KINDS:
+        state = (
+            catalogue.text("agency.status_submitted", count=counts[kind])
+            if counts[kind]
+            else catalogue.text("agency.status_missing")
+        )
+        lines.append(
+            catalogue.text("agency.status_document", kind=kind_label(kind, catalogue), state=state)
+        )
+    if survey is None:
+        lines.append(catalogue.text("agency.status_survey_none"))
+    else:
+        lines.append(
+            catalogue.text(
+                "agency.status_survey",
+                submitted=survey.counts[Status.SUBMITTED],
+                guided=survey.guided,
+            )
+        )
+    missing = [kind_label(kind, catalogue) for kind in DOCUMENT_KINDS if not counts[kind]]
+    if agency.status not in REPORTING_STATES:
+        lines.append(catalogue.text("agency.status_not_reporting"))
+    elif missing:
+        separator = catalogue.text("reminder.separator")
+        lines.append(catalogue.text("agency.status_still_missing", missing=separator.join(missing)))
+    else:
+        lines.append(catalogue.text("agency.status_complete"))
+    lines.append(how_to_hand_in(catalogue, settings))
+    return "\n".join(lines)
+
+
+def kind_label(kind: str, catalogue: LocalCatalogue) -> str:
+    return catalogue.text(f"agency.kind.{kind}")
+
+
+def how_to_hand_in(catalogue: LocalCatalogue, settings: Settings) -> str:
+    allowed = ", ".join(sorted(contacts.ALLOWED_TYPES))
+    return catalogue.text("agency.status_how", allowed=allowed, max_mb=settings.upload_max_mb)
+
+
+# --- documents and photos --------------------------------------------------------------
+
+
+async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A document or photo from a contact: check, download, store, record — or refuse."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    settings = settings_of(context)
+    with transaction(engine_of(context)) as session:
+        contact = contacts.contact_of(session, user.id)
+    if contact is None:
+        await message.reply_text(texts(context).text("agency.not_contact_upload"))
+        return
+    try:
+        file_id, unique_id, name, mime, extension = _checked_file(message, settings)
+    except DomainError as refusal:
+        await message.reply_text(refusal.message(settings.language))
+        return
+    now = utcnow()
+    year = local_date(now, settings.zone).year
+    with transaction(engine_of(context)) as session:
+        duplicate = contacts.already_submitted(session, contact.agency_id, year, unique_id)
+    if duplicate:
+        await message.reply_text(texts(context).text("agency.upload_duplicate", year=year))
+        return
+    kind = contacts.document_kind(message.caption)
+    folder = Path(settings.upload_dir) / str(year) / str(contact.agency_id)
+    path = folder / f"{kind}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.{extension}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        telegram_file = await context.bot.get_file(file_id)
+        await telegram_file.download_to_drive(path)
+        stored_size = path.stat().st_size
+        contacts.check_size(stored_size, settings)
+        with transaction(engine_of(context)) as session:
+            document = contacts.record_document(
+                session,
+                SubmittedDocument(
+                    agency_id=contact.agency_id,
+                    year=year,
+                    kind=kind,
+                    stored_path=str(path),
+                    original_name=name[:255],
+                    mime_type=mime[:100],
+                    size=stored_size,
+                    file_unique_id=unique_id[:100],
+                    telegram_user_id=user.id,
+                    submitted_at=now,
+                ),
+            )
+            counts = contacts.document_counts(session, contact.agency_id, year)
+    except DomainError as refusal:
+        path.unlink(missing_ok=True)
+        await message.reply_text(refusal.message(settings.language))
+        return
+    except IntegrityError:
+        path.unlink(missing_ok=True)
+        await message.reply_text(texts(context).text("agency.upload_duplicate", year=year))
+        return
+    except (TelegramError, OSError) as error:
+        path.unlink(missing_ok=True)
+        logger.warning("agency %s: upload failed: %s", contact.agency_id, type(error).__name__)
+        await message.reply_text(texts(context).text("agency.upload_failed"))
+        return
+    logger.info("agency %s: %s recorded for %s", contact.agency_id, kind, year)
+    await message.reply_text(
+        texts(context).text(
+            "agency.upload_saved",
+            name=name,
+            year=year,
+            kind=kind_label(kind, texts(context)),
+            reports=counts[REPORT],
+            evidence=counts[EVIDENCE],
+        ),
+        reply_markup=switch_button(document, texts(context)),
+    )
+
+
+def _checked_file(message: Message, settings: Settings) -> tuple[str, str, str, str, str]:
+    """(file id, unique id, name, MIME type, extension) of an acceptable upload."""
+    if message.document is not None:
+        document = message.document
+        name, mime = document.file_name or "", document.mime_type or ""
+        extension = contacts.check_upload(name, mime, document.file_size, settings)
+        return document.file_id, document.file_unique_id, name, mime, extension
+    photo = message.photo[-1]  # the largest size Telegram made
+    contacts.check_size(photo.file_size, settings)
+    name = f"photo-{message.message_id}.jpg"
+    return photo.file_id, photo.file_unique_id, name, "image/jpeg", "jpg"
+
+
+def switch_button(document: SubmittedDocument, catalogue: LocalCatalogue) -> InlineKeyboardMarkup:
+    """The button that records the document as the other kind."""
+    other = EVIDENCE if document.kind == REPORT else REPORT
+    data = f"agdoc:{document.id}:{other}"
+    assert len(data.encode()) <= 64, "callback data above Telegram's 64 bytes"
+    label = catalogue.text(f"agency.upload_switch_to_{other}")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+
+
+async def switch_kind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The receipt's button: record the document as report or evidence instead."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    match = CALLBACK.match(query.data)
+    if match is None:
+        await query.answer()
+        return
+    try:
+        with transaction(engine_of(context)) as session:
+            document = contacts.change_kind(
+                session, int(match["document"]), match["kind"], query.from_user.id
+            )
+    except DomainError as refusal:
+        await query.answer(refusal.message(settings_of(context).language), show_alert=True)
+        return
+    await query.answer()
+    text = texts(context).text(
+        "agency.upload_switched",
+        kind=kind_label(document.kind, texts(context)),
+        name=document.original_name,
+    )
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=switch_button(document, texts(context)))
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Add this topic's handlers to the application."""
+    add_deep_link(app, open_agency_link)
+    app.add_handler(CommandHandler("status", status, filters=filters.ChatType.PRIVATE))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & (filters.Document.ALL | filters.PHOTO), receive_document
+        )
+    )
+    app.add_handler(CallbackQueryHandler(switch_kind, pattern=r"^agdoc:"))

@@ -1,0 +1,108 @@
+"""Builds the Telegram `Application`: one place that wires settings, database and handlers.
+
+`build_application` is used by `safecomm bot` (long polling against the
+configured Bot API base URL), by the offline demo and by the tests (with a
+`RecordingRequest` and no updater). Handlers find the engine and settings in
+`bot_data` through `bot.context`; each topic module adds its handlers in
+`register(app)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.telegram import admin as admin_chat
+from bot.telegram import agency as agency_chat
+from bot.telegram import jobs, start
+from bot.telegram import survey as survey_chat
+from bot.telegram.context import ENGINE, SETTINGS, texts
+from workflow.core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+BotApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def build_application(
+    settings: Settings,
+    engine: Engine,
+    *,
+    token: str | None = None,
+    request: BaseRequest | None = None,
+    rate_limiter: bool = True,
+) -> BotApplication:
+    """The bot: `request` replaces HTTP (tests, demo); without it, polling over HTTP."""
+    secret = token or (
+        settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+    )
+    builder = ApplicationBuilder().token(secret).base_url(settings.telegram_base_url)
+    builder = builder.base_file_url(settings.telegram_base_url.replace("/bot", "/file/bot"))
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request).updater(None)
+    app = builder.post_init(on_start).build()
+    app.bot_data[SETTINGS] = settings
+    app.bot_data[ENGINE] = engine
+    for module in (start, survey_chat, agency_chat, admin_chat):
+        module.register(app)
+    app.add_handler(CallbackQueryHandler(expired_button))
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE, not_understood))
+    app.add_error_handler(report_error)
+    return app
+
+
+async def on_start(app: BotApplication) -> None:
+    """When polling starts: publish the command menus and wake the reminder scheduler."""
+    await admin_chat.publish_commands(app)
+    jobs.schedule_reminders(app)
+
+
+async def expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press no topic recognises (an old or forged button): stop the spinner, say so."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts(context).text("button.expired"), show_alert=True)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts(context).text("command.unknown"))
+
+
+async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Anything else in a private chat: point to what the bot can do."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts(context).text("message.not_understood"))
+
+
+async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure (without personal data) and tell the user, politely, in their language."""
+    logger.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    if update.callback_query is not None:  # stop the button's spinner
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
+    if update.effective_chat is not None:
+        with contextlib.suppress(TelegramError):  # e.g. the user blocked the bot meanwhile
+            await context.bot.send_message(
+                update.effective_chat.id, texts(context).text("error.internal")
+            )

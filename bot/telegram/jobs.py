@@ -1,0 +1,91 @@
+"""The reminder cycle and its alarm clock (PTB's JobQueue, on APScheduler 3).
+
+The scheduler holds no reminder: one repeating job with a stable id runs the
+cycle at start-up and then every `reminder_tick_seconds`. A cycle reads the
+facts from the database, asks the pure plan (`workflow.reminders`) what is due
+now, enqueues it in the outbox (idempotent by key), skips pending rows that are
+no longer relevant, and sends what is due. A reminder that fell due while the
+bot was down is therefore sent at the first cycle after start, if still relevant.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import Bot
+from telegram.ext import Application, ContextTypes, Job
+
+from bot.telegram.context import SETTINGS, engine_of, settings_of
+from bot.telegram.sender import SendReport, send_due
+from workflow.core.clock import utcnow
+from workflow.core.db import transaction
+from workflow.core.settings import Settings
+from workflow.reminders.cycle import enqueue_due
+
+logger = logging.getLogger(__name__)
+
+STARTUP_JOB = "reminders-startup"
+TICK_JOB = "reminders-tick"
+
+
+@dataclass
+class CycleReport:
+    """One cycle: reminders enqueued, pending rows skipped as stale, and the send report."""
+
+    enqueued: int = 0
+    skipped: int = 0
+    send: SendReport = field(default_factory=SendReport)
+
+    def summary(self) -> str:
+        return f"enqueued={self.enqueued} skipped={self.skipped} {self.send.summary()}"
+
+
+# --- the cycle and its schedule -----------------------------------------------------------
+
+
+async def run_cycle(
+    bot: Bot, engine: Engine, settings: Settings, now: datetime | None = None
+) -> CycleReport:
+    """Enqueue the due reminders (one transaction), then send the due outbox rows."""
+    moment = now or utcnow()
+    with transaction(engine) as session:
+        enqueued, skipped = enqueue_due(session, moment, settings)
+    sent = await send_due(bot, engine, moment, settings)
+    return CycleReport(enqueued, skipped, sent)
+
+
+async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The job: one reminder cycle."""
+    report = await run_cycle(context.bot, engine_of(context), settings_of(context))
+    logger.info("reminder cycle: %s", report.summary())
+
+
+def schedule_reminders(app: Application[Any, Any, Any, Any, Any, Any]) -> tuple[Job[Any], Job[Any]]:
+    """Run the reminder cycle once at start-up and then every `reminder_tick_seconds`.
+
+    Two jobs with stable ids, so scheduling again replaces them; a cycle still
+    running when the next tick comes is not started twice (`max_instances=1`),
+    and a start-up run that the scheduler got to late still runs.
+    """
+    if app.job_queue is None:
+        raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
+    settings: Settings = app.bot_data[SETTINGS]
+    common = {"replace_existing": True, "max_instances": 1, "misfire_grace_time": None}
+    startup = app.job_queue.run_once(
+        remind,
+        when=datetime.now(settings.zone),
+        name=STARTUP_JOB,
+        job_kwargs={"id": STARTUP_JOB, **common},
+    )
+    tick = app.job_queue.run_repeating(
+        remind,
+        interval=settings.reminder_tick_seconds,
+        first=settings.reminder_tick_seconds,
+        name=TICK_JOB,
+        job_kwargs={"id": TICK_JOB, "coalesce": True, "timezone": settings.zone, **common},
+    )
+    return startup, tick

@@ -1,0 +1,276 @@
+"""Sends the due rows of the reminder outbox through the bot, each at most once.
+
+For every due row: wait for the chat's pacing slot (1 message per second per
+chat, on top of `AIORateLimiter`'s 30 messages per second overall), claim the
+row and commit, send, then mark it. What Telegram answers decides the row's
+next state (see `workflow.outbox`): 429 waits `retry_after` and tries again,
+403 marks the recipient undeliverable for good, a time-out leaves the row
+`uncertain` rather than risk a second copy. Nothing is sent in the quiet period.
+
+`send_due(bot, engine, now, settings)` is what the scheduler, the CLI
+(`safecomm remind send`) and the benchmark call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import warnings
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.texts import LocalCatalogue
+from workflow.core.db import transaction
+from workflow.core.settings import Settings
+from workflow.reminders import outbox
+from workflow.reminders.plan import (
+    ADMIN_DIGEST,
+    AGENCY_REPORT,
+    UNIT_QUESTIONNAIRE,
+    days_left,
+    in_quiet_period,
+)
+
+logger = logging.getLogger(__name__)
+
+# Telegram: at most one message per second to the same chat.
+CHAT_INTERVAL = 1.0
+# Sends in flight at once; AIORateLimiter keeps the overall rate at 30/s.
+CONCURRENCY = 8
+# Seconds to wait before retrying after a server error: 2, 4, 8, …
+BACKOFF_BASE = 2.0
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class SendReport:
+    """What one pass of the sender did."""
+
+    sent: int = 0
+    retried: int = 0
+    undeliverable: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    quiet: bool = False
+
+    def summary(self) -> str:
+        return (
+            f"sent={self.sent} retried={self.retried} undeliverable={self.undeliverable}"
+            f" failed={self.failed} uncertain={self.uncertain} quiet={self.quiet}"
+        )
+
+
+class ChatPacer:
+    """At most one message per `interval` seconds to each chat; one chat's sends in order."""
+
+    def __init__(self, interval: float = CHAT_INTERVAL, sleep: Sleep = asyncio.sleep) -> None:
+        self._interval = interval
+        self._sleep = sleep
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._free_at: dict[int, float] = {}
+
+    @asynccontextmanager
+    async def slot(self, chat_id: int) -> AsyncIterator[None]:
+        async with self._locks.setdefault(chat_id, asyncio.Lock()):
+            wait = self._free_at.get(chat_id, 0.0) - time.monotonic()
+            if wait > 0:
+                await self._sleep(wait)
+            try:
+                yield
+            finally:
+                self._free_at[chat_id] = time.monotonic() + self._interval
+
+
+def render(kind: str, params: dict[str, Any], now: datetime, settings: Settings) -> str:
+    """The message text of a reminder, in the configured language, as of `now`."""
+    texts = LocalCatalogue(settings.language)
+    separator = texts.text("reminder.separator")
+    if kind == ADMIN_DIGEST:
+        return render_digest(params, texts)
+    due = datetime.fromisoformat(params["due"]).date()
+    left = days_left(due, now, settings)
+    when = (
+        texts.text("reminder.when_today")
+        if left <= 0
+        else texts.text("reminder.when_days", days=left)
+    )
+    if kind == AGENCY_REPORT:
+        missing = separator.join(texts.text(f"agency.kind.{m}") for m in params["missing"])
+        return texts.text(
+            "reminder.agency_report",
+            agency=params["agency"],
+            year=params["year"],
+            due=params["due"],
+            when=when,
+            missing=missing,
+        )
+    if kind == UNIT_QUESTIONNAIRE:
+        return texts.text(
+            "reminder.unit_questionnaire",
+            unit=params["unit"],
+            agency=params["agency"],
+            year=params["year"],
+            due=params["due"],
+            when=when,
+        )
+    raise ValueError(f"unknown reminder kind {kind!r}")
+
+
+def render_digest(params: dict[str, Any], texts: LocalCatalogue) -> str:
+    """The admins' daily digest: reports still missing, questionnaires, delivery problems."""
+    lines = [
+        texts.text("reminder.digest_head", date=params["date"], year=params["year"]),
+        texts.text(
+            "reminder.digest_reports",
+            done=params["agencies_total"] - params["agencies_incomplete"],
+            total=params["agencies_total"],
+            due=params["report_due"],
+        ),
+    ]
+    if params["agencies_incomplete"]:
+        names = texts.text("reminder.separator").join(params["incomplete_names"])
+        if params["agencies_incomplete"] > len(params["incomplete_names"]):
+            names = texts.text(
+                "reminder.digest_more", names=names, count=params["agencies_incomplete"]
+            )
+        key = (
+            "reminder.digest_overdue" if params["report_overdue"] else "reminder.digest_incomplete"
+        )
+        lines.append(texts.text(key, names=names))
+    units = params["units_not_submitted"]
+    if units is None:
+        lines.append(texts.text("reminder.digest_units_unknown"))
+    else:
+        key = (
+            "reminder.digest_units_closed"
+            if params["questionnaire_closed"]
+            else "reminder.digest_units"
+        )
+        lines.append(texts.text(key, count=units, closes=params["questionnaire_closes"]))
+    lines.append(
+        texts.text(
+            "reminder.digest_delivery",
+            undeliverable=params["undeliverable"],
+            uncertain=params["uncertain"],
+        )
+    )
+    return "\n".join(lines)
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """`retry_after` in seconds (PTB 22 returns int or timedelta depending on PTB_TIMEDELTA)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def send_due(
+    bot: Bot,
+    engine: Engine,
+    now: datetime,
+    settings: Settings,
+    *,
+    concurrency: int = CONCURRENCY,
+    sleep: Sleep = asyncio.sleep,
+) -> SendReport:
+    """Send every outbox row due at `now` (outside the quiet period); report what happened."""
+    report = SendReport()
+    started = time.monotonic()
+
+    def clock() -> datetime:
+        """`now`, advancing in real time while this pass runs."""
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    with transaction(engine) as session:
+        flagged = outbox.flag_uncertain(session, now)
+        if flagged:
+            logger.warning("%d reminders were claimed but never marked: now uncertain", flagged)
+        if in_quiet_period(now, settings):
+            report.quiet = True
+            return report
+        rows = deque(
+            (int(row.id or 0), row.chat_id, row.kind, row.params, row.attempts)
+            for row in outbox.due_rows(session, now)
+        )
+    pacer = ChatPacer(sleep=sleep)
+
+    async def deliver(
+        row_id: int, chat_id: int, kind: str, params: dict[str, Any], attempts: int
+    ) -> None:
+        for _ in range(outbox.MAX_ATTEMPTS):
+            async with pacer.slot(chat_id):
+                with transaction(engine) as session:
+                    if not outbox.claim(session, row_id, clock()):
+                        return  # another sender has it, or it is done
+                attempts += 1
+                wait = await attempt(row_id, chat_id, kind, params, attempts)
+            if wait is None:
+                return
+            report.retried += 1
+            await sleep(wait)
+
+    async def attempt(
+        row_id: int, chat_id: int, kind: str, params: dict[str, Any], attempts: int
+    ) -> float | None:
+        """One claimed send; the seconds to wait before trying again, or None when finished."""
+        try:
+            await bot.send_message(chat_id, render(kind, params, clock(), settings))
+        except RetryAfter as error:
+            finish(outbox.release, row_id, error)
+            return retry_seconds(error)
+        except Forbidden as error:
+            finish(outbox.mark_undeliverable, row_id, error)
+            report.undeliverable += 1
+        except TimedOut as error:
+            finish(outbox.mark_uncertain, row_id, error)
+            report.uncertain += 1
+        except BadRequest as error:
+            finish(outbox.mark_failed, row_id, error)
+            report.failed += 1
+        except NetworkError as error:
+            if attempts >= outbox.MAX_ATTEMPTS:
+                finish(outbox.mark_failed, row_id, error)
+                report.failed += 1
+                return None
+            finish(outbox.release, row_id, error)
+            return BACKOFF_BASE**attempts
+        except (TelegramError, KeyError, ValueError) as error:
+            finish(outbox.mark_failed, row_id, error)
+            report.failed += 1
+        else:
+            with transaction(engine) as session:
+                outbox.mark_sent(session, row_id, clock())
+            report.sent += 1
+        return None
+
+    def finish(mark: Callable[[Any, int, str], None], row_id: int, error: Exception) -> None:
+        """Record Telegram's refusal on the claimed row (`mark` decides its next state)."""
+        logger.info("reminder %s: %s", row_id, type(error).__name__)
+        with transaction(engine) as session:
+            mark(session, row_id, f"{type(error).__name__}: {error}")
+
+    async def worker() -> None:
+        while rows:
+            await deliver(*rows.popleft())
+
+    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    return report

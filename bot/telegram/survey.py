@@ -1,0 +1,298 @@
+"""The questionnaire in the chat: community staff rate the agency that guided them.
+
+Flow: `/start <token>` (from the invitation link or QR code) → who is rated
+and by when → five questions, one at a time, each with buttons 0–4 and
+"back" → a review screen with a button to change each answer → submit → a
+receipt code. Every tap goes straight to `surveys.answering`, which keeps the
+survey's state in the database; these handlers only translate taps into
+`Press`es and surveys into messages.
+
+Buttons carry `sv:<invitation id>:<action>[:<item>[:<points>]]` (at most 26
+bytes). A press that no longer fits the survey (an old message, a repeated
+tap) is answered with a short notice and the current step is shown again; it
+never changes an answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.telegram.context import ENGINE, engine_of, settings_of, texts
+from bot.telegram.start import add_bare_start, add_deep_link
+from bot.texts import LocalCatalogue
+from surveys import answering
+from surveys.answering import Action, Press, Survey
+from surveys.errors import NotFound
+from surveys.questionnaire import ITEM_NUMBERS, POINTS, questionnaire
+from workflow.core.clock import local_text
+from workflow.core.db import transaction
+from workflow.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_PREFIX = "sv:"
+CALLBACK = re.compile(
+    r"^sv:(?P<invitation>[1-9]\d{0,11}):"
+    r"(?:(?P<answer>a):(?P<item_a>[1-5]):(?P<points>[0-4])"
+    r"|(?P<step>[bc]):(?P<item_s>[1-5])"
+    r"|(?P<submit>s))\Z"
+)
+
+
+# ---------------------------------------------------------------------------
+# Callback data
+# ---------------------------------------------------------------------------
+
+
+def callback_data(press: Press) -> str:
+    """The button payload for a press (checked against Telegram's 64-byte limit)."""
+    parts = [CALLBACK_PREFIX + str(press.invitation_id), press.action.value]
+    parts += [str(value) for value in (press.item, press.points) if value is not None]
+    data = ":".join(parts)
+    assert len(data.encode()) <= 64, data
+    return data
+
+
+def parse_press(data: str | None) -> Press | None:
+    """The press a button payload stands for, or None for anything malformed or forged."""
+    match = CALLBACK.fullmatch(data or "")
+    if match is None:
+        return None
+    invitation = int(match["invitation"])
+    if match["answer"]:
+        return Press(invitation, Action.ANSWER, int(match["item_a"]), int(match["points"]))
+    if match["step"]:
+        return Press(invitation, Action(match["step"]), int(match["item_s"]))
+    return Press(invitation, Action.SUBMIT)
+
+
+# ---------------------------------------------------------------------------
+# What a survey looks like in the chat
+# ---------------------------------------------------------------------------
+
+
+def _params(survey: Survey, context: ContextTypes.DEFAULT_TYPE) -> dict[str, object]:
+    settings = settings_of(context)
+    return {
+        "unit": survey.unit,
+        "agency": survey.agency,
+        "year": survey.year,
+        "closes": survey.closes.isoformat(),
+        "receipt": survey.receipt or "",
+        "submitted_at": local_text(survey.submitted_at, settings.zone),
+    }
+
+
+def render(
+    survey: Survey, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons of the survey's current step."""
+    t, language = texts(context), settings_of(context).language
+    if survey.question is not None:
+        return _question(survey, survey.question, t, language)
+    if survey.reviewing:
+        return _review(survey, t, language)
+    return t.text("survey.done", **_params(survey, context)), None
+
+
+def _button(text: str, press: Press) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=callback_data(press))
+
+
+def _question(
+    survey: Survey, number: int, t: LocalCatalogue, language: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Question `number`: its text, the current answer if any, 4…0 and "back"."""
+    form = questionnaire()
+    item = form.item(number)
+    text = t.text(
+        "survey.question", number=number, short=item.short[language], text=item.text[language]
+    )
+    current = survey.answers.get(number)
+    if current is not None:
+        label = form.label(current, language)
+        text += "\n\n" + t.text("survey.question_current", points=current, label=label)
+    rows = []
+    for points in reversed(POINTS):
+        label = t.text("survey.button.points", points=points, label=form.label(points, language))
+        mark = "✓ " if points == current else ""
+        rows.append(
+            [_button(mark + label, Press(survey.invitation_id, Action.ANSWER, number, points))]
+        )
+    if number > 1:
+        back = Press(survey.invitation_id, Action.BACK, number)
+        rows.append([_button(t.text("survey.button.back"), back)])
+    return text, InlineKeyboardMarkup(rows)
+
+
+def _review(survey: Survey, t: LocalCatalogue, language: str) -> tuple[str, InlineKeyboardMarkup]:
+    """All five answers, a button to change each, and "submit"."""
+    form = questionnaire()
+    lines = "\n".join(
+        t.text(
+            "survey.review_line",
+            number=number,
+            short=form.item(number).short[language],
+            points=survey.answers[number],
+            label=form.label(survey.answers[number], language),
+        )
+        for number in ITEM_NUMBERS
+    )
+    change = [
+        _button(
+            t.text("survey.button.change", number=number),
+            Press(survey.invitation_id, Action.CHANGE, number),
+        )
+        for number in ITEM_NUMBERS
+    ]
+    submit = _button(t.text("survey.button.submit"), Press(survey.invitation_id, Action.SUBMIT))
+    return t.text("survey.review", lines=lines), InlineKeyboardMarkup(
+        [change[:3], change[3:], [submit]]
+    )
+
+
+async def show_new(chat_id: int, survey: Survey, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the current step as a new message; presses on older messages become stale."""
+    text, markup = render(survey, context)
+    sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
+    with transaction(engine_of(context)) as session:
+        answering.record_message(session, survey.invitation_id, sent.message_id)
+
+
+async def show_in_place(
+    message: Message, survey: Survey, context: ContextTypes.DEFAULT_TYPE
+) -> None:
+    """Replace the pressed message with the current step."""
+    text, markup = render(survey, context)
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except BadRequest as error:  # the same step shown again: Telegram says "not modified"
+        if "not modified" not in error.message.lower():
+            raise
+
+
+# ---------------------------------------------------------------------------
+# Handlers
+# ---------------------------------------------------------------------------
+
+
+async def open_from_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> bool:
+    """`/start <token>`: open the invitation; False when the token is not a survey's."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return False
+    try:
+        with transaction(engine_of(context)) as session:
+            opened = answering.open_survey(session, token, user.id, settings_of(context))
+    except NotFound:
+        return False
+    except DomainError as refusal:
+        await message.reply_text(refusal.message(settings_of(context).language))
+        return True
+    survey = opened.survey
+    greeting = texts(context).text("survey.intro", **_params(survey, context))
+    if survey.receipt:
+        greeting += "\n\n" + texts(context).text("survey.reopened", **_params(survey, context))
+    await message.reply_text(greeting)
+    await show_new(message.chat_id, survey, context)
+    return True
+
+
+async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A survey button: apply it (or find it stale), answer the query, show the step."""
+    query = update.callback_query
+    if query is None:
+        return
+    press = parse_press(query.data)
+    if press is None:
+        await query.answer(texts(context).text("survey.bad_button"))
+        return
+    message_id = query.message.message_id if query.message else None
+    try:
+        with transaction(engine_of(context)) as session:
+            pressed = answering.press(
+                session, press, query.from_user.id, settings_of(context), message_id
+            )
+    except DomainError as refusal:
+        reason = refusal.message(settings_of(context).language)
+        await query.answer(reason, show_alert=True)
+        if refusal.key == "survey.closed" and isinstance(query.message, Message):
+            await query.message.edit_text(reason)
+        return
+    survey = pressed.survey
+    await query.answer(None if pressed.accepted else texts(context).text("survey.stale"))
+    shown = query.message if isinstance(query.message, Message) else None
+    if pressed.receipt and shown is not None:
+        await shown.edit_text(texts(context).text("survey.submitted", **_params(survey, context)))
+    elif shown is not None and shown.message_id == survey.message_id:
+        await show_in_place(shown, survey, context)
+    else:
+        await show_new(query.from_user.id, survey, context)
+
+
+async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Anything but a button from someone in the middle of a survey: show where they are."""
+    await show_where_they_are(update, context, hint="survey.use_buttons")
+
+
+async def resume_on_bare_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A bare `/start` from someone with an unfinished survey: continue it."""
+    return await show_where_they_are(update, context, hint=None)
+
+
+async def show_where_they_are(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, hint: str | None
+) -> bool:
+    """Show the user's current survey step (after `hint`, if any); False without one."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return False
+    try:
+        with transaction(engine_of(context)) as session:
+            survey = answering.resume_point(session, user.id, settings_of(context))
+    except DomainError as refusal:
+        await message.reply_text(refusal.message(settings_of(context).language))
+        return True
+    if survey is None:
+        return False
+    if hint is not None:
+        await message.reply_text(texts(context).text(hint))
+    await show_new(message.chat_id, survey, context)
+    return True
+
+
+class InSurvey(filters.MessageFilter):
+    """Messages from a private chat whose user has a survey open and unsubmitted."""
+
+    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        super().__init__(name="InSurvey")
+        self._app = app
+
+    def filter(self, message: Message) -> bool:
+        if message.from_user is None or message.chat.type != "private":
+            return False
+        with transaction(self._app.bot_data[ENGINE]) as session:
+            return answering.unfinished_of(session, message.from_user.id) is not None
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Add this topic's handlers to the application."""
+    add_deep_link(app, open_from_link)
+    add_bare_start(app, resume_on_bare_start)
+    app.add_handler(CallbackQueryHandler(press_button, pattern=f"^{CALLBACK_PREFIX}"))
+    # files and photos stay with the agency chat: a contact may also be answering a survey
+    uploads = filters.Document.ALL | filters.PHOTO
+    in_survey = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~uploads & InSurvey(app)
+    app.add_handler(MessageHandler(in_survey, resume))

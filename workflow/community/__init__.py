@@ -1,0 +1,3 @@
+"""Creation units (communities), which agency guided which unit in which year,
+and the yearly campaign with its dates.
+"""

@@ -1,0 +1,95 @@
+"""The yearly assessment campaign (Art. 15): its dates, defaulting to the policy settings.
+
+Dates are local dates in the settings' time zone (Asia/Shanghai by default, no
+daylight saving). A campaign row is created with the default dates the first
+time a year is needed; the Association may then set that year's own dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlmodel import Session
+
+from workflow.community.models import Campaign
+from workflow.core.clock import utcnow
+from workflow.core.errors import InvalidInput
+from workflow.core.settings import Settings
+
+DATE_FIELDS = ("opens", "report_due", "questionnaire_closes", "results_published")
+FIRST_YEAR = 2000
+
+
+def check_year(year: int, now: datetime | None = None) -> int:
+    """A year the software keeps records for: from 2000 to next year (nothing is
+    assessed, guided or invited further ahead). One rule for every command."""
+    last = (now or utcnow()).year + 1
+    if not FIRST_YEAR <= year <= last:
+        raise InvalidInput("campaign.bad_year", year=year, first=FIRST_YEAR, last=last)
+    return year
+
+
+def default_campaign(year: int, settings: Settings) -> Campaign:
+    """The campaign for `year` with the policy default dates from the settings."""
+
+    def on(name: str) -> date:
+        month_day = getattr(settings, f"campaign_{name}")
+        month, day = (int(part) for part in month_day.split("-"))
+        try:
+            return date(year, month, day)
+        except ValueError:  # e.g. 02-29 in a common year, 04-31
+            raise InvalidInput(
+                "campaign.bad_default",
+                setting=f"SAFECOMM_CAMPAIGN_{name.upper()}",
+                value=month_day,
+                year=year,
+            ) from None
+
+    return Campaign(year=year, **{name: on(name) for name in DATE_FIELDS})
+
+
+def campaign_for(session: Session, year: int, settings: Settings) -> Campaign:
+    """The stored campaign for `year`, created with the default dates if missing."""
+    campaign = session.get(Campaign, year)
+    if campaign is None:
+        campaign = default_campaign(year, settings)
+        check_dates(campaign)
+        session.add(campaign)
+        session.flush()
+    return campaign
+
+
+def set_campaign_dates(
+    session: Session, year: int, settings: Settings, **dates: date | None
+) -> Campaign:
+    """Set some of a year's dates (others keep theirs); checked before anything is written."""
+    unknown = sorted(set(dates) - set(DATE_FIELDS))
+    if unknown:
+        raise InvalidInput("campaign.unknown_date", name=unknown[0], known=", ".join(DATE_FIELDS))
+    current = session.get(Campaign, year) or default_campaign(year, settings)
+    wanted = {name: dates.get(name) or getattr(current, name) for name in DATE_FIELDS}
+    check_dates(Campaign(year=year, **wanted))
+    for name, day in wanted.items():
+        setattr(current, name, day)
+    session.add(current)
+    session.flush()
+    return current
+
+
+def check_dates(campaign: Campaign) -> None:
+    """Opens ≤ report due ≤ questionnaire closes ≤ results published, all in the campaign year."""
+    dates = [getattr(campaign, name) for name in DATE_FIELDS]
+    if any(day.year != campaign.year for day in dates):
+        raise InvalidInput("campaign.wrong_year", year=campaign.year)
+    if dates != sorted(dates):
+        raise InvalidInput("campaign.dates_out_of_order")
+
+
+def closes_at(day: date, settings: Settings) -> datetime:
+    """The end of a local deadline day (23:59:59.999999 in the settings' zone), aware."""
+    return datetime.combine(day, time.max, tzinfo=settings.zone)
+
+
+def is_open(day: date, moment: datetime, settings: Settings) -> bool:
+    """True while `moment` (aware) is not past the end of the local deadline `day`."""
+    return moment <= closes_at(day, settings)

@@ -1,0 +1,88 @@
+"""Engine and sessions: SQLite (WAL, foreign keys on) by default, PostgreSQL in production.
+
+The session is always passed in, never global. `transaction` wraps one unit of
+work: commit on success, roll back on any error, and turn "database locked /
+unreachable" into a clear `StorageUnavailable` so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, create_engine
+
+from workflow.core.errors import StorageUnavailable
+
+MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a larger number cannot name a row
+
+
+def as_row_id(ref: str | int) -> int | None:
+    """`ref` as a row id when it is a plain number that can be one, else None.
+
+    People type ids in chat and at the terminal; "12", "１２" (full-width) and 12
+    are ids, "²" or a 20-digit number are not (and must not reach the database)."""
+    text = unicodedata.normalize("NFKC", str(ref)).strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ROW_ID else None
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for plain `postgresql://` URLs."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # under WAL a killed process loses no committed transaction; only a power cut
+    # may drop the last few, never corrupting the file (production runs PostgreSQL)
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL mode, foreign keys and a busy timeout."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+
+
+def safe_url(engine: Engine) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit if the block succeeds, roll back otherwise."""
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    except OperationalError as error:
+        raise unavailable(error) from error
+
+
+def unavailable(error: OperationalError) -> StorageUnavailable:
+    """The clear message for a locked or unreachable database (no password shown)."""
+    lines = str(error.orig).strip().splitlines() or ["?"]
+    return StorageUnavailable("db.unavailable", detail=lines[0])

@@ -1,0 +1,211 @@
+"""The audit log: one append-only row per lifecycle step, chained by hashes.
+
+Each entry stores the hash of the entry before it (`prev_hash`) and its own
+`hash = sha256(canonical JSON of its fields + prev_hash)`. Editing, deleting or
+reordering any stored entry therefore breaks the chain at that entry, and
+`verify` names the first broken one. The one-row `audithead` table holds the
+sequence number and hash of the newest entry: an append first updates that row,
+which takes a row lock on PostgreSQL (the write lock on SQLite), so two
+concurrent appends queue up instead of forking the chain, and cutting entries
+off the end is detected too.
+
+Rows are never updated or deleted through the ORM (the mapper refuses); the hash
+chain is what catches changes made behind the application's back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col, select
+
+from workflow.access.roles import Actor
+from workflow.core.clock import utcnow
+from workflow.core.db import unavailable
+from workflow.core.i18n import workflow_texts
+from workflow.core.privacy import redact
+from workflow.lifecycle.models import GENESIS, HEAD_ID, AuditEntry, AuditHead
+
+REASON_MAX = 500
+
+
+HASHED_FIELDS = (
+    "seq",
+    "at",
+    "actor",
+    "actor_name",
+    "role",
+    "channel",
+    "agency_id",
+    "application_id",
+    "trigger",
+    "source",
+    "target",
+    "reason",
+    "ground",
+    "subject",
+    "prev_hash",
+)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return value
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """sha256 over the canonical JSON of the entry's fields, `prev_hash` included."""
+    payload = {name: _canonical(getattr(entry, name)) for name in HASHED_FIELDS}
+    data = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _take_head(session: Session) -> tuple[int, str]:
+    """Lock the head row (by updating it) and return the newest (seq, hash)."""
+    locked = session.connection().execute(
+        text("UPDATE audithead SET seq = seq WHERE id = :id"), {"id": HEAD_ID}
+    )
+    if locked.rowcount == 0:  # a schema made without the migration's head row
+        session.add(AuditHead())
+        session.flush()
+    row = session.connection().execute(
+        text("SELECT seq, hash FROM audithead WHERE id = :id"), {"id": HEAD_ID}
+    )
+    seq, last = row.one()
+    return int(seq), str(last)
+
+
+def append(
+    session: Session,
+    *,
+    actor: Actor,
+    role: str,
+    trigger: str,
+    agency_id: int | None = None,
+    application_id: int | None = None,
+    source: str = "",
+    target: str = "",
+    reason: str | None = None,
+    ground: str | None = None,
+    subject: str = "",
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Add the next entry of the chain (flushed, not committed: the caller's unit of work)."""
+    seq, previous = _take_head(session)
+    entry = AuditEntry(
+        seq=seq + 1,
+        at=at or utcnow(),
+        actor=actor.key,
+        actor_name=actor.name,
+        role=role,
+        channel=actor.channel,
+        agency_id=agency_id,
+        application_id=application_id,
+        trigger=trigger,
+        source=source,
+        target=target,
+        reason=redact((reason or "").strip()),
+        ground=ground or "",
+        subject=subject,
+        prev_hash=previous,
+        hash="",
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    session.flush()
+    session.connection().execute(
+        text("UPDATE audithead SET seq = :seq, hash = :hash WHERE id = :id"),
+        {"seq": entry.seq, "hash": entry.hash, "id": HEAD_ID},
+    )
+    return entry
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[None]:
+    """Commit the block's changes and audit entries together, or roll all of them back
+    (a locked or unreachable database becomes a clear `StorageUnavailable`)."""
+    try:
+        yield
+        session.commit()
+    except OperationalError as error:
+        session.rollback()
+        raise unavailable(error) from error
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def history(session: Session, agency_id: int) -> list[AuditEntry]:
+    """An agency's entries, oldest first."""
+    query = (
+        select(AuditEntry).where(AuditEntry.agency_id == agency_id).order_by(col(AuditEntry.seq))
+    )
+    return list(session.exec(query).all())
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of walking the chain: `problem` is None when it is intact."""
+
+    checked: int
+    last_hash: str
+    problem: str | None = None
+    entry_id: int | None = None
+    seq: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def message(self, language: str | None = None) -> str:
+        if self.ok:
+            return workflow_texts.text(
+                "lifecycle.audit.intact", language, count=self.checked, hash=self.last_hash[:12]
+            )
+        return workflow_texts.text(
+            f"lifecycle.audit.{self.problem}", language, id=self.entry_id, seq=self.seq
+        )
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the entries in storage order and name the first one whose link is broken.
+
+    - `edited`: the stored hash is not the hash of the stored fields;
+    - `reordered`: the entry stands where another, still present, should be;
+    - `missing`: the entry that should come here is gone (deleted);
+    - `relinked`: the entry does not point at its predecessor (an earlier
+      entry was rewritten with a fresh hash);
+    - `truncated`: the newest entries were deleted (the head names a later one).
+    """
+    entries = list(session.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all())
+    expected, previous = 1, GENESIS
+    for index, entry in enumerate(entries):
+        if entry_hash(entry) != entry.hash:
+            return VerifyResult(index, previous, "edited", entry.id, entry.seq)
+        if entry.seq != expected:
+            later = {other.seq for other in entries[index + 1 :]}
+            problem = "reordered" if entry.seq < expected or expected in later else "missing"
+            return VerifyResult(index, previous, problem, entry.id, entry.seq)
+        if entry.prev_hash != previous:
+            return VerifyResult(index, previous, "relinked", entry.id, entry.seq)
+        expected, previous = expected + 1, entry.hash
+    head = (
+        session.connection()
+        .execute(text("SELECT seq, hash FROM audithead WHERE id = :id"), {"id": HEAD_ID})
+        .first()
+    )
+    # no head row while entries exist means the head itself was deleted
+    head_ok = not entries if head is None else (head[0], head[1]) == (expected - 1, previous)
+    if not head_ok:
+        return VerifyResult(len(entries), previous, "truncated", None, expected - 1)
+    return VerifyResult(len(entries), previous)

@@ -1,0 +1,110 @@
+"""The registry tables: agencies, consultants and applications (with the Art. 9
+checklist). Field names follow the two official forms; the Chinese label of
+each is in `workflow.registry.forms.FIELD_LABELS`. `Agency.status` is the
+lifecycle state: only `workflow.lifecycle.engine` changes it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from workflow.core.clock import utcnow
+
+# The six Art. 9 application materials, in the order of the article.
+MATERIALS: tuple[str, ...] = (
+    "business_licence",
+    "agency_form",
+    "consultant_forms",
+    "process_control_docs",
+    "management_rules",
+    "performance_report",
+)
+
+
+class Agency(SQLModel, table=True):
+    """A consulting agency: the agency form plus the facts Art. 8 asks about."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # 单位登记表
+    name: str = Field(max_length=200, index=True)
+    address: str = Field(max_length=300)
+    licence_place: str = Field(max_length=200)
+    credit_code: str = Field(max_length=18, unique=True)
+    postcode: str = Field(max_length=6)
+    legal_representative: str = Field(max_length=50)
+    office_phone: str = Field(max_length=30)
+    fax: str = Field(default="", max_length=30)
+    principal: str = Field(max_length=50)
+    principal_mobile: str = Field(max_length=20)
+    principal_office_phone: str = Field(default="", max_length=30)
+    principal_fax: str = Field(default="", max_length=30)
+    performance_summary: str = Field(default="")
+    # Art. 8 facts
+    independent_legal_person: bool = False
+    fixed_office: bool = False
+    business_scope: str = Field(default="")
+    service_since: date | None = None
+    admin_staff: str = Field(default="", max_length=50)
+    process_docs_complete: bool = False
+    licences_complete: bool = False
+    violation_record: str = Field(default="")
+    familiar_judgement: bool | None = None
+    familiar_judged_by: str = Field(default="", max_length=100)
+    familiar_judged_at: datetime | None = None
+    # lifecycle (owned by workflow.lifecycle)
+    status: str = Field(default="applied", max_length=20, index=True)
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Consultant(SQLModel, table=True):
+    """A consultant: every field of the consultant form (人员登记表)."""
+
+    __table_args__ = (UniqueConstraint("agency_id", "id_number", name="uq_consultant_id_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=50)
+    gender: str = Field(max_length=2)
+    birth_date: date
+    photo: str = Field(default="", max_length=300)
+    employer_department: str = Field(default="", max_length=200)
+    position: str = Field(default="", max_length=50)
+    title: str = Field(default="", max_length=50)
+    senior_title: bool = False
+    specialty: str = Field(default="", max_length=100)
+    address: str = Field(default="", max_length=300)
+    postcode: str = Field(default="", max_length=6)
+    mobile: str = Field(max_length=20)
+    email: str = Field(default="", max_length=200)
+    id_number: str = Field(max_length=18)
+    school: str = Field(default="", max_length=100)
+    education: str = Field(default="", max_length=20)
+    degree: str = Field(default="", max_length=20)
+    certificates: str = Field(default="")
+    years_consulting: int = Field(default=0, ge=0)
+    cv: str = Field(default="")
+    pledge_date: date | None = None
+
+
+class Application(SQLModel, table=True):
+    """One application of an agency: the Art. 9 checklist and the round's scores."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
+    round_id: int | None = Field(default=None, foreign_key="round.id", index=True)
+    applied_at: datetime = Field(default_factory=utcnow)
+    # Art. 9 checklist
+    business_licence: bool = False
+    agency_form: bool = False
+    consultant_forms: bool = False
+    process_control_docs: bool = False
+    management_rules: bool = False
+    performance_report: bool = False
+    # Art. 10 scores (0-100 each)
+    material_score: float | None = Field(default=None, ge=0, le=100)
+    interview_score: float | None = Field(default=None, ge=0, le=100)
+    closed: bool = False

@@ -1,0 +1,238 @@
+"""Agency contacts and what they hand in: link tokens, bound Telegram users, documents.
+
+An admin issues a one-time link token for an agency (`safecomm agency link`);
+the contact opens `t.me/<bot>?start=<token>` and is bound to that agency from
+then on (several contacts per agency; one agency per Telegram user, until an
+admin unbinds them). Contacts hand in the year's annual report and evidence
+as documents or photos: each stored file is one `SubmittedDocument` row.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import PurePath
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from workflow.core.clock import utcnow
+from workflow.core.errors import InvalidInput, NotFound, Refused
+from workflow.core.settings import Settings
+from workflow.registry.models import Agency
+from workflow.reminders.models import AgencyContact, AgencyLinkToken, SubmittedDocument
+from workflow.reminders.plan import DOCUMENT_KINDS, EVIDENCE, REPORT, REPORTING_STATES, AgencyFacts
+
+# What an agency may upload: extension → the MIME types Telegram may report for it.
+ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
+    "pdf": ("application/pdf",),
+    "doc": ("application/msword",),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
+    "xls": ("application/vnd.ms-excel",),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
+    "jpg": ("image/jpeg",),
+    "jpeg": ("image/jpeg",),
+    "png": ("image/png",),
+    "zip": ("application/zip", "application/x-zip-compressed"),
+}
+# Telegram sometimes labels any file this way; the extension decides then.
+_GENERIC_MIME = {"", "application/octet-stream"}
+
+
+# --- link tokens and binding ---------------------------------------------------------
+
+
+def issue_link_token(session: Session, agency: Agency, issued_by: str) -> AgencyLinkToken:
+    """A new one-time token for the agency (43 URL-safe characters, 256 random bits)."""
+    assert agency.id is not None
+    link = AgencyLinkToken(
+        token=secrets.token_urlsafe(32), agency_id=agency.id, issued_by=issued_by[:100]
+    )
+    session.add(link)
+    session.flush()
+    return link
+
+
+def find_link_token(session: Session, token: str) -> AgencyLinkToken | None:
+    return session.exec(select(AgencyLinkToken).where(AgencyLinkToken.token == token)).first()
+
+
+def bind_contact(
+    session: Session,
+    link: AgencyLinkToken,
+    telegram_user_id: int,
+    display_name: str,
+    now: datetime | None = None,
+) -> tuple[AgencyContact, bool]:
+    """Bind the user who opened `link` to its agency; return (contact, newly bound).
+
+    Opening one's own link again is harmless. Refused: a link someone else used,
+    or a user already bound to another agency (an admin must unbind them first).
+    """
+    current = contact_of(session, telegram_user_id)
+    if current is not None and current.agency_id != link.agency_id:
+        other = session.get(Agency, current.agency_id)
+        raise Refused("contacts.bound_elsewhere", agency=other.name if other else "?")
+    if link.used_by is not None and link.used_by != telegram_user_id:
+        raise Refused("contacts.token_used")
+    if link.used_by is None:
+        link.used_by, link.used_at = telegram_user_id, now or utcnow()
+        session.add(link)
+    if current is not None:
+        return current, False
+    contact = AgencyContact(
+        agency_id=link.agency_id,
+        telegram_user_id=telegram_user_id,
+        display_name=display_name[:100],
+        bound_at=now or utcnow(),
+    )
+    session.add(contact)
+    session.flush()
+    return contact, True
+
+
+def contact_of(session: Session, telegram_user_id: int) -> AgencyContact | None:
+    """The user's binding, if any."""
+    return session.exec(
+        select(AgencyContact).where(AgencyContact.telegram_user_id == telegram_user_id)
+    ).first()
+
+
+def contacts_of(session: Session, agency_id: int) -> list[AgencyContact]:
+    return list(
+        session.exec(
+            select(AgencyContact)
+            .where(AgencyContact.agency_id == agency_id)
+            .order_by(col(AgencyContact.bound_at), col(AgencyContact.id))
+        )
+    )
+
+
+def unbind(session: Session, agency_id: int, telegram_user_id: int) -> None:
+    """Remove the user as a contact of the agency (their reminders stop with the next tick)."""
+    contact = contact_of(session, telegram_user_id)
+    if contact is None or contact.agency_id != agency_id:
+        raise NotFound("contacts.not_bound", user=telegram_user_id)
+    session.delete(contact)
+    session.flush()
+
+
+# --- documents -------------------------------------------------------------------------
+
+
+def check_upload(file_name: str, mime_type: str, size: int | None, settings: Settings) -> str:
+    """The file's extension if an agency may upload it; refuse a wrong type or a too-large file."""
+    extension = PurePath(file_name).suffix.lower().lstrip(".")
+    mime = (mime_type or "").lower()
+    allowed = ", ".join(sorted(ALLOWED_TYPES))
+    if extension not in ALLOWED_TYPES or (
+        mime not in _GENERIC_MIME and mime not in ALLOWED_TYPES[extension]
+    ):
+        raise InvalidInput("contacts.upload_type", allowed=allowed)
+    check_size(size, settings)
+    return extension
+
+
+def check_size(size: int | None, settings: Settings) -> None:
+    """Refuse a file above `upload_max_mb` (an unknown size is checked after download)."""
+    if size is not None and size > settings.upload_max_mb * 1024 * 1024:
+        raise InvalidInput(
+            "contacts.upload_too_large",
+            size_mb=f"{size / 1024 / 1024:.1f}",
+            max_mb=settings.upload_max_mb,
+        )
+
+
+def document_kind(caption: str | None) -> str:
+    """`report` when the caption says so (报告 / report), evidence otherwise."""
+    words = (caption or "").strip().lower()
+    return (
+        REPORT if words in {"报告", "年度报告", "工作报告", "年度工作报告", "report"} else EVIDENCE
+    )
+
+
+def already_submitted(session: Session, agency_id: int, year: int, file_unique_id: str) -> bool:
+    """True if this very file (Telegram's unique id) is already recorded for the agency and year."""
+    return (
+        session.exec(
+            select(SubmittedDocument.id).where(
+                SubmittedDocument.agency_id == agency_id,
+                SubmittedDocument.year == year,
+                SubmittedDocument.file_unique_id == file_unique_id,
+            )
+        ).first()
+        is not None
+    )
+
+
+def record_document(session: Session, document: SubmittedDocument) -> SubmittedDocument:
+    """Record a stored file against its agency and year."""
+    if document.kind not in DOCUMENT_KINDS:
+        raise InvalidInput("contacts.document_kind", kind=document.kind)
+    session.add(document)
+    session.flush()
+    return document
+
+
+def change_kind(
+    session: Session, document_id: int, kind: str, telegram_user_id: int
+) -> SubmittedDocument:
+    """Reclassify a document (report ↔ evidence); only a contact of its agency may."""
+    document = session.get(SubmittedDocument, document_id)
+    contact = contact_of(session, telegram_user_id)
+    if document is None or contact is None or contact.agency_id != document.agency_id:
+        raise NotFound("contacts.document_unknown")
+    if kind not in DOCUMENT_KINDS:
+        raise InvalidInput("contacts.document_kind", kind=kind)
+    document.kind = kind
+    session.add(document)
+    session.flush()
+    return document
+
+
+def document_counts(session: Session, agency_id: int, year: int) -> dict[str, int]:
+    """How many documents of each kind the agency handed in for `year`."""
+    found = dict(
+        session.exec(
+            select(SubmittedDocument.kind, func.count())
+            .where(SubmittedDocument.agency_id == agency_id, SubmittedDocument.year == year)
+            .group_by(col(SubmittedDocument.kind))
+        ).all()
+    )
+    return {kind: int(found.get(kind, 0)) for kind in DOCUMENT_KINDS}
+
+
+def missing_documents(session: Session, agency_id: int, year: int) -> tuple[str, ...]:
+    """Which of report / evidence the agency has not handed in for `year`."""
+    counts = document_counts(session, agency_id, year)
+    return tuple(kind for kind in DOCUMENT_KINDS if counts[kind] == 0)
+
+
+def agency_facts(session: Session, year: int) -> list[AgencyFacts]:
+    """Every agency that owes the year's report, with its bound chats and what is missing."""
+    agencies = session.exec(
+        select(Agency).where(col(Agency.status).in_(REPORTING_STATES)).order_by(col(Agency.id))
+    ).all()
+    chats: dict[int, list[int]] = {}
+    for contact in session.exec(select(AgencyContact).order_by(col(AgencyContact.id))):
+        chats.setdefault(contact.agency_id, []).append(contact.telegram_user_id)
+    handed_in: dict[int, set[str]] = {}
+    for agency_id, kind in session.exec(
+        select(SubmittedDocument.agency_id, SubmittedDocument.kind)
+        .where(SubmittedDocument.year == year)
+        .distinct()
+    ):
+        handed_in.setdefault(agency_id, set()).add(kind)
+    facts = []
+    for agency in agencies:
+        assert agency.id is not None
+        have = handed_in.get(agency.id, set())
+        facts.append(
+            AgencyFacts(
+                agency_id=agency.id,
+                name=agency.name,
+                chat_ids=tuple(chats.get(agency.id, ())),
+                missing=tuple(kind for kind in DOCUMENT_KINDS if kind not in have),
+            )
+        )
+    return facts

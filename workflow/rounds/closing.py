@@ -1,0 +1,158 @@
+"""Closing a round: file the interviewed candidates inside the quota, reject the
+rest, and write the publication list (xlsx and csv).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlmodel import Session
+
+from workflow.access.roles import Actor, Role, require_role
+from workflow.core.clock import utcnow
+from workflow.core.errors import Refused
+from workflow.core.i18n import workflow_texts
+from workflow.core.settings import Settings, get_settings
+from workflow.core.spreadsheets import csv_writer, save_workbook
+from workflow.lifecycle.audit import unit_of_work
+from workflow.rounds.models import Round
+from workflow.rounds.ranking import (
+    FILED_STATES,
+    UNDECIDED_STATES,
+    Ranked,
+    find_round,
+    members,
+    ranking,
+)
+from workflow.rounds.service import _open
+
+
+@dataclass(frozen=True)
+class RoundClosed:
+    """What `close_round` did: who was filed, who was rejected, which files it wrote."""
+
+    round: Round
+    filed: list[Ranked]
+    rejected: list[Ranked]
+    files: list[Path]
+
+
+def close_round(
+    session: Session,
+    round_ref: str | int,
+    actor: Actor,
+    *,
+    directory: Path,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> RoundClosed:
+    """File the interviewed candidates inside the quota, reject the rest as "outside
+    quota", close the round and write the publication list — all in one transaction
+    (admins only). Refused while any application of the round is still undecided."""
+    from workflow.lifecycle.engine import fire
+
+    settings = settings or get_settings()
+    now = now or utcnow()
+    written: list[Path] = []
+    try:
+        with unit_of_work(session):
+            require_role(session, actor, Role.ADMIN, settings, "round.close")
+            the_round = find_round(session, round_ref)
+            _open(the_round)
+            assert the_round.id is not None
+            undecided = [
+                g.name for _, g in members(session, the_round.id) if g.status in UNDECIDED_STATES
+            ]
+            if undecided:
+                separator = workflow_texts.text("lifecycle.list_separator")
+                raise Refused(
+                    "lifecycle.round.undecided",
+                    round=the_round.name,
+                    agencies=separator.join(undecided),
+                )
+            ranked = ranking(session, the_round.id, settings)
+            places = math.inf
+            if the_round.quota is not None:
+                places = the_round.quota - sum(r.agency.status in FILED_STATES for r in ranked)
+            reason = workflow_texts.text("lifecycle.reason.outside_quota", settings.language)
+            filed: list[Ranked] = []
+            rejected: list[Ranked] = []
+            for place in ranked:
+                if place.agency.status != "interviewed":
+                    continue
+                assert place.agency.id is not None
+                if places > 0:
+                    fire(session, place.agency.id, "file", actor, settings=settings, now=now)
+                    filed.append(place)
+                    places -= 1
+                else:
+                    fire(
+                        session,
+                        place.agency.id,
+                        "reject",
+                        actor,
+                        reason,
+                        settings=settings,
+                        now=now,
+                    )
+                    rejected.append(place)
+            the_round.closed_at = now
+            session.add(the_round)
+            session.flush()
+            published = [
+                r
+                for r in ranking(session, the_round.id, settings)
+                if r.agency.status in FILED_STATES
+            ]
+            written = write_publication(published, directory, the_round.name, settings.language)
+            return RoundClosed(the_round, filed, rejected, written)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def publication_rows(published: list[Ranked]) -> list[tuple[int, str, str, float]]:
+    """(rank, agency name, credit code, composite score) of every filed agency."""
+    return [(r.rank, r.agency.name, r.agency.credit_code, r.composite) for r in published]
+
+
+def write_publication(
+    published: list[Ranked], directory: Path, round_name: str, language: str | None = None
+) -> list[Path]:
+    """The publication list as xlsx and as csv (UTF-8 with BOM, so Excel reads the Chinese)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r'[\\/:*?"<>|\s]+', "_", round_name).strip("_") or "round"
+    headers = [
+        workflow_texts.text(f"lifecycle.publication.{name}", language)
+        for name in ("rank", "agency", "credit_code", "composite")
+    ]
+    rows = publication_rows(published)
+    xlsx = directory / f"{stem}-filed.xlsx"
+    csv_path = directory / f"{stem}-filed.csv"
+    try:
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = workflow_texts.text("lifecycle.publication.sheet", language)
+        sheet.append(headers)
+        for row in rows:
+            sheet.append(list(row))
+        for letter, width in zip("ABCD", (8, 40, 24, 12), strict=True):
+            sheet.column_dimensions[letter].width = width
+        save_workbook(book, xlsx)
+        with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv_writer(handle)
+            writer.writerow(headers)
+            for rank, name, code, composite in rows:
+                writer.writerow([rank, name, code, f"{composite:.2f}"])
+    except BaseException:
+        xlsx.unlink(missing_ok=True)
+        csv_path.unlink(missing_ok=True)
+        raise
+    return [xlsx, csv_path]
