@@ -2,13 +2,11 @@
 
 `upgrade(engine)` brings any database (SQLite or PostgreSQL) to the newest
 schema; `safecomm db upgrade` calls it, and so does every start on an empty
-database. `all_tables()` imports every table module, so `SQLModel.metadata` is
-complete for autogenerate and for the schema check in the tests.
+database. The tables come from `workflow.core.tables.metadata()`.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from alembic import command
@@ -17,25 +15,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
-
-TABLE_MODULES = (
-    "workflow.registry.models",
-    "workflow.rounds.models",
-    "workflow.community.models",
-    "workflow.lifecycle.models",
-    "workflow.access.models",
-    "workflow.assessment.models",
-    "surveys.models",
-    "workflow.reminders.models",
-)
-
-
-def all_tables() -> type[SQLModel]:
-    """Import every module that defines tables; return SQLModel (its metadata is complete)."""
-    for name in TABLE_MODULES:
-        importlib.import_module(name)
-    return SQLModel
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from migrations import all_tables
 from workflow.core.db import make_engine
 from workflow.core.settings import get_settings
+from workflow.core.tables import metadata
 
 config = context.config
-target_metadata = all_tables().metadata
+target_metadata = metadata()
 
 
 def run_migrations_online() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import uuid
 from pathlib import Path
 
@@ -10,16 +11,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
-from migrations import all_tables, current_revision, ensure_schema, head_revision, upgrade
+from migrations import current_revision, ensure_schema, head_revision, upgrade
 from tests.pg import PostgresServer
 from workflow.core.db import make_engine
+from workflow.core.tables import TABLE_PACKAGES, metadata, table_modules
 
 
 def _schema_differences(engine: Engine) -> list[object]:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, all_tables().metadata))
+        return list(compare_metadata(context, metadata()))
 
 
 def _check_fresh_upgrade(engine: Engine) -> None:
@@ -93,3 +96,30 @@ def test_two_processes_starting_at_once_migrate_in_turn(pg_server: PostgresServe
         for engine in engines:
             engine.dispose()
         pg_server.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def _table_classes_in_source() -> dict[str, str]:
+    """Every `class X(SQLModel, table=True)` in the packages, with the module it stands in."""
+    found = {}
+    root = Path(__file__).parent.parent
+    for package in TABLE_PACKAGES:
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ClassDef) and any(
+                    k.arg == "table" and getattr(k.value, "value", None) is True
+                    for k in node.keywords
+                ):
+                    found[node.name] = ".".join(path.relative_to(root).with_suffix("").parts)
+    return found
+
+
+def test_every_table_lives_in_a_models_module_and_is_registered() -> None:
+    classes = _table_classes_in_source()
+    assert len(classes) >= 15
+    assert {
+        name: module for name, module in classes.items() if not module.endswith(".models")
+    } == {}
+    metadata()
+    registered = {mapper.class_.__name__ for mapper in SQLModel._sa_registry.mappers}
+    assert set(classes) <= registered
+    assert set(table_modules()) == set(classes.values())
