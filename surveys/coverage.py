@@ -26,6 +26,7 @@ from workflow.core.clock import local_text
 from workflow.core.settings import Settings
 from workflow.core.spreadsheets import save_workbook
 from workflow.registry.models import Agency
+from workflow.reminders.cycle import UnitFacts
 from workflow.reminders.outbox import undeliverable_chats
 from workflow.reminders.plan import PendingUnit
 
@@ -225,3 +226,9 @@ def pending_recipients(session: Session, year: int) -> list[PendingUnit]:
         for invitation, unit_name, agency_name in rows
         if invitation.id not in submitted and invitation.bound_user_id is not None
     ]
+
+
+def unit_facts(session: Session, year: int) -> UnitFacts:
+    """The questionnaire's facts for the reminder plan of `year`."""
+    not_submitted = sum(1 for unit in coverage(session, year) if unit.status != Status.SUBMITTED)
+    return UnitFacts(pending=pending_recipients(session, year), not_submitted=not_submitted)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from openpyxl import load_workbook
 from sqlmodel import Session
@@ -24,6 +25,9 @@ from workflow.registry.xlsx import (
     CONSULTANT_SHEET,
     write_template,
 )
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _serial = itertools.count(1)
 
@@ -202,3 +206,19 @@ def fill(
                 book[sheet].cell(row=number, column=index, value=value)
     book.save(path)
     return path
+
+
+def committed(call: Callable[Concatenate[Session, P], R]) -> Callable[Concatenate[Session, P], R]:
+    """`call` as a channel runs it: its own unit of work on the test's session,
+    committed when it succeeds and rolled back when it raises (services only flush)."""
+
+    def run(session: Session, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            result = call(session, *args, **kwargs)
+            session.commit()
+            return result
+        except BaseException:
+            session.rollback()
+            raise
+
+    return run

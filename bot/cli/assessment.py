@@ -19,7 +19,7 @@ import typer
 from sqlmodel import Session, col, select
 
 from bot.cli.common import open_engine, operator, print_table, settings
-from workflow.access.roles import Actor
+from workflow.access.actors import Actor
 from workflow.assessment import exits as exit_rules
 from workflow.assessment import results as year_results
 from workflow.assessment.evaluation import parse_whole

@@ -18,6 +18,7 @@ refusal is one line on stderr and exit code 1; nothing is written then.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import typer
@@ -25,8 +26,10 @@ from sqlmodel import Session
 
 from bot.cli.common import fail, open_engine, operator, print_table, settings
 from workflow.access import grants
-from workflow.access.roles import Actor, list_grants, parse_role
+from workflow.access.actors import Actor, parse_role
+from workflow.access.roles import list_grants
 from workflow.core.clock import local_text
+from workflow.core.db import transaction
 from workflow.core.i18n import workflow_texts
 from workflow.lifecycle import engine as lifecycle
 from workflow.lifecycle import machine, states
@@ -51,8 +54,9 @@ def _actor() -> Actor:
     return Actor.cli(operator())
 
 
-def _session() -> Session:
-    return Session(open_engine(), expire_on_commit=False)
+def _session() -> AbstractContextManager[Session]:
+    """One unit of work on the configured database: committed when the command succeeds."""
+    return transaction(open_engine())
 
 
 def _number(value: float | None) -> str:
@@ -336,7 +340,8 @@ def round_close(
     """结束批次：名额内备案，名额外不予通过，写出公告名单 / close the round: file, reject, publish."""
     current = settings()
     with _session() as session:
-        closed = closing.close_round(session, round_ref, _actor(), directory=out, settings=current)
+        closed = closing.close_round(session, round_ref, _actor(), settings=current)
+    written = closing.write_publication(closed.published, out, closed.round.name, current.language)
     print(
         _t(
             "closed",
@@ -345,7 +350,7 @@ def round_close(
             rejected=len(closed.rejected),
         )
     )
-    for path in closed.files:
+    for path in written:
         print(_t("written", path=path))
 
 

@@ -24,6 +24,7 @@ from bot.cli.common import fail, open_engine, operator, print_json, print_table,
 from bot.telegram.app import build_application
 from bot.telegram.jobs import CycleReport, run_cycle
 from bot.texts import bot_texts
+from surveys.coverage import unit_facts
 from surveys.invitations import invitation_link
 from workflow.core.clock import local_text, utcnow
 from workflow.core.db import transaction
@@ -127,7 +128,7 @@ def remind_plan(
     current = settings()
     now = parse_moment(at) if at else utcnow()
     with transaction(open_engine()) as session:
-        reminders = current_plan(session, now, current)
+        reminders = current_plan(session, now, current, unit_facts)
         states = {
             row.key: row.state for row in outbox.rows_with_keys(session, [r.key for r in reminders])
         }

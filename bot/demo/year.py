@@ -42,7 +42,7 @@ from migrations import upgrade
 from surveys.answering import Action
 from surveys.invitations import export_invitations, invitations_of, issue_invitations
 from surveys.scoring import fill_sheets
-from workflow.access.roles import Actor
+from workflow.access.actors import Actor
 from workflow.assessment import results
 from workflow.assessment.exits import confirm, propose
 from workflow.assessment.finalising import finalise
@@ -279,7 +279,7 @@ def application_round(
 ) -> list[int]:
     heading("round")
     name = "演示批次"
-    with Session(engine, expire_on_commit=False) as session:
+    with transaction(engine) as session:
         service.create_round(session, name, OPERATOR, quota=2, settings=settings)
         for agency_id, seed in zip(ids, AGENCIES, strict=True):
             service.join_round(session, name, agency_id, OPERATOR, settings=settings)
@@ -302,7 +302,8 @@ def application_round(
                 session, agency_id, OPERATOR, interview=seed.interview, settings=settings
             )
             lifecycle.advance(session, agency_id, "interview", OPERATOR, settings=settings)
-        closed = closing.close_round(session, name, OPERATOR, directory=out, settings=settings)
+        closed = closing.close_round(session, name, OPERATOR, settings=settings)
+    written = closing.write_publication(closed.published, out, closed.round.name, settings.language)
     for ranked in closed.filed:
         say("filed", rank=ranked.rank, agency=ranked.agency.name, score=f"{ranked.composite:.1f}")
     for ranked in closed.rejected:
@@ -312,7 +313,7 @@ def application_round(
             agency=ranked.agency.name,
             score=f"{ranked.composite:.1f}",
         )
-    for path in closed.files:
+    for path in written:
         say("wrote", path=path)
     return [int(ranked.agency.id or 0) for ranked in closed.filed]
 

@@ -34,12 +34,15 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.telegram.context import engine_of, settings_of, texts
 from bot.texts import LocalCatalogue
-from surveys.coverage import by_agency, coverage
+from surveys.coverage import by_agency, coverage, unit_facts
+from workflow.access.actors import Actor, Role
 from workflow.access.models import RoleGrant
-from workflow.access.roles import Actor, Role, role_of
+from workflow.access.roles import role_of
 from workflow.assessment.sheets import sheet_view
+from workflow.community import campaigns
 from workflow.core.clock import local_date, local_text, utcnow
-from workflow.core.errors import DomainError
+from workflow.core.db import transaction
+from workflow.core.errors import DomainError, InvalidInput
 from workflow.lifecycle import audit, machine, states
 from workflow.lifecycle import engine as lifecycle
 from workflow.registry.eligibility import check_eligibility
@@ -233,9 +236,10 @@ def _trigger_name(trigger: str, staff: Staff) -> str:
 
 
 def _year(text: str, staff: Staff) -> int:
-    if not re.fullmatch(r"20\d\d", text):
-        raise _Usage(staff.texts.text("admin.bad_year", year=text))
-    return int(text)
+    try:
+        return campaigns.parse_year(text)
+    except InvalidInput as error:
+        raise _Usage(error.message(staff.language)) from None
 
 
 def _state_name(state: str, staff: Staff) -> str:
@@ -414,7 +418,7 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staf
     settings = settings_of(context)
     now = utcnow()
     with Session(engine_of(context), expire_on_commit=False) as session:
-        plan = current_plan(session, now, settings)
+        plan = current_plan(session, now, settings, unit_facts)
     lines = [staff.texts.text("admin.remind_title", count=len(plan))]
     for reminder in plan[: PAGE_SIZE * 3]:
         lines.append(
@@ -531,8 +535,8 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
     if match is not None and match[1] == "no":
         await query.edit_message_text(staff.texts.text("admin.cancelled"))
         return
-    with Session(engine_of(context), expire_on_commit=False) as session:
-        try:
+    try:
+        with transaction(engine_of(context)) as session:
             entry = lifecycle.advance(
                 session,
                 request.agency_id,
@@ -543,11 +547,11 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
                 settings=settings_of(context),
                 expected_status=request.seen_status,
             )
-        except DomainError as error:
-            await query.edit_message_text(
-                staff.texts.text("admin.advance_failed", error=error.message(staff.language))
-            )
-            return
+    except DomainError as error:
+        await query.edit_message_text(
+            staff.texts.text("admin.advance_failed", error=error.message(staff.language))
+        )
+        return
     await query.edit_message_text(
         staff.texts.text(
             "admin.advanced",

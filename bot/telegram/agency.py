@@ -43,11 +43,11 @@ from workflow.core.clock import local_date, utcnow
 from workflow.core.db import transaction
 from workflow.core.errors import DomainError
 from workflow.core.settings import Settings
-from workflow.lifecycle.states import state_label
+from workflow.lifecycle.states import REPORTING, state_label
 from workflow.registry.models import Agency
 from workflow.reminders import contacts
 from workflow.reminders.models import SubmittedDocument
-from workflow.reminders.plan import DOCUMENT_KINDS, EVIDENCE, REPORT, REPORTING_STATES
+from workflow.reminders.plan import DOCUMENT_KINDS, EVIDENCE, REPORT
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def status_text(
             )
         )
     missing = [kind_label(kind, catalogue) for kind in DOCUMENT_KINDS if not counts[kind]]
-    if agency.status not in REPORTING_STATES:
+    if agency.status not in REPORTING:
         lines.append(catalogue.text("agency.status_not_reporting"))
     elif missing:
         separator = catalogue.text("reminder.separator")

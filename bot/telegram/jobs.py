@@ -21,6 +21,7 @@ from telegram.ext import Application, ContextTypes, Job
 
 from bot.telegram.context import SETTINGS, engine_of, settings_of
 from bot.telegram.sender import SendReport, send_due
+from surveys.coverage import unit_facts
 from workflow.core.clock import utcnow
 from workflow.core.db import transaction
 from workflow.core.settings import Settings
@@ -53,7 +54,7 @@ async def run_cycle(
     """Enqueue the due reminders (one transaction), then send the due outbox rows."""
     moment = now or utcnow()
     with transaction(engine) as session:
-        enqueued, skipped = enqueue_due(session, moment, settings)
+        enqueued, skipped = enqueue_due(session, moment, settings, unit_facts)
     sent = await send_due(bot, engine, moment, settings)
     return CycleReport(enqueued, skipped, sent)
 

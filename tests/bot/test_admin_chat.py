@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.telegram.admin import PAGE_SIZE, publish_commands
+from tests.builders import committed
 from tests.chat import OfflineChat
 from tests.workflow.lifecycle_steps import ADMIN, agency_in, audit_count, make_agency, prepare
 from workflow.core.settings import Settings, load_settings
@@ -97,7 +98,7 @@ async def test_history_pages_however_the_agency_was_named(
         agency = make_agency(session)
         assert agency.id is not None
         for points in range(60, 60 + PAGE_SIZE + 1):  # one audit entry each
-            rounds.record_scores(session, agency.id, ADMIN, material=points)
+            committed(rounds.record_scores)(session, agency.id, ADMIN, material=points)
     full_width_id = str(agency.id).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     for ref in (agency.credit_code.lower(), full_width_id):
         await chat.send(ADMIN_ID, f"/history {ref}")
@@ -143,7 +144,7 @@ async def test_a_confirmation_seen_before_someone_else_moved_the_agency_changes_
     agency_id = _reviewable(engine, admin_settings)
     await chat.send(ADMIN_ID, f"/advance {agency_id} reject 材料不全")
     with Session(engine) as session:  # meanwhile, at the terminal
-        lifecycle.advance(session, agency_id, "review", ADMIN, settings=admin_settings)
+        committed(lifecycle.advance)(session, agency_id, "review", ADMIN, settings=admin_settings)
     before = _state(engine)
     await chat.tap_label(ADMIN_ID, "确认")
     assert "未执行" in chat.last_text(ADMIN_ID) and "刚被他人改变" in chat.last_text(ADMIN_ID)
@@ -249,8 +250,8 @@ def _state(engine: Engine) -> tuple[object, ...]:
 async def test_an_expert_may_review_but_not_file(
     chat: OfflineChat, engine: Engine, admin_settings: Settings
 ) -> None:
+    from workflow.access.actors import Actor, Role
     from workflow.access.grants import grant
-    from workflow.access.roles import Actor, Role
 
     with Session(engine, expire_on_commit=False) as session:
         grant(session, f"tg:{EXPERT_ID}", Role.EXPERT, Actor.cli("王管理"), admin_settings)

@@ -64,8 +64,8 @@ def test_the_assessment_year_from_entry_to_exit(
     code, out, _ = cli("assess", "show", str(agency_id), YEAR)
     assert code == 0 and "草稿" in out and "管理员录入（王管理）" in out
 
-    code, out, _ = cli("assess", "finalise", str(agency_id), YEAR)
-    assert code == 0, out
+    code, out, err = cli("assess", "finalise", str(agency_id), YEAR)
+    assert code == 0, err
     with Session(db) as session:
         assert session.get(Agency, agency_id).status == "assessed"  # type: ignore[union-attr]
 
@@ -231,8 +231,8 @@ def test_confirming_exits_is_all_or_nothing(
         fired.append(agency_id)
         return real_fire(session, agency_id, *args, **kwargs)
 
-    real_fire = exit_rules.fire
-    monkeypatch.setattr(exit_rules, "fire", fire_then_fail)
+    real_fire = exit_rules.advance
+    monkeypatch.setattr(exit_rules, "advance", fire_then_fail)
     code, _, err = cli("exits", "confirm", "all", YEAR)
     assert code == 1 and "刚被他人改变" in err and len(fired) == 1
     with Session(db) as session:

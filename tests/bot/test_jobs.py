@@ -14,6 +14,7 @@ import bot.telegram.jobs
 from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest
 from bot.telegram.app import BotApplication, build_application
 from bot.telegram.jobs import STARTUP_JOB, TICK_JOB, run_cycle, schedule_reminders
+from surveys.coverage import unit_facts
 from surveys.models import Invitation, Submission
 from tests.workflow.lifecycle_steps import agency_in
 from workflow.community.models import CreationUnit, Guidance
@@ -124,7 +125,7 @@ async def test_a_reminder_enqueued_before_the_report_came_in_is_skipped(
     app, request = offline
     agency = filed_agency_with_contact(any_engine)
     with transaction(any_engine) as session:
-        assert enqueue_due(session, at(12, 12), policy) == (2, 0)
+        assert enqueue_due(session, at(12, 12), policy, unit_facts) == (2, 0)
     hand_in(any_engine, agency, "report", "evidence")
 
     cycle = await run_cycle(app.bot, any_engine, policy, at(12, 12, 9, 10))

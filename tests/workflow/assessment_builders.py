@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from tests.builders import make_agency
-from workflow.access.roles import Actor
+from workflow.access.actors import Actor
 from workflow.assessment.finalising import finalise
 from workflow.assessment.sheets import (
     BonusInput,
@@ -44,7 +44,7 @@ def filed_agency(
     session: Session, settings: Settings, *, at: datetime | None = None, **overrides: Any
 ) -> Agency:
     """An agency taken to `filed` the way the Association does it (round, scores, review,
-    interview, filing), every step at `at` (default: now)."""
+    interview, filing), every step at `at` (default: now); committed."""
     agency = new_agency(session, **overrides)
     assert agency.id is not None
     the_round = create_round(session, f"round {agency.id}", ADMIN, settings=settings)
@@ -54,6 +54,7 @@ def filed_agency(
     record_scores(session, agency.id, ADMIN, interview=80, settings=settings, now=at)
     advance(session, agency.id, "interview", ADMIN, settings=settings, now=at)
     advance(session, agency.id, "file", ADMIN, settings=settings, now=at)
+    session.commit()
     session.refresh(agency)
     return agency
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
-from tests.builders import make_agency
+from tests.builders import committed, make_agency
 from tests.workflow.assessment_builders import points_totalling
-from workflow.access.roles import Actor
+from workflow.access.actors import Actor
 from workflow.assessment.evaluation import evaluate
 from workflow.core.settings import Settings
 from workflow.lifecycle import engine as lifecycle
@@ -51,13 +51,13 @@ def prepare(session: Session, agency_id: int, trigger: str, settings: Settings) 
         if any(not getattr(application, m) for m in MATERIALS):
             set_materials(session, agency_id, {m: True for m in MATERIALS})
             session.commit()
-        rounds.record_scores(session, agency_id, ADMIN, material=80, settings=settings)
+        committed(rounds.record_scores)(session, agency_id, ADMIN, material=80, settings=settings)
     elif trigger == "interview":
-        rounds.record_scores(session, agency_id, ADMIN, interview=85, settings=settings)
+        committed(rounds.record_scores)(session, agency_id, ADMIN, interview=85, settings=settings)
     elif trigger == "file" and application.round_id is None:
         name = f"第{agency_id}批"
-        rounds.create_round(session, name, ADMIN, settings=settings)
-        rounds.join_round(session, name, agency_id, ADMIN, settings=settings)
+        committed(rounds.create_round)(session, name, ADMIN, settings=settings)
+        committed(rounds.join_round)(session, name, agency_id, ADMIN, settings=settings)
 
 
 def fire(
@@ -65,7 +65,7 @@ def fire(
 ) -> AuditEntry:
     """Prepare and fire one trigger with whatever input it needs."""
     prepare(session, agency_id, trigger, settings)
-    return lifecycle.advance(
+    return committed(lifecycle.advance)(
         session,
         agency_id,
         trigger,

@@ -7,8 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.workflow.assessment_builders import full_points, points_totalling
-from workflow.assessment import Evaluation, ScoreError, evaluate
-from workflow.assessment.evaluation import parse_whole
+from workflow.assessment.evaluation import Evaluation, ScoreError, evaluate, parse_whole
 from workflow.assessment.standard import STANDARD
 from workflow.core.errors import InvalidInput
 from workflow.core.settings import load_settings

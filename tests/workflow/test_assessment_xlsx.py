@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.workflow.assessment_builders import fill_sheet, new_agency, points_totalling
-from workflow.assessment import evaluate
+from workflow.assessment.evaluation import evaluate
 from workflow.assessment.models import ScoreLine, ScoreSheet
 from workflow.assessment.sheets import sheet_view
 from workflow.assessment.standard import STANDARD

@@ -10,9 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from tests.builders import committed
 from tests.workflow.lifecycle_steps import ADMIN, EXPERT, make_agency
 from workflow.access import grants
-from workflow.access.roles import Role
+from workflow.access.actors import Role
 from workflow.core.errors import Refused
 from workflow.core.settings import Settings
 from workflow.lifecycle import engine as lifecycle
@@ -24,14 +25,18 @@ from workflow.rounds import service as rounds
 def _five_entries(engine: Engine, settings: Settings) -> int:
     """Entries 1-5: a grant, two rejections, a new application and its score."""
     with Session(engine, expire_on_commit=False) as session:
-        grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+        committed(grants.grant)(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
         first = make_agency(session)
         second = make_agency(session)
         assert first.id is not None and second.id is not None
-        lifecycle.advance(session, first.id, "reject", EXPERT, "材料不全", settings=settings)
-        lifecycle.advance(session, second.id, "reject", EXPERT, "面试未到", settings=settings)
-        lifecycle.advance(session, first.id, "reapply", ADMIN, settings=settings)
-        rounds.record_scores(session, first.id, EXPERT, material=72, settings=settings)
+        committed(lifecycle.advance)(
+            session, first.id, "reject", EXPERT, "材料不全", settings=settings
+        )
+        committed(lifecycle.advance)(
+            session, second.id, "reject", EXPERT, "面试未到", settings=settings
+        )
+        committed(lifecycle.advance)(session, first.id, "reapply", ADMIN, settings=settings)
+        committed(rounds.record_scores)(session, first.id, EXPERT, material=72, settings=settings)
         return first.id
 
 

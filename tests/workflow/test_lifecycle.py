@@ -3,12 +3,17 @@ and a refusal leaves the database and the audit log exactly as they were."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from tests.builders import committed
 from tests.workflow.assessment_builders import (
     assessed_agency,
     fill_sheet,
@@ -31,7 +36,7 @@ from tests.workflow.lifecycle_steps import (
     walk,
 )
 from workflow.access import grants
-from workflow.access.roles import Role
+from workflow.access.actors import Role
 from workflow.assessment.finalising import finalise
 from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
 from workflow.core.settings import Settings
@@ -205,7 +210,7 @@ def test_actor_without_role_can_do_nothing(session: Session, settings: Settings)
 
 
 def test_expert_may_not_fire_admin_triggers(session: Session, settings: Settings) -> None:
-    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    committed(grants.grant)(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
     agency = agency_in(session, "interviewed", settings)
     assert agency.id is not None
     before = snapshot(session)
@@ -226,10 +231,10 @@ def test_stale_view_is_a_conflict(any_engine: Engine, settings: Settings) -> Non
     ):
         seen = mine.get(Agency, agency_id)  # I look at it (version 1)...
         assert seen is not None and seen.version == 1
-        advance(theirs, agency_id, "reject", ADMIN, "材料不全", settings=settings)
+        committed(advance)(theirs, agency_id, "reject", ADMIN, "材料不全", settings=settings)
         before = snapshot(theirs)
         with pytest.raises(Conflict, match="状态刚被他人改变"):
-            advance(mine, agency_id, "reject", ADMIN, "材料造假", settings=settings)
+            committed(advance)(mine, agency_id, "reject", ADMIN, "材料造假", settings=settings)
         assert snapshot(theirs) == before
         assert audit_count(theirs) == 1
 
@@ -262,7 +267,7 @@ def test_review_needs_art8_eligibility(session: Session, settings: Settings) -> 
 
     agency = make_agency(session, consultants=4, seniors=1)
     assert agency.id is not None
-    record_scores(session, agency.id, ADMIN, material=90, settings=settings)
+    committed(record_scores)(session, agency.id, ADMIN, material=90, settings=settings)
     message = _refusal(session, agency.id, "review", settings)
     assert "不符合第八条条件" in message and "少于 5" in message
 
@@ -272,7 +277,7 @@ def test_review_needs_complete_art9_materials(session: Session, settings: Settin
 
     agency = make_agency(session, materials_complete=False)
     assert agency.id is not None
-    record_scores(session, agency.id, ADMIN, material=90, settings=settings)
+    committed(record_scores)(session, agency.id, ADMIN, material=90, settings=settings)
     message = _refusal(session, agency.id, "review", settings)
     assert "申请材料不全" in message and "工商营业执照复印件" in message
 
@@ -314,8 +319,8 @@ def test_file_needs_a_composite_score(session: Session, settings: Settings) -> N
     assert agency.id is not None
     lifecycle.seed_status(session, agency.id, "interviewed", ADMIN, "既有记录", settings)
     session.commit()
-    create_round(session, "2026 第一批", ADMIN, settings=settings)
-    join_round(session, "2026 第一批", agency.id, ADMIN, settings=settings)
+    committed(create_round)(session, "2026 第一批", ADMIN, settings=settings)
+    committed(join_round)(session, "2026 第一批", agency.id, ADMIN, settings=settings)
     assert "无法计算综合得分" in _refusal(session, agency.id, "file", settings)
 
 
@@ -587,7 +592,7 @@ def test_available_triggers_list_unmet_guards(session: Session, settings: Settin
 def test_available_triggers_show_the_role_an_expert_lacks(
     session: Session, settings: Settings
 ) -> None:
-    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    committed(grants.grant)(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
     agency = agency_in(session, "filed", settings)
     found = lifecycle.available_triggers(session, agency, EXPERT, settings=settings)
     assert {a.trigger for a in found} == {"assess", "withdraw"}
@@ -622,6 +627,30 @@ def test_status_cannot_be_assigned_directly(session: Session) -> None:
     with pytest.raises(Refused):
         Agency(name="x", status="filed")
     assert Agency(name="新机构").status == "applied"
+
+
+def test_status_is_protected_without_the_lifecycle_imported() -> None:
+    """The protection belongs to the model: a process that never imports the engine
+    still cannot assign a status."""
+    code = (
+        "import sys\n"
+        "from workflow.core.errors import Refused\n"
+        "from workflow.registry.models import Agency\n"
+        "assert 'workflow.lifecycle.engine' not in sys.modules\n"
+        "try:\n"
+        "    Agency(name='x').status = 'filed'\n"
+        "except Refused as refusal:\n"
+        "    print(refusal.key)\n"
+    )
+    root = Path(__file__).parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.stdout.strip() == "lifecycle.status_protected"
 
 
 def test_loaded_row_follows_the_service(session: Session, settings: Settings) -> None:
@@ -673,7 +702,7 @@ def test_retaining_in_january_means_last_decembers_assessment(
         agency = assessed_agency(session, settings, full_points(), year=2026, guided=(2026,))
         assert agency.id is not None
         january = datetime(2027, 1, 10, 10, 0, tzinfo=settings.zone)
-        entry = lifecycle.advance(
+        entry = committed(lifecycle.advance)(
             session, agency.id, "retain", ADMIN, settings=settings, now=january
         )
         assert (entry.source, entry.target) == ("assessed", "retained")

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tests.workflow.lifecycle_steps import ADMIN, TG_ADMIN, audit_count, make_agency
+from workflow.core.db import transaction
 from workflow.core.errors import Conflict
 from workflow.core.settings import Settings
 from workflow.lifecycle import engine as lifecycle
@@ -34,11 +35,11 @@ def _race(engine: Engine, calls: list[Callable[[Session], object]]) -> list[obje
     results: list[object] = [None] * len(calls)
 
     def run(index: int) -> None:
-        with Session(engine, expire_on_commit=False) as session:
-            try:
+        try:
+            with transaction(engine) as session:
                 results[index] = calls[index](session)
-            except Exception as error:
-                results[index] = error
+        except Exception as error:
+            results[index] = error
 
     event.listen(engine, "before_cursor_execute", hold)
     try:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
+from tests.builders import committed
 from tests.workflow.lifecycle_steps import ADMIN, EXPERT, STRANGER, TG_ADMIN, agency_in, make_agency
 from workflow.access import grants
-from workflow.access.roles import Actor, Role, list_grants, may, parse_grantee, parse_role, role_of
+from workflow.access.actors import Actor, Role, may, parse_grantee, parse_role
+from workflow.access.roles import list_grants, role_of
 from workflow.core.errors import InvalidInput, NotFound, Refused
 from workflow.core.settings import Settings
 from workflow.lifecycle import engine as lifecycle
@@ -23,7 +25,7 @@ def test_where_roles_come_from(session: Session, settings: Settings) -> None:
     assert role_of(session, ADMIN, settings) is Role.ADMIN
     assert role_of(session, STRANGER, with_admins) is None
     assert role_of(session, Actor("cli:eve", "eve", "chat"), settings) is None
-    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    committed(grants.grant)(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
     assert role_of(session, EXPERT, settings) is Role.EXPERT
 
 
@@ -34,10 +36,10 @@ def test_admin_includes_expert() -> None:
 
 
 def test_grant_replace_and_revoke_are_audited(session: Session, settings: Settings) -> None:
-    grants.grant(session, "2001", Role.EXPERT, ADMIN, settings)
-    grants.grant(session, "tg:2001", Role.ADMIN, ADMIN, settings)
+    committed(grants.grant)(session, "2001", Role.EXPERT, ADMIN, settings)
+    committed(grants.grant)(session, "tg:2001", Role.ADMIN, ADMIN, settings)
     assert role_of(session, EXPERT, settings) is Role.ADMIN
-    grants.revoke(session, "tg:2001", ADMIN, settings)
+    committed(grants.revoke)(session, "tg:2001", ADMIN, settings)
     assert role_of(session, EXPERT, settings) is None
     entries = session.exec(select(AuditEntry).order_by(AuditEntry.seq)).all()  # type: ignore[arg-type]
     assert [(e.trigger, e.subject, e.source, e.target) for e in entries] == [
@@ -49,11 +51,11 @@ def test_grant_replace_and_revoke_are_audited(session: Session, settings: Settin
 
 
 def test_only_admins_grant(session: Session, settings: Settings) -> None:
-    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    committed(grants.grant)(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
     with pytest.raises(Refused, match="需要“管理员”角色"):
-        grants.grant(session, "tg:3003", Role.EXPERT, EXPERT, settings)
+        committed(grants.grant)(session, "tg:3003", Role.EXPERT, EXPERT, settings)
     with pytest.raises(Refused, match="没有任何角色"):
-        grants.grant(session, "tg:3003", Role.ADMIN, STRANGER, settings)
+        committed(grants.grant)(session, "tg:3003", Role.ADMIN, STRANGER, settings)
     assert role_of(session, Actor.telegram(3003, "x"), settings) is None
 
 
@@ -64,12 +66,12 @@ def test_bad_role_input(session: Session, settings: Settings) -> None:
     with pytest.raises(InvalidInput, match="不是 Telegram 用户"):
         parse_grantee("cli:alice")
     with pytest.raises(NotFound, match="没有被授予的角色"):
-        grants.revoke(session, "tg:4004", ADMIN, settings)
+        committed(grants.revoke)(session, "tg:4004", ADMIN, settings)
 
 
 def test_list_grants_names_the_source(session: Session, settings: Settings) -> None:
     with_admins = settings.model_copy(update={"admin_ids": [1001]})
-    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    committed(grants.grant)(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
     assert list_grants(session, with_admins) == [
         ("tg:1001", Role.ADMIN, "settings"),
         ("tg:2001", Role.EXPERT, "cli:tester"),
@@ -79,22 +81,26 @@ def test_list_grants_names_the_source(session: Session, settings: Settings) -> N
 def test_expert_reviews_and_rejects_before_the_interview_only(
     session: Session, settings: Settings
 ) -> None:
-    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    committed(grants.grant)(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
     agency = agency_in(session, "reviewed", settings)
     assert agency.id is not None
-    entry = lifecycle.advance(session, agency.id, "reject", EXPERT, "答辩未通过", settings=settings)
+    entry = committed(lifecycle.advance)(
+        session, agency.id, "reject", EXPERT, "答辩未通过", settings=settings
+    )
     assert (entry.role, entry.channel, entry.actor_name) == ("expert", "chat", "专家甲")
     other = agency_in(session, "interviewed", settings)
     assert other.id is not None
     with pytest.raises(Refused, match="需要“管理员”角色"):
-        lifecycle.advance(session, other.id, "reject", EXPERT, "名额之外", settings=settings)
+        committed(lifecycle.advance)(
+            session, other.id, "reject", EXPERT, "名额之外", settings=settings
+        )
 
 
 def test_settings_admin_may_file(session: Session, settings: Settings) -> None:
     with_admins = settings.model_copy(update={"admin_ids": [1001]})
     agency = make_agency(session)
     assert agency.id is not None
-    entry = lifecycle.advance(
+    entry = committed(lifecycle.advance)(
         session, agency.id, "reject", TG_ADMIN, "材料不全", settings=with_admins
     )
     assert (entry.actor, entry.role) == ("tg:1001", "admin")

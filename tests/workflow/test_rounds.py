@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from tests.builders import committed
 from tests.workflow.lifecycle_steps import (
     ADMIN,
     EXPERT,
@@ -21,7 +22,8 @@ from tests.workflow.lifecycle_steps import (
     snapshot,
 )
 from workflow.access import grants
-from workflow.access.roles import Role
+from workflow.access.actors import Role
+from workflow.core.db import transaction
 from workflow.core.errors import InvalidInput, NotFound, Refused
 from workflow.core.settings import Settings
 from workflow.lifecycle import engine as lifecycle
@@ -51,18 +53,22 @@ def _candidate(
     application.applied_at = applied
     session.add(application)
     session.commit()
-    service.join_round(session, round_name, agency.id, ADMIN, settings=settings)
-    service.record_scores(session, agency.id, ADMIN, material=material, settings=settings)
-    lifecycle.advance(session, agency.id, "review", ADMIN, settings=settings)
-    service.record_scores(session, agency.id, ADMIN, interview=interview, settings=settings)
-    lifecycle.advance(session, agency.id, "interview", ADMIN, settings=settings)
+    committed(service.join_round)(session, round_name, agency.id, ADMIN, settings=settings)
+    committed(service.record_scores)(
+        session, agency.id, ADMIN, material=material, settings=settings
+    )
+    committed(lifecycle.advance)(session, agency.id, "review", ADMIN, settings=settings)
+    committed(service.record_scores)(
+        session, agency.id, ADMIN, interview=interview, settings=settings
+    )
+    committed(lifecycle.advance)(session, agency.id, "interview", ADMIN, settings=settings)
     return agency
 
 
 def _field(session: Session, settings: Settings, quota: int | None) -> dict[str, Agency]:
     """Six candidates: B/A tie on composite (B has the better interview); C/D tie on
     composite and interview (C applied first); E and F follow."""
-    service.create_round(session, "2026 第一批", ADMIN, quota=quota, settings=settings)
+    committed(service.create_round)(session, "2026 第一批", ADMIN, quota=quota, settings=settings)
     rows = {
         "A": (90, 80, T0),  # 85, interview 80
         "B": (80, 90, T0 + timedelta(days=3)),  # 85, interview 90
@@ -109,9 +115,7 @@ def test_close_round_files_inside_the_quota_and_rejects_the_rest(
     with Session(any_engine, expire_on_commit=False) as session:
         agencies = _field(session, settings, quota=3)
         before = audit_count(session)
-        closed = closing.close_round(
-            session, "2026 第一批", ADMIN, directory=tmp_path / "out", settings=settings
-        )
+        closed = committed(closing.close_round)(session, "2026 第一批", ADMIN, settings=settings)
         session.expire_all()
         status = {key: session.get(Agency, a.id).status for key, a in agencies.items()}  # type: ignore[union-attr]
         assert status == {
@@ -129,7 +133,7 @@ def test_close_round_files_inside_the_quota_and_rejects_the_rest(
         assert ranking.find_round(session, "2026 第一批").closed_at is not None
         assert verify(session).ok
 
-    xlsx, csv_path = closed.files
+    xlsx, csv_path = closing.write_publication(closed.published, tmp_path / "out", "2026 第一批")
     assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf")
     with csv_path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
@@ -154,26 +158,45 @@ def test_close_round_without_quota_files_everyone(
     session: Session, settings: Settings, tmp_path: Path
 ) -> None:
     _field(session, settings, quota=None)
-    closed = closing.close_round(
-        session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings
-    )
+    closed = committed(closing.close_round)(session, "2026 第一批", ADMIN, settings=settings)
     assert len(closed.filed) == 6 and closed.rejected == []
 
 
 def test_close_round_is_all_or_nothing(
-    session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A failure half-way through the filings leaves no agency filed and the round open."""
     _field(session, settings, quota=2)
     before = snapshot(session)
+    real_advance = closing.advance
+    calls = []
 
-    def broken(*_: object, **__: object) -> list[Path]:
-        raise OSError("disk full")
+    def fails_on_the_second(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real_advance(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(closing, "write_publication", broken)
-    with pytest.raises(OSError):
-        closing.close_round(session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings)
+    monkeypatch.setattr(closing, "advance", fails_on_the_second)
+    with pytest.raises(OSError), transaction(engine) as other:
+        closing.close_round(other, "2026 第一批", ADMIN, settings=settings)
+    assert len(calls) == 2
     assert snapshot(session) == before
-    assert list(tmp_path.glob("*-filed.*")) == []
+
+
+def test_the_publication_list_is_written_after_the_commit(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    """The list names what the database holds: the filed agencies, written once the
+    closing has committed (the CLI and the demo call `write_publication` then)."""
+    _field(session, settings, quota=2)
+    closed = committed(closing.close_round)(session, "2026 第一批", ADMIN, settings=settings)
+    out = tmp_path / "公告"
+    assert not out.exists()
+    written = closing.write_publication(closed.published, out, closed.round.name)
+    assert [p.suffix for p in written] == [".xlsx", ".csv"]
+    filed = {r.agency.name for r in closed.filed}
+    assert {r.agency.name for r in closed.published} == filed
 
 
 def test_close_round_refuses_undecided_candidates(
@@ -182,43 +205,45 @@ def test_close_round_refuses_undecided_candidates(
     _field(session, settings, quota=2)
     late = make_agency(session, name="迟到机构")
     assert late.id is not None
-    service.join_round(session, "2026 第一批", late.id, ADMIN, settings=settings)
+    committed(service.join_round)(session, "2026 第一批", late.id, ADMIN, settings=settings)
     before = snapshot(session)
     with pytest.raises(Refused, match="迟到机构"):
-        closing.close_round(session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings)
+        committed(closing.close_round)(session, "2026 第一批", ADMIN, settings=settings)
     assert snapshot(session) == before
 
 
 def test_a_closed_round_stays_closed(session: Session, settings: Settings, tmp_path: Path) -> None:
     agencies = _field(session, settings, quota=2)
-    closing.close_round(session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings)
+    committed(closing.close_round)(session, "2026 第一批", ADMIN, settings=settings)
     with pytest.raises(Refused, match="已结束"):
-        closing.close_round(session, "2026 第一批", ADMIN, directory=tmp_path, settings=settings)
+        committed(closing.close_round)(session, "2026 第一批", ADMIN, settings=settings)
     newcomer = make_agency(session)
     assert newcomer.id is not None
     with pytest.raises(Refused, match="已结束"):
-        service.join_round(session, "2026 第一批", newcomer.id, ADMIN, settings=settings)
+        committed(service.join_round)(session, "2026 第一批", newcomer.id, ADMIN, settings=settings)
     assert agencies
 
 
 def test_filing_one_by_one_respects_the_quota(session: Session, settings: Settings) -> None:
     agencies = _field(session, settings, quota=2)
     with pytest.raises(lifecycle.GuardsUnmet, match="综合排名第 3 名，超出本批次名额 2 个"):
-        lifecycle.advance(session, agencies["C"].id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
-    lifecycle.advance(session, agencies["B"].id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
-    lifecycle.advance(session, agencies["A"].id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
-    lifecycle.advance(session, agencies["C"].id, "reject", ADMIN, "名额之外", settings=settings)  # type: ignore[arg-type]
+        committed(lifecycle.advance)(session, agencies["C"].id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
+    committed(lifecycle.advance)(session, agencies["B"].id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
+    committed(lifecycle.advance)(session, agencies["A"].id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
+    committed(lifecycle.advance)(
+        session, agencies["C"].id, "reject", ADMIN, "名额之外", settings=settings
+    )  # type: ignore[arg-type]
     with pytest.raises(lifecycle.GuardsUnmet, match="综合排名第 3 名"):
-        lifecycle.advance(session, agencies["D"].id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
+        committed(lifecycle.advance)(session, agencies["D"].id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
 
 
 def test_a_place_taken_early_counts_against_the_quota(session: Session, settings: Settings) -> None:
-    service.create_round(session, "补录", ADMIN, quota=1, settings=settings)
+    committed(service.create_round)(session, "补录", ADMIN, quota=1, settings=settings)
     early = _candidate(session, settings, "补录", 60, 60, T0, "先面试机构")
-    lifecycle.advance(session, early.id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
+    committed(lifecycle.advance)(session, early.id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
     better = _candidate(session, settings, "补录", 90, 90, T0, "后面试机构")
     with pytest.raises(lifecycle.GuardsUnmet, match="1 个备案名额已满"):
-        lifecycle.advance(session, better.id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
+        committed(lifecycle.advance)(session, better.id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
 
 
 def test_record_scores_checks_range_state_and_role(session: Session, settings: Settings) -> None:
@@ -227,16 +252,20 @@ def test_record_scores_checks_range_state_and_role(session: Session, settings: S
     before = snapshot(session)
     for bad in (-1, 100.5, float("nan")):
         with pytest.raises(InvalidInput, match="0 到 100"):
-            service.record_scores(session, agency.id, ADMIN, material=bad, settings=settings)
+            committed(service.record_scores)(
+                session, agency.id, ADMIN, material=bad, settings=settings
+            )
     with pytest.raises(InvalidInput, match="至少给出一个评分"):
-        service.record_scores(session, agency.id, ADMIN, settings=settings)
+        committed(service.record_scores)(session, agency.id, ADMIN, settings=settings)
     with pytest.raises(Refused, match="不能录入面试答辩评分"):
-        service.record_scores(session, agency.id, ADMIN, interview=80, settings=settings)
+        committed(service.record_scores)(session, agency.id, ADMIN, interview=80, settings=settings)
     with pytest.raises(Refused, match="没有任何角色"):
-        service.record_scores(session, agency.id, EXPERT, material=80, settings=settings)
+        committed(service.record_scores)(session, agency.id, EXPERT, material=80, settings=settings)
     assert snapshot(session) == before
-    grants.grant(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
-    application = service.record_scores(session, agency.id, EXPERT, material=80, settings=settings)
+    committed(grants.grant)(session, EXPERT.key, Role.EXPERT, ADMIN, settings)
+    application = committed(service.record_scores)(
+        session, agency.id, EXPERT, material=80, settings=settings
+    )
     assert application.material_score == 80
     entry = session.exec(select(AuditEntry).where(AuditEntry.trigger == "score")).one()
     assert (entry.actor, entry.subject, entry.source) == (EXPERT.key, "material=80", "applied")
@@ -246,30 +275,30 @@ def test_scores_freeze_once_filed(session: Session, settings: Settings) -> None:
     agency = agency_in(session, "filed", settings)
     assert agency.id is not None
     with pytest.raises(Refused, match="备案前才可录入"):
-        service.record_scores(session, agency.id, ADMIN, material=99, settings=settings)
+        committed(service.record_scores)(session, agency.id, ADMIN, material=99, settings=settings)
 
 
 def test_round_input_is_checked(session: Session, settings: Settings) -> None:
-    service.create_round(session, "第一批", ADMIN, quota=2, settings=settings)
+    committed(service.create_round)(session, "第一批", ADMIN, quota=2, settings=settings)
     with pytest.raises(InvalidInput, match="已有名为“第一批”"):
-        service.create_round(session, " 第一批 ", ADMIN, settings=settings)
+        committed(service.create_round)(session, " 第一批 ", ADMIN, settings=settings)
     with pytest.raises(InvalidInput, match="正整数"):
-        service.create_round(session, "第二批", ADMIN, quota=0, settings=settings)
+        committed(service.create_round)(session, "第二批", ADMIN, quota=0, settings=settings)
     with pytest.raises(InvalidInput, match="不能为空"):
-        service.create_round(session, "  ", ADMIN, settings=settings)
+        committed(service.create_round)(session, "  ", ADMIN, settings=settings)
     with pytest.raises(Refused, match="没有任何角色"):
-        service.create_round(session, "第三批", EXPERT, settings=settings)
+        committed(service.create_round)(session, "第三批", EXPERT, settings=settings)
     with pytest.raises(NotFound, match="找不到申请批次"):
         ranking.find_round(session, "第九批")
     assert len(session.exec(select(Round)).all()) == 1
 
     agency = make_agency(session)
     assert agency.id is not None
-    service.create_round(session, "第二批", ADMIN, settings=settings)
-    service.join_round(session, "第一批", agency.id, ADMIN, settings=settings)
+    committed(service.create_round)(session, "第二批", ADMIN, settings=settings)
+    committed(service.join_round)(session, "第一批", agency.id, ADMIN, settings=settings)
     with pytest.raises(Refused, match="已在批次“第一批”中"):
-        service.join_round(session, "第二批", agency.id, ADMIN, settings=settings)
+        committed(service.join_round)(session, "第二批", agency.id, ADMIN, settings=settings)
     rejected = agency_in(session, "rejected", settings)
     assert rejected.id is not None
     with pytest.raises(Refused, match="不能加入申请批次"):
-        service.join_round(session, "第二批", rejected.id, ADMIN, settings=settings)
+        committed(service.join_round)(session, "第二批", rejected.id, ADMIN, settings=settings)

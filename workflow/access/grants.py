@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from workflow.access.actors import Actor, Role, parse_grantee
 from workflow.access.models import RoleGrant
-from workflow.access.roles import Actor, Role, parse_grantee, require_role
+from workflow.access.roles import require_role
 from workflow.core.clock import utcnow
 from workflow.core.errors import NotFound
 from workflow.core.settings import Settings, get_settings
-from workflow.lifecycle.audit import append, unit_of_work
+from workflow.lifecycle.audit import append
 from workflow.lifecycle.models import AuditEntry
 
 
@@ -41,38 +42,36 @@ def revoke_role(session: Session, key: str) -> Role:
 def grant(
     session: Session, key: str, role: Role, actor: Actor, settings: Settings | None = None
 ) -> AuditEntry:
-    """Give a Telegram user a role (admins only); audited and committed."""
+    """Give a Telegram user a role (admins only); audited; the caller commits."""
     settings = settings or get_settings()
-    with unit_of_work(session):
-        mine = require_role(session, actor, Role.ADMIN, settings, "role.grant")
-        key = parse_grantee(key)
-        before, after = grant_role(session, key, role, actor)
-        return append(
-            session,
-            actor=actor,
-            role=mine.value,
-            trigger="role.grant",
-            source=before.value if before else "",
-            target=after.value,
-            subject=key,
-        )
+    mine = require_role(session, actor, Role.ADMIN, settings, "role.grant")
+    key = parse_grantee(key)
+    before, after = grant_role(session, key, role, actor)
+    return append(
+        session,
+        actor=actor,
+        role=mine.value,
+        trigger="role.grant",
+        source=before.value if before else "",
+        target=after.value,
+        subject=key,
+    )
 
 
 def revoke(
     session: Session, key: str, actor: Actor, settings: Settings | None = None
 ) -> AuditEntry:
-    """Take a granted role away (admins only); audited and committed. Admins named
+    """Take a granted role away (admins only); audited; the caller commits. Admins named
     in the settings stay admins: change `SAFECOMM_ADMIN_IDS` for them."""
     settings = settings or get_settings()
-    with unit_of_work(session):
-        mine = require_role(session, actor, Role.ADMIN, settings, "role.revoke")
-        key = parse_grantee(key)
-        before = revoke_role(session, key)
-        return append(
-            session,
-            actor=actor,
-            role=mine.value,
-            trigger="role.revoke",
-            source=before.value,
-            subject=key,
-        )
+    mine = require_role(session, actor, Role.ADMIN, settings, "role.revoke")
+    key = parse_grantee(key)
+    before = revoke_role(session, key)
+    return append(
+        session,
+        actor=actor,
+        role=mine.value,
+        trigger="role.revoke",
+        source=before.value,
+        subject=key,
+    )

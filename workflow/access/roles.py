@@ -1,4 +1,4 @@
-"""Who may do what: actors, the two roles and where they come from.
+"""Where roles come from, and the checks that deny by default.
 
 An `Actor` is the person firing a lifecycle trigger: a Telegram user
 (`tg:<telegram id>`) or a CLI operator (`cli:<login>`). Roles: `expert` (the
@@ -16,92 +16,23 @@ Where roles come from, deny by default:
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Literal
-
 from sqlmodel import Session, select
 
+from workflow.access.actors import TELEGRAM_KEY, Actor, Role, may, role_label
 from workflow.access.models import RoleGrant
-from workflow.core.errors import InvalidInput, Refused
-from workflow.core.i18n import workflow_texts
+from workflow.core.errors import Refused
 from workflow.core.settings import Settings
-
-Channel = Literal["chat", "cli"]
-_TELEGRAM_KEY = re.compile(r"^tg:(\d{1,20})$")
-
-
-class Role(StrEnum):
-    """The roles, weakest first: a higher role includes every lower one."""
-
-    EXPERT = "expert"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
-
-    def includes(self, other: Role) -> bool:
-        return self.rank >= other.rank
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who fires a trigger: a stable key for permissions and a name for people."""
-
-    key: str
-    name: str
-    channel: Channel
-
-    @classmethod
-    def telegram(cls, user_id: int, name: str) -> Actor:
-        return cls(f"tg:{user_id}", name, "chat")
-
-    @classmethod
-    def cli(cls, login: str) -> Actor:
-        return cls(f"cli:{login}", login, "cli")
-
-
-def role_label(role: Role, language: str | None = None) -> str:
-    """管理员 / admin, 专家 / expert."""
-    return workflow_texts.text(f"lifecycle.role.{role.value}", language)
-
-
-def parse_role(text: str) -> Role:
-    """`admin` / `expert` (case-insensitive), else a clear refusal."""
-    try:
-        return Role(text.strip().lower())
-    except ValueError:
-        raise InvalidInput(
-            "lifecycle.unknown_role", role=text, known=", ".join(r.value for r in Role)
-        ) from None
-
-
-def parse_grantee(text: str) -> str:
-    """A Telegram key `tg:<id>` (a bare id is accepted); CLI operators need no grant."""
-    text = text.strip()
-    if text.isdigit():
-        text = f"tg:{text}"
-    if not _TELEGRAM_KEY.match(text):
-        raise InvalidInput("lifecycle.bad_actor_key", key=text)
-    return text
 
 
 def role_of(session: Session, actor: Actor, settings: Settings) -> Role | None:
     """The strongest role the actor holds now, or None (deny by default)."""
     if actor.channel == "cli" and actor.key.startswith("cli:"):
         return Role.ADMIN
-    telegram = _TELEGRAM_KEY.match(actor.key)
+    telegram = TELEGRAM_KEY.match(actor.key)
     if telegram and int(telegram[1]) in settings.admin_ids:
         return Role.ADMIN
     grant = session.exec(select(RoleGrant).where(RoleGrant.actor_key == actor.key)).first()
     return Role(grant.role) if grant is not None else None
-
-
-def may(role: Role | None, needed: Role) -> bool:
-    """True when `role` includes `needed`."""
-    return role is not None and role.includes(needed)
 
 
 def require_role(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from workflow.access.roles import Actor
+from workflow.access.actors import Actor
 from workflow.assessment import gate
 from workflow.assessment.evaluation import Evaluation
 from workflow.assessment.models import ScoreSheet
@@ -33,7 +33,7 @@ from workflow.assessment.sheets import finalised_views
 from workflow.core.errors import NotFound
 from workflow.core.i18n import current_language, workflow_texts
 from workflow.core.settings import Settings
-from workflow.lifecycle.engine import fire
+from workflow.lifecycle.engine import advance
 from workflow.lifecycle.models import AuditEntry
 from workflow.registry.models import Agency
 
@@ -138,7 +138,7 @@ def confirm(
         if not proposals:
             raise NotFound("exits.nothing_open", agency=agency_id, year=year)
     return [
-        fire(
+        advance(
             session,
             p.agency_id,
             p.decision,

@@ -1,4 +1,4 @@
-"""Finalising a score sheet: lock it and move the agency to `assessed`, in one transaction.
+"""Finalising a score sheet: lock it and move the agency to `assessed`, in one unit of work.
 
 The sheet is locked first (flushed), so the lifecycle's `assess` guard
 (`gate.has_finalised_sheet`) sees it; if the lifecycle refuses (wrong state,
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from workflow.access.roles import Actor
+from workflow.access.actors import Actor
 from workflow.assessment.sheets import SheetView, lock
 from workflow.core.settings import Settings, get_settings
-from workflow.lifecycle.engine import fire
+from workflow.lifecycle.engine import advance
 from workflow.lifecycle.models import AuditEntry
 
 
@@ -29,5 +29,5 @@ def finalise(
     """
     settings = settings or get_settings()
     view = lock(session, agency_id, year, actor.name, settings)
-    entry = fire(session, agency_id, "assess", actor, year=year, settings=settings)
+    entry = advance(session, agency_id, "assess", actor, year=year, settings=settings)
     return view, entry

@@ -54,6 +54,7 @@ from workflow.assessment.standard import STANDARD
 from workflow.core.errors import InvalidInput
 from workflow.core.i18n import current_language, workflow_texts
 from workflow.core.spreadsheets import save_workbook
+from workflow.registry.values import is_blank, read_yes_no
 
 TITLE_ROW, AGENCY_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3, 4
 AGENCY_ID_CELL, AGENCY_NAME_CELL, YEAR_CELL = "B2", "C2", "E2"
@@ -71,8 +72,6 @@ COLUMNS = (
 )
 WIDTHS = (14, 7, 60, 10, 10, 10, 10, 24, 8, 30)
 COL = {name: index + 1 for index, name in enumerate(COLUMNS)}
-YES = {"有", "是", "yes", "y", "true", "1", "✓"}
-NO = {"无", "否", "no", "n", "false", "0", "✗"}
 _INDICATOR_CODE = re.compile(r"^\d+\.\d+$")
 _BONUS_CODE = re.compile(r"^B\d+$")
 _THIN = Side(style="thin")
@@ -281,13 +280,13 @@ class _Reader:
 
     def present(self, row: int, name: str) -> bool | None:
         """有/无 (blank counts as 有); None, and a problem, for anything else."""
-        answer = _text(self.cell(row, name)).lower()
-        if answer == "" or answer in YES:
+        value = self.cell(row, name)
+        if is_blank(value):
             return True
-        if answer in NO:
-            return False
-        self.problem(row, COL[name], "assessment.import.yes_no", value=answer)
-        return None
+        answer = read_yes_no(value)
+        if answer is None:
+            self.problem(row, COL[name], "assessment.import.yes_no", value=_text(value))
+        return answer
 
     def number(
         self, row: int, code: str, name: str, check: Callable[[str, object], int]

@@ -7,6 +7,7 @@ time a year is needed; the Association may then set that year's own dates.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, time
 
 from sqlmodel import Session
@@ -27,6 +28,15 @@ def check_year(year: int, now: datetime | None = None) -> int:
     if not FIRST_YEAR <= year <= last:
         raise InvalidInput("campaign.bad_year", year=year, first=FIRST_YEAR, last=last)
     return year
+
+
+def parse_year(value: object, now: datetime | None = None) -> int:
+    """A year as people type it (`2026`, full-width `２０２６`, a spreadsheet number),
+    held to `check_year`: the one reading of a typed year for chat, CLI and imports."""
+    text = unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
+    if not (text.isascii() and text.isdigit()):
+        raise InvalidInput("campaign.year_not_number", year=text)
+    return check_year(int(text), now)
 
 
 def default_campaign(year: int, settings: Settings) -> Campaign:

@@ -25,6 +25,7 @@ from workflow.core.i18n import workflow_texts
 from workflow.core.spreadsheets import save_workbook
 from workflow.registry.models import Agency
 from workflow.registry.service import find_agency
+from workflow.registry.values import is_blank, read_yes_no
 
 NAME_LIMIT = 200
 DISTRICTS = (
@@ -47,8 +48,6 @@ DISTRICTS = (
     "北京经济技术开发区",
 )
 _DISTRICT_ALIASES = {"经开区": "北京经济技术开发区", "亦庄": "北京经济技术开发区"}
-_YES = {"是", "y", "yes", "true", "1", "✓", "√", "x"}
-_NO = {"否", "n", "no", "false", "0", ""}
 
 # Spreadsheet layout: sheet name, then (field, Chinese header, English header).
 UNIT_SHEET = "创建单位"
@@ -82,23 +81,13 @@ def normalise_district(district: object) -> str:
 
 
 def parse_flag(value: object) -> bool:
-    """是/否, yes/no, 1/0, ✓ or empty (no) from a spreadsheet cell."""
-    if isinstance(value, bool):
-        return value
-    text = _clean(value).lower()
-    if text in _YES:
-        return True
-    if text in _NO:
+    """A programme column of a spreadsheet: yes or no (`read_yes_no`); empty means no."""
+    if is_blank(value):
         return False
-    raise InvalidInput("units.flag_invalid", value=text)
-
-
-def check_year(year: object) -> int:
-    try:
-        number = int(_clean(year))
-    except ValueError:
-        raise InvalidInput("units.year_invalid", year=_clean(year)) from None
-    return campaigns.check_year(number)
+    answer = read_yes_no(value)
+    if answer is None:
+        raise InvalidInput("units.flag_invalid", value=_clean(value))
+    return answer
 
 
 def _unit_fields(
@@ -177,7 +166,7 @@ def list_units(
 
 def add_guidance(session: Session, unit: CreationUnit, agency: Agency, year: int) -> Guidance:
     """Record that `agency` guided `unit` in `year` (once)."""
-    year = check_year(year)
+    year = campaigns.parse_year(year)
     assert unit.id is not None and agency.id is not None
     if find_guidance(session, unit.id, agency.id, year) is not None:
         raise Conflict("units.guidance_duplicate", unit=unit.name, year=year)
@@ -328,7 +317,7 @@ def import_guidance(
             if unit is None:
                 raise NotFound("units.not_found", ref=f"{district} {name}")
             agency = find_agency(session, _clean(row.get("agency")))
-            year = check_year(row.get("year"))
+            year = campaigns.parse_year(row.get("year"))
         except DomainError as error:
             errors.add(number, error.message())
             continue

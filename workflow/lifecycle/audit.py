@@ -17,19 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from workflow.access.roles import Actor
+from workflow.access.actors import Actor
 from workflow.core.clock import utcnow
-from workflow.core.db import unavailable
 from workflow.core.i18n import workflow_texts
 from workflow.core.privacy import redact
 from workflow.lifecycle.models import GENESIS, HEAD_ID, AuditEntry, AuditHead
@@ -128,21 +124,6 @@ def append(
         {"seq": entry.seq, "hash": entry.hash, "id": HEAD_ID},
     )
     return entry
-
-
-@contextmanager
-def unit_of_work(session: Session) -> Iterator[None]:
-    """Commit the block's changes and audit entries together, or roll all of them back
-    (a locked or unreachable database becomes a clear `StorageUnavailable`)."""
-    try:
-        yield
-        session.commit()
-    except OperationalError as error:
-        session.rollback()
-        raise unavailable(error) from error
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def history(session: Session, agency_id: int) -> list[AuditEntry]:

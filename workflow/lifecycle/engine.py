@@ -1,75 +1,60 @@
-"""The agency lifecycle (RULES.md "Lifecycle states"): declared once, fired in one place.
+"""The lifecycle engine (RULES.md "Lifecycle states"): the one place a status changes.
 
-`TRIGGERS` is the whole state machine as data: each trigger with its source
-states, destination, the role allowed to fire it, its guards (each with a
-human-readable "unmet" message) and whether a reason is required. The shared
-`transitions` machine, the permission checks, `available_triggers` and the
-Mermaid diagram are all built from it.
-
-`advance` is the only way a status changes: permission (deny by default) →
-guards → fire the shared machine on a plain holder of the loaded row's state →
+`advance` fires a trigger of the declaration (`machine.TRIGGERS`): permission
+(deny by default) → the trigger's guards (`guards.GUARDS`) → the shared
+`transitions` machine fired on a plain holder of the loaded row's state →
 `UPDATE … WHERE version = <seen>` (optimistic locking: the loser of two
-simultaneous changes gets "changed meanwhile") → audit entry → commit. Any
-refusal or error rolls everything back. SQLModel rows are never bound to the
-machine (pydantic rejects the attributes `transitions` sets, and binding resets
-the stored state); `Agency.status` refuses direct assignment outside this module.
+simultaneous changes gets "changed meanwhile") → audit entry, all flushed in the
+caller's unit of work, which commits them together or rolls all of them back.
+SQLModel rows are never bound to the machine (pydantic rejects the attributes
+`transitions` sets, and binding resets the stored state); `Agency.status`
+refuses direct assignment everywhere else (`registry.models.status_writer`).
+`available_triggers` lists what an actor may do and why not; `seed_status`
+brings in agencies filed before this software existed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import event, inspect, update
+from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from workflow.access.roles import Actor, Role, may, require_role, role_label, role_of
+from workflow.access.actors import Actor, Role, may, role_label
+from workflow.access.roles import require_role, role_of
 from workflow.assessment import gate
 from workflow.community import campaigns
 from workflow.core.clock import utcnow
 from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings, get_settings
-from workflow.lifecycle.audit import REASON_MAX, append, unit_of_work
-from workflow.lifecycle.guards import GuardContext, Unmet
+from workflow.lifecycle.audit import REASON_MAX, append
+from workflow.lifecycle.guards import GUARDS, Guard, GuardContext, Unmet
 from workflow.lifecycle.machine import TRIGGER_NAMES, TRIGGERS, TriggerSpec, next_state, spec_for
 from workflow.lifecycle.models import AuditEntry
-from workflow.lifecycle.states import CLOSING, GROUNDS, INITIAL, STATES, _join, trigger_label
+from workflow.lifecycle.states import (
+    CLOSING,
+    GROUNDS,
+    INITIAL,
+    STATES,
+    State,
+    join_words,
+    trigger_label,
+)
 from workflow.registry import service as registry
-from workflow.registry.models import Agency, Application
+from workflow.registry.models import Agency, Application, status_writer
 
 
 def _role_param(role: Role, language: str | None) -> dict[str, object]:
     return {"role": role_label(role, language)}
 
 
-# --- the status column is protected ----------------------------------------------
-
-_service_active: ContextVar[bool] = ContextVar("lifecycle_service_active", default=False)
-
-
-@contextmanager
-def _service() -> Iterator[None]:
-    token = _service_active.set(True)
-    try:
-        yield
-    finally:
-        _service_active.reset(token)
-
-
-@event.listens_for(Agency.status, "set")
-def _refuse_direct_status(target: Agency, value: object, _old: object, _initiator: object) -> None:
-    """Only this module changes `status`; a new agency may start in `applied`."""
-    if _service_active.get():
-        return
-    if inspect(target).key is None and value == INITIAL:
-        return
-    raise Refused("lifecycle.status_protected")
+def guards_of(spec: TriggerSpec) -> tuple[Guard, ...]:
+    """The conditions the declaration names for `spec`, in order."""
+    return tuple(GUARDS[code] for code in spec.guards)
 
 
 # --- refusals --------------------------------------------------------------------
@@ -88,7 +73,7 @@ class GuardsUnmet(Refused):
             "lifecycle.guards_unmet",
             language,
             trigger=trigger_label(self.trigger, language),
-            unmet=_join((u.message(language) for u in self.unmet), language, "separator"),
+            unmet=join_words((u.message(language) for u in self.unmet), language, "separator"),
         )
 
 
@@ -114,7 +99,9 @@ def _year(year: int | None, local: datetime, session: Session, agency_id: int) -
         agency = session.get(Agency, agency_id)
         latest = gate.latest_finalised_year(session, agency_id)
         return (
-            latest if agency is not None and agency.status == "assessed" and latest else local.year
+            latest
+            if agency is not None and agency.status == State.ASSESSED and latest
+            else local.year
         )
     return campaigns.check_year(year, local)
 
@@ -135,7 +122,7 @@ def _check_reason(spec: TriggerSpec, reason: str | None) -> str | None:
     return reason
 
 
-def fire(
+def advance(
     session: Session,
     agency_id: int,
     trigger: str,
@@ -148,8 +135,15 @@ def fire(
     now: datetime | None = None,
     expected_status: str | None = None,
 ) -> AuditEntry:
-    """`advance` without the commit: for callers that change many agencies in one
-    transaction (`workflow.rounds.close_round`). The caller commits or rolls back."""
+    """Fire `trigger` on the agency as `actor`: permission, guards, transition and
+    audit entry, flushed in the caller's unit of work (`workflow.core.db.transaction`),
+    which commits them together or rolls all of them back. `year` (the assessment
+    `assess`, `retain` and the Art. 14 grounds 1 and 2 look at) defaults to the
+    current year in the settings' zone; `expected_status` (what the actor saw)
+    turns a stale view into `Conflict`.
+
+    Raises InvalidInput (unknown trigger, missing reason), NotFound (agency),
+    Refused (no role, wrong state, guards unmet), Conflict (changed meanwhile)."""
     settings = settings or get_settings()
     now = now or utcnow()
     local = _local_now(settings, now)
@@ -187,7 +181,7 @@ def fire(
         local.date(),
         ground,
     )
-    unmet = [u for g in spec.guards if (u := g.check(context)) is not None]
+    unmet = [u for g in guards_of(spec) if (u := g.check(context)) is not None]
     if unmet:
         raise GuardsUnmet(trigger, unmet)
 
@@ -226,42 +220,6 @@ def fire(
         ground=ground,
         at=now,
     )
-
-
-def advance(
-    session: Session,
-    agency_id: int,
-    trigger: str,
-    actor: Actor,
-    reason: str | None = None,
-    *,
-    ground: str | None = None,
-    year: int | None = None,
-    settings: Settings | None = None,
-    now: datetime | None = None,
-    expected_status: str | None = None,
-) -> AuditEntry:
-    """Fire `trigger` on the agency as `actor`: permission, guards, transition,
-    audit entry, commit — all or nothing. `year` (the assessment `assess`,
-    `retain` and the Art. 14 grounds 1 and 2 look at) defaults to the current
-    year in the settings' zone;
-    `expected_status` (what the actor saw) turns a stale view into `Conflict`.
-
-    Raises InvalidInput (unknown trigger, missing reason), NotFound (agency),
-    Refused (no role, wrong state, guards unmet), Conflict (changed meanwhile)."""
-    with unit_of_work(session):
-        return fire(
-            session,
-            agency_id,
-            trigger,
-            actor,
-            reason,
-            ground=ground,
-            year=year,
-            settings=settings,
-            now=now,
-            expected_status=expected_status,
-        )
 
 
 @dataclass(frozen=True)
@@ -312,7 +270,9 @@ def available_triggers(
             unmet = (Unmet("lifecycle.unmet.role", lazy=partial(_role_param, spec.role)),)
         else:
             unmet = tuple(
-                u for g in spec.guards if not g.needs_input and (u := g.check(context)) is not None
+                u
+                for g in guards_of(spec)
+                if not g.needs_input and (u := g.check(context)) is not None
             )
         actions.append(
             Action(
@@ -353,11 +313,11 @@ def seed_status(
     if has_history is not None or agency.status != INITIAL:
         raise Refused("lifecycle.seed_has_history", agency=agency.name)
     source = agency.status
-    with _service():
+    with status_writer():
         agency.status = status
         agency.version += 1
     session.add(agency)
-    if status in CLOSING:  # as `fire` does: a closed state ends the application
+    if status in CLOSING:  # as `advance` does: a closed state ends the application
         application = registry.current_application(session, agency_id)
         application.closed = True
         session.add(application)

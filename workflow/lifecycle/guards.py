@@ -14,7 +14,7 @@ from workflow.assessment import gate
 from workflow.assessment.evaluation import Evaluation
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings
-from workflow.lifecycle.states import GROUNDS, _join, ground_label, state_label
+from workflow.lifecycle.states import GROUNDS, ground_label, join_words, state_label
 from workflow.registry import eligibility, forms, service
 from workflow.registry.models import Agency, Application
 from workflow.rounds import ranking as round_rules
@@ -62,7 +62,7 @@ def _eligible(ctx: GuardContext) -> Unmet | None:
     result = eligibility.check_eligibility(ctx.session, ctx.agency, today=ctx.today)
     if result.passed:
         return None
-    failed = _join((c.reason for c in result.failed), None, "separator")
+    failed = join_words((c.reason for c in result.failed), None, "separator")
     return Unmet("lifecycle.unmet.ineligible", {"failed": failed})
 
 
@@ -73,7 +73,9 @@ def _materials_complete(ctx: GuardContext) -> Unmet | None:
 
     def labels(language: str | None) -> Mapping[str, object]:
         return {
-            "missing": _join((forms.label("application", m, language) for m in missing), language)
+            "missing": join_words(
+                (forms.label("application", m, language) for m in missing), language
+            )
         }
 
     return Unmet("lifecycle.unmet.materials_missing", lazy=labels)
@@ -128,7 +130,7 @@ def _ground_fits(ctx: GuardContext) -> Unmet | None:
     allowed = [g for g, states in GROUNDS.items() if ctx.agency.status in states]
 
     def names(language: str | None) -> Mapping[str, object]:
-        return {"allowed": _join((ground_label(g, language) for g in allowed), language)}
+        return {"allowed": join_words((ground_label(g, language) for g in allowed), language)}
 
     if not ctx.ground:
         return Unmet("lifecycle.unmet.ground_missing", lazy=names)
@@ -222,3 +224,23 @@ ACTIVE = Guard("not_inactive_two_years", _not_inactive)
 GROUND = Guard("exit_ground", _ground_fits, needs_input=True)
 UNQUALIFIED = Guard("unqualified", _unqualified_really, needs_input=True)
 INACTIVE = Guard("inactive_two_years", _inactive_really, needs_input=True)
+
+GUARDS: dict[str, Guard] = {
+    guard.code: guard
+    for guard in (
+        ELIGIBLE,
+        MATERIALS,
+        MATERIAL_SCORE,
+        INTERVIEW_SCORE,
+        IN_ROUND,
+        COMPOSITE,
+        WITHIN_QUOTA,
+        ASSESSMENT,
+        PASSED,
+        ACTIVE,
+        GROUND,
+        UNQUALIFIED,
+        INACTIVE,
+    )
+}
+"""Every condition by its code, the name the machine's declaration uses."""

@@ -10,24 +10,8 @@ from dataclasses import dataclass
 
 from transitions import Machine
 
-from workflow.access.roles import Role
-from workflow.lifecycle.guards import (
-    ACTIVE,
-    ASSESSMENT,
-    COMPOSITE,
-    ELIGIBLE,
-    GROUND,
-    IN_ROUND,
-    INACTIVE,
-    INTERVIEW_SCORE,
-    MATERIAL_SCORE,
-    MATERIALS,
-    PASSED,
-    UNQUALIFIED,
-    WITHIN_QUOTA,
-    Guard,
-)
-from workflow.lifecycle.states import INITIAL, STATES
+from workflow.access.actors import Role
+from workflow.lifecycle.states import HOLDING, INITIAL, STATES, State
 
 # --- the declaration ------------------------------------------------------------
 
@@ -37,32 +21,59 @@ class TriggerSpec:
     """One trigger from some states: where it leads, who may fire it, what must hold."""
 
     name: str
-    sources: tuple[str, ...]
-    dest: str
+    sources: tuple[State, ...]
+    dest: State
     role: Role
-    guards: tuple[Guard, ...] = ()
+    guards: tuple[str, ...] = ()
+    """Codes of the conditions in `workflow.lifecycle.guards.GUARDS`, checked in order."""
     needs_reason: bool = False
 
 
 TRIGGERS: tuple[TriggerSpec, ...] = (
     TriggerSpec(
-        "review", ("applied",), "reviewed", Role.EXPERT, (ELIGIBLE, MATERIALS, MATERIAL_SCORE)
+        "review",
+        (State.APPLIED,),
+        State.REVIEWED,
+        Role.EXPERT,
+        ("eligible", "materials_complete", "material_score"),
     ),
-    TriggerSpec("interview", ("reviewed",), "interviewed", Role.EXPERT, (INTERVIEW_SCORE,)),
-    TriggerSpec("file", ("interviewed",), "filed", Role.ADMIN, (IN_ROUND, COMPOSITE, WITHIN_QUOTA)),
-    TriggerSpec("assess", ("filed", "retained"), "assessed", Role.ADMIN, (ASSESSMENT,)),
-    TriggerSpec("retain", ("assessed",), "retained", Role.ADMIN, (PASSED, ACTIVE)),
+    TriggerSpec(
+        "interview", (State.REVIEWED,), State.INTERVIEWED, Role.EXPERT, ("interview_score",)
+    ),
+    TriggerSpec(
+        "file",
+        (State.INTERVIEWED,),
+        State.FILED,
+        Role.ADMIN,
+        ("in_round", "composite_score", "within_quota"),
+    ),
+    TriggerSpec(
+        "assess",
+        (State.FILED, State.RETAINED),
+        State.ASSESSED,
+        Role.ADMIN,
+        ("finalised_assessment",),
+    ),
+    TriggerSpec(
+        "retain",
+        (State.ASSESSED,),
+        State.RETAINED,
+        Role.ADMIN,
+        ("passed_assessment", "not_inactive_two_years"),
+    ),
     TriggerSpec(
         "withdraw",
-        ("filed", "assessed", "retained"),
-        "withdrawn",
+        HOLDING,
+        State.WITHDRAWN,
         Role.ADMIN,
-        (GROUND, UNQUALIFIED, INACTIVE),
+        ("exit_ground", "unqualified", "inactive_two_years"),
         needs_reason=True,
     ),
-    TriggerSpec("reject", ("applied", "reviewed"), "rejected", Role.EXPERT, needs_reason=True),
-    TriggerSpec("reject", ("interviewed",), "rejected", Role.ADMIN, needs_reason=True),
-    TriggerSpec("reapply", ("rejected", "withdrawn"), "applied", Role.ADMIN),
+    TriggerSpec(
+        "reject", (State.APPLIED, State.REVIEWED), State.REJECTED, Role.EXPERT, needs_reason=True
+    ),
+    TriggerSpec("reject", (State.INTERVIEWED,), State.REJECTED, Role.ADMIN, needs_reason=True),
+    TriggerSpec("reapply", (State.REJECTED, State.WITHDRAWN), State.APPLIED, Role.ADMIN),
 )
 """The lifecycle. `reject` is split by source: the panel rejects before and at
 the interview, only an admin rejects after it (below the bar, outside the quota)."""
@@ -77,13 +88,13 @@ logging.getLogger("transitions").setLevel(logging.WARNING)
 def _build_machine() -> Machine:
     machine = Machine(
         model=None,
-        states=list(STATES),
+        states=[state.value for state in STATES],  # plain names: transitions maps Enums by name
         initial=None,
         auto_transitions=False,
         ignore_invalid_triggers=False,
     )
     for spec in TRIGGERS:
-        machine.add_transition(spec.name, list(spec.sources), spec.dest)
+        machine.add_transition(spec.name, [s.value for s in spec.sources], spec.dest.value)
     return machine
 
 
@@ -103,11 +114,11 @@ def spec_for(trigger: str, state: str) -> TriggerSpec | None:
     return next((s for s in TRIGGERS if s.name == trigger and state in s.sources), None)
 
 
-def next_state(trigger: str, state: str) -> str:
+def next_state(trigger: str, state: str) -> State:
     """Fire `trigger` on the shared machine from `state`; return the new state."""
-    holder = _Holder(state)
+    holder = _Holder(State(state).value)
     MACHINE.events[trigger].trigger(holder)
-    return holder.state
+    return State(holder.state)
 
 
 def mermaid() -> str:

@@ -17,7 +17,7 @@ from workflow.core.errors import InvalidInput
 from workflow.core.i18n import workflow_texts
 from workflow.registry.identifiers import id_birth_date, id_gender
 from workflow.registry.models import MATERIALS, Agency, Application, Consultant
-from workflow.registry.values import _Bad, _is_blank, _read
+from workflow.registry.values import BadValue, is_blank, read_value
 
 
 def is_senior_title(title: str) -> bool:
@@ -200,12 +200,12 @@ def check_field(
 ) -> tuple[Any, FieldError | None]:
     """One field of a form: its stored value (None if blank), or what is wrong with it."""
     spec = next(f for f in FORMS[form] if f.name == name)
-    if _is_blank(value) and spec.kind not in ("bool", "optional_bool"):
+    if is_blank(value) and spec.kind not in ("bool", "optional_bool"):
         missing = FieldError(name, "registry.invalid.required", {}, form)
         return None, missing if spec.required else None
     try:
-        result = _read(spec.kind, value, today or date.today())
-    except _Bad as bad:
+        result = read_value(spec.kind, value, today or date.today())
+    except BadValue as bad:
         return None, FieldError(name, bad.key, bad.params, form)
     limit = _max_length(form, name)
     if isinstance(result, str) and limit is not None and len(result) > limit:

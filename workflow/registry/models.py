@@ -1,17 +1,22 @@
 """The registry tables: agencies, consultants and applications (with the Art. 9
 checklist). Field names follow the two official forms; the Chinese label of
 each is in `workflow.registry.forms.FIELD_LABELS`. `Agency.status` is the
-lifecycle state: only `workflow.lifecycle.engine` changes it.
+lifecycle state: only `workflow.lifecycle.engine` changes it, and assigning it\nanywhere else raises, whatever has been imported (the listener below is part of\nthe model).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
 
 from workflow.core.clock import utcnow
+from workflow.core.errors import Refused
+from workflow.lifecycle.states import INITIAL
 
 # The six Art. 9 application materials, in the order of the article.
 MATERIALS: tuple[str, ...] = (
@@ -55,7 +60,7 @@ class Agency(SQLModel, table=True):
     familiar_judged_by: str = Field(default="", max_length=100)
     familiar_judged_at: datetime | None = None
     # lifecycle (owned by workflow.lifecycle)
-    status: str = Field(default="applied", max_length=20, index=True)
+    status: str = Field(default=INITIAL.value, max_length=20, index=True)
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -108,3 +113,28 @@ class Application(SQLModel, table=True):
     material_score: float | None = Field(default=None, ge=0, le=100)
     interview_score: float | None = Field(default=None, ge=0, le=100)
     closed: bool = False
+
+
+# --- the status column is protected ----------------------------------------------
+
+_status_writer: ContextVar[bool] = ContextVar("agency_status_writer", default=False)
+
+
+@contextmanager
+def status_writer() -> Iterator[None]:
+    """Allow assigning `Agency.status` inside the block: for the lifecycle engine only."""
+    token = _status_writer.set(True)
+    try:
+        yield
+    finally:
+        _status_writer.reset(token)
+
+
+@event.listens_for(Agency.status, "set")
+def _refuse_direct_status(target: Agency, value: object, _old: object, _initiator: object) -> None:
+    """Only the lifecycle engine changes `status`; a new agency may start in `applied`."""
+    if _status_writer.get():
+        return
+    if inspect(target).key is None and value == INITIAL:
+        return
+    raise Refused("lifecycle.status_protected")

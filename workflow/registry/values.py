@@ -11,7 +11,7 @@ from datetime import date, datetime
 from workflow.registry.identifiers import credit_code_problem, id_number_problem
 
 
-class _Bad(Exception):
+class BadValue(Exception):
     """One field's value is wrong (internal: becomes a FieldError)."""
 
     def __init__(self, key: str, **params: object) -> None:
@@ -38,11 +38,12 @@ _NUMBER_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
     "phone": (_LANDLINE, _MOBILE),
 }
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-_YES = {"是", "yes", "y", "true", "1", "√", "✓"}
-_NO = {"否", "no", "n", "false", "0", "×", "✗"}
+YES = frozenset({"是", "有", "yes", "y", "true", "1", "√", "✓", "x"})
+NO = frozenset({"否", "无", "no", "n", "false", "0", "×", "✗"})
+"""The one yes/no vocabulary of every form and spreadsheet (case and width folded)."""
 
 
-def _is_blank(value: object) -> bool:
+def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
@@ -52,27 +53,27 @@ def _as_text(value: object, *, multiline: bool = False) -> str:
         try:
             value = value.decode("utf-8")
         except UnicodeDecodeError:
-            raise _Bad("registry.invalid.not_utf8") from None
+            raise BadValue("registry.invalid.not_utf8") from None
     if isinstance(value, bool):
-        raise _Bad("registry.invalid.text")
+        raise BadValue("registry.invalid.text")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime | date):
         value = value.isoformat()
     if not isinstance(value, str | int | float):
-        raise _Bad("registry.invalid.text")
+        raise BadValue("registry.invalid.text")
     text = str(value)
     if "\ufffd" in text:
-        raise _Bad("registry.invalid.not_utf8")
+        raise BadValue("registry.invalid.not_utf8")
     if not multiline:
         text = " ".join(text.split())
     text = text.strip()
     for ch in text:
         category = unicodedata.category(ch)
         if category == "Cs":  # a lone surrogate: bytes that were not UTF-8
-            raise _Bad("registry.invalid.not_utf8")
+            raise BadValue("registry.invalid.not_utf8")
         if category == "Cc" and ch not in "\n\r\t":
-            raise _Bad("registry.invalid.control", code=f"U+{ord(ch):04X}")
+            raise BadValue("registry.invalid.control", code=f"U+{ord(ch):04X}")
     return text
 
 
@@ -89,87 +90,88 @@ def _as_date(value: object) -> date:
     text = unicodedata.normalize("NFKC", _as_text(value))
     match = _DATE_TEXT.fullmatch(text)
     if not match:
-        raise _Bad("registry.invalid.date")
+        raise BadValue("registry.invalid.date")
     try:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        raise _Bad("registry.invalid.date_unreal", text=text) from None
+        raise BadValue("registry.invalid.date_unreal", text=text) from None
 
 
 def _age(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def _as_bool(value: object) -> bool | None:
-    if _is_blank(value):
-        return None
+def read_yes_no(value: object) -> bool | None:
+    """是/否, 有/无, yes/no, true/false, 1/0, ✓/✗ as a bool; blank or anything else is
+    None. Each caller decides what a blank means and how to refuse the rest."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _YES:
+        text = unicodedata.normalize("NFKC", value).strip().lower()
+        if text in YES:
             return True
-        if text in _NO:
+        if text in NO:
             return False
-    raise _Bad("registry.invalid.bool")
+    return None
 
 
-def read_yes_no(value: object) -> bool | None:
-    """是/否, yes/no, true/false, 1/0 as a bool; blank or anything else is None."""
-    try:
-        return _as_bool(value)
-    except _Bad:
+def _as_bool(value: object) -> bool | None:
+    if is_blank(value):
         return None
+    answer = read_yes_no(value)
+    if answer is None:
+        raise BadValue("registry.invalid.bool")
+    return answer
 
 
-def _read(kind: str, value: object, today: date) -> object:
-    """The stored form of one value of the given kind, or `_Bad`."""
+def read_value(kind: str, value: object, today: date) -> object:
+    """The stored form of one value of the given kind, or `BadValue`."""
     if kind in ("bool", "optional_bool"):
         answer = _as_bool(value)
         return bool(answer) if kind == "bool" else answer
     if kind in ("date", "past_date", "birth_date"):
         day = _as_date(value)
         if kind != "date" and day > today:
-            raise _Bad("registry.invalid.future", day=day.isoformat())
+            raise BadValue("registry.invalid.future", day=day.isoformat())
         if day.year < 1900:
-            raise _Bad("registry.invalid.date_too_old", day=day.isoformat())
+            raise BadValue("registry.invalid.date_too_old", day=day.isoformat())
         if kind == "birth_date" and not 18 <= _age(day, today) <= 100:
-            raise _Bad("registry.invalid.age", age=_age(day, today))
+            raise BadValue("registry.invalid.age", age=_age(day, today))
         return day
     if kind == "years":
         text = _as_code(value).removesuffix("年")
         if not text.isdigit() or not 0 <= int(text) <= 80:
-            raise _Bad("registry.invalid.years")
+            raise BadValue("registry.invalid.years")
         return int(text)
     if kind == "id_number":
         if isinstance(value, int | float) and not isinstance(value, bool):
-            raise _Bad("registry.id_number.not_text")
+            raise BadValue("registry.id_number.not_text")
         number = _as_code(value)
         problem = id_number_problem(number)
         if problem:
-            raise _Bad(problem, length=len(number))
+            raise BadValue(problem, length=len(number))
         return number
     if kind == "credit_code":
         code = _as_code(value)
         problem = credit_code_problem(code)
         if problem:
-            raise _Bad(problem, length=len(code))
+            raise BadValue(problem, length=len(code))
         return code
     if kind in _NUMBER_PATTERNS:
         text = _as_code(value)
         if not any(pattern.fullmatch(text) for pattern in _NUMBER_PATTERNS[kind]):
-            raise _Bad(f"registry.invalid.{kind}")
+            raise BadValue(f"registry.invalid.{kind}")
         return text
     if kind == "email":
         text = unicodedata.normalize("NFKC", _as_text(value)).lower()
         if not _EMAIL.fullmatch(text):
-            raise _Bad("registry.invalid.email")
+            raise BadValue("registry.invalid.email")
         return text
     if kind == "gender":
         text = _as_text(value)
         if text not in ("男", "女"):
-            raise _Bad("registry.invalid.gender")
+            raise BadValue("registry.invalid.gender")
         return text
     return _as_text(value, multiline=kind == "long_text")

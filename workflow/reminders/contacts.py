@@ -19,9 +19,10 @@ from sqlmodel import Session, col, select
 from workflow.core.clock import utcnow
 from workflow.core.errors import InvalidInput, NotFound, Refused
 from workflow.core.settings import Settings
+from workflow.lifecycle.states import REPORTING
 from workflow.registry.models import Agency
 from workflow.reminders.models import AgencyContact, AgencyLinkToken, SubmittedDocument
-from workflow.reminders.plan import DOCUMENT_KINDS, EVIDENCE, REPORT, REPORTING_STATES, AgencyFacts
+from workflow.reminders.plan import DOCUMENT_KINDS, EVIDENCE, REPORT, AgencyFacts
 
 # What an agency may upload: extension → the MIME types Telegram may report for it.
 ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
@@ -211,7 +212,7 @@ def missing_documents(session: Session, agency_id: int, year: int) -> tuple[str,
 def agency_facts(session: Session, year: int) -> list[AgencyFacts]:
     """Every agency that owes the year's report, with its bound chats and what is missing."""
     agencies = session.exec(
-        select(Agency).where(col(Agency.status).in_(REPORTING_STATES)).order_by(col(Agency.id))
+        select(Agency).where(col(Agency.status).in_(REPORTING)).order_by(col(Agency.id))
     ).all()
     chats: dict[int, list[int]] = {}
     for contact in session.exec(select(AgencyContact).order_by(col(AgencyContact.id))):

@@ -1,21 +1,40 @@
 """One reminder cycle's facts and plan: which campaigns are near, what the plan
 needs from the database, and enqueueing what is due now.
+
+The questionnaire's side of the facts (which units to remind) belongs to
+`surveys`, which sits above this package: the caller hands in the reader
+(`surveys.coverage.unit_facts`), so the rule stays here and the import points down.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
-from surveys.coverage import Status, coverage, pending_recipients
 from workflow.community.campaigns import campaign_for
 from workflow.community.models import Campaign
 from workflow.core.clock import local_date
 from workflow.core.settings import Settings
 from workflow.reminders import models, outbox
 from workflow.reminders.contacts import agency_facts
-from workflow.reminders.plan import KINDS, Facts, Reminder, due_reminders, plan
+from workflow.reminders.plan import KINDS, Facts, PendingUnit, Reminder, due_reminders, plan
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    """What the questionnaire tells the plan about a year: the opened, unsubmitted
+    invitations to remind, and how many guided units have not submitted at all."""
+
+    pending: Sequence[PendingUnit] = ()
+    not_submitted: int = 0
+
+
+UnitFactsReader = Callable[[Session, int], UnitFacts]
+"""`(session, year) -> UnitFacts`, provided by `surveys.coverage.unit_facts`."""
+
 
 # --- facts from the database -----------------------------------------------------------
 
@@ -31,31 +50,35 @@ def campaigns_near(session: Session, now: datetime, settings: Settings) -> list[
     return campaigns
 
 
-def gather_facts(session: Session, campaign: Campaign) -> Facts:
+def gather_facts(session: Session, campaign: Campaign, units: UnitFactsReader) -> Facts:
     """What the plan needs for `campaign`, read from the database."""
-    units = coverage(session, campaign.year)
+    questionnaire = units(session, campaign.year)
     return Facts(
         agencies=agency_facts(session, campaign.year),
-        pending_units=pending_recipients(session, campaign.year),
-        units_not_submitted=sum(1 for unit in units if unit.status != Status.SUBMITTED),
+        pending_units=questionnaire.pending,
+        units_not_submitted=questionnaire.not_submitted,
         undeliverable=len(outbox.undeliverable_chats(session)),
         uncertain=outbox.counts(session)[models.UNCERTAIN],
     )
 
 
-def current_plan(session: Session, now: datetime, settings: Settings) -> list[Reminder]:
+def current_plan(
+    session: Session, now: datetime, settings: Settings, units: UnitFactsReader
+) -> list[Reminder]:
     """Every reminder still relevant at `now`, due or not (for `safecomm remind plan`)."""
     reminders = []
     for campaign in campaigns_near(session, now, settings):
-        reminders += plan(campaign, gather_facts(session, campaign), now, settings)
+        reminders += plan(campaign, gather_facts(session, campaign, units), now, settings)
     return sorted(reminders, key=lambda r: (r.due_at, r.key))
 
 
-def enqueue_due(session: Session, now: datetime, settings: Settings) -> tuple[int, int]:
+def enqueue_due(
+    session: Session, now: datetime, settings: Settings, units: UnitFactsReader
+) -> tuple[int, int]:
     """Enqueue what is due now and skip pending rows the plan dropped; (enqueued, skipped)."""
     due: list[Reminder] = []
     for campaign in campaigns_near(session, now, settings):
-        due += due_reminders(campaign, gather_facts(session, campaign), now, settings)
+        due += due_reminders(campaign, gather_facts(session, campaign, units), now, settings)
     added = outbox.enqueue(session, due, now)
     skipped = outbox.retire(session, {r.key for r in due}, KINDS)
     return added, skipped

@@ -45,8 +45,6 @@ REPORT = "report"
 EVIDENCE = "evidence"
 DOCUMENT_KINDS = (REPORT, EVIDENCE)
 
-# Lifecycle states in which an agency owes the year's report (filed this year, or retained).
-REPORTING_STATES = ("filed", "retained")
 
 # How many agency names the digest lists before "…and N more".
 DIGEST_NAMES = 20

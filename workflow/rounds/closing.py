@@ -13,33 +13,29 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlmodel import Session
 
-from workflow.access.roles import Actor, Role, require_role
+from workflow.access.actors import Actor, Role
+from workflow.access.roles import require_role
 from workflow.core.clock import utcnow
 from workflow.core.errors import Refused
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings, get_settings
 from workflow.core.spreadsheets import csv_writer, save_workbook
-from workflow.lifecycle.audit import unit_of_work
+from workflow.lifecycle.engine import advance
+from workflow.lifecycle.states import HOLDING, UNDECIDED, State
 from workflow.rounds.models import Round
-from workflow.rounds.ranking import (
-    FILED_STATES,
-    UNDECIDED_STATES,
-    Ranked,
-    find_round,
-    members,
-    ranking,
-)
-from workflow.rounds.service import _open
+from workflow.rounds.ranking import Ranked, find_round, members, ranking
+from workflow.rounds.service import check_open
 
 
 @dataclass(frozen=True)
 class RoundClosed:
-    """What `close_round` did: who was filed, who was rejected, which files it wrote."""
+    """What `close_round` did: who was filed, who was rejected, and the filing list
+    to publish (every agency of the round now holding the status, by rank)."""
 
     round: Round
     filed: list[Ranked]
     rejected: list[Ranked]
-    files: list[Path]
+    published: list[Ranked]
 
 
 def close_round(
@@ -47,74 +43,51 @@ def close_round(
     round_ref: str | int,
     actor: Actor,
     *,
-    directory: Path,
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> RoundClosed:
     """File the interviewed candidates inside the quota, reject the rest as "outside
-    quota", close the round and write the publication list — all in one transaction
-    (admins only). Refused while any application of the round is still undecided."""
-    from workflow.lifecycle.engine import fire
+    quota" and close the round, in the caller's unit of work (admins only). Refused
+    while any application of the round is still undecided.
 
+    The publication list is written by the caller with `write_publication` once the
+    transaction has committed, so no file names an agency the database does not hold
+    as filed, and no file is written while the audit log's lock is held."""
     settings = settings or get_settings()
     now = now or utcnow()
-    written: list[Path] = []
-    try:
-        with unit_of_work(session):
-            require_role(session, actor, Role.ADMIN, settings, "round.close")
-            the_round = find_round(session, round_ref)
-            _open(the_round)
-            assert the_round.id is not None
-            undecided = [
-                g.name for _, g in members(session, the_round.id) if g.status in UNDECIDED_STATES
-            ]
-            if undecided:
-                separator = workflow_texts.text("lifecycle.list_separator")
-                raise Refused(
-                    "lifecycle.round.undecided",
-                    round=the_round.name,
-                    agencies=separator.join(undecided),
-                )
-            ranked = ranking(session, the_round.id, settings)
-            places = math.inf
-            if the_round.quota is not None:
-                places = the_round.quota - sum(r.agency.status in FILED_STATES for r in ranked)
-            reason = workflow_texts.text("lifecycle.reason.outside_quota", settings.language)
-            filed: list[Ranked] = []
-            rejected: list[Ranked] = []
-            for place in ranked:
-                if place.agency.status != "interviewed":
-                    continue
-                assert place.agency.id is not None
-                if places > 0:
-                    fire(session, place.agency.id, "file", actor, settings=settings, now=now)
-                    filed.append(place)
-                    places -= 1
-                else:
-                    fire(
-                        session,
-                        place.agency.id,
-                        "reject",
-                        actor,
-                        reason,
-                        settings=settings,
-                        now=now,
-                    )
-                    rejected.append(place)
-            the_round.closed_at = now
-            session.add(the_round)
-            session.flush()
-            published = [
-                r
-                for r in ranking(session, the_round.id, settings)
-                if r.agency.status in FILED_STATES
-            ]
-            written = write_publication(published, directory, the_round.name, settings.language)
-            return RoundClosed(the_round, filed, rejected, written)
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    require_role(session, actor, Role.ADMIN, settings, "round.close")
+    the_round = find_round(session, round_ref)
+    check_open(the_round)
+    assert the_round.id is not None
+    undecided = [g.name for _, g in members(session, the_round.id) if g.status in UNDECIDED]
+    if undecided:
+        separator = workflow_texts.text("lifecycle.list_separator")
+        raise Refused(
+            "lifecycle.round.undecided", round=the_round.name, agencies=separator.join(undecided)
+        )
+    ranked = ranking(session, the_round.id, settings)
+    places = math.inf
+    if the_round.quota is not None:
+        places = the_round.quota - sum(r.agency.status in HOLDING for r in ranked)
+    reason = workflow_texts.text("lifecycle.reason.outside_quota", settings.language)
+    filed: list[Ranked] = []
+    rejected: list[Ranked] = []
+    for place in ranked:
+        if place.agency.status != State.INTERVIEWED:
+            continue
+        assert place.agency.id is not None
+        if places > 0:
+            advance(session, place.agency.id, "file", actor, settings=settings, now=now)
+            filed.append(place)
+            places -= 1
+        else:
+            advance(session, place.agency.id, "reject", actor, reason, settings=settings, now=now)
+            rejected.append(place)
+    the_round.closed_at = now
+    session.add(the_round)
+    session.flush()
+    published = [r for r in ranking(session, the_round.id, settings) if r.agency.status in HOLDING]
+    return RoundClosed(the_round, filed, rejected, published)
 
 
 def publication_rows(published: list[Ranked]) -> list[tuple[int, str, str, float]]:

@@ -1,12 +1,11 @@
-"""Application rounds (Art. 10): scores, composite score, ranking, quota and closing.
+"""Ranking an application round (Art. 10), read-only: composite score, order, quota place.
 
 Composite = `material_weight × material score + interview_weight × interview
 score` (policy, default 0.5 / 0.5). Ranking: composite score descending, then
 interview score descending, then application time ascending (then the
 application's id, so the order is total). With a quota set on the round, at most
-that many of its applications are filed; `close_round` files those of the
-interviewed candidates that fit and rejects the rest as "outside quota" in one
-transaction, and writes the publication list (xlsx and csv).
+that many of its applications are filed (`closing.close_round`). The lifecycle's
+guards read this module, so it fires nothing.
 """
 
 from __future__ import annotations
@@ -18,15 +17,9 @@ from sqlmodel import Session, col, select
 from workflow.core.db import as_row_id
 from workflow.core.errors import NotFound
 from workflow.core.settings import Settings
+from workflow.lifecycle.states import HOLDING, RANKED
 from workflow.registry.models import Agency, Application
 from workflow.rounds.models import Round
-
-RANKED_STATES = ("interviewed", "filed", "assessed", "retained")
-"""An application in the round competes for a place once its agency is interviewed."""
-FILED_STATES = ("filed", "assessed", "retained")
-UNDECIDED_STATES = ("applied", "reviewed")
-MATERIAL_STATES = ("applied", "reviewed", "interviewed")
-INTERVIEW_STATES = ("reviewed", "interviewed")
 
 
 @dataclass(frozen=True)
@@ -80,7 +73,7 @@ def ranking(session: Session, round_id: int, settings: Settings) -> list[Ranked]
     scored: list[tuple[Application, Agency, float]] = []
     for application, agency in members(session, round_id):
         composite = composite_score(application, settings)
-        if agency.status in RANKED_STATES and composite is not None:
+        if agency.status in RANKED and composite is not None:
             scored.append((application, agency, composite))
     scored.sort(
         key=lambda row: (
@@ -107,5 +100,5 @@ def quota_place(
     rank = next((r.rank for r in ranked if r.application.id == application.id), None)
     if rank is None:
         return None
-    filed = sum(1 for r in ranked if r.agency.status in FILED_STATES)
+    filed = sum(1 for r in ranked if r.agency.status in HOLDING)
     return rank, the_round.quota, filed

@@ -9,17 +9,19 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from workflow.access.roles import Actor, Role, require_role
+from workflow.access.actors import Actor, Role
+from workflow.access.roles import require_role
 from workflow.core.errors import InvalidInput, NotFound, Refused
 from workflow.core.settings import Settings, get_settings
-from workflow.lifecycle.audit import append, unit_of_work
+from workflow.lifecycle.audit import append
+from workflow.lifecycle.states import INTERVIEW_SCORING, MATERIAL_SCORING
 from workflow.registry.models import Agency, Application
 from workflow.registry.service import current_application
 from workflow.rounds.models import Round
-from workflow.rounds.ranking import INTERVIEW_STATES, MATERIAL_STATES, find_round
+from workflow.rounds.ranking import find_round
 
 
-def _open(the_round: Round) -> None:
+def check_open(the_round: Round) -> None:
     if the_round.closed_at is not None:
         raise Refused("lifecycle.round.closed", round=the_round.name)
 
@@ -32,21 +34,20 @@ def create_round(
     quota: int | None = None,
     settings: Settings | None = None,
 ) -> Round:
-    """A new application round with an optional quota (admins only); committed."""
+    """A new application round with an optional quota (admins only); the caller commits."""
     settings = settings or get_settings()
-    with unit_of_work(session):
-        require_role(session, actor, Role.ADMIN, settings, "round.create")
-        name = " ".join(name.split())
-        if not name or len(name) > 100:
-            raise InvalidInput("lifecycle.round.bad_name")
-        if quota is not None and quota < 1:
-            raise InvalidInput("lifecycle.round.bad_quota", quota=quota)
-        if session.exec(select(Round).where(Round.name == name)).first() is not None:
-            raise InvalidInput("lifecycle.round.duplicate", round=name)
-        the_round = Round(name=name, quota=quota)
-        session.add(the_round)
-        session.flush()
-        return the_round
+    require_role(session, actor, Role.ADMIN, settings, "round.create")
+    name = " ".join(name.split())
+    if not name or len(name) > 100:
+        raise InvalidInput("lifecycle.round.bad_name")
+    if quota is not None and quota < 1:
+        raise InvalidInput("lifecycle.round.bad_quota", quota=quota)
+    if session.exec(select(Round).where(Round.name == name)).first() is not None:
+        raise InvalidInput("lifecycle.round.duplicate", round=name)
+    the_round = Round(name=name, quota=quota)
+    session.add(the_round)
+    session.flush()
+    return the_round
 
 
 def join_round(
@@ -57,29 +58,28 @@ def join_round(
     *,
     settings: Settings | None = None,
 ) -> Application:
-    """Put the agency's current application into an open round (admins only); committed."""
+    """Put the agency's current application into an open round (admins only); the caller commits."""
     settings = settings or get_settings()
-    with unit_of_work(session):
-        require_role(session, actor, Role.ADMIN, settings, "round.join")
-        the_round = find_round(session, round_ref)
-        _open(the_round)
-        agency = session.get(Agency, agency_id)
-        if agency is None:
-            raise NotFound("lifecycle.unknown_agency", agency=agency_id)
-        application = current_application(session, agency_id)
-        if application.closed or agency.status not in MATERIAL_STATES:
-            raise Refused("lifecycle.round.cannot_join", agency=agency.name, state=agency.status)
-        if application.round_id not in (None, the_round.id):
-            other = session.get(Round, application.round_id)
-            raise Refused(
-                "lifecycle.round.already_in",
-                agency=agency.name,
-                round=other.name if other else application.round_id,
-            )
-        application.round_id = the_round.id
-        session.add(application)
-        session.flush()
-        return application
+    require_role(session, actor, Role.ADMIN, settings, "round.join")
+    the_round = find_round(session, round_ref)
+    check_open(the_round)
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        raise NotFound("lifecycle.unknown_agency", agency=agency_id)
+    application = current_application(session, agency_id)
+    if application.closed or agency.status not in MATERIAL_SCORING:
+        raise Refused("lifecycle.round.cannot_join", agency=agency.name, state=agency.status)
+    if application.round_id not in (None, the_round.id):
+        other = session.get(Round, application.round_id)
+        raise Refused(
+            "lifecycle.round.already_in",
+            agency=agency.name,
+            round=other.name if other else application.round_id,
+        )
+    application.round_id = the_round.id
+    session.add(application)
+    session.flush()
+    return application
 
 
 def _check_score(value: float | None) -> float | None:
@@ -101,47 +101,46 @@ def record_scores(
     now: datetime | None = None,
 ) -> Application:
     """Record the material-review and/or interview score (0-100) of the agency's
-    current application (experts and admins); audited as `score` and committed.
+    current application (experts and admins); audited as `score`; the caller commits.
 
     The material score can change until the agency is filed; the interview score
     once it passed material review, until it is filed."""
     settings = settings or get_settings()
-    with unit_of_work(session):
-        role = require_role(session, actor, Role.EXPERT, settings, "score")
-        if material is None and interview is None:
-            raise InvalidInput("lifecycle.round.no_score")
-        material, interview = _check_score(material), _check_score(interview)
-        agency = session.get(Agency, agency_id)
-        if agency is None:
-            raise NotFound("lifecycle.unknown_agency", agency=agency_id)
-        application = current_application(session, agency_id)
-        if application.round_id is not None:
-            the_round = session.get(Round, application.round_id)
-            if the_round is not None:
-                _open(the_round)
-        if material is not None and agency.status not in MATERIAL_STATES:
-            raise Refused("lifecycle.round.material_not_now", state=agency.status)
-        if interview is not None and agency.status not in INTERVIEW_STATES:
-            raise Refused("lifecycle.round.interview_not_now", state=agency.status)
-        parts = []
-        if material is not None:
-            application.material_score = material
-            parts.append(f"material={material:g}")
-        if interview is not None:
-            application.interview_score = interview
-            parts.append(f"interview={interview:g}")
-        session.add(application)
-        session.flush()
-        append(
-            session,
-            actor=actor,
-            role=role.value,
-            trigger="score",
-            agency_id=agency_id,
-            application_id=application.id,
-            source=agency.status,
-            target=agency.status,
-            subject=" ".join(parts),
-            at=now,
-        )
-        return application
+    role = require_role(session, actor, Role.EXPERT, settings, "score")
+    if material is None and interview is None:
+        raise InvalidInput("lifecycle.round.no_score")
+    material, interview = _check_score(material), _check_score(interview)
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        raise NotFound("lifecycle.unknown_agency", agency=agency_id)
+    application = current_application(session, agency_id)
+    if application.round_id is not None:
+        the_round = session.get(Round, application.round_id)
+        if the_round is not None:
+            check_open(the_round)
+    if material is not None and agency.status not in MATERIAL_SCORING:
+        raise Refused("lifecycle.round.material_not_now", state=agency.status)
+    if interview is not None and agency.status not in INTERVIEW_SCORING:
+        raise Refused("lifecycle.round.interview_not_now", state=agency.status)
+    parts = []
+    if material is not None:
+        application.material_score = material
+        parts.append(f"material={material:g}")
+    if interview is not None:
+        application.interview_score = interview
+        parts.append(f"interview={interview:g}")
+    session.add(application)
+    session.flush()
+    append(
+        session,
+        actor=actor,
+        role=role.value,
+        trigger="score",
+        agency_id=agency_id,
+        application_id=application.id,
+        source=agency.status,
+        target=agency.status,
+        subject=" ".join(parts),
+        at=now,
+    )
+    return application

@@ -1,0 +1,76 @@
+"""Who acts and with which role: `Actor` (a Telegram user or a CLI operator) and
+`Role` (expert ⊂ admin), with their names in words. Pure values: no database."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from workflow.core.errors import InvalidInput
+from workflow.core.i18n import workflow_texts
+
+Channel = Literal["chat", "cli"]
+TELEGRAM_KEY = re.compile(r"^tg:(\d{1,20})$")
+
+
+class Role(StrEnum):
+    """The roles, weakest first: a higher role includes every lower one."""
+
+    EXPERT = "expert"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def includes(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who fires a trigger: a stable key for permissions and a name for people."""
+
+    key: str
+    name: str
+    channel: Channel
+
+    @classmethod
+    def telegram(cls, user_id: int, name: str) -> Actor:
+        return cls(f"tg:{user_id}", name, "chat")
+
+    @classmethod
+    def cli(cls, login: str) -> Actor:
+        return cls(f"cli:{login}", login, "cli")
+
+
+def role_label(role: Role, language: str | None = None) -> str:
+    """管理员 / admin, 专家 / expert."""
+    return workflow_texts.text(f"lifecycle.role.{role.value}", language)
+
+
+def parse_role(text: str) -> Role:
+    """`admin` / `expert` (case-insensitive), else a clear refusal."""
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        raise InvalidInput(
+            "lifecycle.unknown_role", role=text, known=", ".join(r.value for r in Role)
+        ) from None
+
+
+def parse_grantee(text: str) -> str:
+    """A Telegram key `tg:<id>` (a bare id is accepted); CLI operators need no grant."""
+    text = text.strip()
+    if text.isdigit():
+        text = f"tg:{text}"
+    if not TELEGRAM_KEY.match(text):
+        raise InvalidInput("lifecycle.bad_actor_key", key=text)
+    return text
+
+
+def may(role: Role | None, needed: Role) -> bool:
+    """True when `role` includes `needed`."""
+    return role is not None and role.includes(needed)
