@@ -3,21 +3,34 @@
 `upgrade(engine)` brings any database (SQLite or PostgreSQL) to the newest
 schema; `safecomm db upgrade` calls it, and so does every start on an empty
 database. The tables come from `workflow.core.tables.metadata()`.
+
+Alembic is imported only when it is needed: `ensure_schema` on a database that is
+already current reads the revision with plain SQL and compares it with
+`HEAD_REVISION`, so starting a command costs no Alembic import.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy import inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine import Engine
+
+HEAD_REVISION = "0006_finalised_policy"
+"""The newest revision in `migrations/versions` (a test keeps it equal to `head_revision()`):
+update it with every new migration."""
+
+VERSION_TABLE = "alembic_version"
+"""Alembic's default table holding the database's revision."""
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent))
     if engine is not None:
@@ -26,18 +39,24 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply every migration up to `revision` (default: the newest)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
@@ -63,8 +82,20 @@ def ensure_schema(engine: Engine) -> bool:
             lock.commit()
 
 
+def is_current(engine: Engine) -> bool:
+    """Whether the database stands at `HEAD_REVISION`, read without Alembic.
+
+    No version table means an empty database; anything but exactly one row naming
+    the head (older, unknown, several heads) is left to Alembic to sort out."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return False
+        found = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
+        return list(found) == [HEAD_REVISION]
+
+
 def _upgrade_if_behind(engine: Engine) -> bool:
-    if current_revision(engine) == head_revision():
+    if is_current(engine):
         return False
     upgrade(engine)
     return True

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -13,7 +16,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from migrations import current_revision, ensure_schema, head_revision, upgrade
+import migrations
+from migrations import HEAD_REVISION, current_revision, ensure_schema, head_revision, upgrade
 from tests.pg import PostgresServer
 from workflow.core.db import make_engine
 from workflow.core.tables import TABLE_PACKAGES, metadata, table_modules
@@ -51,6 +55,49 @@ def test_postgres_upgrade_from_empty_matches_models(pg_server: PostgresServer) -
     finally:
         engine.dispose()
         pg_server.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    """`HEAD_REVISION` lets a start skip Alembic; a new migration must update it."""
+    assert head_revision() == HEAD_REVISION
+
+
+def test_a_current_database_is_not_migrated_again(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_migration(*args: object, **kwargs: object) -> None:
+        raise AssertionError("ensure_schema ran the migrations on a current database")
+
+    monkeypatch.setattr(migrations, "upgrade", no_migration)
+    assert ensure_schema(engine) is False
+
+
+def test_a_behind_database_is_brought_to_the_head(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'behind.db'}")
+    upgrade(engine, "0005_reminders")
+    assert ensure_schema(engine) is True
+    assert current_revision(engine) == HEAD_REVISION
+
+
+def test_checking_a_current_database_does_not_import_alembic(
+    engine: Engine, tmp_path: Path
+) -> None:
+    code = (
+        "import sys\n"
+        "from migrations import ensure_schema\n"
+        "from workflow.core.db import make_engine\n"
+        f"assert ensure_schema(make_engine({engine.url.render_as_string(hide_password=False)!r})) is False\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFECOMM_")} | {
+        "PYTHONPATH": str(root)
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_downgrade_to_empty_and_back(tmp_path: Path) -> None:

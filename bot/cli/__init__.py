@@ -3,6 +3,10 @@
 Each topic module adds its commands in `register(app)`. `main` turns every
 refusal (`DomainError`), bad setting and usage error into one clear line on
 stderr and a non-zero exit code; nothing else is printed on failure.
+
+Starting must stay cheap: the topic modules import only `typer` and the
+standard library at module level, and each command imports the domain code,
+the database layer and the bot when it runs (`tests/bot/test_cli_startup.py`).
 """
 
 from __future__ import annotations
@@ -11,14 +15,8 @@ import sys
 from collections.abc import Sequence
 
 import typer
-from sqlalchemy.exc import OperationalError
 
 from bot.cli import assessment, database, lifecycle, main_job, registry, reminders, surveys
-from bot.texts import bot_texts
-from workflow.core.db import unavailable
-from workflow.core.errors import DomainError
-from workflow.core.i18n import current_language
-from workflow.core.settings import SettingsError
 
 app = typer.Typer(
     name="safecomm",
@@ -40,21 +38,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         app(args=list(argv) if argv is not None else None, prog_name="safecomm")
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    except SettingsError as error:
+    except Exception as error:
+        code = _report(error)
+        if code is None:
+            raise
+        return code
+    return 0
+
+
+def _report(error: Exception) -> int | None:
+    """Print `error` as one line on stderr and return the exit code, or None if it is a bug.
+
+    The error types are imported here, not at start-up: a command that raised one of
+    them has imported its module already, and one that did not pays nothing."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.texts import bot_texts
+    from workflow.core.db import unavailable
+    from workflow.core.errors import DomainError
+    from workflow.core.i18n import current_language
+    from workflow.core.settings import SettingsError
+
+    if isinstance(error, SettingsError):
         print(error, file=sys.stderr)
         return 2
-    except DomainError as error:
+    if isinstance(error, DomainError):
         print(f"{_ERROR_PREFIX[current_language()]}{error}", file=sys.stderr)
         return 1
-    except OperationalError as error:
+    if isinstance(error, OperationalError):
         print(f"{_ERROR_PREFIX[current_language()]}{unavailable(error)}", file=sys.stderr)
         return 1
-    except OSError as error:  # a file that cannot be read or written
+    if isinstance(error, OSError):  # a file that cannot be read or written
         reason = error.strerror or type(error).__name__
         text = bot_texts.text("cli.file_error", None, path=error.filename or "", reason=reason)
         print(f"{_ERROR_PREFIX[current_language()]}{text}", file=sys.stderr)
         return 1
-    return 0
+    return None
 
 
 def run() -> None:

@@ -13,37 +13,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import Session, col, select
 
 from bot.cli.common import open_engine, operator, print_table, settings
-from workflow.access.actors import Actor
-from workflow.assessment import exits as exit_rules
-from workflow.assessment import results as year_results
-from workflow.assessment.evaluation import parse_whole
-from workflow.assessment.finalising import finalise
-from workflow.assessment.models import ScoreSheet
-from workflow.assessment.sheets import (
-    BonusInput,
-    LineInput,
-    SheetView,
-    enter_lines,
-    load_view,
-    set_bonus,
-    set_questionnaire_points,
-    sheet_view,
-)
-from workflow.assessment.standard import STANDARD
-from workflow.assessment.xlsx import export_sheet, read_sheet, save_filled
-from workflow.community.campaigns import DATE_FIELDS, campaign_for, closes_at, set_campaign_dates
-from workflow.core.clock import local_text
-from workflow.core.db import transaction
 from workflow.core.errors import InvalidInput, NotFound
 from workflow.core.i18n import current_language, workflow_texts
-from workflow.registry.models import Agency
-from workflow.registry.service import find_agency
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from workflow.assessment.sheets import SheetView
+    from workflow.registry.models import Agency
 
 assess = typer.Typer(help="年度考核评分表 / annual assessment score sheets", no_args_is_help=True)
 exits = typer.Typer(help="退出机制（第十四条）/ exit rules (Art. 14)", no_args_is_help=True)
@@ -61,6 +43,11 @@ def _t(key: str, **params: object) -> str:
 
 def _agency(session: Session, ref: str) -> Agency:
     """An agency by id, credit code or exact name."""
+    from sqlmodel import select
+
+    from workflow.registry.models import Agency
+    from workflow.registry.service import find_agency
+
     try:
         return find_agency(session, ref)
     except NotFound:
@@ -77,6 +64,8 @@ def _id(agency: Agency) -> int:
 
 def _whole(text: str, code: str) -> int:
     """A whole number typed at the terminal, or the standard's refusal naming `code`."""
+    from workflow.assessment.evaluation import parse_whole
+
     value = parse_whole(text)
     if value is None:
         key = "assessment.bonus_not_whole" if code.startswith("B") else "assessment.not_whole"
@@ -140,6 +129,9 @@ def assess_enter(
     description: Annotated[str, typer.Option(help="加分项佐证说明 / bonus evidence")] = "",
 ) -> None:
     """录入评分表一项指标（内容、佐证、效果与得分）或一项加分 / record one indicator or bonus item."""
+    from workflow.assessment.sheets import BonusInput, LineInput, enter_lines, set_bonus, sheet_view
+    from workflow.core.db import transaction
+
     code = code.strip().upper()
     with transaction(open_engine()) as session:
         row = _agency(session, agency)
@@ -167,6 +159,10 @@ def assess_section(
     ],
 ) -> None:
     """直接录入创建单位评价 3.1–3.5（问卷无答复时） / enter section 3.1–3.5 by hand."""
+    from workflow.assessment.sheets import set_questionnaire_points, sheet_view
+    from workflow.assessment.standard import STANDARD
+    from workflow.core.db import transaction
+
     codes = STANDARD.questionnaire_codes
     if len(points) != len(codes):
         raise InvalidInput("assessment.section_needs_five", count=len(points))
@@ -186,6 +182,11 @@ def _yes_no(value: bool | None) -> str:
 @assess.command("show")
 def assess_show(agency: AgencyArg, year: YearArg) -> None:
     """显示评分表：各项指标、加分项与考核结果 / show a score sheet and its result."""
+    from workflow.assessment.sheets import sheet_view
+    from workflow.assessment.standard import STANDARD
+    from workflow.core.clock import local_text
+    from workflow.core.db import transaction
+
     with transaction(open_engine()) as session:
         row = _agency(session, agency)
         view = sheet_view(session, _id(row), year)
@@ -230,21 +231,16 @@ def assess_show(agency: AgencyArg, year: YearArg) -> None:
 @assess.command("finalise")
 def assess_finalise(agency: AgencyArg, year: YearArg) -> None:
     """评分表定稿（不再修改），机构转为“已考核” / finalise the sheet; the agency becomes `assessed`."""
+    from workflow.access.actors import Actor
+    from workflow.assessment.finalising import finalise
+    from workflow.core.db import transaction
+
     config = settings()
     with transaction(open_engine()) as session:
         row = _agency(session, agency)
         view, _entry = finalise(session, _id(row), year, Actor.cli(operator()), config)
     print(_t("assessment.cli.finalised", agency=row.name, year=year))
     print(_summary(view))
-
-
-def _sheet_agencies(session: Session, year: int) -> list[Agency]:
-    """Agencies with a sheet for `year`, or awaiting one (filed, retained, assessed)."""
-    with_sheet = select(ScoreSheet.agency_id).where(ScoreSheet.year == year)
-    query = select(Agency).where(
-        col(Agency.id).in_(with_sheet) | col(Agency.status).in_(("filed", "retained", "assessed"))
-    )
-    return list(session.exec(query.order_by(col(Agency.id))).all())
 
 
 @assess.command("export")
@@ -258,12 +254,18 @@ def assess_export(
     ),
 ) -> None:
     """导出考核评分表 xlsx（一家或 all；未评分则为空表） / export score sheets as xlsx."""
+    from workflow.assessment.sheets import agencies_for_sheets
+    from workflow.assessment.xlsx import export_sheet
+    from workflow.core.db import transaction
+
     config = settings()
     if agency == "all":
         with _writing(out):
             out.mkdir(parents=True, exist_ok=True)
     with transaction(open_engine()) as session:
-        agencies = _sheet_agencies(session, year) if agency == "all" else [_agency(session, agency)]
+        agencies = (
+            agencies_for_sheets(session, year) if agency == "all" else [_agency(session, agency)]
+        )
         for row in agencies:
             target = out / f"assessment-{year}-{row.id}.xlsx" if out.is_dir() else out
             with _writing(target):
@@ -278,6 +280,10 @@ def assess_import(
     ],
 ) -> None:
     """导入填好的评分表：先检查全部文件，有任何错误则不写入 / import filled sheets, all or none."""
+    from workflow.assessment.sheets import load_view
+    from workflow.assessment.xlsx import read_sheet, save_filled
+    from workflow.core.db import transaction
+
     checked, problems = [], []
     for path in files:
         try:
@@ -301,6 +307,9 @@ def assess_import(
 @exits.command("propose")
 def exits_propose(year: YearArg) -> None:
     """按第十四条列出各机构的保留或取消资格建议（不作更改） / Art. 14 proposals for YEAR."""
+    from workflow.assessment import exits as exit_rules
+    from workflow.core.db import transaction
+
     config = settings()
     with transaction(open_engine()) as session:
         proposals = exit_rules.propose(session, year, config)
@@ -329,6 +338,13 @@ def exits_confirm(
     year: YearArg,
 ) -> None:
     """执行第十四条建议：保留或取消资格（记入审计日志，全部成功才保存） / confirm the Art. 14 proposals."""
+    from sqlmodel import col, select
+
+    from workflow.access.actors import Actor
+    from workflow.assessment import exits as exit_rules
+    from workflow.core.db import transaction
+    from workflow.registry.models import Agency
+
     config = settings()
     with transaction(open_engine()) as session:
         agency_id = None if agency == "all" else _id(_agency(session, agency))
@@ -354,6 +370,9 @@ def results(
     out: Annotated[Path, typer.Option(help="输出目录 / output folder")] = Path("."),
 ) -> None:
     """年度考核结果排名，并写出 xlsx、csv 和 PNG 图表 / YEAR's ranked results, also as files."""
+    from workflow.assessment import results as year_results
+    from workflow.core.db import transaction
+
     config = settings()
     with transaction(open_engine()) as session:
         rows = year_results.year_results(session, year, config)
@@ -384,6 +403,9 @@ def _date(text: str | None, name: str) -> date | None:
 @campaign.command("show")
 def campaign_show(year: YearArg) -> None:
     """显示年度考核活动日期（未设置则用默认值） / show YEAR's campaign dates."""
+    from workflow.community.campaigns import DATE_FIELDS, campaign_for
+    from workflow.core.db import transaction
+
     config = settings()
     with transaction(open_engine()) as session:
         current = campaign_for(session, year, config)
@@ -391,6 +413,9 @@ def campaign_show(year: YearArg) -> None:
 
 
 def _print_campaign(year: int, dates: dict[str, date]) -> None:
+    from workflow.community.campaigns import closes_at
+    from workflow.core.clock import local_text
+
     config = settings()
     print(_t("campaign.cli.title", year=year, zone=config.timezone))
     print_table(
@@ -421,6 +446,9 @@ def campaign_set(
     ] = None,
 ) -> None:
     """按文促会当年通知设置日期，未填的不变 / set YEAR's dates from the notice; others unchanged."""
+    from workflow.community.campaigns import DATE_FIELDS, set_campaign_dates
+    from workflow.core.db import transaction
+
     typed = {
         "opens": opens,
         "report_due": report_due,

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
-from migrations import ensure_schema
-from workflow.core.db import make_engine
-from workflow.core.i18n import set_language
-from workflow.core.privacy import install_log_redaction
-from workflow.core.settings import Settings, get_settings
+    from workflow.core.settings import Settings
 
 
 def settings() -> Settings:
     """The settings, with the language applied (raises SettingsError on a bad value)."""
+    from workflow.core.i18n import set_language
+    from workflow.core.settings import get_settings
+
     current = get_settings()
     set_language(current.language)
     return current
@@ -27,6 +25,12 @@ def settings() -> Settings:
 
 def open_engine() -> Engine:
     """The configured database, migrated to the newest schema on first start."""
+    import logging
+
+    from migrations import ensure_schema
+    from workflow.core.db import make_engine
+    from workflow.core.privacy import install_log_redaction
+
     install_log_redaction()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     engine = make_engine(settings().database_url)
@@ -36,6 +40,8 @@ def open_engine() -> Engine:
 
 def operator() -> str:
     """Who is acting at this terminal: SAFECOMM_OPERATOR, else the login name."""
+    import getpass
+
     return settings().operator or getpass.getuser()
 
 

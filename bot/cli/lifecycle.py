@@ -20,22 +20,18 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from sqlmodel import Session
 
 from bot.cli.common import fail, open_engine, operator, print_table, settings
-from workflow.access import grants
-from workflow.access.actors import Actor, parse_role
-from workflow.access.roles import list_grants
-from workflow.core.clock import local_text
-from workflow.core.db import transaction
 from workflow.core.i18n import workflow_texts
-from workflow.lifecycle import engine as lifecycle
-from workflow.lifecycle import machine, states
-from workflow.lifecycle.audit import history, verify
-from workflow.registry.service import find_agency
-from workflow.rounds import closing, ranking, service
+from workflow.lifecycle import machine, states  # pure data: cheap to import
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from workflow.access.actors import Actor
 
 audit_app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
 role_app = typer.Typer(help="管理员与专家角色 / roles", no_args_is_help=True)
@@ -51,11 +47,15 @@ def _headers(key: str) -> list[str]:
 
 
 def _actor() -> Actor:
+    from workflow.access.actors import Actor
+
     return Actor.cli(operator())
 
 
 def _session() -> AbstractContextManager[Session]:
     """One unit of work on the configured database: committed when the command succeeds."""
+    from workflow.core.db import transaction
+
     return transaction(open_engine())
 
 
@@ -84,6 +84,9 @@ def advance(
     ),
 ) -> None:
     """推进机构流程（检查权限与条件，记入审计日志） / advance an agency by a trigger."""
+    from workflow.lifecycle import engine as lifecycle
+    from workflow.registry.service import find_agency
+
     current = settings()
     with _session() as session:
         row = find_agency(session, agency)
@@ -107,6 +110,9 @@ def actions(
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
 ) -> None:
     """机构当前可做的操作及不可做的原因 / what may be done with the agency now, and why not."""
+    from workflow.lifecycle import engine as lifecycle
+    from workflow.registry.service import find_agency
+
     current = settings()
     with _session() as session:
         row = find_agency(session, agency)
@@ -146,6 +152,10 @@ def show_history(
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
 ) -> None:
     """机构流程记录，按时间先后（本地时区） / an agency's lifecycle history, oldest first."""
+    from workflow.core.clock import local_text
+    from workflow.lifecycle.audit import history
+    from workflow.registry.service import find_agency
+
     zone = settings().zone
     with _session() as session:
         row = find_agency(session, agency)
@@ -175,6 +185,8 @@ def show_history(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """校验审计日志哈希链，有断裂则指出第一条并以 1 退出 / verify the audit hash chain."""
+    from workflow.lifecycle.audit import verify
+
     settings()
     with _session() as session:
         result = verify(session)
@@ -192,6 +204,9 @@ def role_grant(
     role: str = typer.Argument(..., help="admin（管理员） | expert（专家） / admin | expert"),
 ) -> None:
     """授予 Telegram 用户管理员或专家角色（替换原角色） / grant the admin or expert role."""
+    from workflow.access import grants
+    from workflow.access.actors import parse_role
+
     current = settings()
     wanted = parse_role(role)
     with _session() as session:
@@ -206,6 +221,8 @@ def role_revoke(
     ),
 ) -> None:
     """撤销授予的角色（SAFECOMM_ADMIN_IDS 中的管理员不受影响） / revoke a granted role."""
+    from workflow.access import grants
+
     current = settings()
     with _session() as session:
         entry = grants.revoke(session, key, _actor(), current)
@@ -215,6 +232,8 @@ def role_revoke(
 @role_app.command("list")
 def role_list() -> None:
     """列出全部管理员与专家及角色来源 / list admins and experts, and where each role comes from."""
+    from workflow.access.roles import list_grants
+
     current = settings()
     with _session() as session:
         rows = [[key, role.value, source] for key, role, source in list_grants(session, current)]
@@ -232,6 +251,8 @@ def round_create(
     ),
 ) -> None:
     """新建申请批次，可设备案名额（总量控制） / open an application round, optionally with a quota."""
+    from workflow.rounds import service
+
     current = settings()
     with _session() as session:
         made = service.create_round(session, name, _actor(), quota=quota, settings=current)
@@ -251,6 +272,9 @@ def round_join(
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
 ) -> None:
     """将机构当前申请加入批次 / put the agency's current application into the round."""
+    from workflow.registry.service import find_agency
+    from workflow.rounds import ranking, service
+
     current = settings()
     with _session() as session:
         row = find_agency(session, agency)
@@ -270,6 +294,9 @@ def round_score(
     ),
 ) -> None:
     """录入机构申请的材料审核和/或面试答辩得分 / record material-review and/or interview scores."""
+    from workflow.registry.service import find_agency
+    from workflow.rounds import ranking, service
+
     current = settings()
     with _session() as session:
         row = find_agency(session, agency)
@@ -294,6 +321,8 @@ def round_ranking(
     round_ref: str = typer.Argument(..., metavar="ROUND", help="批次编号或名称 / round id or name"),
 ) -> None:
     """批次综合测评排名：总成绩，其次面试答辩得分，再次申请时间 / the round's ranking."""
+    from workflow.rounds import ranking
+
     current = settings()
     with _session() as session:
         found = ranking.find_round(session, round_ref)
@@ -338,6 +367,8 @@ def round_close(
     ),
 ) -> None:
     """结束批次：名额内备案，名额外不予通过，写出公告名单 / close the round: file, reject, publish."""
+    from workflow.rounds import closing
+
     current = settings()
     with _session() as session:
         closed = closing.close_round(session, round_ref, _actor(), settings=current)
@@ -356,6 +387,8 @@ def round_close(
 
 def diagram() -> None:
     """输出流程状态图（Mermaid stateDiagram-v2） / print the lifecycle as a Mermaid diagram."""
+    from workflow.lifecycle import machine
+
     print(machine.mermaid(), end="")
 
 

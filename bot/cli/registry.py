@@ -21,44 +21,72 @@ import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlmodel import Session
 
 from bot.cli.common import open_engine, operator, print_json, print_table
-from workflow.core.db import transaction
-from workflow.core.errors import InvalidInput, NotFound
+from workflow.core.errors import InvalidInput
 from workflow.core.i18n import workflow_texts
 from workflow.lifecycle.states import state_label
-from workflow.registry.display import (
-    agency_public_dict,
-    application_public_dict,
-    consultant_public_dict,
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from workflow.registry.eligibility import Eligibility
+    from workflow.registry.models import Agency, Application, Consultant
+
+AGENCY_OPTIONS: tuple[tuple[str, bool], ...] = (
+    ("name", True),
+    ("address", True),
+    ("licence_place", True),
+    ("credit_code", True),
+    ("postcode", True),
+    ("legal_representative", True),
+    ("office_phone", True),
+    ("fax", False),
+    ("principal", True),
+    ("principal_mobile", True),
+    ("principal_office_phone", False),
+    ("principal_fax", False),
+    ("performance_summary", False),
+    ("independent_legal_person", False),
+    ("fixed_office", False),
+    ("business_scope", False),
+    ("service_since", False),
+    ("admin_staff", False),
+    ("process_docs_complete", False),
+    ("licences_complete", False),
+    ("violation_record", False),
 )
-from workflow.registry.eligibility import Eligibility, check_eligibility
-from workflow.registry.forms import (
-    AGENCY_FACTS,
-    AGENCY_FORM,
-    CONSULTANT_FORM,
-    FIELD_LABELS,
-    FormField,
-    label,
+"""(name, required) of every field of `AGENCY_FORM + AGENCY_FACTS` in
+`workflow.registry.forms`: written out so that registering the commands imports
+no database code (a test keeps the two equal)."""
+
+CONSULTANT_OPTIONS: tuple[tuple[str, bool], ...] = (
+    ("name", True),
+    ("gender", True),
+    ("birth_date", True),
+    ("photo", False),
+    ("employer_department", False),
+    ("position", False),
+    ("title", False),
+    ("senior_title", False),
+    ("specialty", False),
+    ("address", False),
+    ("postcode", False),
+    ("mobile", True),
+    ("email", False),
+    ("id_number", True),
+    ("school", False),
+    ("education", False),
+    ("degree", False),
+    ("certificates", False),
+    ("years_consulting", False),
+    ("cv", False),
+    ("pledge_date", False),
 )
-from workflow.registry.models import MATERIALS, Agency, Application, Consultant
-from workflow.registry.service import (
-    add_consultant,
-    consultants_of,
-    current_application,
-    find_agency,
-    list_agencies,
-    missing_materials,
-    record_familiarity,
-    register_agency,
-    set_materials,
-)
-from workflow.registry.values import read_yes_no
-from workflow.registry.xlsx import ImportErrors, import_workbook, write_template
+"""(name, required) of every field of `CONSULTANT_FORM`, likewise."""
 
 agency_app = typer.Typer(help="咨询服务机构登记 / agency registry", no_args_is_help=True)
 consultant_app = typer.Typer(help="咨询人员登记 / consultants", no_args_is_help=True)
@@ -70,7 +98,7 @@ def _t(key: str, **params: object) -> str:
     return workflow_texts.text(f"registry.cli.{key}", None, **params)
 
 
-def _with_form_options(form: str, fields: Sequence[FormField]) -> Callable[[Any], Any]:
+def _with_form_options(form: str, fields: Sequence[tuple[str, bool]]) -> Callable[[Any], Any]:
     """Give a command one `--field-name TEXT` option per form field (help: its labels).
 
     The command receives them in `**values`; `workflow.registry` checks them, so a
@@ -81,17 +109,17 @@ def _with_form_options(form: str, fields: Sequence[FormField]) -> Callable[[Any]
         fixed = [p for p in signature.parameters.values() if p.kind != p.VAR_KEYWORD]
         options = [
             inspect.Parameter(
-                f.name,
+                name,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=typer.Option(
                     None,
-                    "--" + f.name.replace("_", "-"),
-                    help=_field_help(form, f),
+                    "--" + name.replace("_", "-"),
+                    help=_field_help(form, name, required),
                     show_default=False,
                 ),
                 annotation=str | None,
             )
-            for f in fields
+            for name, required in fields
         ]
         command.__signature__ = signature.replace(parameters=fixed + options)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in fixed + options}
@@ -100,12 +128,20 @@ def _with_form_options(form: str, fields: Sequence[FormField]) -> Callable[[Any]
     return decorate
 
 
-def _field_help(form: str, field: FormField) -> str:
+def _field_help(form: str, name: str, required: bool) -> str:
     """`统一代码（必填） / unified social credit code (required)`."""
-    zh, en = label(form, field.name, "zh"), label(form, field.name, "en")
-    if field.required:
+    zh, en = _label(form, name, "zh"), _label(form, name, "en")
+    if required:
         return f"{zh}（必填） / {en} (required)"
     return f"{zh} / {en}"
+
+
+def _label(form: str, name: str, language: str) -> str:
+    """`workflow.registry.forms.label`, without importing the forms and their models."""
+    try:
+        return workflow_texts.text(f"registry.label.{form}.{name}", language)
+    except KeyError:
+        return name
 
 
 def _read_json(path: Path, form: str) -> dict[str, Any]:
@@ -131,6 +167,8 @@ def _read_json(path: Path, form: str) -> dict[str, Any]:
 
 def _by_field_name(values: Mapping[str, Any], form: str) -> dict[str, Any]:
     """Accept Chinese labels as keys too (`统一代码` → `credit_code`)."""
+    from workflow.registry.forms import FIELD_LABELS
+
     names = {v: k for part in (form, "application") for k, v in FIELD_LABELS[part].items()}
     return {names.get(key, key): value for key, value in values.items()}
 
@@ -155,12 +193,24 @@ def _eligibility_lines(result: Eligibility) -> None:
 
 
 def _checklist_lines(application: Application) -> None:
+    from workflow.registry.forms import label
+    from workflow.registry.models import MATERIALS
+
     print(_t("checklist", id=application.id))
     for name in MATERIALS:
         print(f"  {_MARK[bool(getattr(application, name))]} {label('application', name)}")
 
 
 def _show(session: Session, agency: Agency, as_json: bool) -> None:
+    from workflow.registry.display import (
+        agency_public_dict,
+        application_public_dict,
+        consultant_public_dict,
+    )
+    from workflow.registry.eligibility import check_eligibility
+    from workflow.registry.forms import AGENCY_FACTS, AGENCY_FORM, label
+    from workflow.registry.service import consultants_of, current_application
+
     assert agency.id is not None
     consultants = consultants_of(session, agency.id)
     application = current_application(session, agency.id)
@@ -209,7 +259,7 @@ def _show(session: Session, agency: Agency, as_json: bool) -> None:
 
 
 @agency_app.command("add")
-@_with_form_options("agency", AGENCY_FORM + AGENCY_FACTS)
+@_with_form_options("agency", AGENCY_OPTIONS)
 def agency_add(
     from_json: Path | None = typer.Option(
         None,
@@ -219,6 +269,9 @@ def agency_add(
     **values: str | None,
 ) -> None:
     """登记一家咨询服务机构（单位登记表），并建立第一份申请 / register an agency."""
+    from workflow.core.db import transaction
+    from workflow.registry.service import add_consultant, register_agency
+
     fields: dict[str, Any] = _read_json(from_json, "agency") if from_json else {}
     people = fields.pop("consultants", [])
     if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
@@ -242,6 +295,18 @@ def agency_list(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON / JSON output"),
 ) -> None:
     """列出登记的机构 / list agencies."""
+    from workflow.core.db import transaction
+    from workflow.core.errors import NotFound
+    from workflow.registry.display import agency_public_dict
+    from workflow.registry.forms import label
+    from workflow.registry.models import MATERIALS
+    from workflow.registry.service import (
+        consultants_of,
+        current_application,
+        list_agencies,
+        missing_materials,
+    )
+
     with transaction(open_engine()) as session:
         rows = []
         for agency in list_agencies(session, status):
@@ -299,6 +364,9 @@ def agency_show(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON / JSON output"),
 ) -> None:
     """显示机构登记信息、咨询人员、申报材料清单和第八条资格审查 / show an agency."""
+    from workflow.core.db import transaction
+    from workflow.registry.service import find_agency
+
     with transaction(open_engine()) as session:
         _show(session, find_agency(session, ref), as_json)
 
@@ -313,6 +381,11 @@ def agency_materials(
     ),
 ) -> None:
     """勾选第九条申报材料清单 / tick the Art. 9 materials checklist."""
+    from workflow.core.db import transaction
+    from workflow.registry.forms import FIELD_LABELS
+    from workflow.registry.service import current_application, find_agency, set_materials
+    from workflow.registry.values import read_yes_no
+
     names = {v: k for k, v in FIELD_LABELS["application"].items()}
     ticks: dict[str, bool] = {}
     for item in items:
@@ -343,6 +416,9 @@ def agency_judge(
     ),
 ) -> None:
     """记录专家组对第八条第三项（熟悉创建程序和评定标准）的判断 / record the experts' judgement."""
+    from workflow.core.db import transaction
+    from workflow.registry.service import find_agency, record_familiarity
+
     with transaction(open_engine()) as session:
         agency = find_agency(session, ref)
         assert agency.id is not None
@@ -356,6 +432,8 @@ def agency_template(
     force: bool = typer.Option(False, "--force", help="覆盖已有文件 / overwrite an existing file"),
 ) -> None:
     """生成登记表模板（单位登记表 + 人员登记表），供机构离线填写 / write the spreadsheet template."""
+    from workflow.registry.xlsx import write_template
+
     if file.exists() and not force:
         raise InvalidInput("registry.cli.file_exists", path=str(file))
     try:
@@ -372,6 +450,9 @@ def agency_import(
     file: Path = typer.Argument(..., help="填好的 .xlsx 登记表 / filled registration workbook"),
 ) -> None:
     """导入填好的登记表：先检查全部行，有任何错误则不写入 / import a filled workbook."""
+    from workflow.core.db import transaction
+    from workflow.registry.xlsx import ImportErrors, import_workbook
+
     try:
         with transaction(open_engine()) as session:
             result = import_workbook(session, file)
@@ -390,7 +471,7 @@ def agency_import(
 
 
 @consultant_app.command("add")
-@_with_form_options("consultant", CONSULTANT_FORM)
+@_with_form_options("consultant", CONSULTANT_OPTIONS)
 def consultant_add(
     ref: str = typer.Argument(
         ..., help="所属机构编号或统一社会信用代码 / agency id or credit code"
@@ -401,6 +482,9 @@ def consultant_add(
     **values: str | None,
 ) -> None:
     """登记一名咨询人员（人员登记表） / add a consultant to an agency."""
+    from workflow.core.db import transaction
+    from workflow.registry.service import add_consultant, find_agency
+
     fields = _read_json(from_json, "consultant") if from_json else {}
     fields.update(_given(values))
     with transaction(open_engine()) as session:

@@ -13,27 +13,21 @@ in the configured zone (`2026-12-08T09:00`, or a date for its midnight).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import Engine
 
 from bot.cli.common import fail, open_engine, operator, print_json, print_table, settings
-from bot.telegram.app import build_application
-from bot.telegram.jobs import CycleReport, run_cycle
 from bot.texts import bot_texts
-from surveys.coverage import unit_facts
-from surveys.invitations import invitation_link
-from workflow.core.clock import local_text, utcnow
-from workflow.core.db import transaction
 from workflow.core.errors import InvalidInput
-from workflow.core.settings import Settings
-from workflow.registry.service import find_agency
-from workflow.reminders import contacts, models, outbox
-from workflow.reminders.cycle import current_plan
-from workflow.reminders.plan import Reminder, latest_of_each_series
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bot.telegram.jobs import CycleReport
+    from workflow.core.settings import Settings
+    from workflow.reminders.plan import Reminder
 
 remind_app = typer.Typer(help="提醒 / reminders and the outbox", no_args_is_help=True)
 
@@ -51,6 +45,11 @@ def agency_link(
     ],
 ) -> None:
     """生成机构联系人绑定链接（一次性） / issue a one-time contact link for an agency."""
+    from surveys.invitations import invitation_link
+    from workflow.core.db import transaction
+    from workflow.registry.service import find_agency
+    from workflow.reminders import contacts
+
     current = settings()
     with transaction(open_engine()) as session:
         agency = find_agency(session, ref)
@@ -65,6 +64,11 @@ def agency_contacts(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
     """列出机构的联系人 / the Telegram contacts bound to an agency."""
+    from workflow.core.clock import local_text
+    from workflow.core.db import transaction
+    from workflow.registry.service import find_agency
+    from workflow.reminders import contacts
+
     zone = settings().zone
     with transaction(open_engine()) as session:
         agency = find_agency(session, ref)
@@ -90,6 +94,10 @@ def agency_unbind(
     ],
 ) -> None:
     """解除联系人绑定 / unbind a contact from an agency."""
+    from workflow.core.db import transaction
+    from workflow.registry.service import find_agency
+    from workflow.reminders import contacts
+
     with transaction(open_engine()) as session:
         agency = find_agency(session, ref)
         assert agency.id is not None
@@ -125,6 +133,13 @@ def remind_plan(
 
     缺什么、缺谁按今天的数据，--at 只改变时间 / the facts are today's; --at only moves the clock.
     """
+    from surveys.coverage import unit_facts
+    from workflow.core.clock import local_text, utcnow
+    from workflow.core.db import transaction
+    from workflow.reminders import outbox
+    from workflow.reminders.cycle import current_plan
+    from workflow.reminders.plan import latest_of_each_series
+
     current = settings()
     now = parse_moment(at) if at else utcnow()
     with transaction(open_engine()) as session:
@@ -162,6 +177,8 @@ def remind_plan(
 @remind_app.command("send")
 def remind_send() -> None:
     """立即把到期的提醒入队并发送一次 / enqueue what is due and send it, once."""
+    import asyncio
+
     current = settings()
     if current.telegram_token is None:
         fail(_t("no_token"), 2)
@@ -184,6 +201,9 @@ def remind_send() -> None:
 
 async def _send_once(engine: Engine, current: Settings) -> CycleReport:
     """One reminder cycle through a bot built like the running one (rate limiter included)."""
+    from bot.telegram.app import build_application
+    from bot.telegram.jobs import run_cycle
+
     app = build_application(current, engine)
     async with app:
         return await run_cycle(app.bot, engine, current)
@@ -194,6 +214,10 @@ def remind_status(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
     """发件箱状态：各状态数量、屏蔽了机器人的用户、结果不确定的提醒 / the outbox at a glance."""
+    from workflow.core.clock import local_text
+    from workflow.core.db import transaction
+    from workflow.reminders import models, outbox
+
     zone = settings().zone
     with transaction(open_engine()) as session:
         counts = outbox.counts(session)

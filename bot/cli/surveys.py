@@ -1,4 +1,4 @@
-"""Creation units, guidance records, questionnaire invitations and the bot, at the terminal.
+"""Creation units, guidance records and questionnaire invitations, at the terminal.
 
 safecomm unit add NAME --district 朝阳区 [--safe-community] [--disaster-reduction]
 safecomm unit list [--year Y] [--agency REF] [--json]
@@ -11,38 +11,25 @@ safecomm invite show UNIT AGENCY YEAR [--json]
 safecomm invite rebind UNIT AGENCY YEAR [--user TELEGRAM_ID]
 safecomm survey status YEAR [--xlsx FILE] [--json]
 safecomm survey fill YEAR                 questionnaire points into the score sheets
-safecomm bot                              run the Telegram bot (long polling)
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlmodel import Session
 from typer.core import TyperGroup
 
 from bot.cli.common import open_engine, operator, print_json, print_table, settings
 from bot.texts import bot_texts
-from surveys import coverage as coverage_report
-from surveys.answering import history
-from surveys.errors import survey_texts
-from surveys.invitations import (
-    export_invitations,
-    find_invitation,
-    invitation_link,
-    invitations_of,
-    issue_invitations,
-    rebind,
-)
-from surveys.models import Invitation
-from surveys.scoring import fill_sheets
-from workflow.community import units
-from workflow.community.models import CreationUnit
-from workflow.core.db import transaction
-from workflow.registry.models import Agency
-from workflow.registry.service import find_agency
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from surveys.models import Invitation
+    from workflow.community.models import CreationUnit
+    from workflow.registry.models import Agency
 
 
 def _t(key: str, **params: object) -> str:
@@ -51,6 +38,8 @@ def _t(key: str, **params: object) -> str:
 
 def col(key: str) -> str:
     """A column heading, shared with the xlsx exports."""
+    from surveys.errors import survey_texts
+
     return survey_texts.text(f"survey.col.{key}", settings().language)
 
 
@@ -80,6 +69,9 @@ def unit_add(
     ] = False,
 ) -> None:
     """登记一个创建单位（至少参加一项创建） / register a creation unit (at least one programme)."""
+    from workflow.community import units
+    from workflow.core.db import transaction
+
     with transaction(open_engine()) as session:
         unit = units.add_unit(
             session,
@@ -114,6 +106,10 @@ def unit_list(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
     """列出创建单位，可按指导年度和/或机构筛选 / list creation units."""
+    from workflow.community import units
+    from workflow.core.db import transaction
+    from workflow.registry.service import find_agency
+
     with transaction(open_engine()) as session:
         agency_id = find_agency(session, agency).id if agency else None
         found = units.list_units(session, year=year, agency_id=agency_id)
@@ -135,6 +131,8 @@ def unit_template(
     path: Annotated[Path, typer.Argument(help="要写出的 .xlsx 文件 / .xlsx file to write")],
 ) -> None:
     """生成创建单位与指导记录导入模板 .xlsx / write the template for `unit import` and `guidance import`."""
+    from workflow.community import units
+
     print(_t("template.written", path=units.write_template(path)))
 
 
@@ -145,6 +143,9 @@ def unit_import(
     ],
 ) -> None:
     """导入创建单位：先检查全部行，有任何错误则不写入 / import creation units, all rows or none."""
+    from workflow.community import units
+    from workflow.core.db import transaction
+
     rows = units.read_rows(path, units.UNIT_SHEET, units.UNIT_COLUMNS)
     with transaction(open_engine()) as session:
         result = units.import_units(session, rows)
@@ -167,6 +168,10 @@ def guidance_add(
     year: Annotated[int, typer.Argument(help="指导年度 / year of guidance")],
 ) -> None:
     """登记指导记录：某机构某年度指导某创建单位 / record that an agency guided a unit in a year."""
+    from workflow.community import units
+    from workflow.core.db import transaction
+    from workflow.registry.service import find_agency
+
     with transaction(open_engine()) as session:
         found_unit, found_agency = units.find_unit(session, unit), find_agency(session, agency)
         units.add_guidance(session, found_unit, found_agency, year)
@@ -188,6 +193,9 @@ def guidance_import(
     ],
 ) -> None:
     """导入指导记录：先检查全部行，有任何错误则不写入 / import guidance records, all rows or none."""
+    from workflow.community import units
+    from workflow.core.db import transaction
+
     rows = units.read_rows(path, units.GUIDANCE_SHEET, units.GUIDANCE_COLUMNS)
     with transaction(open_engine()) as session:
         result = units.import_guidance(session, rows)
@@ -223,6 +231,9 @@ def invite_issue(
     ] = Path("."),
 ) -> None:
     """发出该年度尚缺的问卷邀请，导出邀请表（单位、机构、链接）和二维码 / issue invitations, export links and QR codes."""
+    from surveys.invitations import export_invitations, invitations_of, issue_invitations
+    from workflow.core.db import transaction
+
     config = settings()
     with transaction(open_engine()) as session:
         new = issue_invitations(session, year)
@@ -240,6 +251,10 @@ def invite_issue(
 def _invitation(
     session: Session, unit: str, agency: str, year: int
 ) -> tuple[Invitation, CreationUnit, Agency]:
+    from surveys.invitations import find_invitation
+    from workflow.community import units
+    from workflow.registry.service import find_agency
+
     found_unit, found_agency = units.find_unit(session, unit), find_agency(session, agency)
     return find_invitation(session, found_unit, found_agency, year), found_unit, found_agency
 
@@ -248,6 +263,10 @@ def invitation_dict(
     session: Session, invitation: Invitation, unit: CreationUnit, agency: Agency
 ) -> dict[str, Any]:
     """Everything an admin needs about one invitation (also the `--json` form)."""
+    from surveys import coverage as coverage_report
+    from surveys.answering import history
+    from surveys.invitations import invitation_link
+
     assert invitation.id is not None
     submissions = history(session, invitation.id)
     latest = submissions[-1] if submissions else None
@@ -277,6 +296,9 @@ def invite_show(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
     """显示一份问卷邀请：链接、状态和绑定的用户 / show one invitation: link, state, bound user."""
+    from surveys import coverage as coverage_report
+    from workflow.core.db import transaction
+
     with transaction(open_engine()) as session:
         data = invitation_dict(session, *_invitation(session, unit, agency, year))
     if as_json:
@@ -313,6 +335,9 @@ def invite_rebind(
     ] = None,
 ) -> None:
     """更换答卷人：绑定指定 Telegram 用户，或解除绑定 / bind another Telegram user, or release the link."""
+    from surveys.invitations import rebind
+    from workflow.core.db import transaction
+
     with transaction(open_engine()) as session:
         invitation, found_unit, found_agency = _invitation(session, unit, agency, year)
         rebind(session, invitation, user, operator())
@@ -343,6 +368,10 @@ def survey_status(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
     """问卷进度：按机构和创建单位列出未邀请、已邀请、已打开、填写中、已提交 / questionnaire coverage."""
+    from surveys import coverage as coverage_report
+    from surveys.errors import survey_texts
+    from workflow.core.db import transaction
+
     config = settings()
     with transaction(open_engine()) as session:
         rows = coverage_report.coverage(session, year)
@@ -394,6 +423,9 @@ def survey_status(
 @survey_app.command("fill")
 def survey_fill(year: Annotated[int, typer.Argument(help="考核年度 / assessment year")]) -> None:
     """将问卷得分（3.1–3.5）填入各机构的考核评分表 / put questionnaire points into the score sheets."""
+    from surveys.scoring import fill_sheets
+    from workflow.core.db import transaction
+
     with transaction(open_engine()) as session:
         report = fill_sheets(session, year, operator(), settings=settings())
     if not report.filled and not report.skipped:
@@ -408,22 +440,9 @@ def survey_fill(year: Annotated[int, typer.Argument(help="考核年度 / assessm
         print(_t("fill.still_open", year=year))
 
 
-# ---------------------------------------------------------------------------
-# safecomm bot
-# ---------------------------------------------------------------------------
-
-
-def bot_command() -> None:
-    """运行 Telegram 机器人，直到 Ctrl+C 或 SIGTERM / run the Telegram bot (long polling)."""
-    from bot.telegram.runner import run_bot
-
-    raise SystemExit(run_bot(settings()))
-
-
 def register(app: typer.Typer) -> None:
     """Add this topic's commands to the app."""
     app.add_typer(unit_app, name="unit")
     app.add_typer(guidance_app, name="guidance")
     app.add_typer(invite_app, name="invite")
     app.add_typer(survey_app, name="survey")
-    app.command("bot")(bot_command)

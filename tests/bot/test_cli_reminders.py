@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import bot.cli.reminders
+import bot.telegram.app
 import bot.telegram.jobs
 from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest
 from bot.telegram.app import build_application
@@ -143,7 +143,7 @@ def test_remind_send_enqueues_and_sends_once(
     monkeypatch.setenv("SAFECOMM_TELEGRAM_TOKEN", OFFLINE_TOKEN)
     get_settings.cache_clear()
     monkeypatch.setattr(
-        bot.cli.reminders,
+        bot.telegram.app,
         "build_application",
         lambda settings, engine: build_application(settings, engine, request=request),
     )

@@ -40,6 +40,7 @@ from workflow.assessment.standard import STANDARD
 from workflow.community import campaigns
 from workflow.core.clock import utcnow
 from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
+from workflow.lifecycle.states import HOLDING
 from workflow.registry.models import Agency
 
 
@@ -319,3 +320,11 @@ def load_views(session: Session, sheets: Iterable[ScoreSheet]) -> list[SheetView
     for entry in session.exec(select(BonusEntry).where(col(BonusEntry.sheet_id).in_(ids))):
         by_id[entry.sheet_id].bonus[entry.code] = entry
     return list(by_id.values())
+
+
+def agencies_for_sheets(session: Session, year: int) -> list[Agency]:
+    """Agencies with a sheet for `year`, or awaiting one: every agency holding the
+    status (filed, assessed, retained), by id."""
+    with_sheet = select(ScoreSheet.agency_id).where(ScoreSheet.year == year)
+    query = select(Agency).where(col(Agency.id).in_(with_sheet) | col(Agency.status).in_(HOLDING))
+    return list(session.exec(query.order_by(col(Agency.id))).all())

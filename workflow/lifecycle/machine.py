@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-
-from transitions import Machine
+from functools import cache
+from typing import TYPE_CHECKING
 
 from workflow.access.actors import Role
 from workflow.lifecycle.states import HOLDING, INITIAL, STATES, State
+
+if TYPE_CHECKING:
+    from transitions import Machine
 
 # --- the declaration ------------------------------------------------------------
 
@@ -81,11 +84,15 @@ the interview, only an admin rejects after it (below the bar, outside the quota)
 TRIGGER_NAMES: tuple[str, ...] = tuple(dict.fromkeys(spec.name for spec in TRIGGERS))
 
 
-# `transitions` logs every state exit/enter at INFO; the audit log is the record.
-logging.getLogger("transitions").setLevel(logging.WARNING)
+@cache
+def shared_machine() -> Machine:
+    """The one shared machine, built from `TRIGGERS` on first use (so reading the
+    declaration, as the CLI's help does, costs no `transitions` import); it is fired
+    on `_Holder` objects, never on SQLModel rows."""
+    from transitions import Machine
 
-
-def _build_machine() -> Machine:
+    # `transitions` logs every state exit/enter at INFO; the audit log is the record.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
     machine = Machine(
         model=None,
         states=[state.value for state in STATES],  # plain names: transitions maps Enums by name
@@ -96,10 +103,6 @@ def _build_machine() -> Machine:
     for spec in TRIGGERS:
         machine.add_transition(spec.name, [s.value for s in spec.sources], spec.dest.value)
     return machine
-
-
-MACHINE = _build_machine()
-"""The one shared machine; it is fired on `_Holder` objects, never on SQLModel rows."""
 
 
 @dataclass
@@ -117,7 +120,7 @@ def spec_for(trigger: str, state: str) -> TriggerSpec | None:
 def next_state(trigger: str, state: str) -> State:
     """Fire `trigger` on the shared machine from `state`; return the new state."""
     holder = _Holder(State(state).value)
-    MACHINE.events[trigger].trigger(holder)
+    shared_machine().events[trigger].trigger(holder)
     return State(holder.state)
 
 
