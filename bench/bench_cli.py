@@ -5,8 +5,9 @@
 Measures, side by side in one run, the CPU seconds (user + sys of the child
 process, from `os.wait4`) of `safecomm --help`, `safecomm agency list` on an
 empty, migrated SQLite database and `safecomm diagram`, against three
-baselines: `python -c pass`, `python -c "import typer"` and
-`python -c "import sqlmodel"`. Every command runs in a fresh interpreter, the
+baselines: `python -c pass`, `python -c "import typer"`,
+`python -c "import sqlmodel"`, and the floor of any typer app's help
+(`import typer, typer.rich_utils`: typer draws help with rich, imported only then). Every command runs in a fresh interpreter, the
 one running this script (`sys.executable`); the CLI runs as
 `python -c "from bot.cli import run; run()" ARGS`, which is what the console
 script does (`bot.cli` has no `__main__`). The database is created once
@@ -57,6 +58,10 @@ BASELINES = [
     Command("python -c pass", [sys.executable, "-c", "pass"]),
     Command("import typer", [sys.executable, "-c", "import typer"]),
     Command("import sqlmodel", [sys.executable, "-c", "import sqlmodel"]),
+    Command(
+        "typer help floor",
+        [sys.executable, "-c", "import typer, typer.rich_utils"],
+    ),
 ]
 SAFECOMM = [
     Command("safecomm --help", [*CLI, "--help"]),
@@ -136,10 +141,11 @@ def main() -> None:
             f"  {statistics.median(command.wall):9.3f} s"
         )
     print()
-    print(f"{'median cpu ratio':<{width}}  / typer  / sqlmodel  target")
+    print(f"{'median cpu ratio':<{width}}  / typer  / sqlmodel  / help floor  target")
     for command in SAFECOMM:
         typer_ratio = median[command.label] / median["import typer"]
         sqlmodel_ratio = median[command.label] / median["import sqlmodel"]
+        floor_ratio = median[command.label] / median["typer help floor"]
         verdicts = []
         for target in TARGETS:
             if target.command == command.label:
@@ -148,7 +154,7 @@ def main() -> None:
                 verdicts.append(f"≤ {target.limit:.1f}x {target.baseline}: {met}")
         print(
             f"{command.label:<{width}}  {typer_ratio:6.2f}x  {sqlmodel_ratio:8.2f}x"
-            f"  {'; '.join(verdicts) or '-'}"
+            f"  {floor_ratio:10.2f}x  {'; '.join(verdicts) or '-'}"
         )
 
 
