@@ -6,7 +6,7 @@ stderr and a non-zero exit code; nothing else is printed on failure.
 
 Starting must stay cheap: the topic modules import only `typer` and the
 standard library at module level, and each command imports the domain code,
-the database layer and the bot when it runs (`tests/bot/test_cli_startup.py`).
+the database layer and the bot when it runs (`tests/bot/cli/test_cli_startup.py`).
 """
 
 from __future__ import annotations

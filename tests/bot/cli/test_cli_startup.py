@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from bot.cli import registry as registry_cli
 from workflow.registry import forms
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 HEAVY_AT_START = (
     "telegram",

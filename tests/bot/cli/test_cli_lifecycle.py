@@ -16,7 +16,7 @@ from workflow.core.settings import get_settings
 from workflow.lifecycle import machine as lifecycle
 from workflow.registry.models import Agency
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "lifecycle.md"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "lifecycle.md"
 
 
 def _agency(engine: Engine, **overrides: object) -> Agency:

@@ -642,7 +642,7 @@ def test_status_is_protected_without_the_lifecycle_imported() -> None:
         "except Refused as refusal:\n"
         "    print(refusal.key)\n"
     )
-    root = Path(__file__).parents[2]
+    root = Path(__file__).parents[3]
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
