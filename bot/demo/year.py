@@ -36,7 +36,7 @@ from sqlmodel import Session
 from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest, UpdateFactory
 from bot.telegram.app import BotApplication, build_application
 from bot.telegram.jobs import run_cycle
-from bot.telegram.survey import parse_press
+from bot.telegram.rendering import parse_press
 from bot.texts import bot_texts
 from migrations import upgrade
 from surveys.answering import Action

@@ -33,6 +33,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.telegram.context import engine_of, settings_of, texts
+from bot.telegram.rendering import PAGE_SIZE, Listing, page_of
 from bot.texts import LocalCatalogue
 from surveys.coverage import by_agency, coverage, unit_facts
 from workflow.access.actors import Actor, Role
@@ -51,8 +52,6 @@ from workflow.registry.service import find_agency
 from workflow.reminders.cycle import current_plan
 
 logger = logging.getLogger(__name__)
-
-PAGE_SIZE = 10
 PAGE_DATA = re.compile(r"^ad:pg:(agencies|history|survey):([A-Za-z0-9_-]{1,30}):(\d{1,4})$")
 CONFIRM_DATA = re.compile(r"^ad:(ok|no):([A-Za-z0-9_-]{8})$")
 PENDING = "pending_advance"
@@ -152,19 +151,6 @@ class _Usage(DomainError):
         return self.text
 
 
-# --- paged lists -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Listing:
-    """One paged list: its title, its lines, and the argument its ◀ ▶ buttons carry
-    (canonical, e.g. the agency id however the admin named the agency)."""
-
-    title: str
-    lines: list[str]
-    arg: str
-
-
 def _agency_lines(session: Session, state: str, staff: Staff) -> Listing:
     query = select(Agency).order_by(Agency.id)  # type: ignore[arg-type]
     if state != "all":
@@ -250,24 +236,6 @@ def _state_name(state: str, staff: Staff) -> str:
     )
 
 
-def _page(
-    kind: str, listing: Listing, page: int, staff: Staff
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    lines, arg = listing.lines, listing.arg
-    pages = max(1, -(-len(lines) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    shown = lines[page * PAGE_SIZE : (page + 1) * PAGE_SIZE] or [staff.texts.text("admin.empty")]
-    text = f"{listing.title}\n" + "\n".join(shown)
-    if pages > 1:
-        text += "\n" + staff.texts.text("admin.page", page=page + 1, pages=pages)
-    buttons = []
-    if page > 0:
-        buttons.append(InlineKeyboardButton("◀", callback_data=f"ad:pg:{kind}:{arg}:{page - 1}"))
-    if page < pages - 1:
-        buttons.append(InlineKeyboardButton("▶", callback_data=f"ad:pg:{kind}:{arg}:{page + 1}"))
-    return text, InlineKeyboardMarkup([buttons]) if buttons else None
-
-
 def _render_list(
     context: ContextTypes.DEFAULT_TYPE, staff: Staff, kind: str, arg: str, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -278,7 +246,7 @@ def _render_list(
             listing = _history_lines(session, arg, staff, settings_of(context).zone)
         else:
             listing = _survey_lines(session, arg, staff)
-    return _page(kind, listing, page, staff)
+    return page_of(kind, listing, page, staff.texts)
 
 
 async def agencies(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:

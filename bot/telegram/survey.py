@@ -16,10 +16,9 @@ never changes an answer.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -30,52 +29,16 @@ from telegram.ext import (
 )
 
 from bot.telegram.context import ENGINE, engine_of, settings_of, texts
+from bot.telegram.rendering import CALLBACK_PREFIX, parse_press, question_screen, review_screen
 from bot.telegram.start import add_bare_start, add_deep_link
-from bot.texts import LocalCatalogue
 from surveys import answering
-from surveys.answering import Action, Press, Survey
+from surveys.answering import Survey
 from surveys.errors import NotFound
-from surveys.questionnaire import ITEM_NUMBERS, POINTS, questionnaire
 from workflow.core.clock import local_text
 from workflow.core.db import transaction
 from workflow.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
-
-CALLBACK_PREFIX = "sv:"
-CALLBACK = re.compile(
-    r"^sv:(?P<invitation>[1-9]\d{0,11}):"
-    r"(?:(?P<answer>a):(?P<item_a>[1-5]):(?P<points>[0-4])"
-    r"|(?P<step>[bc]):(?P<item_s>[1-5])"
-    r"|(?P<submit>s))\Z"
-)
-
-
-# ---------------------------------------------------------------------------
-# Callback data
-# ---------------------------------------------------------------------------
-
-
-def callback_data(press: Press) -> str:
-    """The button payload for a press (checked against Telegram's 64-byte limit)."""
-    parts = [CALLBACK_PREFIX + str(press.invitation_id), press.action.value]
-    parts += [str(value) for value in (press.item, press.points) if value is not None]
-    data = ":".join(parts)
-    assert len(data.encode()) <= 64, data
-    return data
-
-
-def parse_press(data: str | None) -> Press | None:
-    """The press a button payload stands for, or None for anything malformed or forged."""
-    match = CALLBACK.fullmatch(data or "")
-    if match is None:
-        return None
-    invitation = int(match["invitation"])
-    if match["answer"]:
-        return Press(invitation, Action.ANSWER, int(match["item_a"]), int(match["points"]))
-    if match["step"]:
-        return Press(invitation, Action(match["step"]), int(match["item_s"]))
-    return Press(invitation, Action.SUBMIT)
 
 
 # ---------------------------------------------------------------------------
@@ -101,66 +64,10 @@ def render(
     """The text and buttons of the survey's current step."""
     t, language = texts(context), settings_of(context).language
     if survey.question is not None:
-        return _question(survey, survey.question, t, language)
+        return question_screen(survey, survey.question, t, language)
     if survey.reviewing:
-        return _review(survey, t, language)
+        return review_screen(survey, t, language)
     return t.text("survey.done", **_params(survey, context)), None
-
-
-def _button(text: str, press: Press) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=callback_data(press))
-
-
-def _question(
-    survey: Survey, number: int, t: LocalCatalogue, language: str
-) -> tuple[str, InlineKeyboardMarkup]:
-    """Question `number`: its text, the current answer if any, 4…0 and "back"."""
-    form = questionnaire()
-    item = form.item(number)
-    text = t.text(
-        "survey.question", number=number, short=item.short[language], text=item.text[language]
-    )
-    current = survey.answers.get(number)
-    if current is not None:
-        label = form.label(current, language)
-        text += "\n\n" + t.text("survey.question_current", points=current, label=label)
-    rows = []
-    for points in reversed(POINTS):
-        label = t.text("survey.button.points", points=points, label=form.label(points, language))
-        mark = "✓ " if points == current else ""
-        rows.append(
-            [_button(mark + label, Press(survey.invitation_id, Action.ANSWER, number, points))]
-        )
-    if number > 1:
-        back = Press(survey.invitation_id, Action.BACK, number)
-        rows.append([_button(t.text("survey.button.back"), back)])
-    return text, InlineKeyboardMarkup(rows)
-
-
-def _review(survey: Survey, t: LocalCatalogue, language: str) -> tuple[str, InlineKeyboardMarkup]:
-    """All five answers, a button to change each, and "submit"."""
-    form = questionnaire()
-    lines = "\n".join(
-        t.text(
-            "survey.review_line",
-            number=number,
-            short=form.item(number).short[language],
-            points=survey.answers[number],
-            label=form.label(survey.answers[number], language),
-        )
-        for number in ITEM_NUMBERS
-    )
-    change = [
-        _button(
-            t.text("survey.button.change", number=number),
-            Press(survey.invitation_id, Action.CHANGE, number),
-        )
-        for number in ITEM_NUMBERS
-    ]
-    submit = _button(t.text("survey.button.submit"), Press(survey.invitation_id, Action.SUBMIT))
-    return t.text("survey.review", lines=lines), InlineKeyboardMarkup(
-        [change[:3], change[3:], [submit]]
-    )
 
 
 async def show_new(chat_id: int, survey: Survey, context: ContextTypes.DEFAULT_TYPE) -> None:

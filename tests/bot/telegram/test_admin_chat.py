@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.telegram.admin import PAGE_SIZE, publish_commands
+from bot.telegram.admin import publish_commands
+from bot.telegram.rendering import PAGE_SIZE
 from tests.builders import committed
 from tests.chat import OfflineChat
 from tests.workflow.lifecycle_steps import ADMIN, agency_in, audit_count, make_agency, prepare

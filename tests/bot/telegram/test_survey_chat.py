@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.telegram.survey import callback_data, parse_press, render
+from bot.telegram.rendering import callback_data, parse_press
+from bot.telegram.survey import render
 from surveys.answering import Action, Press, Survey
 from surveys.models import DONE, REVIEW, Invitation, Submission, SurveyProgress
 from tests.chat import OfflineChat
