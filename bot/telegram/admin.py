@@ -6,7 +6,7 @@ logged (Telegram user id only). Long lists are paged with ◀ ▶ buttons that
 re-query the database, so pages never show stale data. `/advance` asks for a
 confirmation that shows source → target before anything changes; the pending
 confirmation is short-lived chat state (lost on restart: the admin just sends
-`/advance` again), the decision itself goes through `workflow.lifecycle.advance`.
+`/advance` again), the decision itself goes through `workflow.lifecycle.engine.advance`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 `build_application` is used by `safecomm bot` (long polling against the
 configured Bot API base URL), by the offline demo and by the tests (with a
 `RecordingRequest` and no updater). Handlers find the engine and settings in
-`bot_data` through `bot.context`; each topic module adds its handlers in
+`bot_data` through `bot.telegram.context`; each topic module adds its handlers in
 `register(app)`.
 """
 

@@ -2,7 +2,7 @@
 
 The scheduler holds no reminder: one repeating job with a stable id runs the
 cycle at start-up and then every `reminder_tick_seconds`. A cycle reads the
-facts from the database, asks the pure plan (`workflow.reminders`) what is due
+facts from the database, asks the pure plan (`workflow.reminders.plan`, through `workflow.reminders.cycle`) what is due
 now, enqueues it in the outbox (idempotent by key), skips pending rows that are
 no longer relevant, and sends what is due. A reminder that fell due while the
 bot was down is therefore sent at the first cycle after start, if still relevant.

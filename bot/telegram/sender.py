@@ -3,7 +3,7 @@
 For every due row: wait for the chat's pacing slot (1 message per second per
 chat, on top of `AIORateLimiter`'s 30 messages per second overall), claim the
 row and commit, send, then mark it. What Telegram answers decides the row's
-next state (see `workflow.outbox`): 429 waits `retry_after` and tries again,
+next state (see `workflow.reminders.outbox`): 429 waits `retry_after` and tries again,
 403 marks the recipient undeliverable for good, a time-out leaves the row
 `uncertain` rather than risk a second copy. Nothing is sent in the quiet period.
 

@@ -1,7 +1,7 @@
 """Score sheets: one per (agency, year), one line per indicator, the bonus entries.
 
 Every function here validates all of its input before it writes anything and
-only flushes: the caller's unit of work (`workflow.db.transaction`) commits,
+only flushes: the caller's unit of work (`workflow.core.db.transaction`) commits,
 so a refusal leaves nothing half-written. A finalised sheet refuses every
 edit. The questionnaire section (3.1–3.5) is written only through
 `set_questionnaire_points`, by the survey aggregation or by an admin.

@@ -1,8 +1,10 @@
 """Engine and sessions: SQLite (WAL, foreign keys on) by default, PostgreSQL in production.
 
-The session is always passed in, never global. `transaction` wraps one unit of
-work: commit on success, roll back on any error, and turn "database locked /
-unreachable" into a clear `StorageUnavailable` so nothing is half-written.
+The session is always passed in, never global. One transaction convention:
+the way in (a CLI command, a chat press, a job) opens `transaction(engine)`
+around one unit of work, which commits on success, rolls back on any error and
+turns "database locked / unreachable" into a clear `StorageUnavailable`; the
+service functions it calls flush but never commit, so nothing is half-written.
 """
 
 from __future__ import annotations
