@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest, UpdateFactory
 from bot.telegram.app import BotApplication, build_application
@@ -260,7 +259,7 @@ def register(engine: Engine, settings: Settings) -> list[int]:
             set_materials(session, agency.id, dict.fromkeys(MATERIALS, True))
             record_familiarity(session, agency.id, True, "专家组")
             ids.append(agency.id)
-    with Session(engine) as session:
+    with transaction(engine) as session:
         for agency_id in ids:
             row = session.get(Agency, agency_id)
             assert row is not None
@@ -346,11 +345,10 @@ async def chats(
     )
     await app.initialize()
     chat = DemoChat(app, request)
-    with Session(engine, expire_on_commit=False) as session:
+    with transaction(engine) as session:
         agency = session.get(Agency, filed[1])
         assert agency is not None
         link = contacts.issue_link_token(session, agency, OPERATOR.name)
-        session.commit()
         staff_links = [invitation.token for invitation, _, _ in invitations_of(session, year)]
     contact = phrase("persona.contact")
     say("contact_binds", agency=agency.name)
@@ -446,10 +444,9 @@ def assessment(
             actor="专家组",
         )
     for agency_id in filed:
-        with Session(engine, expire_on_commit=False) as session:
+        with transaction(engine) as session:
             finalise(session, agency_id, year, OPERATOR, settings)
-            session.commit()
-    with Session(engine, expire_on_commit=False) as session:
+    with transaction(engine) as session:
         for proposal in propose(session, year, settings):
             say(
                 "proposal",
@@ -458,7 +455,7 @@ def assessment(
                 reason=proposal.reason(),
             )
         confirm(session, year, OPERATOR, settings)
-        session.commit()
+    with transaction(engine) as session:
         rows = results.year_results(session, year, settings)
         for agency_id in filed:
             agency = session.get(Agency, agency_id)
@@ -487,7 +484,7 @@ def assessment(
     results.write_xlsx(rows, year, out / f"考核结果-{year}.xlsx")
     results.write_csv(rows, out / f"考核结果-{year}.csv")
     results.write_chart(rows, year, out / f"考核结果-{year}.png")
-    with Session(engine) as session:
+    with transaction(engine) as session:
         for agency_id in filed:
             agency = session.get(Agency, agency_id)
             assert agency is not None

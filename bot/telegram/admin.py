@@ -32,7 +32,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.telegram.context import engine_of, settings_of, texts
+from bot.telegram.context import ENGINE, engine_of, settings_of, texts
 from bot.telegram.rendering import PAGE_SIZE, Listing, page_of
 from bot.texts import LocalCatalogue
 from surveys.coverage import by_agency, coverage, unit_facts
@@ -108,7 +108,7 @@ def staff_only(
             if query is not None:
                 await query.answer(local.text("admin.stale"), show_alert=True)
             return
-        with Session(engine_of(context), expire_on_commit=False) as session:
+        with transaction(engine_of(context)) as session:
             role = role_of(session, actor, settings_of(context))
         if role is None:
             logger.warning("refused staff command from %s", actor.key)
@@ -239,7 +239,7 @@ def _state_name(state: str, staff: Staff) -> str:
 def _render_list(
     context: ContextTypes.DEFAULT_TYPE, staff: Staff, kind: str, arg: str, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    with Session(engine_of(context), expire_on_commit=False) as session:
+    with transaction(engine_of(context)) as session:
         if kind == "agencies":
             listing = _agency_lines(session, arg, staff)
         elif kind == "history":
@@ -298,7 +298,7 @@ async def _reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | Non
 async def agency(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """/agency ID: state, key facts (phones masked) and the Art. 8 check."""
     ref = _agency_arg(context, staff, "agency")
-    with Session(engine_of(context), expire_on_commit=False) as session:
+    with transaction(engine_of(context)) as session:
         row = find_agency(session, ref)
         eligibility = check_eligibility(session, row)
         lines = [
@@ -319,7 +319,7 @@ async def agency(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staf
 async def actions(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """/actions ID: what this person may do now, and why not for the rest."""
     ref = _agency_arg(context, staff, "actions")
-    with Session(engine_of(context), expire_on_commit=False) as session:
+    with transaction(engine_of(context)) as session:
         row = find_agency(session, ref)
         options = lifecycle.available_triggers(
             session, row, staff.actor, settings=settings_of(context)
@@ -353,7 +353,7 @@ async def score(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff
         if context.args and len(context.args) > 1
         else local_date(utcnow(), settings.zone).year
     )
-    with Session(engine_of(context), expire_on_commit=False) as session:
+    with transaction(engine_of(context)) as session:
         row = find_agency(session, ref)
         assert row.id is not None
         view = sheet_view(session, row.id, year)
@@ -385,7 +385,7 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staf
     """/remind: the reminders still to come, and when each falls due."""
     settings = settings_of(context)
     now = utcnow()
-    with Session(engine_of(context), expire_on_commit=False) as session:
+    with transaction(engine_of(context)) as session:
         plan = current_plan(session, now, settings, unit_facts)
     lines = [staff.texts.text("admin.remind_title", count=len(plan))]
     for reminder in plan[: PAGE_SIZE * 3]:
@@ -424,7 +424,7 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
     if trigger == "withdraw" and rest and rest[0] in states.GROUNDS:
         ground, rest = rest[0], rest[1:]
     reason = " ".join(rest).strip() or None
-    with Session(engine_of(context), expire_on_commit=False) as session:
+    with transaction(engine_of(context)) as session:
         row = find_agency(session, ref)
         assert row.id is not None
         if trigger not in machine.TRIGGER_NAMES:
@@ -540,7 +540,7 @@ async def publish_commands(app: BotApplication) -> None:
     public = [BotCommand(c, local.text(f"menu.{c}")) for c in ("start", "status", "help")]
     staff = public + [BotCommand(c, local.text(f"menu.{c}")) for c in ADMIN_COMMANDS]
     await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
-    with Session(app.bot_data["engine"]) as session:
+    with transaction(app.bot_data[ENGINE]) as session:
         granted = [
             int(g.actor_key[3:])
             for g in session.exec(select(RoleGrant)).all()
@@ -558,7 +558,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     actor = actor_of(update)
     if actor is None or update.effective_message is None:
         return
-    with Session(engine_of(context), expire_on_commit=False) as session:
+    with transaction(engine_of(context)) as session:
         role = role_of(session, actor, settings_of(context))
     key = "admin.help_staff" if role is not None else "admin.help_public"
     await update.effective_message.reply_text(texts(context).text(key))
