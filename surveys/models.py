@@ -16,7 +16,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# the tables our foreign keys name, so they are mapped whatever imported this module
+from workflow.community.models import CreationUnit  # noqa: F401
 from workflow.core.clock import utcnow
+from workflow.registry.models import Agency  # noqa: F401
 
 # SurveyProgress.position: 1–5 is the question shown, then the review screen,
 # then "submitted, nothing pending".

@@ -170,3 +170,26 @@ def test_every_table_lives_in_a_models_module_and_is_registered() -> None:
     registered = {mapper.class_.__name__ for mapper in SQLModel._sa_registry.mappers}
     assert set(classes) <= registered
     assert set(table_modules()) == set(classes.values())
+
+
+@pytest.mark.parametrize("module", table_modules())
+def test_each_models_module_maps_the_tables_its_foreign_keys_name(module: str) -> None:
+    """Whatever imports one models module alone (a CLI command imports only what it
+    uses) can flush its rows: every table a foreign key names is mapped too."""
+    root = Path(__file__).parent.parent
+    probe = (
+        f"import importlib; importlib.import_module({module!r})\n"
+        "from sqlmodel import SQLModel\n"
+        "for table in SQLModel.metadata.tables.values():\n"
+        "    for key in table.foreign_keys:\n"
+        "        key.column\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]

@@ -16,6 +16,9 @@ from workflow.assessment.evaluation import (
 )
 from workflow.core.clock import utcnow
 
+# the tables our foreign keys name, so they are mapped whatever imported this module
+from workflow.registry.models import Agency  # noqa: F401
+
 QuestionnaireSource = Literal["survey", "admin"]
 QUESTIONNAIRE_SOURCES: tuple[QuestionnaireSource, ...] = ("survey", "admin")
 

@@ -7,6 +7,9 @@ from datetime import date
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# the tables our foreign keys name, so they are mapped whatever imported this module
+from workflow.registry.models import Agency  # noqa: F401
+
 
 class CreationUnit(SQLModel, table=True):
     """A community (创建单位) in one or both programmes."""

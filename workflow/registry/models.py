@@ -18,6 +18,9 @@ from workflow.core.clock import utcnow
 from workflow.core.errors import Refused
 from workflow.lifecycle.states import INITIAL
 
+# the tables our foreign keys name, so they are mapped whatever imported this module
+from workflow.rounds.models import Round  # noqa: F401
+
 # The six Art. 9 application materials, in the order of the article.
 MATERIALS: tuple[str, ...] = (
     "business_licence",

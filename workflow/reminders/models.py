@@ -12,6 +12,9 @@ from sqlmodel import Field, SQLModel
 
 from workflow.core.clock import utcnow
 
+# the tables our foreign keys name, so they are mapped whatever imported this module
+from workflow.registry.models import Agency  # noqa: F401
+
 
 class AgencyLinkToken(SQLModel, table=True):
     """A one-time deep-link token that binds whoever opens it to the agency."""

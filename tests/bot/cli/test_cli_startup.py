@@ -8,11 +8,13 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from bot.cli import registry as registry_cli
+from tests.builders import agency_fields
 from workflow.registry import forms
 
 REPO = Path(__file__).resolve().parents[3]
@@ -81,3 +83,21 @@ def test_the_lists_written_out_for_the_help_texts_equal_the_domains() -> None:
             for language in ("zh", "en"):
                 shown = registry_cli._label(form, field.name, language)
                 assert shown == forms.label(form, field.name, language)
+
+
+def test_registering_an_agency_in_a_fresh_process_on_a_current_database(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The CLI imports only what a command uses: `agency add` must still find every
+    table its rows point to (an application names its round)."""
+    fields = {k: v.isoformat() if isinstance(v, date) else v for k, v in agency_fields().items()}
+    fields.pop("familiar_judgement", None)
+    form = tmp_path / "agency.json"
+    form.write_text(json.dumps(fields, ensure_ascii=False), encoding="utf-8")
+    code = (
+        "from bot.cli import main\n"
+        f"assert main(['agency', 'add', '--from-json', {str(form)!r}]) == 0\n"
+        "assert main(['agency', 'materials', '1', '--set', 'business_licence=是']) == 0"
+    )
+    url = engine.url.render_as_string(hide_password=False)
+    assert _imported_after(code, (), tmp_path, SAFECOMM_DATABASE_URL=url) == []
