@@ -8,16 +8,20 @@ roles, application rounds and the state diagram.
     safecomm role grant KEY ROLE | role revoke KEY | role list
     safecomm round create NAME [--quota N] | round join ROUND AGENCY
     safecomm round score AGENCY [--material X] [--interview Y]
-    safecomm round ranking ROUND | round close ROUND [--out DIR]
+    safecomm round ranking ROUND | round close ROUND [--out DIR] | round publish ROUND [--out DIR]
     safecomm diagram
 
 AGENCY is an agency id or credit code, ROUND a round id or name. The operator
 acts as admin under their login name (`SAFECOMM_OPERATOR` overrides it). Every
-refusal is one line on stderr and exit code 1; nothing is written then.
+refusal is one line on stderr and exit code 1; nothing is written then. A round's
+publication list is written after the closing has committed (`round publish`
+writes it again).
 """
 
 from __future__ import annotations
 
+import errno
+import os
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,16 +98,16 @@ def advance(
         entry = lifecycle.advance(
             session, row.id, trigger, _actor(), reason, ground=ground, year=year, settings=current
         )
-        print(
-            _t(
-                "advanced",
-                agency=row.name,
-                source=entry.source,
-                target=entry.target,
-                trigger=trigger,
-                seq=entry.seq,
-            )
+    print(
+        _t(
+            "advanced",
+            agency=row.name,
+            source=entry.source,
+            target=entry.target,
+            trigger=trigger,
+            seq=entry.seq,
         )
+    )
 
 
 def actions(
@@ -211,7 +215,7 @@ def role_grant(
     wanted = parse_role(role)
     with _session() as session:
         entry = grants.grant(session, key, wanted, _actor(), current)
-        print(_t("granted", key=entry.subject, role=wanted.value, seq=entry.seq))
+    print(_t("granted", key=entry.subject, role=wanted.value, seq=entry.seq))
 
 
 @role_app.command("revoke")
@@ -226,7 +230,7 @@ def role_revoke(
     current = settings()
     with _session() as session:
         entry = grants.revoke(session, key, _actor(), current)
-        print(_t("revoked", key=entry.subject, role=entry.source, seq=entry.seq))
+    print(_t("revoked", key=entry.subject, role=entry.source, seq=entry.seq))
 
 
 @role_app.command("list")
@@ -256,14 +260,14 @@ def round_create(
     current = settings()
     with _session() as session:
         made = service.create_round(session, name, _actor(), quota=quota, settings=current)
-        print(
-            _t(
-                "round_created",
-                round=made.name,
-                id=made.id,
-                quota=made.quota if made.quota is not None else _t("no_quota"),
-            )
+    print(
+        _t(
+            "round_created",
+            round=made.name,
+            id=made.id,
+            quota=made.quota if made.quota is not None else _t("no_quota"),
         )
+    )
 
 
 @round_app.command("join")
@@ -280,7 +284,8 @@ def round_join(
         row = find_agency(session, agency)
         assert row.id is not None
         service.join_round(session, round_ref, row.id, _actor(), settings=current)
-        print(_t("joined", agency=row.name, round=ranking.find_round(session, round_ref).name))
+        joined = ranking.find_round(session, round_ref).name
+    print(_t("joined", agency=row.name, round=joined))
 
 
 @round_app.command("score")
@@ -305,15 +310,15 @@ def round_score(
             session, row.id, _actor(), material=material, interview=interview, settings=current
         )
         composite = ranking.composite_score(application, current)
-        print(
-            _t(
-                "scored",
-                agency=row.name,
-                material=_number(application.material_score),
-                interview=_number(application.interview_score),
-                composite="-" if composite is None else f"{composite:.2f}",
-            )
+    print(
+        _t(
+            "scored",
+            agency=row.name,
+            material=_number(application.material_score),
+            interview=_number(application.interview_score),
+            composite="-" if composite is None else f"{composite:.2f}",
         )
+    )
 
 
 @round_app.command("ranking")
@@ -370,6 +375,7 @@ def round_close(
     from workflow.rounds import closing
 
     current = settings()
+    _writable(out)  # before anything is filed: the list is written after the commit
     with _session() as session:
         closed = closing.close_round(session, round_ref, _actor(), settings=current)
     written = closing.write_publication(closed.published, out, closed.round.name, current.language)
@@ -383,6 +389,32 @@ def round_close(
     )
     for path in written:
         print(_t("written", path=path))
+
+
+@round_app.command("publish")
+def round_publish(
+    round_ref: str = typer.Argument(..., metavar="ROUND", help="批次编号或名称 / round id or name"),
+    out: Path = typer.Option(
+        Path("."), "--out", help="公告名单输出目录 / where to write the publication list"
+    ),
+) -> None:
+    """重新生成已结束批次的公告名单 / write a closed round's publication list again."""
+    from workflow.rounds import closing
+
+    current = settings()
+    _writable(out)
+    with _session() as session:
+        the_round, published = closing.closed_round_list(session, round_ref, current)
+    for path in closing.write_publication(published, out, the_round.name, current.language):
+        print(_t("written", path=path))
+
+
+def _writable(directory: Path) -> None:
+    """Create `directory` and make sure files can be written there, or raise the OSError
+    (one line from `main`) before anything changes."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(directory))
 
 
 def diagram() -> None:

@@ -385,7 +385,7 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staf
     """/remind: the reminders still to come, and when each falls due."""
     settings = settings_of(context)
     now = utcnow()
-    with transaction(engine_of(context)) as session:
+    with transaction(engine_of(context), read_only=True) as session:
         plan = current_plan(session, now, settings, unit_facts)
     lines = [staff.texts.text("admin.remind_title", count=len(plan))]
     for reminder in plan[: PAGE_SIZE * 3]:

@@ -1,5 +1,5 @@
 """Granting and revoking roles (admins only): each change is an audit entry.
-This sits above the audit log, which needs `Actor` from `roles`.
+This sits above the audit log, which needs `Actor` from `access.actors`.
 """
 
 from __future__ import annotations

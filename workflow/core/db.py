@@ -70,13 +70,18 @@ def safe_url(engine: Engine) -> str:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit if the block succeeds, roll back otherwise."""
+def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+    """One unit of work: commit if the block succeeds, roll back otherwise. With
+    `read_only`, always roll back: a look that flushes defaults on its way (the
+    campaign of a year nobody has set) stores nothing."""
     try:
         with Session(engine, expire_on_commit=False) as session:
             try:
                 yield session
-                session.commit()
+                if read_only:
+                    session.rollback()
+                else:
+                    session.commit()
             except BaseException:
                 session.rollback()
                 raise

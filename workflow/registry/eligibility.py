@@ -3,7 +3,7 @@
 The conditions follow the article's order. All but one are facts in the
 registry (the agency form, the Art. 8 facts the agency states, its consultants);
 "familiar with both programmes" (Art. 8(3)) is the experts' judgement, recorded
-by an admin with `workflow.registry.record_familiarity`; until then it fails as
+by an admin with `workflow.registry.service.record_familiarity`; until then it fails as
 "not yet judged". Reasons are sentences from the `registry` catalogue in the
 current language, e.g. "咨询人员 4 名，少于 5 名".
 """

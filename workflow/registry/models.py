@@ -1,7 +1,9 @@
 """The registry tables: agencies, consultants and applications (with the Art. 9
 checklist). Field names follow the two official forms; the Chinese label of
 each is in `workflow.registry.forms.FIELD_LABELS`. `Agency.status` is the
-lifecycle state: only `workflow.lifecycle.engine` changes it, and assigning it\nanywhere else raises, whatever has been imported (the listener below is part of\nthe model).
+lifecycle state: only `workflow.lifecycle.engine` changes it, and
+assigning it anywhere else raises, whatever has been imported (the listener
+below is part of the model).
 """
 
 from __future__ import annotations

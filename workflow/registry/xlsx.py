@@ -3,7 +3,7 @@
 The workbook has three sheets: 填表说明 (instructions), 单位登记表 (one row per
 agency: the agency form, the Art. 8 facts and the Art. 9 checklist as 是/否) and
 人员登记表 (one row per consultant; the first column is the agency's 统一代码).
-Headers are the Chinese labels of `workflow.registry.FIELD_LABELS`.
+Headers are the Chinese labels of `workflow.registry.forms.FIELD_LABELS`.
 
 The import checks every row of both sheets first and raises `ImportErrors` with
 every problem (sheet, row, column) if anything is wrong; only a clean workbook

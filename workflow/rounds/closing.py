@@ -86,8 +86,25 @@ def close_round(
     the_round.closed_at = now
     session.add(the_round)
     session.flush()
-    published = [r for r in ranking(session, the_round.id, settings) if r.agency.status in HOLDING]
-    return RoundClosed(the_round, filed, rejected, published)
+    return RoundClosed(the_round, filed, rejected, filing_list(session, the_round, settings))
+
+
+def filing_list(session: Session, the_round: Round, settings: Settings) -> list[Ranked]:
+    """The round's agencies that hold the status now, by rank: what its list publishes."""
+    assert the_round.id is not None
+    return [r for r in ranking(session, the_round.id, settings) if r.agency.status in HOLDING]
+
+
+def closed_round_list(
+    session: Session, round_ref: str | int, settings: Settings | None = None
+) -> tuple[Round, list[Ranked]]:
+    """A closed round and its filing list, to write the publication list again (when
+    writing it after the closing failed, or a copy is needed). Refused while open."""
+    settings = settings or get_settings()
+    the_round = find_round(session, round_ref)
+    if the_round.closed_at is None:
+        raise Refused("lifecycle.round.still_open", round=the_round.name)
+    return the_round, filing_list(session, the_round, settings)
 
 
 def publication_rows(published: list[Ranked]) -> list[tuple[int, str, str, float]]:

@@ -61,12 +61,26 @@ def test_a_round_from_scores_to_publication(db: Engine, cli: Cli, tmp_path: Path
     assert lines[3].split()[:2] == ["1", "甲咨询公司"] and "85.00" in lines[3]
     assert lines[4].split()[:2] == ["2", "乙咨询公司"] and lines[4].split()[-1] == "否"
 
+    code, _, err = cli("round", "publish", "2026 第一批", "--out", str(tmp_path / "x"))
+    assert code == 1 and "尚未结束" in err
+    blocked = tmp_path / "只读"
+    blocked.write_text("不是目录")  # an --out that cannot be a folder: nothing is closed
+    code, _, err = cli("round", "close", "2026 第一批", "--out", str(blocked / "公告"))
+    assert code == 1 and err.count("\n") == 1
+    assert (_status(db, first.id), _status(db, second.id)) == ("interviewed", "interviewed")
+
     code, out, err = cli("round", "close", "2026 第一批", "--out", str(tmp_path))
     assert (code, err) == (0, "")
     assert "备案 1 家，名额之外未通过 1 家" in out
     assert (tmp_path / "2026_第一批-filed.csv").exists()
     assert (tmp_path / "2026_第一批-filed.xlsx").exists()
     assert (_status(db, first.id), _status(db, second.id)) == ("filed", "rejected")
+    again = tmp_path / "补发"
+    code, out, err = cli("round", "publish", "2026 第一批", "--out", str(again))
+    assert (code, err) == (0, "")
+    assert (again / "2026_第一批-filed.csv").read_bytes() == (
+        tmp_path / "2026_第一批-filed.csv"
+    ).read_bytes()
 
     code, out, _ = cli("history", str(second.id))
     assert code == 0

@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.telegram.admin import publish_commands
 from bot.telegram.rendering import PAGE_SIZE
 from tests.builders import committed
 from tests.chat import OfflineChat
 from tests.workflow.lifecycle_steps import ADMIN, agency_in, audit_count, make_agency, prepare
+from workflow.community.models import Campaign
 from workflow.core.settings import Settings, load_settings
 from workflow.lifecycle import audit
 from workflow.lifecycle import engine as lifecycle
@@ -292,9 +293,13 @@ async def test_survey_coverage_per_agency_and_per_unit(
     assert "不是有效的年份" in chat.last_text(ADMIN_ID)
 
 
-async def test_remind_lists_what_is_due(chat: OfflineChat, engine: Engine) -> None:
+async def test_remind_lists_what_is_due_and_stores_nothing(
+    chat: OfflineChat, engine: Engine
+) -> None:
     await chat.send(ADMIN_ID, "/remind")
     assert "待发送的提醒共" in chat.last_text(ADMIN_ID)
+    with Session(engine) as session:  # a look: no campaign row saved with today's defaults
+        assert session.exec(select(Campaign)).all() == []
 
 
 async def test_a_confirmation_expires_after_fifteen_minutes(
