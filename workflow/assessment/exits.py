@@ -35,6 +35,7 @@ from workflow.core.i18n import current_language, workflow_texts
 from workflow.core.settings import Settings
 from workflow.lifecycle.engine import advance
 from workflow.lifecycle.models import AuditEntry
+from workflow.lifecycle.states import Ground
 from workflow.registry.models import Agency
 
 
@@ -55,14 +56,14 @@ class ExitProposal:
     def reason(self, language: str | None = None) -> str:
         """The text recorded with the decision, e.g. "2026 年度考核不合格：指标 2.4 为 0 分"."""
         language = language or current_language()
-        if self.ground == "unqualified":
+        if self.ground == Ground.UNQUALIFIED:
             return workflow_texts.text(
                 "exits.reason.unqualified",
                 language,
                 year=self.year,
                 why=self.evaluation.reason(language),
             )
-        if self.ground == "inactive_two_years":
+        if self.ground == Ground.INACTIVE_TWO_YEARS:
             return workflow_texts.text(
                 "exits.reason.inactive", language, first=self.year - 1, last=self.year
             )
@@ -100,9 +101,9 @@ def propose(session: Session, year: int, settings: Settings) -> list[ExitProposa
         assert evaluation is not None  # a finalised sheet is complete
         facts = gate.activity(session, agency.id, year, settings)
         if not evaluation.passed:
-            decision, ground = "withdraw", "unqualified"
+            decision, ground = "withdraw", Ground.UNQUALIFIED.value
         elif facts.inactive_two_years:
-            decision, ground = "withdraw", "inactive_two_years"
+            decision, ground = "withdraw", Ground.INACTIVE_TWO_YEARS.value
         else:
             decision, ground = "retain", None
         proposals.append(

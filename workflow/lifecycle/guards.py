@@ -14,7 +14,7 @@ from workflow.assessment import gate
 from workflow.assessment.evaluation import Evaluation
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings
-from workflow.lifecycle.states import GROUNDS, ground_label, join_words, state_label
+from workflow.lifecycle.states import GROUNDS, Ground, ground_label, join_words, state_label
 from workflow.registry import eligibility, forms, service
 from workflow.registry.models import Agency, Application
 from workflow.rounds import ranking as round_rules
@@ -185,7 +185,7 @@ def _not_inactive(ctx: GuardContext) -> Unmet | None:
 
 def _unqualified_really(ctx: GuardContext) -> Unmet | None:
     """Ground 1 ("annual assessment unqualified") is checked against the finalised assessment."""
-    if not _ground_is(ctx, "unqualified"):
+    if not _ground_is(ctx, Ground.UNQUALIFIED):
         return None
     assert ctx.agency.id is not None
     evaluation = gate.finalised_evaluation(ctx.session, ctx.agency.id, ctx.year, ctx.settings)
@@ -198,7 +198,7 @@ def _unqualified_really(ctx: GuardContext) -> Unmet | None:
 
 def _inactive_really(ctx: GuardContext) -> Unmet | None:
     """Ground 2 ("no guidance work in 2 consecutive years"): the rule `exits` proposes by."""
-    if not _ground_is(ctx, "inactive_two_years"):
+    if not _ground_is(ctx, Ground.INACTIVE_TWO_YEARS):
         return None
     assert ctx.agency.id is not None
     facts = gate.activity(ctx.session, ctx.agency.id, ctx.year, ctx.settings)

@@ -27,9 +27,6 @@ class State(StrEnum):
     WITHDRAWN = "withdrawn"
     REJECTED = "rejected"
 
-    def label(self, language: str | None = None) -> str:
-        return state_label(self, language)
-
 
 class Ground(StrEnum):
     """The four Art. 14 exit grounds."""
