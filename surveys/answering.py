@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cache
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from surveys.errors import NotFound, Refused
+from surveys.errors import Conflict, NotFound, Refused
 from surveys.invitations import by_token
-from surveys.models import DONE, REVIEW, Invitation, Submission, SurveyProgress, answers_of
+from surveys.models import DONE, REVIEW, Invitation, Submission, SurveyProgress
 from surveys.questionnaire import ITEM_NUMBERS, POINTS
-from workflow.community.campaigns import campaign_for, is_open
-from workflow.community.models import CreationUnit
+from workflow.community.campaigns import default_date, is_open
+from workflow.community.models import Campaign, CreationUnit
 from workflow.core.clock import utcnow
 from workflow.core.settings import Settings
 from workflow.registry.models import Agency
@@ -104,9 +107,12 @@ def open_survey(
     """
     now = now or utcnow()
     invitation = by_token(session, token, lock=True)
-    if invitation is None:
+    if invitation is None or invitation.id is None:
         raise NotFound("survey.unknown_token")
-    _check_open(session, invitation, settings, now)
+    _progress(session, invitation.id, now)
+    view = _read(session, invitation.id, settings)
+    assert view is not None
+    _refuse_if_closed(view.survey, now, settings)
     if invitation.bound_user_id is None:
         invitation.bound_user_id, invitation.bound_at = user_id, now
     elif invitation.bound_user_id != user_id:
@@ -114,12 +120,17 @@ def open_survey(
     first_time = invitation.opened_at is None
     invitation.opened_at = invitation.opened_at or now
     session.add(invitation)
-    progress = _progress(session, invitation, now)
-    if progress.position == DONE:
-        progress.position, progress.updated_at = REVIEW, now
-        session.add(progress)
     session.flush()
-    return Opened(_survey(session, invitation, progress, settings), first_time)
+    survey = view.survey
+    if survey.done:
+        _write_progress(session, survey, (REVIEW, survey.answers), _revision(view), now)
+        survey = replace(survey, position=REVIEW)
+    return Opened(survey, first_time)
+
+
+def _revision(view: _View) -> int:
+    assert view.revision is not None, "the progress row exists"
+    return view.revision
 
 
 def press(
@@ -130,47 +141,184 @@ def press(
     message_id: int | None,
     now: datetime | None = None,
 ) -> Pressed:
-    """Apply one button press from `user_id` on message `message_id`, or find it stale."""
-    now = now or utcnow()
-    invitation = session.get(Invitation, action.invitation_id)
-    if invitation is None or invitation.bound_user_id != user_id:
-        raise Refused("survey.not_yours")
-    _check_open(session, invitation, settings, now)
-    progress = _progress(session, invitation, now, lock=True)
-    accepted, receipt = False, None
-    if progress.message_id is None or progress.message_id == message_id:
-        accepted, receipt = _apply(session, progress, action, user_id, now)
-    session.flush()
-    return Pressed(_survey(session, invitation, progress, settings), accepted, receipt)
+    """Apply one button press from `user_id` on message `message_id`, or find it stale.
 
-
-def _apply(
-    session: Session, progress: SurveyProgress, action: Press, user_id: int, now: datetime
-) -> tuple[bool, str | None]:
-    """Change the progress for a press that fits the current step: (True, receipt if submitted).
-
-    (False, None) when the press does not fit (stale); nothing is changed then.
+    One read of everything the screen needs, then one compare-and-set UPDATE
+    (plus the submission's INSERT on submit): the write happens only if nobody
+    wrote the progress since it was read. Presses of one chat handled at the
+    same time thus never overwrite each other: the loser reads again and, as
+    the step has moved on, is stale.
     """
-    position, item = progress.position, action.item
-    answers = answers_of(progress)
+    now = now or utcnow()
+    for _ in range(CAS_ATTEMPTS):
+        view = _read(session, action.invitation_id, settings)
+        if view is None or view.bound_user_id != user_id:
+            raise Refused("survey.not_yours")
+        _refuse_if_closed(view.survey, now, settings)
+        if view.revision is None:  # opened before progress was kept: start it now
+            _progress(session, action.invitation_id, now)
+            continue
+        survey = view.survey
+        moved = _apply(survey, action) if is_current(message_id, survey.message_id) else None
+        if moved is None:
+            return Pressed(survey, accepted=False)
+        changed = _write_progress(session, survey, moved, view.revision, now)
+        if changed is None:
+            continue  # someone else wrote first: read again
+        receipt = None
+        if action.action is Action.SUBMIT:
+            receipt = _submit(session, survey, user_id, now)
+            changed = replace(changed, receipt=receipt, submitted_at=now)
+        return Pressed(changed, accepted=True, receipt=receipt)
+    raise Conflict("survey.busy")
+
+
+CAS_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class _View:
+    """One read of a survey: the screen's values, whose it is and the progress revision."""
+
+    survey: Survey
+    bound_user_id: int | None
+    revision: int | None
+
+
+def _read(session: Session, invitation_id: int, settings: Settings) -> _View | None:
+    """The invitation, names, closing date, progress and latest receipt, in one SELECT."""
+    query = _read_query()
+    row: Any = session.connection().execute(query, {"invitation": invitation_id}).first()
+    if row is None:
+        return None
+    (id_, bound, year, unit, agency, closes, position, *rest) = row
+    items, (message, revision, receipt, submitted_at) = rest[:5], rest[5:]
+    if closes is None:  # nobody set this year's dates: the defaults, without storing them
+        closes = default_date(year, "questionnaire_closes", settings)
+    answers = {n: v for n, v in enumerate(items, start=1) if v is not None}
+    survey = Survey(
+        invitation_id=id_,
+        unit=unit,
+        agency=agency,
+        year=year,
+        closes=closes,
+        position=position if position is not None else 1,
+        answers=answers,
+        message_id=message,
+        receipt=receipt,
+        submitted_at=submitted_at,
+    )
+    return _View(survey, bound, revision)
+
+
+PROGRESS_COLUMNS = (
+    SurveyProgress.position,
+    SurveyProgress.item1,
+    SurveyProgress.item2,
+    SurveyProgress.item3,
+    SurveyProgress.item4,
+    SurveyProgress.item5,
+    SurveyProgress.message_id,
+)
+
+
+@cache
+def _read_query() -> sa.Executable:
+    """The statement of `_read`, built once: building it costs more than running it."""
+    latest = (
+        select(Submission.id)
+        .where(Submission.invitation_id == Invitation.id)
+        .order_by(col(Submission.submitted_at).desc(), col(Submission.id).desc())
+        .limit(1)
+        .correlate(Invitation)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(
+            *(
+                col(column)
+                for column in (
+                    Invitation.id,
+                    Invitation.bound_user_id,
+                    Invitation.year,
+                    CreationUnit.name,
+                    Agency.name,
+                    Campaign.questionnaire_closes,
+                    *PROGRESS_COLUMNS,
+                    SurveyProgress.revision,
+                    Submission.receipt,
+                    Submission.submitted_at,
+                )
+            )
+        )
+        .join(CreationUnit, col(CreationUnit.id) == Invitation.unit_id)
+        .join(Agency, col(Agency.id) == Invitation.agency_id)
+        .outerjoin(Campaign, col(Campaign.year) == Invitation.year)
+        .outerjoin(SurveyProgress, col(SurveyProgress.invitation_id) == Invitation.id)
+        .outerjoin(Submission, col(Submission.id) == latest)
+        .where(col(Invitation.id) == sa.bindparam("invitation"))
+    )
+
+
+def _apply(survey: Survey, action: Press) -> tuple[int, dict[int, int]] | None:
+    """Where a press that fits the current step leads: (position, answers); None if stale."""
+    position, item, answers = survey.position, action.item, dict(survey.answers)
     if action.action is Action.ANSWER and item == position and action.points in POINTS:
-        setattr(progress, f"item{item}", action.points)
         answers[item] = action.points
-        progress.position = next_position(answers)
-    elif action.action is Action.BACK and item == position and item is not None and item > 1:
-        progress.position = item - 1
-    elif action.action is Action.CHANGE and position == REVIEW and item in ITEM_NUMBERS:
-        progress.position = item
-    elif action.action is Action.SUBMIT and position == REVIEW and len(answers) == 5:
-        receipt = _submit(session, progress, user_id, now)
-        progress.position, progress.updated_at = DONE, now
-        session.add(progress)
-        return True, receipt
-    else:
-        return False, None
-    progress.updated_at = now
-    session.add(progress)
-    return True, None
+        return next_position(answers), answers
+    if action.action is Action.BACK and item == position and item is not None and item > 1:
+        return item - 1, answers
+    if action.action is Action.CHANGE and position == REVIEW and item in ITEM_NUMBERS:
+        return item, answers
+    if action.action is Action.SUBMIT and position == REVIEW and len(answers) == 5:
+        return DONE, answers
+    return None
+
+
+def _write_progress(
+    session: Session,
+    survey: Survey,
+    moved: tuple[int, dict[int, int]],
+    revision: int,
+    now: datetime,
+) -> Survey | None:
+    """Store the new step if the progress is still at `revision`; the survey as it now is."""
+    position, answers = moved
+    values: dict[str, object] = {f"new_item{n}": answers.get(n) for n in ITEM_NUMBERS}
+    values |= {"invitation": survey.invitation_id, "seen": revision, "new_position": position}
+    values |= {"new_revision": revision + 1, "now": now}
+    if session.connection().execute(_write_statement(), values).rowcount != 1:
+        return None
+    return replace(survey, position=position, answers=answers)
+
+
+@cache
+def _write_statement() -> sa.Executable:
+    """The compare-and-set of `_write_progress`, built once (its values are parameters)."""
+    items: dict[str, Any] = {f"item{n}": sa.bindparam(f"new_item{n}") for n in ITEM_NUMBERS}
+    return (
+        sa.update(SurveyProgress)
+        .where(
+            col(SurveyProgress.invitation_id) == sa.bindparam("invitation"),
+            col(SurveyProgress.revision) == sa.bindparam("seen"),
+        )
+        .values(
+            position=sa.bindparam("new_position"),
+            revision=sa.bindparam("new_revision"),
+            updated_at=sa.bindparam("now"),
+            **items,
+        )
+    )
+
+
+def is_current(message_id: int | None, recorded: int | None) -> bool:
+    """Whether a press on chat message `message_id` is on the survey's current screen.
+
+    Telegram numbers a chat's messages in order, and every screen the bot sends
+    shows the step current when it was sent, so a message at least as new as the
+    recorded one is current: handled concurrently, a press on a just-sent screen
+    may arrive before the screen's id is recorded. Older messages are stale."""
+    return recorded is None or (message_id is not None and message_id >= recorded)
 
 
 def next_position(answers: dict[int, int]) -> int:
@@ -179,31 +327,21 @@ def next_position(answers: dict[int, int]) -> int:
     return missing[0] if missing else REVIEW
 
 
-def _submit(session: Session, progress: SurveyProgress, user_id: int, now: datetime) -> str:
-    receipt = new_receipt(session)
-    answers = answers_of(progress)
-    session.add(
-        Submission(
-            invitation_id=progress.invitation_id,
-            item1=answers[1],
-            item2=answers[2],
-            item3=answers[3],
-            item4=answers[4],
-            item5=answers[5],
+def _submit(session: Session, survey: Survey, user_id: int, now: datetime) -> str:
+    """Store the answers as a new submission; its receipt (unique by the table's constraint:
+    40 random bits, so a clash is a one-in-a-trillion retry, not a lookup on every submit)."""
+    receipt = base64.b32encode(secrets.token_bytes(5)).decode()
+    answers = survey.answers
+    session.connection().execute(
+        sa.insert(Submission).values(
+            invitation_id=survey.invitation_id,
+            **{f"item{number}": answers[number] for number in ITEM_NUMBERS},
             receipt=receipt,
             user_id=user_id,
             submitted_at=now,
         )
     )
     return receipt
-
-
-def new_receipt(session: Session) -> str:
-    """8 characters of base32 (A–Z, 2–7) from 40 random bits, unused so far."""
-    while True:
-        receipt = base64.b32encode(secrets.token_bytes(5)).decode()
-        if session.exec(select(Submission).where(Submission.receipt == receipt)).first() is None:
-            return receipt
 
 
 def resume_point(
@@ -214,21 +352,25 @@ def resume_point(
     Raises `Refused("survey.closed")` when that survey's questionnaire has closed.
     """
     invitation_id = unfinished_of(session, user_id)
-    invitation = session.get(Invitation, invitation_id) if invitation_id else None
-    if invitation is None:
+    view = _read(session, invitation_id, settings) if invitation_id else None
+    if view is None:
         return None
-    now = now or utcnow()
-    _check_open(session, invitation, settings, now)
-    return _survey(session, invitation, _progress(session, invitation, now), settings)
+    _refuse_if_closed(view.survey, now or utcnow(), settings)
+    return view.survey
 
 
 def record_message(session: Session, invitation_id: int, message_id: int) -> None:
-    """Remember which chat message shows the current step: presses on others are stale."""
-    progress = session.get(SurveyProgress, invitation_id)
-    if progress is not None:
-        progress.message_id = message_id
-        session.add(progress)
-        session.flush()
+    """Remember which chat message shows the current step: presses on older ones are
+    stale. Only ever forward (a late record of an older screen changes nothing), and
+    with a new revision, so that a press read before this write cannot be applied."""
+    newer = sa.or_(
+        col(SurveyProgress.message_id).is_(None), col(SurveyProgress.message_id) < message_id
+    )
+    session.connection().execute(
+        sa.update(SurveyProgress)
+        .where(col(SurveyProgress.invitation_id) == invitation_id, newer)
+        .values(message_id=message_id, revision=col(SurveyProgress.revision) + 1)
+    )
 
 
 def unfinished_of(session: Session, user_id: int) -> int | None:
@@ -263,44 +405,13 @@ def history(session: Session, invitation_id: int) -> list[Submission]:
     return list(session.exec(query).all())
 
 
-def _check_open(
-    session: Session, invitation: Invitation, settings: Settings, now: datetime
-) -> None:
-    closes = campaign_for(session, invitation.year, settings).questionnaire_closes
-    if not is_open(closes, now, settings):
-        raise Refused("survey.closed", year=invitation.year, closes=closes.isoformat())
+def _refuse_if_closed(survey: Survey, now: datetime, settings: Settings) -> None:
+    if not is_open(survey.closes, now, settings):
+        raise Refused("survey.closed", year=survey.year, closes=survey.closes.isoformat())
 
 
-def _progress(
-    session: Session, invitation: Invitation, now: datetime, *, lock: bool = False
-) -> SurveyProgress:
-    query = select(SurveyProgress).where(SurveyProgress.invitation_id == invitation.id)
-    progress = session.exec(query.with_for_update() if lock else query).first()
-    if progress is None:
-        assert invitation.id is not None
-        progress = SurveyProgress(invitation_id=invitation.id, started_at=now, updated_at=now)
-        session.add(progress)
+def _progress(session: Session, invitation_id: int, now: datetime) -> None:
+    """Start the progress row of an invitation that has none (first open)."""
+    if session.get(SurveyProgress, invitation_id) is None:
+        session.add(SurveyProgress(invitation_id=invitation_id, started_at=now, updated_at=now))
         session.flush()
-    return progress
-
-
-def _survey(
-    session: Session, invitation: Invitation, progress: SurveyProgress, settings: Settings
-) -> Survey:
-    unit = session.get(CreationUnit, invitation.unit_id)
-    agency = session.get(Agency, invitation.agency_id)
-    assert unit is not None and agency is not None and invitation.id is not None
-    submissions = history(session, invitation.id)
-    latest = submissions[-1] if submissions else None
-    return Survey(
-        invitation_id=invitation.id,
-        unit=unit.name,
-        agency=agency.name,
-        year=invitation.year,
-        closes=campaign_for(session, invitation.year, settings).questionnaire_closes,
-        position=progress.position,
-        answers=answers_of(progress),
-        message_id=progress.message_id,
-        receipt=latest.receipt if latest else None,
-        submitted_at=latest.submitted_at if latest else None,
-    )

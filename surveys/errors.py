@@ -22,5 +22,9 @@ class Refused(errors.Refused):
     catalogue = survey_texts
 
 
+class Conflict(errors.Conflict):
+    catalogue = survey_texts
+
+
 class NoResponses(Refused):
     """No unit has submitted: there are no questionnaire points to give (not zero)."""

@@ -65,6 +65,8 @@ class SurveyProgress(SQLModel, table=True):
     item4: int | None = None
     item5: int | None = None
     message_id: int | None = Field(default=None, sa_type=BigInteger)
+    # bumped by every write: a tap writes only if nobody wrote since it read (compare-and-set)
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -193,6 +193,24 @@ def test_a_press_on_an_older_message_is_stale(any_engine: Engine, settings: Sett
         assert not result.accepted and progress(session, invitation).item1 is None
 
 
+def test_a_press_on_a_newer_screen_than_recorded_is_current(
+    any_engine: Engine, settings: Settings
+) -> None:
+    """Handled concurrently, a press on a just-sent screen can come before its id is
+    recorded; a late record of an older screen never moves the record back."""
+    with Session(any_engine, expire_on_commit=False) as session:
+        invitation = guided_units(session, count=1).invitations[0]
+        opened(session, settings, invitation)  # screen 77 recorded
+        assert tap(session, settings, invitation, Action.ANSWER, 1, 4, message_id=80).accepted
+        assert invitation.id is not None
+        record_message(session, invitation.id, 90)
+        record_message(session, invitation.id, 85)  # late, older: ignored
+        session.commit()
+        assert progress(session, invitation).message_id == 90
+        assert not tap(session, settings, invitation, Action.ANSWER, 2, 3, message_id=85).accepted
+        assert tap(session, settings, invitation, Action.ANSWER, 2, 3, message_id=90).accepted
+
+
 def test_a_repeated_submit_makes_one_submission(any_engine: Engine, settings: Settings) -> None:
     with Session(any_engine, expire_on_commit=False) as session:
         invitation = guided_units(session, count=1).invitations[0]

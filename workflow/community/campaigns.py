@@ -41,21 +41,22 @@ def parse_year(value: object, now: datetime | None = None) -> int:
 
 def default_campaign(year: int, settings: Settings) -> Campaign:
     """The campaign for `year` with the policy default dates from the settings."""
+    return Campaign(year=year, **{name: default_date(year, name, settings) for name in DATE_FIELDS})
 
-    def on(name: str) -> date:
-        month_day = getattr(settings, f"campaign_{name}")
-        month, day = (int(part) for part in month_day.split("-"))
-        try:
-            return date(year, month, day)
-        except ValueError:  # e.g. 02-29 in a common year, 04-31
-            raise InvalidInput(
-                "campaign.bad_default",
-                setting=f"SAFECOMM_CAMPAIGN_{name.upper()}",
-                value=month_day,
-                year=year,
-            ) from None
 
-    return Campaign(year=year, **{name: on(name) for name in DATE_FIELDS})
+def default_date(year: int, name: str, settings: Settings) -> date:
+    """One of the campaign's dates (`DATE_FIELDS`) in `year` by the policy default."""
+    month_day = getattr(settings, f"campaign_{name}")
+    month, day = (int(part) for part in month_day.split("-"))
+    try:
+        return date(year, month, day)
+    except ValueError:  # e.g. 02-29 in a common year, 04-31
+        raise InvalidInput(
+            "campaign.bad_default",
+            setting=f"SAFECOMM_CAMPAIGN_{name.upper()}",
+            value=month_day,
+            year=year,
+        ) from None
 
 
 def campaign_for(session: Session, year: int, settings: Settings) -> Campaign:

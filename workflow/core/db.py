@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -20,6 +20,9 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from workflow.core.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    from workflow.core.settings import Settings
 
 MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a larger number cannot name a row
 
@@ -54,14 +57,47 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL mode, foreign keys and a busy timeout."""
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 5,
+    lock_timeout_ms: int | None = None,
+    statement_timeout_ms: int | None = None,
+) -> Engine:
+    """An engine for `url`; SQLite gets WAL mode, foreign keys and a busy timeout.
+
+    On PostgreSQL, `pool_size` connections stay open (the bot sizes it to its
+    worker threads) and every session waits at most `lock_timeout_ms` for a row
+    lock and `statement_timeout_ms` for a statement: a stuck lock (say, a long
+    CLI command holding the audit head) then fails one request with a clear
+    message instead of freezing the bot."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    options = " ".join(
+        f"-c {name}={value}"
+        for name, value in (
+            ("lock_timeout", lock_timeout_ms),
+            ("statement_timeout", statement_timeout_ms),
+        )
+        if value is not None
+    )
+    connect_args: dict[str, Any] = {"connect_timeout": 5}
+    if options:
+        connect_args["options"] = options
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, connect_args=connect_args)
+
+
+def bot_engine(settings: Settings) -> Engine:
+    """The engine of a long-running bot process: its pool and time limits from the settings."""
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.bot_concurrency,
+        lock_timeout_ms=settings.db_lock_timeout_ms,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+    )
 
 
 def safe_url(engine: Engine) -> str:
@@ -73,12 +109,14 @@ def safe_url(engine: Engine) -> str:
 def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
     """One unit of work: commit if the block succeeds, roll back otherwise. With
     `read_only`, always roll back: a look that flushes defaults on its way (the
-    campaign of a year nobody has set) stores nothing."""
+    campaign of a year nobody has set) stores nothing; the rows it read stay
+    loaded (detached, not expired) for the caller to show."""
     try:
         with Session(engine, expire_on_commit=False) as session:
             try:
                 yield session
                 if read_only:
+                    session.expunge_all()
                     session.rollback()
                 else:
                     session.commit()

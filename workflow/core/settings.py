@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     quiet_end: time = time(8, 0)
     reminder_tick_seconds: int = Field(default=300, ge=5)
 
+    # the bot's concurrency and its patience with the database
+    bot_concurrency: int = Field(default=8, ge=1, le=64)
+    db_lock_timeout_ms: int = Field(default=3000, ge=100)
+    db_statement_timeout_ms: int = Field(default=15000, ge=100)
+
     # uploads of annual reports and evidence
     upload_dir: str = "uploads"
     upload_max_mb: int = Field(default=20, ge=1, le=2000)

@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from workflow.core.clock import utcnow
 from workflow.core.errors import Refused
+from workflow.registry.models import Agency  # noqa: F401  (PendingAdvance's foreign key)
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -46,6 +47,23 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=HEAD_ID, primary_key=True)
     seq: int = 0
     hash: str = Field(default=GENESIS, max_length=64)
+
+
+class PendingAdvance(SQLModel, table=True):
+    """An `/advance` waiting for its ✅ or ✖, stored so that it survives a restart and
+    can be confirmed in any process; decided once (`decision` set), then kept for the record."""
+
+    nonce: str = Field(primary_key=True, max_length=16)
+    actor_key: str = Field(max_length=100)
+    agency_id: int = Field(foreign_key="agency.id", ondelete="CASCADE")
+    trigger: str = Field(max_length=40)
+    reason: str | None = None
+    ground: str | None = Field(default=None, max_length=40)
+    seen_status: str = Field(max_length=20)
+    created_at: datetime
+    expires_at: datetime = Field(index=True)
+    decided_at: datetime | None = None
+    decision: str | None = Field(default=None, max_length=20)
 
 
 # --- append-only through the ORM -------------------------------------------
