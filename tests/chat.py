@@ -4,7 +4,9 @@ One harness for every chat test. It drives the real application through PTB's
 own seams (`bot.demo.offline.RecordingRequest` for the Bot API, `UpdateFactory` for
 updates, `Application.process_update`) and records every handler error, so a
 test fails when any handler fails, even where the bot's own error handler
-already apologised to the user.
+already apologised to the user. While the bot handles an update, `LoopGuard`
+fails every SQL statement run on the event loop's thread: the bot must do its
+database work in worker threads (`bot.telegram.blocking`).
 
     async with OfflineChat(settings, engine) as chat:
         await chat.send(user, "/start <token>")
@@ -15,8 +17,13 @@ already apologised to the user.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -24,6 +31,44 @@ from telegram.ext import ContextTypes
 from bot.demo.offline import OFFLINE_TOKEN, Call, RecordingRequest, UpdateFactory
 from bot.telegram.app import BotApplication, build_application
 from workflow.core.settings import Settings
+
+
+class LoopGuard:
+    """While armed, any statement or commit on the arming thread (the event loop's) fails
+    and is recorded: handlers, jobs and the sender must run SQL in worker threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.loop_thread: int | None = None
+        self.depth = 0  # updates in flight (tests may process several at once)
+        self.on_loop: list[str] = []
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+
+    @contextmanager
+    def armed(self) -> Iterator[None]:
+        self.loop_thread, self.depth = threading.get_ident(), self.depth + 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            if self.depth == 0:
+                self.loop_thread = None
+
+    def _check(self, what: str) -> None:
+        if self.loop_thread is not None and threading.get_ident() == self.loop_thread:
+            self.on_loop.append(what)
+            raise AssertionError(f"SQL on the event loop's thread: {what}")
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self._check(statement)
+
+    def _commit(self, _conn: Any) -> None:
+        self._check("COMMIT")
+
+    def remove(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
 
 
 class OfflineChat:
@@ -37,6 +82,7 @@ class OfflineChat:
         self.updates = UpdateFactory(self.app)
         self.errors: list[BaseException] = []
         self.app.add_error_handler(self._record_error)
+        self.guard = LoopGuard(engine)
 
     async def _record_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert context.error is not None
@@ -51,6 +97,8 @@ class OfflineChat:
     async def stop(self) -> None:
         """Shut the bot down (as a killed process would be); fails if a handler failed."""
         await self.app.shutdown()
+        self.guard.remove()
+        assert self.guard.on_loop == [], f"SQL ran on the event loop: {self.guard.on_loop!r}"
         assert self.errors == [], f"a handler failed: {self.errors!r}"
 
     async def __aenter__(self) -> OfflineChat:
@@ -67,6 +115,7 @@ class OfflineChat:
             await self.stop()
         else:
             await self.app.shutdown()
+            self.guard.remove()
 
     # --- what people do (each returns the Bot API calls the bot made in answer) -------------
 
@@ -125,7 +174,8 @@ class OfflineChat:
 
     async def _process(self, update: Update) -> list[Call]:
         before = len(self.request.calls)
-        await self.app.process_update(update)
+        with self.guard.armed():
+            await self.app.process_update(update)
         return self.request.calls[before:]
 
     # --- what the bot said ---------------------------------------------------------------------

@@ -5,8 +5,10 @@ grant`) get an answer; everyone else gets a polite refusal and the attempt is
 logged (Telegram user id only). Long lists are paged with ◀ ▶ buttons that
 re-query the database, so pages never show stale data. `/advance` asks for a
 confirmation that shows source → target before anything changes; the pending
-confirmation is short-lived chat state (lost on restart: the admin just sends
-`/advance` again), the decision itself goes through `workflow.lifecycle.engine.advance`.
+confirmation is stored (`workflow.lifecycle.confirmations`), so a restart or
+another process honours its ✅, and the decision itself goes through
+`workflow.lifecycle.engine.advance`. Every look and change runs in a worker
+thread (`bot.telegram.blocking`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -32,7 +32,8 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.telegram.context import ENGINE, engine_of, settings_of, texts
+from bot.telegram.blocking import in_thread, run_unit
+from bot.telegram.context import ENGINE, EXECUTOR, settings_of, texts
 from bot.telegram.rendering import PAGE_SIZE, Listing, page_of
 from bot.texts import LocalCatalogue
 from surveys.coverage import by_agency, coverage, unit_facts
@@ -42,10 +43,10 @@ from workflow.access.roles import role_of
 from workflow.assessment.sheets import sheet_view
 from workflow.community import campaigns
 from workflow.core.clock import local_date, local_text, utcnow
-from workflow.core.db import transaction
 from workflow.core.errors import DomainError, InvalidInput
-from workflow.lifecycle import audit, machine, states
+from workflow.lifecycle import audit, confirmations, machine, states
 from workflow.lifecycle import engine as lifecycle
+from workflow.lifecycle.models import AuditEntry
 from workflow.registry.eligibility import check_eligibility
 from workflow.registry.models import Agency
 from workflow.registry.service import find_agency
@@ -54,8 +55,6 @@ from workflow.reminders.cycle import current_plan
 logger = logging.getLogger(__name__)
 PAGE_DATA = re.compile(r"^ad:pg:(agencies|history|survey):([A-Za-z0-9_-]{1,30}):(\d{1,4})$")
 CONFIRM_DATA = re.compile(r"^ad:(ok|no):([A-Za-z0-9_-]{8})$")
-PENDING = "pending_advance"
-CONFIRM_WITHIN = timedelta(minutes=15)
 ADMIN_COMMANDS = (
     "agencies",
     "agency",
@@ -108,8 +107,10 @@ def staff_only(
             if query is not None:
                 await query.answer(local.text("admin.stale"), show_alert=True)
             return
-        with transaction(engine_of(context)) as session:
-            role = role_of(session, actor, settings_of(context))
+        settings = settings_of(context)
+        role = await in_thread(
+            context, lambda session: role_of(session, actor, settings), read_only=True
+        )
         if role is None:
             logger.warning("refused staff command from %s", actor.key)
             if query is not None:
@@ -236,30 +237,33 @@ def _state_name(state: str, staff: Staff) -> str:
     )
 
 
-def _render_list(
+async def _render_list(
     context: ContextTypes.DEFAULT_TYPE, staff: Staff, kind: str, arg: str, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    with transaction(engine_of(context)) as session:
+    zone = settings_of(context).zone
+
+    def listing(session: Session) -> Listing:
         if kind == "agencies":
-            listing = _agency_lines(session, arg, staff)
-        elif kind == "history":
-            listing = _history_lines(session, arg, staff, settings_of(context).zone)
-        else:
-            listing = _survey_lines(session, arg, staff)
-    return page_of(kind, listing, page, staff.texts)
+            return _agency_lines(session, arg, staff)
+        if kind == "history":
+            return _history_lines(session, arg, staff, zone)
+        return _survey_lines(session, arg, staff)
+
+    found = await in_thread(context, listing, read_only=True)
+    return page_of(kind, found, page, staff.texts)
 
 
 async def agencies(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """/agencies [state]: the agencies, optionally in one state, paged."""
     state = context.args[0].lower() if context.args else "all"
-    text, keyboard = _render_list(context, staff, "agencies", state, 0)
+    text, keyboard = await _render_list(context, staff, "agencies", state, 0)
     await _reply(update, text, keyboard)
 
 
 async def history(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """/history ID: the agency's audit entries, paged."""
     ref = _agency_arg(context, staff, "history")
-    text, keyboard = _render_list(context, staff, "history", ref, 0)
+    text, keyboard = await _render_list(context, staff, "history", ref, 0)
     await _reply(update, text, keyboard)
 
 
@@ -268,7 +272,7 @@ async def survey(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staf
     if not context.args:
         raise _usage(staff, "survey")
     arg = context.args[0] + (f"-{context.args[1]}" if len(context.args) > 1 else "")
-    text, keyboard = _render_list(context, staff, "survey", arg, 0)
+    text, keyboard = await _render_list(context, staff, "survey", arg, 0)
     await _reply(update, text, keyboard)
 
 
@@ -280,8 +284,12 @@ async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: S
     if match is None:
         await query.answer(staff.texts.text("admin.stale"))
         return
-    text, keyboard = _render_list(context, staff, match[1], match[2], int(match[3]))
-    await query.answer()  # after rendering: a refusal (DomainError) answers the press itself
+    await query.answer()  # the answer is the same whatever the page shows: at once
+    try:
+        text, keyboard = await _render_list(context, staff, match[1], match[2], int(match[3]))
+    except DomainError as error:  # e.g. the agency is gone: say so (the press is answered)
+        await _reply(update, error.message(staff.language))
+        return
     with contextlib.suppress(BadRequest):  # same page twice: "message is not modified"
         await query.edit_message_text(text, reply_markup=keyboard)
 
@@ -298,7 +306,8 @@ async def _reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | Non
 async def agency(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """/agency ID: state, key facts (phones masked) and the Art. 8 check."""
     ref = _agency_arg(context, staff, "agency")
-    with transaction(engine_of(context)) as session:
+
+    def look(session: Session) -> list[str]:
         row = find_agency(session, ref)
         eligibility = check_eligibility(session, row)
         lines = [
@@ -312,18 +321,19 @@ async def agency(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staf
                 verdict=staff.texts.text("admin.yes" if eligibility.passed else "admin.no"),
             ),
         ]
-        lines += [f"{'✓' if c.passed else '✗'} {c.reason}" for c in eligibility.conditions]
-    await _reply(update, "\n".join(lines))
+        return lines + [f"{'✓' if c.passed else '✗'} {c.reason}" for c in eligibility.conditions]
+
+    await _reply(update, "\n".join(await in_thread(context, look, read_only=True)))
 
 
 async def actions(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """/actions ID: what this person may do now, and why not for the rest."""
     ref = _agency_arg(context, staff, "actions")
-    with transaction(engine_of(context)) as session:
+    settings = settings_of(context)
+
+    def look(session: Session) -> list[str]:
         row = find_agency(session, ref)
-        options = lifecycle.available_triggers(
-            session, row, staff.actor, settings=settings_of(context)
-        )
+        options = lifecycle.available_triggers(session, row, staff.actor, settings=settings)
         lines = [
             staff.texts.text(
                 "admin.actions_title",
@@ -341,7 +351,9 @@ async def actions(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
                 )
         if not options:
             lines.append(staff.texts.text("admin.no_actions"))
-    await _reply(update, "\n".join(lines))
+        return lines
+
+    await _reply(update, "\n".join(await in_thread(context, look, read_only=True)))
 
 
 async def score(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
@@ -353,7 +365,8 @@ async def score(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff
         if context.args and len(context.args) > 1
         else local_date(utcnow(), settings.zone).year
     )
-    with transaction(engine_of(context)) as session:
+
+    def look(session: Session) -> list[str]:
         row = find_agency(session, ref)
         assert row.id is not None
         view = sheet_view(session, row.id, year)
@@ -377,16 +390,18 @@ async def score(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff
                     staff.texts.text("admin.score_zero", codes=" ".join(evaluation.zero_indicators))
                 )
         state = "admin.sheet_final" if view.sheet.finalised_at else "admin.sheet_draft"
-        lines.append(staff.texts.text(state))
-    await _reply(update, "\n".join(lines))
+        return [*lines, staff.texts.text(state)]
+
+    await _reply(update, "\n".join(await in_thread(context, look, read_only=True)))
 
 
 async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """/remind: the reminders still to come, and when each falls due."""
     settings = settings_of(context)
     now = utcnow()
-    with transaction(engine_of(context), read_only=True) as session:
-        plan = current_plan(session, now, settings, unit_facts)
+    plan = await in_thread(
+        context, lambda session: current_plan(session, now, settings, unit_facts), read_only=True
+    )
     lines = [staff.texts.text("admin.remind_title", count=len(plan))]
     for reminder in plan[: PAGE_SIZE * 3]:
         lines.append(
@@ -405,16 +420,6 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staf
 # --- advancing with a confirmation -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PendingAdvance:
-    agency_id: int
-    trigger: str
-    reason: str | None
-    ground: str | None
-    seen_status: str
-    created: datetime
-
-
 async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """/advance ID TRIGGER [GROUND] [reason…]: show source → target and ask to confirm."""
     if not context.args or len(context.args) < 2:
@@ -424,7 +429,10 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
     if trigger == "withdraw" and rest and rest[0] in states.GROUNDS:
         ground, rest = rest[0], rest[1:]
     reason = " ".join(rest).strip() or None
-    with transaction(engine_of(context)) as session:
+    settings = settings_of(context)
+
+    def ask(session: Session) -> tuple[str, str]:
+        """The confirmation's text and its nonce (stored), or a refusal."""
         row = find_agency(session, ref)
         assert row.id is not None
         if trigger not in machine.TRIGGER_NAMES:
@@ -437,9 +445,7 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
             )
         options = {
             a.trigger: a
-            for a in lifecycle.available_triggers(
-                session, row, staff.actor, settings=settings_of(context)
-            )
+            for a in lifecycle.available_triggers(session, row, staff.actor, settings=settings)
         }
         action = options.get(trigger)
         if action is None:
@@ -460,12 +466,16 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
             )
         if trigger == "withdraw" and ground is None:
             raise _Usage(staff.texts.text("admin.ground_needed", grounds=" ".join(action.grounds)))
-        nonce = secrets.token_urlsafe(6)[:8]
-        now = utcnow()
-        pending = context.user_data.setdefault(PENDING, {})  # type: ignore[union-attr]
-        for old in [k for k, p in pending.items() if now - p.created > CONFIRM_WITHIN]:
-            del pending[old]  # never pressed: forget it rather than keep it forever
-        pending[nonce] = PendingAdvance(row.id, trigger, reason, ground, row.status, now)
+        pending = confirmations.propose(
+            session,
+            staff.actor,
+            row.id,
+            trigger,
+            reason=reason,
+            ground=ground,
+            seen_status=row.status,
+            now=utcnow(),
+        )
         text = staff.texts.text(
             "admin.confirm",
             agency=row.name,
@@ -474,6 +484,9 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
             target=states.state_label(action.dest, staff.language),
             reason=reason or "—",
         )
+        return text, pending.nonce
+
+    text, nonce = await in_thread(context, ask)
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -490,35 +503,49 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
 
 
 async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
-    """The ✅ / ✖ press on an /advance confirmation: fire through the lifecycle service, or drop it."""
+    """The ✅ / ✖ press on an /advance confirmation: claim it once, then advance or drop it.
+
+    The claim and the advance are one unit of work: a refusal by the rules rolls
+    both back, and the confirmation is then marked failed in a second one."""
     query = update.callback_query
     assert query is not None and query.data is not None
     match = CONFIRM_DATA.match(query.data)
-    pending: dict[str, PendingAdvance] = (context.user_data or {}).get(PENDING, {})
-    request = pending.pop(match[2], None) if match else None
-    if request is None or utcnow() - request.created > CONFIRM_WITHIN:
+    if match is None:
         await query.answer(staff.texts.text("admin.confirm_expired"), show_alert=True)
         return
-    await query.answer()
-    if match is not None and match[1] == "no":
-        await query.edit_message_text(staff.texts.text("admin.cancelled"))
-        return
+    nonce, settings = match[2], settings_of(context)
+    decision = confirmations.CONFIRMED if match[1] == "ok" else confirmations.CANCELLED
+
+    def decide(session: Session) -> AuditEntry | None:
+        pending = confirmations.decide(session, nonce, staff.actor, decision, utcnow())
+        if decision == confirmations.CANCELLED:
+            return None
+        return lifecycle.advance(
+            session,
+            pending.agency_id,
+            pending.trigger,
+            staff.actor,
+            pending.reason,
+            ground=pending.ground,
+            settings=settings,
+            expected_status=pending.seen_status,
+        )
+
     try:
-        with transaction(engine_of(context)) as session:
-            entry = lifecycle.advance(
-                session,
-                request.agency_id,
-                request.trigger,
-                staff.actor,
-                request.reason,
-                ground=request.ground,
-                settings=settings_of(context),
-                expected_status=request.seen_status,
-            )
-    except DomainError as error:
+        entry = await in_thread(context, decide)
+    except confirmations.NotPending as refusal:
+        await query.answer(refusal.message(staff.language), show_alert=True)
+        return
+    except DomainError as error:  # the rules refused the advance: nothing changed
+        await query.answer()
+        await _mark_failed(context, nonce, staff)
         await query.edit_message_text(
             staff.texts.text("admin.advance_failed", error=error.message(staff.language))
         )
+        return
+    await query.answer()
+    if entry is None:
+        await query.edit_message_text(staff.texts.text("admin.cancelled"))
         return
     await query.edit_message_text(
         staff.texts.text(
@@ -528,6 +555,18 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
             seq=entry.seq,
         )
     )
+
+
+async def _mark_failed(context: ContextTypes.DEFAULT_TYPE, nonce: str, staff: Staff) -> None:
+    """Record that the confirmed advance failed, so a second ✅ says so (if nobody decided it
+    meanwhile)."""
+    with contextlib.suppress(confirmations.NotPending):
+        await in_thread(
+            context,
+            lambda session: confirmations.decide(
+                session, nonce, staff.actor, confirmations.FAILED, utcnow()
+            ),
+        )
 
 
 # --- command menus per role ------------------------------------------------------------------
@@ -540,12 +579,16 @@ async def publish_commands(app: BotApplication) -> None:
     public = [BotCommand(c, local.text(f"menu.{c}")) for c in ("start", "status", "help")]
     staff = public + [BotCommand(c, local.text(f"menu.{c}")) for c in ADMIN_COMMANDS]
     await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
-    with transaction(app.bot_data[ENGINE]) as session:
-        granted = [
+    granted = await run_unit(
+        app.bot_data[ENGINE],
+        lambda session: [
             int(g.actor_key[3:])
             for g in session.exec(select(RoleGrant)).all()
             if g.actor_key.startswith("tg:")
-        ]
+        ],
+        read_only=True,
+        executor=app.bot_data[EXECUTOR],
+    )
     for chat_id in sorted(set(settings.admin_ids) | set(granted)):
         try:
             await app.bot.set_my_commands(staff, scope=BotCommandScopeChat(chat_id))
@@ -558,8 +601,10 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     actor = actor_of(update)
     if actor is None or update.effective_message is None:
         return
-    with transaction(engine_of(context)) as session:
-        role = role_of(session, actor, settings_of(context))
+    settings = settings_of(context)
+    role = await in_thread(
+        context, lambda session: role_of(session, actor, settings), read_only=True
+    )
     key = "admin.help_staff" if role is not None else "admin.help_public"
     await update.effective_message.reply_text(texts(context).text(key))
 

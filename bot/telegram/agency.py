@@ -34,13 +34,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram.context import engine_of, settings_of, texts
+from bot.telegram.blocking import DatabaseUnavailable, in_thread
+from bot.telegram.context import settings_of, texts
 from bot.telegram.start import add_deep_link
 from bot.texts import LocalCatalogue
 from surveys.coverage import Status, by_agency, coverage
 from workflow.community.campaigns import DATE_FIELDS, campaign_for
 from workflow.core.clock import local_date, utcnow
-from workflow.core.db import transaction
 from workflow.core.errors import DomainError
 from workflow.core.settings import Settings
 from workflow.lifecycle.states import REPORTING, state_label
@@ -62,18 +62,24 @@ async def open_agency_link(update: Update, context: ContextTypes.DEFAULT_TYPE, t
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return False
+
+    def bind(session: Session) -> tuple[int, str, bool] | None:
+        link = contacts.find_link_token(session, token)
+        if link is None:
+            return None
+        _, new = contacts.bind_contact(session, link, user.id, user.full_name)
+        agency = session.get(Agency, link.agency_id)
+        return link.agency_id, agency.name if agency else "?", new
+
     try:
-        with transaction(engine_of(context)) as session:
-            link = contacts.find_link_token(session, token)
-            if link is None:
-                return False
-            _, new = contacts.bind_contact(session, link, user.id, user.full_name)
-            agency = session.get(Agency, link.agency_id)
-            name = agency.name if agency else "?"
+        bound = await in_thread(context, bind)
     except DomainError as refusal:
         await message.reply_text(refusal.message(settings_of(context).language))
         return True
-    logger.info("agency %s: contact bound (new=%s)", link.agency_id, new)
+    if bound is None:
+        return False
+    agency_id, name, new = bound
+    logger.info("agency %s: contact bound (new=%s)", agency_id, new)
     key = "agency.bound" if new else "agency.already_bound"
     await message.reply_text(texts(context).text(key, name=user.full_name, agency=name))
     return True
@@ -90,15 +96,16 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if context.args:
         await message.reply_text(texts(context).text("agency.status_usage"))
         return
-    with transaction(engine_of(context)) as session:
+    settings, catalogue = settings_of(context), texts(context)
+
+    def look(session: Session) -> str:
         contact = contacts.contact_of(session, user.id)
         agency = session.get(Agency, contact.agency_id) if contact else None
-        text = (
-            status_text(session, agency, settings_of(context), texts(context))
-            if agency is not None
-            else texts(context).text("agency.not_contact")
-        )
-    await message.reply_text(text)
+        if agency is None:
+            return catalogue.text("agency.not_contact")
+        return status_text(session, agency, settings, catalogue)
+
+    await message.reply_text(await in_thread(context, look, read_only=True))
 
 
 def status_text(
@@ -173,8 +180,9 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if message is None or user is None:
         return
     settings = settings_of(context)
-    with transaction(engine_of(context)) as session:
-        contact = contacts.contact_of(session, user.id)
+    contact = await in_thread(
+        context, lambda session: contacts.contact_of(session, user.id), read_only=True
+    )
     if contact is None:
         await message.reply_text(texts(context).text("agency.not_contact_upload"))
         return
@@ -185,8 +193,11 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     now = utcnow()
     year = local_date(now, settings.zone).year
-    with transaction(engine_of(context)) as session:
-        duplicate = contacts.already_submitted(session, contact.agency_id, year, unique_id)
+    duplicate = await in_thread(
+        context,
+        lambda session: contacts.already_submitted(session, contact.agency_id, year, unique_id),
+        read_only=True,
+    )
     if duplicate:
         await message.reply_text(texts(context).text("agency.upload_duplicate", year=year))
         return
@@ -199,23 +210,27 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await telegram_file.download_to_drive(path)
         stored_size = path.stat().st_size
         contacts.check_size(stored_size, settings)
-        with transaction(engine_of(context)) as session:
-            document = contacts.record_document(
-                session,
-                SubmittedDocument(
-                    agency_id=contact.agency_id,
-                    year=year,
-                    kind=kind,
-                    stored_path=str(path),
-                    original_name=name[:255],
-                    mime_type=mime[:100],
-                    size=stored_size,
-                    file_unique_id=unique_id[:100],
-                    telegram_user_id=user.id,
-                    submitted_at=now,
-                ),
-            )
-            counts = contacts.document_counts(session, contact.agency_id, year)
+        row = SubmittedDocument(
+            agency_id=contact.agency_id,
+            year=year,
+            kind=kind,
+            stored_path=str(path),
+            original_name=name[:255],
+            mime_type=mime[:100],
+            size=stored_size,
+            file_unique_id=unique_id[:100],
+            telegram_user_id=user.id,
+            submitted_at=now,
+        )
+
+        def record(session: Session) -> tuple[SubmittedDocument, dict[str, int]]:
+            document = contacts.record_document(session, row)
+            return document, contacts.document_counts(session, contact.agency_id, year)
+
+        document, counts = await in_thread(context, record)
+    except DatabaseUnavailable:
+        path.unlink(missing_ok=True)  # no row, no file
+        raise
     except DomainError as refusal:
         path.unlink(missing_ok=True)
         await message.reply_text(refusal.message(settings.language))
@@ -274,11 +289,11 @@ async def switch_kind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if match is None:
         await query.answer()
         return
+    document_id, kind, user_id = int(match["document"]), match["kind"], query.from_user.id
     try:
-        with transaction(engine_of(context)) as session:
-            document = contacts.change_kind(
-                session, int(match["document"]), match["kind"], query.from_user.id
-            )
+        document = await in_thread(
+            context, lambda session: contacts.change_kind(session, document_id, kind, user_id)
+        )
     except DomainError as refusal:
         await query.answer(refusal.message(settings_of(context).language), show_alert=True)
         return

@@ -5,6 +5,13 @@ configured Bot API base URL), by the offline demo and by the tests (with a
 `RecordingRequest` and no updater). Handlers find the engine and settings in
 `bot_data` through `bot.telegram.context`; each topic module adds its handlers in
 `register(app)`.
+
+Updates are handled `bot_concurrency` at a time, and every database unit of
+work runs in the application's worker threads (`bot.telegram.blocking`), so no
+statement ever runs on the event loop. One chat's presses that overtake each
+other stay correct: a press that no longer fits is stale (see
+`surveys.answering`). A database that is locked or unreachable gets the user
+"暂时无法访问数据库，请稍后再试", never a traceback.
 """
 
 from __future__ import annotations
@@ -31,7 +38,8 @@ from bot.telegram import admin as admin_chat
 from bot.telegram import agency as agency_chat
 from bot.telegram import jobs, start
 from bot.telegram import survey as survey_chat
-from bot.telegram.context import ENGINE, SETTINGS, texts
+from bot.telegram.blocking import DatabaseUnavailable, new_executor
+from bot.telegram.context import ENGINE, EXECUTOR, SETTINGS, texts
 from workflow.core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -57,9 +65,11 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request).get_updates_request(request).updater(None)
-    app = builder.post_init(on_start).build()
+    builder = builder.concurrent_updates(settings.bot_concurrency)
+    app = builder.post_init(on_start).post_shutdown(on_stop).build()
     app.bot_data[SETTINGS] = settings
     app.bot_data[ENGINE] = engine
+    app.bot_data[EXECUTOR] = new_executor(settings.bot_concurrency)
     for module in (start, survey_chat, agency_chat, admin_chat):
         module.register(app)
     app.add_handler(CallbackQueryHandler(expired_button))
@@ -75,6 +85,11 @@ async def on_start(app: BotApplication) -> None:
     jobs.schedule_reminders(app)
 
 
+async def on_stop(app: BotApplication) -> None:
+    """After the last update: let the worker threads finish and go."""
+    app.bot_data[EXECUTOR].shutdown(wait=True)
+
+
 async def expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A press no topic recognises (an old or forged button): stop the spinner, say so."""
     if update.callback_query is not None:
@@ -88,21 +103,29 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Anything else in a private chat: point to what the bot can do."""
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(texts(context).text("message.not_understood"))
+    """Anything else in a private chat: the survey step of someone in the middle of one,
+    else a pointer to what the bot can do. (The survey lookup is here, in a worker
+    thread, rather than in a filter, which PTB would run on the event loop.)"""
+    if update.effective_message is None:
+        return
+    if await survey_chat.resume(update, context):
+        return
+    await update.effective_message.reply_text(texts(context).text("message.not_understood"))
 
 
 async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure (without personal data) and tell the user, politely, in their language."""
-    logger.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
+    busy = isinstance(context.error, DatabaseUnavailable)
+    if busy:  # locked, timed out or unreachable: nothing was written, the user may retry
+        logger.warning("database unavailable: %s", context.error)
+    else:
+        logger.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
     if not isinstance(update, Update):
         return
+    key = "error.db_unavailable" if busy else "error.internal"
     if update.callback_query is not None:  # stop the button's spinner
-        with contextlib.suppress(TelegramError):
+        with contextlib.suppress(TelegramError):  # already answered, or too old
             await update.callback_query.answer()
     if update.effective_chat is not None:
         with contextlib.suppress(TelegramError):  # e.g. the user blocked the bot meanwhile
-            await context.bot.send_message(
-                update.effective_chat.id, texts(context).text("error.internal")
-            )
+            await context.bot.send_message(update.effective_chat.id, texts(context).text(key))

@@ -12,6 +12,7 @@ from workflow.core.settings import Settings
 
 SETTINGS = "settings"
 ENGINE = "engine"
+EXECUTOR = "db_executor"  # the worker threads of `bot.telegram.blocking`
 
 
 def settings_of(context: CallbackContext[Any, Any, Any, Any]) -> Settings:

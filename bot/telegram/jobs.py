@@ -11,6 +11,7 @@ bot was down is therefore sent at the first cycle after start, if still relevant
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,11 +20,11 @@ from sqlalchemy.engine import Engine
 from telegram import Bot
 from telegram.ext import Application, ContextTypes, Job
 
-from bot.telegram.context import SETTINGS, engine_of, settings_of
+from bot.telegram.blocking import run_unit
+from bot.telegram.context import EXECUTOR, SETTINGS, engine_of, settings_of
 from bot.telegram.sender import SendReport, send_due
 from surveys.coverage import unit_facts
 from workflow.core.clock import utcnow
-from workflow.core.db import transaction
 from workflow.core.settings import Settings
 from workflow.reminders.cycle import enqueue_due
 
@@ -49,19 +50,33 @@ class CycleReport:
 
 
 async def run_cycle(
-    bot: Bot, engine: Engine, settings: Settings, now: datetime | None = None
+    bot: Bot,
+    engine: Engine,
+    settings: Settings,
+    now: datetime | None = None,
+    *,
+    executor: Executor | None = None,
 ) -> CycleReport:
-    """Enqueue the due reminders (one transaction), then send the due outbox rows."""
+    """Enqueue the due reminders (one unit of work, in a worker thread), then send the due
+    outbox rows."""
     moment = now or utcnow()
-    with transaction(engine) as session:
-        enqueued, skipped = enqueue_due(session, moment, settings, unit_facts)
-    sent = await send_due(bot, engine, moment, settings)
+    enqueued, skipped = await run_unit(
+        engine,
+        lambda session: enqueue_due(session, moment, settings, unit_facts),
+        executor=executor,
+    )
+    sent = await send_due(bot, engine, moment, settings, executor=executor)
     return CycleReport(enqueued, skipped, sent)
 
 
 async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The job: one reminder cycle."""
-    report = await run_cycle(context.bot, engine_of(context), settings_of(context))
+    """The job: one reminder cycle, in the application's worker threads."""
+    report = await run_cycle(
+        context.bot,
+        engine_of(context),
+        settings_of(context),
+        executor=context.bot_data[EXECUTOR],
+    )
     logger.info("reminder cycle: %s", report.summary())
 
 

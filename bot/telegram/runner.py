@@ -19,7 +19,7 @@ from telegram.error import InvalidToken, TelegramError
 from bot.telegram.app import build_application
 from bot.texts import bot_texts
 from migrations import ensure_schema
-from workflow.core.db import make_engine
+from workflow.core.db import bot_engine
 from workflow.core.privacy import install_log_redaction
 from workflow.core.settings import Settings
 
@@ -62,7 +62,7 @@ def run_bot(settings: Settings) -> int:
     for handler in logging.getLogger().handlers:
         handler.addFilter(HideToken(token))
     logging.getLogger("telegram.ext").addFilter(ShortNetworkErrors())
-    engine = make_engine(settings.database_url)
+    engine = bot_engine(settings)
     ensure_schema(engine)
     app = build_application(settings, engine)
     logger.info("polling %s for updates", settings.telegram_base_url)

@@ -8,7 +8,9 @@ next state (see `workflow.reminders.outbox`): 429 waits `retry_after` and tries 
 `uncertain` rather than risk a second copy. Nothing is sent in the quiet period.
 
 `send_due(bot, engine, now, settings)` is what the scheduler, the CLI
-(`safecomm remind send`) and the benchmark call.
+(`safecomm remind send`) and the benchmark call. Its database work runs in
+worker threads (`bot.telegram.blocking.run_unit`), so a burst of reminders
+never holds up the bot's answers.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ import time
 import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from telegram import Bot
 from telegram.error import (
     BadRequest,
@@ -36,8 +41,8 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.telegram.blocking import run_unit
 from bot.texts import LocalCatalogue
-from workflow.core.db import transaction
 from workflow.core.settings import Settings
 from workflow.reminders import outbox
 from workflow.reminders.plan import (
@@ -58,6 +63,7 @@ CONCURRENCY = 8
 BACKOFF_BASE = 2.0
 
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -175,6 +181,10 @@ def render_digest(params: dict[str, Any], texts: LocalCatalogue) -> str:
     return "\n".join(lines)
 
 
+def _claim(row_id: int, now: datetime, session: Session) -> bool:
+    return outbox.claim(session, row_id, now)
+
+
 def retry_seconds(error: RetryAfter) -> float:
     """`retry_after` in seconds (PTB 22 returns int or timedelta depending on PTB_TIMEDELTA)."""
     with warnings.catch_warnings():
@@ -191,6 +201,7 @@ async def send_due(
     *,
     concurrency: int = CONCURRENCY,
     sleep: Sleep = asyncio.sleep,
+    executor: Executor | None = None,
 ) -> SendReport:
     """Send every outbox row due at `now` (outside the quiet period); report what happened."""
     report = SendReport()
@@ -200,17 +211,25 @@ async def send_due(
         """`now`, advancing in real time while this pass runs."""
         return now + timedelta(seconds=time.monotonic() - started)
 
-    with transaction(engine) as session:
+    def in_thread(work: Callable[[Session], T]) -> Awaitable[T]:
+        return run_unit(engine, work, executor=executor)
+
+    def due(session: Session) -> tuple[int, list[tuple[int, int, str, dict[str, Any], int]]]:
         flagged = outbox.flag_uncertain(session, now)
-        if flagged:
-            logger.warning("%d reminders were claimed but never marked: now uncertain", flagged)
         if in_quiet_period(now, settings):
-            report.quiet = True
-            return report
-        rows = deque(
+            return flagged, []
+        return flagged, [
             (int(row.id or 0), row.chat_id, row.kind, row.params, row.attempts)
             for row in outbox.due_rows(session, now)
-        )
+        ]
+
+    flagged, found = await in_thread(due)
+    if flagged:
+        logger.warning("%d reminders were claimed but never marked: now uncertain", flagged)
+    if in_quiet_period(now, settings):
+        report.quiet = True
+        return report
+    rows = deque(found)
     pacer = ChatPacer(sleep=sleep)
 
     async def deliver(
@@ -218,9 +237,8 @@ async def send_due(
     ) -> None:
         for _ in range(outbox.MAX_ATTEMPTS):
             async with pacer.slot(chat_id):
-                with transaction(engine) as session:
-                    if not outbox.claim(session, row_id, clock()):
-                        return  # another sender has it, or it is done
+                if not await in_thread(partial(_claim, row_id, clock())):
+                    return  # another sender has it, or it is done
                 attempts += 1
                 wait = await attempt(row_id, chat_id, kind, params, attempts)
             if wait is None:
@@ -235,38 +253,40 @@ async def send_due(
         try:
             await bot.send_message(chat_id, render(kind, params, clock(), settings))
         except RetryAfter as error:
-            finish(outbox.release, row_id, error)
+            await finish(outbox.release, row_id, error)
             return retry_seconds(error)
         except Forbidden as error:
-            finish(outbox.mark_undeliverable, row_id, error)
+            await finish(outbox.mark_undeliverable, row_id, error)
             report.undeliverable += 1
         except TimedOut as error:
-            finish(outbox.mark_uncertain, row_id, error)
+            await finish(outbox.mark_uncertain, row_id, error)
             report.uncertain += 1
         except BadRequest as error:
-            finish(outbox.mark_failed, row_id, error)
+            await finish(outbox.mark_failed, row_id, error)
             report.failed += 1
         except NetworkError as error:
             if attempts >= outbox.MAX_ATTEMPTS:
-                finish(outbox.mark_failed, row_id, error)
+                await finish(outbox.mark_failed, row_id, error)
                 report.failed += 1
                 return None
-            finish(outbox.release, row_id, error)
+            await finish(outbox.release, row_id, error)
             return BACKOFF_BASE**attempts
         except (TelegramError, KeyError, ValueError) as error:
-            finish(outbox.mark_failed, row_id, error)
+            await finish(outbox.mark_failed, row_id, error)
             report.failed += 1
         else:
-            with transaction(engine) as session:
-                outbox.mark_sent(session, row_id, clock())
+            at = clock()
+            await in_thread(lambda session: outbox.mark_sent(session, row_id, at))
             report.sent += 1
         return None
 
-    def finish(mark: Callable[[Any, int, str], None], row_id: int, error: Exception) -> None:
+    async def finish(
+        mark: Callable[[Session, int, str], None], row_id: int, error: Exception
+    ) -> None:
         """Record Telegram's refusal on the claimed row (`mark` decides its next state)."""
         logger.info("reminder %s: %s", row_id, type(error).__name__)
-        with transaction(engine) as session:
-            mark(session, row_id, f"{type(error).__name__}: {error}")
+        detail = f"{type(error).__name__}: {error}"
+        await in_thread(lambda session: mark(session, row_id, detail))
 
     async def worker() -> None:
         while rows:

@@ -20,22 +20,16 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from bot.telegram.context import ENGINE, engine_of, settings_of, texts
+from bot.telegram.blocking import in_thread
+from bot.telegram.context import settings_of, texts
 from bot.telegram.rendering import CALLBACK_PREFIX, parse_press, question_screen, review_screen
 from bot.telegram.start import add_bare_start, add_deep_link
 from surveys import answering
 from surveys.answering import Survey
 from surveys.errors import NotFound
 from workflow.core.clock import local_text
-from workflow.core.db import transaction
 from workflow.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -74,8 +68,10 @@ async def show_new(chat_id: int, survey: Survey, context: ContextTypes.DEFAULT_T
     """Send the current step as a new message; presses on older messages become stale."""
     text, markup = render(survey, context)
     sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
-    with transaction(engine_of(context)) as session:
-        answering.record_message(session, survey.invitation_id, sent.message_id)
+    await in_thread(
+        context,
+        lambda session: answering.record_message(session, survey.invitation_id, sent.message_id),
+    )
 
 
 async def show_in_place(
@@ -100,9 +96,11 @@ async def open_from_link(update: Update, context: ContextTypes.DEFAULT_TYPE, tok
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return False
+    settings = settings_of(context)
     try:
-        with transaction(engine_of(context)) as session:
-            opened = answering.open_survey(session, token, user.id, settings_of(context))
+        opened = await in_thread(
+            context, lambda session: answering.open_survey(session, token, user.id, settings)
+        )
     except NotFound:
         return False
     except DomainError as refusal:
@@ -127,11 +125,12 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await query.answer(texts(context).text("survey.bad_button"))
         return
     message_id = query.message.message_id if query.message else None
+    settings, user_id = settings_of(context), query.from_user.id
     try:
-        with transaction(engine_of(context)) as session:
-            pressed = answering.press(
-                session, press, query.from_user.id, settings_of(context), message_id
-            )
+        pressed = await in_thread(
+            context,
+            lambda session: answering.press(session, press, user_id, settings, message_id),
+        )
     except DomainError as refusal:
         reason = refusal.message(settings_of(context).language)
         await query.answer(reason, show_alert=True)
@@ -143,15 +142,16 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     shown = query.message if isinstance(query.message, Message) else None
     if pressed.receipt and shown is not None:
         await shown.edit_text(texts(context).text("survey.submitted", **_params(survey, context)))
-    elif shown is not None and shown.message_id == survey.message_id:
+    elif shown is not None and answering.is_current(shown.message_id, survey.message_id):
         await show_in_place(shown, survey, context)
     else:
         await show_new(query.from_user.id, survey, context)
 
 
-async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Anything but a button from someone in the middle of a survey: show where they are."""
-    await show_where_they_are(update, context, hint="survey.use_buttons")
+async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A message that no handler took, from someone in the middle of a survey: show
+    where they are (False when they have no survey open)."""
+    return await show_where_they_are(update, context, hint="survey.use_buttons")
 
 
 async def resume_on_bare_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -166,9 +166,13 @@ async def show_where_they_are(
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return False
+    settings = settings_of(context)
     try:
-        with transaction(engine_of(context)) as session:
-            survey = answering.resume_point(session, user.id, settings_of(context))
+        survey = await in_thread(
+            context,
+            lambda session: answering.resume_point(session, user.id, settings),
+            read_only=True,
+        )
     except DomainError as refusal:
         await message.reply_text(refusal.message(settings_of(context).language))
         return True
@@ -180,26 +184,9 @@ async def show_where_they_are(
     return True
 
 
-class InSurvey(filters.MessageFilter):
-    """Messages from a private chat whose user has a survey open and unsubmitted."""
-
-    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        super().__init__(name="InSurvey")
-        self._app = app
-
-    def filter(self, message: Message) -> bool:
-        if message.from_user is None or message.chat.type != "private":
-            return False
-        with transaction(self._app.bot_data[ENGINE]) as session:
-            return answering.unfinished_of(session, message.from_user.id) is not None
-
-
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add this topic's handlers to the application."""
     add_deep_link(app, open_from_link)
     add_bare_start(app, resume_on_bare_start)
     app.add_handler(CallbackQueryHandler(press_button, pattern=f"^{CALLBACK_PREFIX}"))
-    # files and photos stay with the agency chat: a contact may also be answering a survey
-    uploads = filters.Document.ALL | filters.PHOTO
-    in_survey = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~uploads & InSurvey(app)
-    app.add_handler(MessageHandler(in_survey, resume))
+    # other messages from someone in a survey: the application's catch-all calls `resume`

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.demo.offline import Call
 from bot.telegram.admin import publish_commands
 from bot.telegram.rendering import PAGE_SIZE
 from tests.builders import committed
@@ -314,5 +315,78 @@ async def test_a_confirmation_expires_after_fifteen_minutes(
     later = bot.telegram.admin.utcnow() + timedelta(minutes=16)
     monkeypatch.setattr(bot.telegram.admin, "utcnow", lambda: later)
     said = await chat.tap_label(ADMIN_ID, "确认")
-    assert any("已失效" in str(c.params.get("text", "")) for c in said)
+    assert _alerts(said) == ["这个确认已过期（超过 15 分钟未确认），请重新发送 /advance。"]
     assert _status(engine, agency_id) == "applied"
+
+
+def _alerts(said: list[Call]) -> list[str]:
+    return [
+        str(c.params["text"])
+        for c in said
+        if c.method == "answerCallbackQuery" and c.params.get("text")
+    ]
+
+
+async def test_a_confirmation_survives_a_restart_and_works_in_another_process(
+    engine: Engine, admin_settings: Settings
+) -> None:
+    agency_id = _reviewable(engine, admin_settings)
+    async with OfflineChat(admin_settings, engine) as first:
+        await first.send(ADMIN_ID, f"/advance {agency_id} review")
+        confirm = first.button(ADMIN_ID, "确认")
+    async with OfflineChat(admin_settings, engine) as second:  # restarted, or the other worker
+        said = await second.tap(ADMIN_ID, confirm, message_id=1)
+        assert _alerts(said) == []
+        assert "已完成" in second.last_text(ADMIN_ID)
+    assert _status(engine, agency_id) == "reviewed"
+
+
+async def test_a_second_tap_on_a_confirmed_or_cancelled_advance_says_so(
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
+) -> None:
+    agency_id = _reviewable(engine, admin_settings)
+    await chat.send(ADMIN_ID, f"/advance {agency_id} review")
+    confirm = chat.button(ADMIN_ID, "确认")
+    await chat.tap(ADMIN_ID, confirm)
+    with Session(engine) as session:
+        count = audit_count(session)
+    said = await chat.tap(ADMIN_ID, confirm, message_id=1)
+    assert _alerts(said) == ["这个操作已经确认并执行过了，无需再点。"]
+    await chat.send(ADMIN_ID, f"/advance {agency_id} reject 材料不全")
+    cancel = chat.button(ADMIN_ID, "取消")
+    await chat.tap(ADMIN_ID, cancel)
+    said = await chat.tap(ADMIN_ID, cancel.replace(":no:", ":ok:"), message_id=2)
+    assert _alerts(said) == ["这个操作已经取消了。如仍需执行，请重新发送 /advance。"]
+    with Session(engine) as session:
+        assert audit_count(session) == count  # neither second tap changed anything
+    assert _status(engine, agency_id) == "reviewed"
+
+
+async def test_a_confirmation_is_only_its_authors(engine: Engine, admin_settings: Settings) -> None:
+    other_admin = 1002
+    settings = load_settings(
+        database_url=admin_settings.database_url, admin_ids=[ADMIN_ID, other_admin]
+    )
+    agency_id = _reviewable(engine, settings)
+    async with OfflineChat(settings, engine) as chat:
+        await chat.send(ADMIN_ID, f"/advance {agency_id} review")
+        said = await chat.tap(other_admin, chat.button(ADMIN_ID, "确认"), message_id=1)
+        assert _alerts(said) == ["这个确认已过期（超过 15 分钟未确认），请重新发送 /advance。"]
+    assert _status(engine, agency_id) == "applied"
+
+
+async def test_a_refused_confirmation_is_marked_failed_for_a_second_tap(
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
+) -> None:
+    agency_id = _reviewable(engine, admin_settings)
+    await chat.send(ADMIN_ID, f"/advance {agency_id} reject 材料不全")
+    confirm = chat.button(ADMIN_ID, "确认")
+    with Session(engine) as session:  # meanwhile, at the terminal
+        committed(lifecycle.advance)(session, agency_id, "review", ADMIN, settings=admin_settings)
+    await chat.tap(ADMIN_ID, confirm)
+    assert "未执行" in chat.last_text(ADMIN_ID)
+    said = await chat.tap(ADMIN_ID, confirm, message_id=1)
+    assert _alerts(said) == [
+        "这个操作已确认过，但当时未能执行（原因见上方消息）。请重新发送 /advance。"
+    ]
+    assert _status(engine, agency_id) == "reviewed"

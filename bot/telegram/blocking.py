@@ -1,0 +1,86 @@
+"""The one seam for blocking work: every database unit of work of the bot runs in a
+worker thread, never on the event loop, so a slow statement or a lock wait delays
+only the update that needs it while the bot goes on answering everyone else.
+
+    shown = await in_thread(context, lambda session: answering.press(session, …))
+
+The work gets a session inside `transaction(engine)` (commit on success, roll
+back on error) and returns plain values or detached rows; the handler then
+talks to Telegram on the loop. A database that is locked, too slow or
+unreachable raises `DatabaseUnavailable`, which no topic's refusal handling
+catches: the application's error handler tells the user to try again later.
+The application owns one thread pool of
+`bot_concurrency` workers, as many as the updates it handles at once and the
+connections its PostgreSQL pool keeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from telegram.ext import CallbackContext
+
+from bot.telegram.context import ENGINE, EXECUTOR
+from workflow.core.db import transaction
+from workflow.core.errors import StorageUnavailable
+
+T = TypeVar("T")
+
+
+class DatabaseUnavailable(Exception):
+    """The unit of work could not reach or lock the database; nothing was written."""
+
+
+Work = Callable[[Session], T]
+
+
+def new_executor(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="safecomm-db")
+
+
+async def run_unit(
+    engine: Engine,
+    work: Work[T],
+    *,
+    read_only: bool = False,
+    executor: Executor | None = None,
+) -> T:
+    """Run `work(session)` as one unit of work in a worker thread (`executor`, else
+    the loop's default) and return its result."""
+
+    def unit() -> T:
+        with _one_writer(engine, read_only), transaction(engine, read_only=read_only) as session:
+            return work(session)
+
+    try:
+        return await asyncio.get_running_loop().run_in_executor(executor, unit)
+    except StorageUnavailable as error:
+        raise DatabaseUnavailable(error.params.get("detail", "")) from error
+
+
+_SQLITE_WRITERS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+
+
+def _one_writer(engine: Engine, read_only: bool) -> AbstractContextManager[object]:
+    """SQLite lets one transaction write at a time, and a writer that finds the file
+    locked sleeps in steps of up to 100 ms (the busy timeout): our own worker threads
+    therefore queue on a lock instead. Reads, and PostgreSQL, run side by side."""
+    if read_only or engine.dialect.name != "sqlite":
+        return nullcontext()
+    return _SQLITE_WRITERS.setdefault(engine, threading.Lock())
+
+
+async def in_thread(
+    context: CallbackContext[Any, Any, Any, Any], work: Work[T], *, read_only: bool = False
+) -> T:
+    """`run_unit` on the application's engine and thread pool (handlers and jobs)."""
+    data = context.bot_data
+    return await run_unit(data[ENGINE], work, read_only=read_only, executor=data.get(EXECUTOR))
