@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,8 @@ from workflow.core.privacy import redact
 from workflow.lifecycle.models import GENESIS, HEAD_ID, AuditEntry, AuditHead
 
 REASON_MAX = 500
+VERIFY_CHUNK = 1000
+"""Entries `verify` reads at a time."""
 
 
 HASHED_FIELDS = (
@@ -158,7 +161,29 @@ class VerifyResult:
         )
 
 
-def verify(session: Session) -> VerifyResult:
+def _entries(session: Session, chunk: int) -> Iterator[AuditEntry]:
+    """Every entry in storage (id) order, read `chunk` rows at a time (keyset pagination):
+    at most one chunk is held, whatever the length of the log."""
+    after: int | None = None
+    while True:
+        query = select(AuditEntry).order_by(col(AuditEntry.id)).limit(chunk)
+        if after is not None:
+            query = query.where(col(AuditEntry.id) > after)
+        rows = session.exec(query).all()  # the previous chunk is released by now
+        yield from rows
+        if len(rows) < chunk:
+            return
+        after = rows[-1].id
+
+
+def _stands_later(session: Session, seq: int, entry_id: int | None) -> bool:
+    """Whether the entry numbered `seq` is stored after the entry `entry_id`."""
+    assert entry_id is not None  # a stored entry
+    query = select(AuditEntry.id).where(AuditEntry.seq == seq, col(AuditEntry.id) > entry_id)
+    return session.exec(query.limit(1)).first() is not None
+
+
+def verify(session: Session, *, chunk: int = VERIFY_CHUNK) -> VerifyResult:
     """Walk the entries in storage order and name the first one whose link is broken.
 
     - `edited`: the stored hash is not the hash of the stored fields;
@@ -167,26 +192,27 @@ def verify(session: Session) -> VerifyResult:
     - `relinked`: the entry does not point at its predecessor (an earlier
       entry was rewritten with a fresh hash);
     - `truncated`: the newest entries were deleted (the head names a later one).
+
+    The entries are read `chunk` at a time, so memory stays flat as the log grows.
     """
-    entries = list(session.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all())
-    expected, previous = 1, GENESIS
-    for index, entry in enumerate(entries):
+    expected, previous, checked = 1, GENESIS, 0
+    for entry in _entries(session, chunk):
         if entry_hash(entry) != entry.hash:
-            return VerifyResult(index, previous, "edited", entry.id, entry.seq)
+            return VerifyResult(checked, previous, "edited", entry.id, entry.seq)
         if entry.seq != expected:
-            later = {other.seq for other in entries[index + 1 :]}
-            problem = "reordered" if entry.seq < expected or expected in later else "missing"
-            return VerifyResult(index, previous, problem, entry.id, entry.seq)
+            later = entry.seq < expected or _stands_later(session, expected, entry.id)
+            problem = "reordered" if later else "missing"
+            return VerifyResult(checked, previous, problem, entry.id, entry.seq)
         if entry.prev_hash != previous:
-            return VerifyResult(index, previous, "relinked", entry.id, entry.seq)
-        expected, previous = expected + 1, entry.hash
+            return VerifyResult(checked, previous, "relinked", entry.id, entry.seq)
+        expected, previous, checked = expected + 1, entry.hash, checked + 1
     head = (
         session.connection()
         .execute(text("SELECT seq, hash FROM audithead WHERE id = :id"), {"id": HEAD_ID})
         .first()
     )
     # no head row while entries exist means the head itself was deleted
-    head_ok = not entries if head is None else (head[0], head[1]) == (expected - 1, previous)
+    head_ok = checked == 0 if head is None else (head[0], head[1]) == (expected - 1, previous)
     if not head_ok:
-        return VerifyResult(len(entries), previous, "truncated", None, expected - 1)
-    return VerifyResult(len(entries), previous)
+        return VerifyResult(checked, previous, "truncated", None, expected - 1)
+    return VerifyResult(checked, previous)

@@ -17,7 +17,7 @@ from workflow.access.actors import Role
 from workflow.core.errors import Refused
 from workflow.core.settings import Settings
 from workflow.lifecycle import engine as lifecycle
-from workflow.lifecycle.audit import entry_hash, history, verify
+from workflow.lifecycle.audit import VERIFY_CHUNK, entry_hash, history, verify
 from workflow.lifecycle.models import GENESIS, AuditEntry
 from workflow.rounds import service as rounds
 
@@ -144,6 +144,91 @@ def test_reordered_entries_are_found(any_engine: Engine, settings: Settings) -> 
     result = _verify(any_engine)
     assert (result.problem, result.seq, result.entry_id) == ("reordered", 3, second)
     assert "顺序被调换" in result.message()
+
+
+def _swap_storage_places(engine: Engine, seq_a: int, seq_b: int) -> tuple[int, int]:
+    """Swap the ids (the storage order) of two entries; return their old ids."""
+    with Session(engine) as session:
+        ids = dict(session.exec(select(AuditEntry.seq, AuditEntry.id)).all())
+    first, second = ids[seq_a], ids[seq_b]
+    _tamper(
+        engine,
+        f"UPDATE auditentry SET id = -1 WHERE id = {first}",
+        f"UPDATE auditentry SET id = {first} WHERE id = {second}",
+        f"UPDATE auditentry SET id = {second} WHERE id = -1",
+    )
+    return first, second
+
+
+def _rehash(engine: Engine, seq: int) -> None:
+    """Rewrite an entry and give it a fresh, matching hash (its successor still points at
+    the old one)."""
+    with Session(engine) as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.seq == seq)).one()
+        session.expunge(entry)
+    entry.reason = "改写"
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE auditentry SET reason = '改写', hash = :h WHERE seq = :seq"),
+            {"h": entry_hash(entry), "seq": seq},
+        )
+
+
+# (name, tampering, expected (problem, seq, entries checked before it)); with five
+# entries and chunks of 1, 2, 3 or 4 every problem falls at or next to a chunk boundary
+BREAKS = {
+    "intact": (lambda engine: None, (None, None, 5)),
+    "edited": (
+        lambda engine: _tamper(engine, "UPDATE auditentry SET reason = '改' WHERE seq = 3"),
+        ("edited", 3, 2),
+    ),
+    "relinked": (lambda engine: _rehash(engine, 2), ("relinked", 3, 2)),
+    "missing": (
+        lambda engine: _tamper(engine, "DELETE FROM auditentry WHERE seq = 3"),
+        ("missing", 4, 2),
+    ),
+    "reordered next door": (
+        lambda engine: _swap_storage_places(engine, 2, 3),
+        ("reordered", 3, 1),
+    ),
+    # the entry that belongs here is stored chunks later: found by a query, not a list
+    "reordered far apart": (
+        lambda engine: _swap_storage_places(engine, 2, 5),
+        ("reordered", 5, 1),
+    ),
+    "truncated": (
+        lambda engine: _tamper(engine, "DELETE FROM auditentry WHERE seq >= 5"),
+        ("truncated", 4, 4),
+    ),
+    "all deleted": (
+        lambda engine: _tamper(engine, "DELETE FROM auditentry"),
+        ("truncated", 0, 0),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BREAKS)
+def test_chunked_walk_finds_the_same_break_at_every_chunk_size(
+    any_engine: Engine, settings: Settings, name: str
+) -> None:
+    """`verify` reads the log a chunk at a time; where the chunks end changes nothing."""
+    _five_entries(any_engine, settings)
+    tamper, expected = BREAKS[name]
+    tamper(any_engine)
+    with Session(any_engine) as session:
+        results = {chunk: verify(session, chunk=chunk) for chunk in (1, 2, 3, 4, 5, VERIFY_CHUNK)}
+    assert {(r.problem, r.seq, r.checked) for r in results.values()} == {expected}
+    assert len({r for r in results.values()}) == 1  # same entry, same last good hash
+
+
+def test_reordered_far_apart_names_the_entry_standing_in_the_wrong_place(
+    any_engine: Engine, settings: Settings
+) -> None:
+    _five_entries(any_engine, settings)
+    second, _ = _swap_storage_places(any_engine, 2, 5)
+    with Session(any_engine) as session:
+        result = verify(session, chunk=1)
+    assert (result.problem, result.seq, result.entry_id) == ("reordered", 5, second)
 
 
 def test_entries_cannot_be_changed_through_the_orm(any_engine: Engine, settings: Settings) -> None:
