@@ -21,10 +21,11 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import Session, SQLModel, col, select
 
 from surveys.errors import Conflict, NotFound, Refused
-from surveys.invitations import by_token
+from surveys.invitations import TOKEN_PATTERN
 from surveys.models import DONE, REVIEW, Invitation, Submission, SurveyProgress
 from surveys.questionnaire import ITEM_NUMBERS, POINTS
 from workflow.community.campaigns import default_date, is_open
@@ -106,31 +107,63 @@ def open_survey(
     answers and submit again until the questionnaire closes.
     """
     now = now or utcnow()
-    invitation = by_token(session, token, lock=True)
-    if invitation is None or invitation.id is None:
+    if not TOKEN_PATTERN.fullmatch(token):
         raise NotFound("survey.unknown_token")
-    _progress(session, invitation.id, now)
-    view = _read(session, invitation.id, settings)
-    assert view is not None
-    _refuse_if_closed(view.survey, now, settings)
-    if invitation.bound_user_id is None:
-        invitation.bound_user_id, invitation.bound_at = user_id, now
-    elif invitation.bound_user_id != user_id:
-        raise Refused("survey.taken")
-    first_time = invitation.opened_at is None
-    invitation.opened_at = invitation.opened_at or now
-    session.add(invitation)
-    session.flush()
-    survey = view.survey
-    if survey.done:
-        _write_progress(session, survey, (REVIEW, survey.answers), _revision(view), now)
-        survey = replace(survey, position=REVIEW)
-    return Opened(survey, first_time)
+    for _ in range(CAS_ATTEMPTS):
+        view = _read(session, settings, token=token)
+        if view is None:
+            raise NotFound("survey.unknown_token")
+        _refuse_if_closed(view.survey, now, settings)
+        if view.bound_user_id not in (None, user_id):
+            raise Refused("survey.taken")
+        unbound = view.opened_at is None or view.bound_user_id is None
+        if unbound and not _bind(session, view.survey.invitation_id, user_id, now):
+            continue  # someone opened it meanwhile: read again
+        survey = view.survey
+        if view.revision is None:  # the first open: the survey starts at question 1
+            _start_progress(session, survey.invitation_id, now)
+        elif survey.done:
+            _write_progress(session, survey, (REVIEW, survey.answers), view.revision, now)
+            survey = replace(survey, position=REVIEW)
+        return Opened(survey, first_time=view.opened_at is None)
+    raise Conflict("survey.busy")
 
 
-def _revision(view: _View) -> int:
-    assert view.revision is not None, "the progress row exists"
-    return view.revision
+def _bind(session: Session, invitation_id: int, user_id: int, now: datetime) -> bool:
+    """Bind the invitation to `user_id` (if nobody else has it) and note when it was opened."""
+    invitation = sa.inspect(Invitation).columns
+    statement = (
+        sa.update(Invitation)
+        .where(
+            invitation.id == invitation_id,
+            sa.or_(invitation.bound_user_id.is_(None), invitation.bound_user_id == user_id),
+        )
+        .values(
+            bound_user_id=user_id,
+            bound_at=sa.func.coalesce(invitation.bound_at, now),
+            opened_at=sa.func.coalesce(invitation.opened_at, now),
+        )
+    )
+    bound = session.connection().execute(statement).rowcount == 1
+    _forget(session, Invitation, invitation_id)
+    return bool(bound)
+
+
+def _forget(session: Session, model: type[SQLModel], key: int) -> None:
+    """Expire the ORM's copy of a row written here with a plain statement, if the caller's
+    session holds one (a test, a CLI command), so that it reads the row anew."""
+    loaded = session.identity_map.get(identity_key(model, key))
+    if loaded is not None:
+        session.expire(loaded)
+
+
+def _start_progress(session: Session, invitation_id: int, now: datetime) -> None:
+    session.connection().execute(
+        sa.insert(SurveyProgress).values(
+            invitation_id=invitation_id, position=1, revision=0, started_at=now, updated_at=now
+        )
+    )
+    _forget(session, SurveyProgress, invitation_id)
 
 
 def press(
@@ -151,12 +184,12 @@ def press(
     """
     now = now or utcnow()
     for _ in range(CAS_ATTEMPTS):
-        view = _read(session, action.invitation_id, settings)
+        view = _read(session, settings, invitation_id=action.invitation_id)
         if view is None or view.bound_user_id != user_id:
             raise Refused("survey.not_yours")
         _refuse_if_closed(view.survey, now, settings)
         if view.revision is None:  # opened before progress was kept: start it now
-            _progress(session, action.invitation_id, now)
+            _start_progress(session, action.invitation_id, now)
             continue
         survey = view.survey
         moved = _apply(survey, action) if is_current(message_id, survey.message_id) else None
@@ -182,16 +215,25 @@ class _View:
 
     survey: Survey
     bound_user_id: int | None
+    opened_at: datetime | None
     revision: int | None
 
 
-def _read(session: Session, invitation_id: int, settings: Settings) -> _View | None:
-    """The invitation, names, closing date, progress and latest receipt, in one SELECT."""
-    query = _read_query()
-    row: Any = session.connection().execute(query, {"invitation": invitation_id}).first()
+def _read(
+    session: Session,
+    settings: Settings,
+    *,
+    invitation_id: int | None = None,
+    token: str | None = None,
+) -> _View | None:
+    """The invitation (by id or by token), names, closing date, progress and latest
+    receipt, in one SELECT."""
+    key, value = ("token", token) if token is not None else ("id", invitation_id)
+    query = _read_query(key)
+    row: Any = session.connection().execute(query, {"key": value}).first()
     if row is None:
         return None
-    (id_, bound, year, unit, agency, closes, position, *rest) = row
+    (id_, bound, opened_at, year, unit, agency, closes, position, *rest) = row
     items, (message, revision, receipt, submitted_at) = rest[:5], rest[5:]
     if closes is None:  # nobody set this year's dates: the defaults, without storing them
         closes = default_date(year, "questionnaire_closes", settings)
@@ -208,7 +250,7 @@ def _read(session: Session, invitation_id: int, settings: Settings) -> _View | N
         receipt=receipt,
         submitted_at=submitted_at,
     )
-    return _View(survey, bound, revision)
+    return _View(survey, bound, opened_at, revision)
 
 
 PROGRESS_COLUMNS = (
@@ -223,8 +265,9 @@ PROGRESS_COLUMNS = (
 
 
 @cache
-def _read_query() -> sa.Executable:
-    """The statement of `_read`, built once: building it costs more than running it."""
+def _read_query(key: str) -> sa.Executable:
+    """The statement of `_read` by invitation `key` ("id" or "token"), built once:
+    building it costs more than running it."""
     latest = (
         select(Submission.id)
         .where(Submission.invitation_id == Invitation.id)
@@ -240,6 +283,7 @@ def _read_query() -> sa.Executable:
                 for column in (
                     Invitation.id,
                     Invitation.bound_user_id,
+                    Invitation.opened_at,
                     Invitation.year,
                     CreationUnit.name,
                     Agency.name,
@@ -256,7 +300,7 @@ def _read_query() -> sa.Executable:
         .outerjoin(Campaign, col(Campaign.year) == Invitation.year)
         .outerjoin(SurveyProgress, col(SurveyProgress.invitation_id) == Invitation.id)
         .outerjoin(Submission, col(Submission.id) == latest)
-        .where(col(Invitation.id) == sa.bindparam("invitation"))
+        .where(sa.inspect(Invitation).columns[key] == sa.bindparam("key"))
     )
 
 
@@ -287,7 +331,9 @@ def _write_progress(
     values: dict[str, object] = {f"new_item{n}": answers.get(n) for n in ITEM_NUMBERS}
     values |= {"invitation": survey.invitation_id, "seen": revision, "new_position": position}
     values |= {"new_revision": revision + 1, "now": now}
-    if session.connection().execute(_write_statement(), values).rowcount != 1:
+    written = session.connection().execute(_write_statement(), values).rowcount == 1
+    _forget(session, SurveyProgress, survey.invitation_id)
+    if not written:
         return None
     return replace(survey, position=position, answers=answers)
 
@@ -352,7 +398,7 @@ def resume_point(
     Raises `Refused("survey.closed")` when that survey's questionnaire has closed.
     """
     invitation_id = unfinished_of(session, user_id)
-    view = _read(session, invitation_id, settings) if invitation_id else None
+    view = _read(session, settings, invitation_id=invitation_id) if invitation_id else None
     if view is None:
         return None
     _refuse_if_closed(view.survey, now or utcnow(), settings)
@@ -371,6 +417,7 @@ def record_message(session: Session, invitation_id: int, message_id: int) -> Non
         .where(col(SurveyProgress.invitation_id) == invitation_id, newer)
         .values(message_id=message_id, revision=col(SurveyProgress.revision) + 1)
     )
+    _forget(session, SurveyProgress, invitation_id)
 
 
 def unfinished_of(session: Session, user_id: int) -> int | None:
@@ -408,10 +455,3 @@ def history(session: Session, invitation_id: int) -> list[Submission]:
 def _refuse_if_closed(survey: Survey, now: datetime, settings: Settings) -> None:
     if not is_open(survey.closes, now, settings):
         raise Refused("survey.closed", year=survey.year, closes=survey.closes.isoformat())
-
-
-def _progress(session: Session, invitation_id: int, now: datetime) -> None:
-    """Start the progress row of an invitation that has none (first open)."""
-    if session.get(SurveyProgress, invitation_id) is None:
-        session.add(SurveyProgress(invitation_id=invitation_id, started_at=now, updated_at=now))
-        session.flush()
