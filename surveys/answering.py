@@ -145,16 +145,16 @@ def _bind(session: Session, invitation_id: int, user_id: int, now: datetime) -> 
         )
     )
     bound = session.connection().execute(statement).rowcount == 1
-    _forget(session, Invitation, invitation_id)
+    _reload(session, Invitation, invitation_id)
     return bool(bound)
 
 
-def _forget(session: Session, model: type[SQLModel], key: int) -> None:
-    """Expire the ORM's copy of a row written here with a plain statement, if the caller's
-    session holds one (a test, a CLI command), so that it reads the row anew."""
+def _reload(session: Session, model: type[SQLModel], key: int) -> None:
+    """Reload the ORM's copy of a row written here with a plain statement, if the caller's
+    session holds one (a test, a CLI command; never a chat tap's fresh session)."""
     loaded = session.identity_map.get(identity_key(model, key))
     if loaded is not None:
-        session.expire(loaded)
+        session.refresh(loaded)
 
 
 def _start_progress(session: Session, invitation_id: int, now: datetime) -> None:
@@ -163,7 +163,7 @@ def _start_progress(session: Session, invitation_id: int, now: datetime) -> None
             invitation_id=invitation_id, position=1, revision=0, started_at=now, updated_at=now
         )
     )
-    _forget(session, SurveyProgress, invitation_id)
+    _reload(session, SurveyProgress, invitation_id)
 
 
 def press(
@@ -332,7 +332,7 @@ def _write_progress(
     values |= {"invitation": survey.invitation_id, "seen": revision, "new_position": position}
     values |= {"new_revision": revision + 1, "now": now}
     written = session.connection().execute(_write_statement(), values).rowcount == 1
-    _forget(session, SurveyProgress, survey.invitation_id)
+    _reload(session, SurveyProgress, survey.invitation_id)
     if not written:
         return None
     return replace(survey, position=position, answers=answers)
@@ -417,7 +417,7 @@ def record_message(session: Session, invitation_id: int, message_id: int) -> Non
         .where(col(SurveyProgress.invitation_id) == invitation_id, newer)
         .values(message_id=message_id, revision=col(SurveyProgress.revision) + 1)
     )
-    _forget(session, SurveyProgress, invitation_id)
+    _reload(session, SurveyProgress, invitation_id)
 
 
 def unfinished_of(session: Session, user_id: int) -> int | None:

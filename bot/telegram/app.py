@@ -66,10 +66,9 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request).updater(None)
     builder = builder.concurrent_updates(settings.bot_concurrency)
-    app = builder.post_init(on_start).post_shutdown(on_stop).build()
+    app = builder.application_class(SafecommApplication).post_init(on_start).build()
     app.bot_data[SETTINGS] = settings
     app.bot_data[ENGINE] = engine
-    app.bot_data[EXECUTOR] = new_executor(settings.bot_concurrency)
     for module in (start, survey_chat, agency_chat, admin_chat):
         module.register(app)
     app.add_handler(CallbackQueryHandler(expired_button))
@@ -85,9 +84,20 @@ async def on_start(app: BotApplication) -> None:
     jobs.schedule_reminders(app)
 
 
-async def on_stop(app: BotApplication) -> None:
-    """After the last update: let the worker threads finish and go."""
-    app.bot_data[EXECUTOR].shutdown(wait=True)
+class SafecommApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's application, owning the worker threads of `bot.telegram.blocking`: they
+    start with `initialize` and end with `shutdown` (polling, the demo, the tests)."""
+
+    async def initialize(self) -> None:
+        if EXECUTOR not in self.bot_data:
+            self.bot_data[EXECUTOR] = new_executor(self.bot_data[SETTINGS].bot_concurrency)
+        await super().initialize()
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        executor = self.bot_data.pop(EXECUTOR, None)
+        if executor is not None:  # every update is handled by now: the threads are idle
+            executor.shutdown(wait=True)
 
 
 async def expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

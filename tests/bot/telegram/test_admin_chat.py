@@ -390,3 +390,8 @@ async def test_a_refused_confirmation_is_marked_failed_for_a_second_tap(
         "这个操作已确认过，但当时未能执行（原因见上方消息）。请重新发送 /advance。"
     ]
     assert _status(engine, agency_id) == "reviewed"
+
+
+async def test_a_malformed_confirmation_button_is_not_recognised(chat: OfflineChat) -> None:
+    said = await chat.tap(ADMIN_ID, "ad:ok:short", message_id=1)
+    assert _alerts(said) == ["这个确认按钮无法识别，请重新发送 /advance。"]

@@ -255,11 +255,16 @@ def test_postgres_sessions_get_the_lock_and_statement_time_limits(pg_engine: Eng
         engine.dispose()
 
 
-def test_worker_threads_are_named_and_sized_from_the_settings(engine: Engine) -> None:
+async def test_worker_threads_are_named_sized_from_the_settings_and_end_with_the_bot(
+    engine: Engine,
+) -> None:
     settings = _settings(engine, bot_concurrency=3)
     app = build_application(settings, engine, token=OFFLINE_TOKEN, request=RecordingRequest())
-    executor = app.bot_data["db_executor"]
-    names = set(executor.map(lambda _: threading.current_thread().name, range(20)))
-    assert executor._max_workers == 3 and all(n.startswith("safecomm-db") for n in names)
     assert app.update_processor.max_concurrent_updates == 3
-    executor.shutdown()
+    async with app:
+        executor = app.bot_data["db_executor"]
+        names = set(executor.map(lambda _: threading.current_thread().name, range(20)))
+        assert executor._max_workers == 3 and all(n.startswith("safecomm-db") for n in names)
+    assert "db_executor" not in app.bot_data
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        executor.submit(print)
