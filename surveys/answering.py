@@ -21,6 +21,8 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col, select
 
@@ -123,8 +125,12 @@ def open_survey(
         if view.revision is None:  # the first open: the survey starts at question 1
             _start_progress(session, survey.invitation_id, now)
         elif survey.done:
-            _write_progress(session, survey, (REVIEW, survey.answers), view.revision, now)
-            survey = replace(survey, position=REVIEW)
+            reopened = _write_progress(
+                session, survey, (REVIEW, survey.answers), view.revision, now
+            )
+            if reopened is None:
+                continue  # a tap or a new screen wrote first: read again
+            survey = reopened
         return Opened(survey, first_time=view.opened_at is None)
     raise Conflict("survey.busy")
 
@@ -132,6 +138,7 @@ def open_survey(
 def _bind(session: Session, invitation_id: int, user_id: int, now: datetime) -> bool:
     """Bind the invitation to `user_id` (if nobody else has it) and note when it was opened."""
     invitation = sa.inspect(Invitation).columns
+    stamp = invitation.bound_at.type  # UTCDateTime: the value is checked and stored as UTC
     statement = (
         sa.update(Invitation)
         .where(
@@ -140,8 +147,8 @@ def _bind(session: Session, invitation_id: int, user_id: int, now: datetime) -> 
         )
         .values(
             bound_user_id=user_id,
-            bound_at=sa.func.coalesce(invitation.bound_at, now),
-            opened_at=sa.func.coalesce(invitation.opened_at, now),
+            bound_at=sa.func.coalesce(invitation.bound_at, sa.literal(now, stamp)),
+            opened_at=sa.func.coalesce(invitation.opened_at, sa.literal(now, stamp)),
         )
     )
     bound = session.connection().execute(statement).rowcount == 1
@@ -158,10 +165,14 @@ def _reload(session: Session, model: type[SQLModel], key: int) -> None:
 
 
 def _start_progress(session: Session, invitation_id: int, now: datetime) -> None:
-    session.connection().execute(
-        sa.insert(SurveyProgress).values(
-            invitation_id=invitation_id, position=1, revision=0, started_at=now, updated_at=now
-        )
+    """The progress row at question 1, unless another unit (the same link opened twice at
+    once) has just made it: then that one stands."""
+    connection = session.connection()
+    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    connection.execute(
+        insert(SurveyProgress)
+        .values(invitation_id=invitation_id, position=1, revision=0, started_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["invitation_id"])
     )
     _reload(session, SurveyProgress, invitation_id)
 

@@ -39,7 +39,7 @@ from bot.telegram.context import settings_of, texts
 from bot.telegram.start import add_deep_link
 from bot.texts import LocalCatalogue
 from surveys.coverage import Status, by_agency, coverage
-from workflow.community.campaigns import DATE_FIELDS, campaign_for
+from workflow.community.campaigns import DATE_FIELDS, campaign_or_default
 from workflow.core.clock import local_date, utcnow
 from workflow.core.errors import DomainError
 from workflow.core.settings import Settings
@@ -114,7 +114,7 @@ def status_text(
     """The `/status` answer for `agency` in the current campaign year."""
     assert agency.id is not None
     year = local_date(utcnow(), settings.zone).year
-    campaign = campaign_for(session, year, settings)
+    campaign = campaign_or_default(session, year, settings)
     counts = contacts.document_counts(session, agency.id, year)
     survey = next(
         (row for row in by_agency(coverage(session, year)) if row.agency_id == agency.id), None

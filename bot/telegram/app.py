@@ -94,10 +94,12 @@ class SafecommApplication(Application[Any, Any, Any, Any, Any, Any]):
         await super().initialize()
 
     async def shutdown(self) -> None:
-        await super().shutdown()
-        executor = self.bot_data.pop(EXECUTOR, None)
-        if executor is not None:  # every update is handled by now: the threads are idle
-            executor.shutdown(wait=True)
+        try:
+            await super().shutdown()
+        finally:
+            executor = self.bot_data.pop(EXECUTOR, None)
+            if executor is not None:  # every update is handled by now: the threads are idle
+                executor.shutdown(wait=True)
 
 
 async def expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -67,15 +67,28 @@ async def run_unit(
 
 
 _SQLITE_WRITERS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+_CREATING = threading.Lock()
+WRITER_WAIT = 5.0  # seconds, as SQLite's busy timeout (workflow.core.db)
 
 
-def _one_writer(engine: Engine, read_only: bool) -> AbstractContextManager[object]:
+@contextmanager
+def _one_writer(engine: Engine, read_only: bool) -> Iterator[None]:
     """SQLite lets one transaction write at a time, and a writer that finds the file
     locked sleeps in steps of up to 100 ms (the busy timeout): our own worker threads
-    therefore queue on a lock instead. Reads, and PostgreSQL, run side by side."""
+    therefore queue on a lock instead, for at most the busy timeout, so that a writer
+    held up elsewhere (a long CLI command) fails in bounded time instead of queueing
+    every thread behind it. Reads, and PostgreSQL, run side by side."""
     if read_only or engine.dialect.name != "sqlite":
-        return nullcontext()
-    return _SQLITE_WRITERS.setdefault(engine, threading.Lock())
+        yield
+        return
+    with _CREATING:
+        lock = _SQLITE_WRITERS.setdefault(engine, threading.Lock())
+    if not lock.acquire(timeout=WRITER_WAIT):
+        raise StorageUnavailable("db.unavailable", detail="database is locked")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 async def in_thread(

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+import threading
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -23,6 +27,7 @@ from surveys.errors import NotFound, Refused
 from surveys.models import DONE, REVIEW, Invitation, Submission, SurveyProgress
 from tests.surveys.helpers import CLOSED_YEAR, OPEN_YEAR, guided_units
 from workflow.community.campaigns import closes_at
+from workflow.core.db import transaction
 from workflow.core.settings import Settings
 
 STAFF, OTHER = 501, 502
@@ -290,3 +295,86 @@ def test_resume_point_is_the_unfinished_survey_at_its_question(
         assert progress(session, second).position == DONE
         survey = resume_point(session, STAFF, settings)
         assert survey is not None and survey.invitation_id == first.id and survey.question == 2
+
+
+def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, dict[str, object]]:
+    out: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            out["result"] = work()
+        except Exception as error:  # the test asserts there was none
+            out["result"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, out
+
+
+@pytest.mark.postgres
+def test_the_same_link_opened_twice_at_once_starts_one_survey(
+    pg_engine: Engine, settings: Settings
+) -> None:
+    with Session(pg_engine, expire_on_commit=False) as session:
+        invitation = guided_units(session, count=1).invitations[0]
+    first = Session(pg_engine)
+    open_survey(first, invitation.token, STAFF, settings)  # not committed yet: holds the rows
+
+    def second() -> object:
+        with transaction(pg_engine) as session:
+            return open_survey(session, invitation.token, STAFF, settings)
+
+    thread, out = _in_thread(second)
+    time.sleep(0.3)  # the second open now waits for the first's row lock
+    first.commit()
+    first.close()
+    thread.join()
+    assert not isinstance(out["result"], Exception), out["result"]
+    with Session(pg_engine) as session:
+        rows = session.exec(select(SurveyProgress)).all()
+        assert [(row.invitation_id, row.position) for row in rows] == [(invitation.id, 1)]
+
+
+@pytest.mark.postgres
+def test_reopening_after_submit_reads_again_when_a_write_came_first(
+    pg_engine: Engine, settings: Settings
+) -> None:
+    with Session(pg_engine, expire_on_commit=False) as session:
+        invitation = guided_units(session, count=1).invitations[0]
+        opened(session, settings, invitation)
+        answer_all(session, settings, invitation, [3, 3, 3, 3, 3])
+        tap(session, settings, invitation, Action.SUBMIT)
+    assert invitation.id is not None
+    invitation_id = invitation.id
+    screen = Session(pg_engine)
+    record_message(screen, invitation_id, 500)  # a new screen, not committed yet
+
+    def reopen() -> object:
+        with transaction(pg_engine) as session:
+            return open_survey(session, invitation.token, STAFF, settings)
+
+    thread, out = _in_thread(reopen)
+    time.sleep(0.3)
+    screen.commit()
+    screen.close()
+    thread.join()
+    result = out["result"]
+    assert not isinstance(result, Exception), result
+    with Session(pg_engine) as session:
+        stored = session.get(SurveyProgress, invitation_id)
+        assert stored is not None and stored.position == REVIEW
+    assert getattr(result, "survey").position == REVIEW  # noqa: B009
+
+
+def test_times_written_on_opening_are_stored_as_utc(engine: Engine, settings: Settings) -> None:
+    local = datetime(2027, 3, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with Session(engine, expire_on_commit=False) as session:
+        invitation = guided_units(session, count=1).invitations[0]
+        open_survey(session, invitation.token, STAFF, settings, now=local)
+        session.commit()
+    with Session(engine) as session:
+        row = session.get(Invitation, invitation.id)
+        progress_row = session.get(SurveyProgress, invitation.id)
+        assert row is not None and progress_row is not None
+        assert row.opened_at == row.bound_at == progress_row.started_at == local
+        assert row.opened_at is not None and row.opened_at.utcoffset() == timedelta(0)

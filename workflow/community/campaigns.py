@@ -59,6 +59,12 @@ def default_date(year: int, name: str, settings: Settings) -> date:
         ) from None
 
 
+def campaign_or_default(session: Session, year: int, settings: Settings) -> Campaign:
+    """The stored campaign for `year`, else one with the default dates, not stored: for
+    looks (a chat's `/status`, the reminder plan) that must write nothing."""
+    return session.get(Campaign, year) or default_campaign(year, settings)
+
+
 def campaign_for(session: Session, year: int, settings: Settings) -> Campaign:
     """The stored campaign for `year`, created with the default dates if missing."""
     campaign = session.get(Campaign, year)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from workflow.community.campaigns import campaign_for
+from workflow.community.campaigns import campaign_or_default
 from workflow.community.models import Campaign
 from workflow.core.clock import local_date
 from workflow.core.settings import Settings
@@ -43,7 +43,7 @@ def campaigns_near(session: Session, now: datetime, settings: Settings) -> list[
     """This year's campaign, and next year's if its dates are already set (a January deadline
     has its first reminders in December)."""
     year = local_date(now, settings.zone).year
-    campaigns = [campaign_for(session, year, settings)]
+    campaigns = [campaign_or_default(session, year, settings)]
     following = session.get(Campaign, year + 1)
     if following is not None:
         campaigns.append(following)
