@@ -238,24 +238,10 @@ def test_id_number_as_number_refused_with_advice() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("title", "senior"),
-    [
-        ("高级工程师", True),
-        ("正高级工程师", True),
-        ("教授级高级工程师", True),
-        ("教授", True),
-        ("副教授", True),
-        ("研究员", True),
-        ("副研究员", True),
-        ("助理研究员", False),
-        ("工程师", False),
-        ("讲师", False),
-        ("", False),
-    ],
-)
-def test_senior_titles(title: str, senior: bool) -> None:
-    assert is_senior_title(title) is senior
+def test_the_form_module_uses_the_title_rule() -> None:
+    assert is_senior_title("高级工程师") and not is_senior_title(
+        "高级技师"
+    )  # tests/…/test_titles.py
 
 
 # -- whole forms ---------------------------------------------------------------
