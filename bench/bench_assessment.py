@@ -46,6 +46,7 @@ from workflow.assessment.xlsx import write_sheet
 from workflow.core.clock import utcnow
 from workflow.core.db import make_engine
 from workflow.core.settings import Settings
+from workflow.registry.identifiers import make_credit_code
 from workflow.registry.models import Agency
 
 YEAR = 2026
@@ -59,7 +60,7 @@ def populate(session: Session, count: int) -> None:
             name=f"北京安全咨询有限公司{n:03d}",
             address="北京市朝阳区建国路1号",
             licence_place="北京市朝阳区",
-            credit_code=f"BENCH{n:013d}",
+            credit_code=make_credit_code("91110105", f"MA{n:06d}"),
             postcode="100020",
             legal_representative="王法人",
             office_phone="010-65001234",

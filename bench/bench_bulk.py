@@ -72,8 +72,8 @@ from workflow.lifecycle.models import HEAD_ID, AuditEntry
 from workflow.registry import xlsx as registry_xlsx
 from workflow.registry.identifiers import (
     CREDIT_CODE_ALPHABET,
-    credit_code_check_character,
     id_number_check_character,
+    make_credit_code,
 )
 from workflow.registry.models import MATERIALS, Agency
 
@@ -137,13 +137,13 @@ REASONS = (
 
 
 def credit_code(n: int) -> str:
-    """A valid unified social credit code, distinct for every n below 31**9."""
+    """A unified social credit code valid under GB 32100 and GB 11714, distinct for
+    every n below 31**8."""
     digits = ""
-    for _ in range(9):
+    for _ in range(8):
         n, rest = divmod(n, len(CREDIT_CODE_ALPHABET))
         digits = CREDIT_CODE_ALPHABET[rest] + digits
-    body = "91110105" + digits
-    return body + credit_code_check_character(body)
+    return make_credit_code("91110105", digits)
 
 
 def id_number(born: date, order: int) -> str:

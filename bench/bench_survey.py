@@ -58,6 +58,7 @@ from surveys.invitations import invitations_of, issue_invitations
 from workflow.community.models import CreationUnit, Guidance
 from workflow.core.db import bot_engine
 from workflow.core.settings import Settings, load_settings
+from workflow.registry.identifiers import make_credit_code
 from workflow.registry.models import Agency
 
 YEAR = time.localtime().tm_year + 1  # a campaign whose questionnaire is open
@@ -99,7 +100,7 @@ def seed(engine: Engine, units: int) -> list[tuple[int, str]]:
             name="北京基准测试安全咨询有限公司",
             address="北京市朝阳区建国路1号",
             licence_place="北京市朝阳区",
-            credit_code="91110105MA00000000",
+            credit_code=make_credit_code("91110105", "MA000000"),
             postcode="100020",
             legal_representative="王法人",
             office_phone="010-65001234",

@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from workflow.registry.identifiers import (
     CREDIT_CODE_ALPHABET,
-    credit_code_check_character,
     id_number_check_character,
+    make_credit_code,
 )
 from workflow.registry.models import MATERIALS, Agency, Application, Consultant
 from workflow.registry.xlsx import (
@@ -33,10 +33,10 @@ _serial = itertools.count(1)
 
 
 def credit_code(seed: int | None = None) -> str:
-    """A valid unified social credit code (GB 32100-2015)."""
+    """A unified social credit code valid under both its checks: the embedded
+    organisation code's (GB 11714-1997) and the 18th character's (GB 32100-2015)."""
     rng = random.Random(seed if seed is not None else next(_serial))
-    body = "91" + "110105" + "".join(rng.choice(CREDIT_CODE_ALPHABET) for _ in range(9))
-    return body + credit_code_check_character(body)
+    return make_credit_code("91110105", "".join(rng.choice(CREDIT_CODE_ALPHABET) for _ in range(8)))
 
 
 def id_number(born: date = date(1980, 5, 17), seed: int | None = None, gender: str = "男") -> str:

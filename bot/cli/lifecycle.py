@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from workflow.access.actors import Actor
+    from workflow.registry.models import Agency
 
 audit_app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
 role_app = typer.Typer(help="管理员与专家角色 / roles", no_args_is_help=True)
@@ -98,6 +99,7 @@ def advance(
         entry = lifecycle.advance(
             session, row.id, trigger, _actor(), reason, ground=ground, year=year, settings=current
         )
+        flags = _review_flags(session, row) if entry.trigger == "review" else []
     print(
         _t(
             "advanced",
@@ -108,6 +110,16 @@ def advance(
             seq=entry.seq,
         )
     )
+    for flag in flags:
+        print(flag)
+
+
+def _review_flags(session: Session, row: Agency) -> list[str]:
+    """What material review should show the experts although the conditions are met:
+    consultants registered with another filed agency (the 挂靠 check, Art. 8(4))."""
+    from workflow.registry.eligibility import check_eligibility
+
+    return [c.reason for c in check_eligibility(session, row).flagged]
 
 
 def actions(
@@ -310,6 +322,7 @@ def round_score(
             session, row.id, _actor(), material=material, interview=interview, settings=current
         )
         composite = ranking.composite_score(application, current)
+        flags = _review_flags(session, row) if material is not None else []
     print(
         _t(
             "scored",
@@ -319,6 +332,8 @@ def round_score(
             composite="-" if composite is None else f"{composite:.2f}",
         )
     )
+    for flag in flags:
+        print(flag)
 
 
 @round_app.command("ranking")

@@ -187,9 +187,12 @@ def _display(value: object) -> str:
 
 def _eligibility_lines(result: Eligibility) -> None:
     summary = _t("eligible") if result.passed else _t("not_eligible", n=len(result.failed))
+    if result.flagged:
+        summary += workflow_texts.text("registry.separator") + _t("flagged", n=len(result.flagged))
     print(f"{_MARK[result.passed]} {summary}")
     for condition in result.conditions:
-        print(f"  {_MARK[condition.passed]} {condition.title}：{condition.reason}")
+        mark = "⚠" if condition.flagged and condition.passed else _MARK[condition.passed]
+        print(f"  {mark} {condition.title}：{condition.reason}")
 
 
 def _checklist_lines(application: Application) -> None:
@@ -233,6 +236,11 @@ def _show(session: Session, agency: Agency, as_json: bool) -> None:
             print(f"  {label('agency', field.name)}：{_display(public[field.name])}")
     print(_t("consultants", n=len(consultants)))
     if consultants:
+        elsewhere: dict[int | None, list[str]] = {}
+        for entry in eligibility.elsewhere:
+            elsewhere.setdefault(entry.consultant.id, []).append(
+                f"⚠ {entry.agency_name}（#{entry.agency_id}）"
+            )
         rows = []
         for consultant in consultants:
             shown = consultant_public_dict(consultant)
@@ -246,12 +254,25 @@ def _show(session: Session, agency: Agency, as_json: bool) -> None:
                     shown["specialty"],
                     shown["mobile"],
                     shown["id_number"],
+                    "、".join(elsewhere.get(consultant.id, [])),
                 ]
             )
-        headers = [_t("column.id")] + [
-            label("consultant", n)
-            for n in ("name", "gender", "title", "senior_title", "specialty", "mobile", "id_number")
-        ]
+        headers = (
+            [_t("column.id")]
+            + [
+                label("consultant", n)
+                for n in (
+                    "name",
+                    "gender",
+                    "title",
+                    "senior_title",
+                    "specialty",
+                    "mobile",
+                    "id_number",
+                )
+            ]
+            + [_t("column.elsewhere")]
+        )
         print_table(headers, rows)
     _checklist_lines(application)
     print(_t("eligibility"))

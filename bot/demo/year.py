@@ -57,7 +57,7 @@ from workflow.core.settings import Settings, load_settings
 from workflow.lifecycle import audit, states
 from workflow.lifecycle import engine as lifecycle
 from workflow.registry.eligibility import check_eligibility
-from workflow.registry.identifiers import credit_code_check_character, id_number_check_character
+from workflow.registry.identifiers import id_number_check_character, make_credit_code
 from workflow.registry.models import MATERIALS, Agency
 from workflow.registry.service import (
     add_consultant,
@@ -133,8 +133,7 @@ def demo_year(settings: Settings, today: date) -> int:
 
 
 def credit_code(serial: int) -> str:
-    body = f"91110105MA0{serial:06d}"
-    return body + credit_code_check_character(body)
+    return make_credit_code("91110105", f"MA{serial:06d}")
 
 
 def id_number(serial: int, born: date, male: bool) -> str:

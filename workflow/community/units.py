@@ -349,7 +349,7 @@ def write_template(path: Path) -> Path:
     units.append(["建国门街道", "东城区", "是", "否"])
     guidance = workbook.create_sheet(GUIDANCE_SHEET)
     guidance.append([zh for _, zh, _ in GUIDANCE_COLUMNS])
-    guidance.append(["建国门街道", "东城区", "91110105MA01XXXXXX", 2026])
+    guidance.append(["建国门街道", "东城区", "91110101MA01XY3K3Y", 2026])
     for sheet in (units, guidance):
         for letter in "ABCD":
             sheet.column_dimensions[letter].width = 24

@@ -17,17 +17,8 @@ from workflow.core.errors import InvalidInput
 from workflow.core.i18n import workflow_texts
 from workflow.registry.identifiers import id_birth_date, id_gender
 from workflow.registry.models import MATERIALS, Agency, Application, Consultant
+from workflow.registry.titles import is_senior_title as is_senior_title  # re-exported
 from workflow.registry.values import BadValue, is_blank, read_value
-
-
-def is_senior_title(title: str) -> bool:
-    """Whether a professional title is senior (高级职称): 正高级/副高级/高级…, 教授, 副教授,
-    研究员, 副研究员. Assistant and trainee grades (助理研究员, 实习研究员) are not."""
-    text = title.strip()
-    if not text or text.startswith(("助理", "实习")):
-        return False
-    return any(word in text for word in ("高级", "正高", "副高", "教授")) or text.endswith("研究员")
-
 
 # ---------------------------------------------------------------------------
 # Form fields and labels

@@ -93,8 +93,8 @@ def test_find_agency_by_id_or_code(any_engine: Engine) -> None:
         assert find_agency(session, str(agency.id)) is agency
         assert find_agency(session, agency.credit_code.lower()) is agency
         with pytest.raises(NotFound) as missing:
-            find_agency(session, "91110105XXXXXXXXXX")
-        assert "没有找到机构“91110105XXXXXXXXXX”" in str(missing.value)
+            find_agency(session, "91110105MA09UNKN7E")
+        assert "没有找到机构“91110105MA09UNKN7E”" in str(missing.value)
 
 
 def test_current_application_is_the_newest(any_engine: Engine) -> None:
