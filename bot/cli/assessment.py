@@ -319,8 +319,8 @@ def exits_propose(year: YearArg) -> None:
         [
             [
                 p.agency_name,
-                p.evaluation.final,
-                p.evaluation.grade_text(),
+                _t("exits.not_assessed") if p.evaluation is None else p.evaluation.final,
+                _t("exits.not_assessed") if p.evaluation is None else p.evaluation.grade_text(),
                 _t(f"exits.decision.{p.decision}"),
                 p.reason(),
                 _t("exits.open") if p.open else _t("exits.done", status=p.status),

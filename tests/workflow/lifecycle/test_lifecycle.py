@@ -349,7 +349,7 @@ def test_assess_year_defaults_to_the_current_local_year(
         ("filed", None, "须注明取消资格的依据"),
         ("filed", "bankrupt", "未知的取消依据“bankrupt”"),
         ("filed", "unqualified", "依据“年度考核不合格”不适用于“已备案”状态"),
-        ("retained", "inactive_two_years", "不适用于“保留资格”状态"),
+        ("retained", "unqualified", "依据“年度考核不合格”不适用于“保留资格”状态"),
     ],
 )
 def test_withdraw_needs_a_ground_valid_now(
@@ -386,6 +386,7 @@ YEAR = 2026
 NOW = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)  # 28 Dec 2026, 10:00 in Beijing
 FILED_LONG_AGO = datetime(2024, 5, 1, tzinfo=UTC)
 FILED_THIS_YEAR = datetime(2026, 3, 1, tzinfo=UTC)
+FILED_LAST_YEAR = datetime(2025, 3, 1, tzinfo=UTC)
 
 
 def _failed_points() -> dict[str, int]:
@@ -441,7 +442,7 @@ def test_an_agency_idle_two_years_cannot_be_retained(
         agency_id = _assessed(session, settings, guided=(YEAR - 2,))
         message = _refusal(session, agency_id, "retain", settings, year=YEAR, now=NOW)
         assert message == (
-            "不能执行“保留资格”：2025、2026 年均无指导记录，不能保留，应按第十四条第二项取消资格。"
+            "不能执行“保留资格”：2025年、2026年均无指导记录，不能保留，应按第十四条第二项取消资格。"
         )
         new = _assessed(session, settings, guided=(), filed_at=FILED_THIS_YEAR)
         assert _advance(session, new, "retain", settings).target == "retained"  # too new to be idle
@@ -482,9 +483,11 @@ def test_ground_unqualified_needs_a_failed_assessment(
 @pytest.mark.parametrize(
     ("guided", "filed_at", "expected"),
     [
-        ((YEAR - 1,), FILED_LONG_AGO, "2025 年有指导记录，不属于连续两年未开展指导工作"),
-        ((YEAR,), FILED_LONG_AGO, "2026 年有指导记录"),
-        ((), FILED_THIS_YEAR, "2026 年才备案，不能认定到 2026 年已连续两年未开展指导工作"),
+        ((YEAR - 1,), FILED_LONG_AGO, "2025年有指导记录，不属于连续两年未开展指导工作"),
+        ((YEAR,), FILED_LONG_AGO, "2026年有指导记录"),
+        ((), FILED_THIS_YEAR, "2026年才备案，2025年、2026年不都是完整的备案年度"),
+        # Art. 14(2) counts full calendar years: a filing in 2025 leaves 2025 a partial year
+        ((), FILED_LAST_YEAR, "2025年才备案，2025年、2026年不都是完整的备案年度"),
         ((YEAR - 2,), FILED_LONG_AGO, None),
         ((YEAR + 1,), FILED_LONG_AGO, None),  # next year's work does not count for 2026
     ],
