@@ -264,7 +264,7 @@ def test_art14_2_a_guidance_record_in_either_year_keeps_the_agency(
             settings=settings,
         )
     assert refused.value.message("zh") == (
-        f"不能执行“取消资格”：{guided_in}年有指导记录，不属于连续两年未开展指导工作。"
+        f"不能执行“取消优先推荐资格”：{guided_in}年有指导记录，不属于连续两年未开展指导工作。"
     )
     session.refresh(agency)
     assert agency.status == "filed"
