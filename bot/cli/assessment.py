@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from workflow.registry.models import Agency
 
 assess = typer.Typer(help="年度考核评分表 / annual assessment score sheets", no_args_is_help=True)
-exits = typer.Typer(help="退出机制（第十四条）/ exit rules (Art. 14)", no_args_is_help=True)
+exits = typer.Typer(
+    help="保留或取消优先推荐资格（第十四条） / priority-recommendation status (Art. 14)",
+    no_args_is_help=True,
+)
 campaign = typer.Typer(help="年度考核活动日期 / yearly campaign dates", no_args_is_help=True)
 
 AgencyArg = Annotated[
@@ -306,7 +309,7 @@ def assess_import(
 
 @exits.command("propose")
 def exits_propose(year: YearArg) -> None:
-    """按第十四条列出各机构的保留或取消资格建议（不作更改） / Art. 14 proposals for YEAR."""
+    """按第十四条列出各机构保留或取消优先推荐资格的建议（不作更改） / Art. 14 proposals for YEAR."""
     from workflow.assessment import exits as exit_rules
     from workflow.core.db import transaction
 
@@ -319,8 +322,8 @@ def exits_propose(year: YearArg) -> None:
         [
             [
                 p.agency_name,
-                p.evaluation.final,
-                p.evaluation.grade_text(),
+                _t("exits.not_assessed") if p.evaluation is None else p.evaluation.final,
+                _t("exits.not_assessed") if p.evaluation is None else p.evaluation.grade_text(),
                 _t(f"exits.decision.{p.decision}"),
                 p.reason(),
                 _t("exits.open") if p.open else _t("exits.done", status=p.status),
@@ -337,7 +340,7 @@ def exits_confirm(
     ],
     year: YearArg,
 ) -> None:
-    """执行第十四条建议：保留或取消资格（记入审计日志，全部成功才保存） / confirm the Art. 14 proposals."""
+    """执行第十四条建议：保留或取消优先推荐资格（记入审计日志，全部成功才保存） / confirm the Art. 14 proposals."""
     from sqlmodel import col, select
 
     from workflow.access.actors import Actor

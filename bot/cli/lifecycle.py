@@ -76,12 +76,12 @@ def advance(
     reason: str | None = typer.Option(
         None,
         "--reason",
-        help="原因（取消、不予通过时必填） / reason (required to withdraw or reject)",
+        help="原因（取消优先推荐资格、不予通过时必填） / reason (required to withdraw or reject)",
     ),
     ground: str | None = typer.Option(
         None,
         "--ground",
-        help="取消依据（第十四条，仅 withdraw） / Art. 14 ground (withdraw only): "
+        help="取消优先推荐资格的依据（第十四条，仅 withdraw） / Art. 14 ground (withdraw only): "
         + ", ".join(states.GROUNDS),
     ),
     year: int | None = typer.Option(

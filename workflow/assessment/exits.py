@@ -1,12 +1,15 @@
-"""The exit rules of Art. 14 after an annual assessment: proposals, then an admin's confirmation.
+"""The exit rules of Art. 14 for a year: proposals, then an admin's confirmation.
 
 Proposals are derived, never stored. For a year, every agency with a
 finalised sheet of that year gets:
 - `withdraw`, ground `unqualified`, when its result did not pass (ground 1);
 - `withdraw`, ground `inactive_two_years`, when ground 2 holds
-  (`gate.inactive_two_years`: no guidance record in that year nor in the
-  year before, and already filed in the year before);
+  (`gate.activity`: no guidance record in that year nor in the year before,
+  and filed before that year: two full calendar years idle);
 - `retain` otherwise.
+Every other agency on the register (filed, assessed, retained) with no
+finalised sheet of that year gets `withdraw` on ground 2 when ground 2 holds:
+an idle agency has no score sheet, so ground 2 never waits for one.
 
 The facts come from `workflow.assessment.gate`, which the lifecycle's guards
 of `retain` and `withdraw` read too: a proposal always satisfies them. Results
@@ -35,13 +38,13 @@ from workflow.core.i18n import current_language, workflow_texts
 from workflow.core.settings import Settings
 from workflow.lifecycle.engine import advance
 from workflow.lifecycle.models import AuditEntry
-from workflow.lifecycle.states import Ground
+from workflow.lifecycle.states import HOLDING, Ground
 from workflow.registry.models import Agency
 
 
 @dataclass(frozen=True)
 class ExitProposal:
-    """What the rules propose for one assessed agency, and why."""
+    """What the rules propose for one agency, and why."""
 
     agency_id: int
     agency_name: str
@@ -49,23 +52,27 @@ class ExitProposal:
     year: int
     decision: str  # "retain" or "withdraw"
     ground: str | None
-    evaluation: Evaluation
+    evaluation: Evaluation | None  # None: an idle agency, not assessed in `year` (ground 2)
     filed_year: int | None
-    open: bool  # still awaiting the decision (agency `assessed`, this is its latest assessment)
+    open: bool
+    """Still awaiting the decision: an assessed agency whose latest assessment is this
+    one, or an idle agency still on the register."""
 
     def reason(self, language: str | None = None) -> str:
-        """The text recorded with the decision, e.g. "2026 年度考核不合格：指标 2.4 为 0 分"."""
+        """The text recorded with the decision, e.g. "2026 年度考核不合格：指标 2.4 为 0 分"
+        or "2025年、2026年连续两年未开展指导工作"."""
         language = language or current_language()
+        if self.ground == Ground.INACTIVE_TWO_YEARS:
+            return workflow_texts.text(
+                "exits.reason.inactive", language, first=self.year - 1, last=self.year
+            )
+        assert self.evaluation is not None  # only ground 2 is proposed without a sheet
         if self.ground == Ground.UNQUALIFIED:
             return workflow_texts.text(
                 "exits.reason.unqualified",
                 language,
                 year=self.year,
                 why=self.evaluation.reason(language),
-            )
-        if self.ground == Ground.INACTIVE_TWO_YEARS:
-            return workflow_texts.text(
-                "exits.reason.inactive", language, first=self.year - 1, last=self.year
             )
         return workflow_texts.text(
             "exits.reason.retain",
@@ -88,7 +95,8 @@ def _latest_assessed_year(session: Session, agency_ids: list[int]) -> dict[int, 
 
 
 def propose(session: Session, year: int, settings: Settings) -> list[ExitProposal]:
-    """A proposal for every agency assessed in `year`, by agency name."""
+    """A proposal for every agency assessed in `year`, and a ground-2 withdrawal for every
+    other agency on the register idle in `year - 1` and `year`; by agency name."""
     views = finalised_views(session, year)
     ids = [view.sheet.agency_id for view in views]
     agencies = {a.id: a for a in session.exec(select(Agency).where(col(Agency.id).in_(ids))).all()}
@@ -119,7 +127,37 @@ def propose(session: Session, year: int, settings: Settings) -> list[ExitProposa
                 open=agency.status == "assessed" and latest[agency.id] == year,
             )
         )
+    proposals.extend(_idle_unassessed(session, year, settings, assessed=set(ids)))
     return sorted(proposals, key=lambda p: p.agency_name)
+
+
+def _idle_unassessed(
+    session: Session, year: int, settings: Settings, *, assessed: set[int]
+) -> list[ExitProposal]:
+    """Art. 14(2) for agencies on the register without a finalised sheet of `year`."""
+    holders = session.exec(
+        select(Agency).where(col(Agency.status).in_(HOLDING), col(Agency.id).not_in(assessed))
+    ).all()
+    proposals = []
+    for agency in holders:
+        assert agency.id is not None
+        facts = gate.activity(session, agency.id, year, settings)
+        if not facts.inactive_two_years:
+            continue
+        proposals.append(
+            ExitProposal(
+                agency_id=agency.id,
+                agency_name=agency.name,
+                status=agency.status,
+                year=year,
+                decision="withdraw",
+                ground=Ground.INACTIVE_TWO_YEARS.value,
+                evaluation=None,
+                filed_year=facts.filed_in,
+                open=True,
+            )
+        )
+    return proposals
 
 
 def confirm(
@@ -148,7 +186,7 @@ def confirm(
             ground=p.ground,
             year=year,
             settings=settings,
-            expected_status="assessed",
+            expected_status=p.status,
         )
         for p in proposals
     ]

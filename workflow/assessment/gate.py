@@ -5,14 +5,17 @@ without importing the exit proposals (`exits` imports the lifecycle) or the
 spreadsheet and results code. `exits.propose` and the lifecycle's guards read
 the same functions here, so a proposal always satisfies the guards.
 
-Ground 2 ("no guidance work in 2 consecutive years"), the one rule: an agency
-is inactive for `year` when it has no guidance record (`Guidance`) in `year`
-nor in `year - 1`, and it was already filed in `year - 1` or earlier. Its
-filing year is the local year (settings' zone) of its latest audit entry that
-moved it into `filed`, up to the end of `year`; an agency filed in the
-assessed year itself cannot have been idle for two years yet, and one with no
-filing entry at all (e.g. seeded straight into `retained`) never counts as
-inactive.
+Ground 2 ("no guidance work in 2 consecutive years", Art. 14(2)), the one
+rule: an agency is inactive for `year` when it has no guidance record
+(`Guidance`) in `year` nor in `year - 1`, and both of those calendar years
+were full years of holding the status, i.e. it was filed in `year - 2` or
+earlier. Its filing year is the local year (settings' zone) of its latest
+audit entry that moved it into `filed`, up to the end of `year`; a filing in
+`year - 1` or `year` leaves a partial year inside the window, so it does not
+count, and an agency with no filing entry at all (e.g. seeded straight into
+`retained`) never counts as inactive. The rule reads no score sheet: an idle
+agency has none, and it holds in every holding state (filed, assessed,
+retained).
 """
 
 from __future__ import annotations
@@ -101,8 +104,14 @@ class Activity:
     filed_in: int | None  # filing year, see the module docstring
 
     @property
+    def first(self) -> int:
+        """The first of the two calendar years ground 2 looks at."""
+        return self.year - 1
+
+    @property
     def filed_long_enough(self) -> bool:
-        return self.filed_in is not None and self.filed_in <= self.year - 1
+        """Both years of the window were full years on the register (filed before it)."""
+        return self.filed_in is not None and self.filed_in < self.first
 
     @property
     def inactive_two_years(self) -> bool:

@@ -197,7 +197,8 @@ def _unqualified_really(ctx: GuardContext) -> Unmet | None:
 
 
 def _inactive_really(ctx: GuardContext) -> Unmet | None:
-    """Ground 2 ("no guidance work in 2 consecutive years"): the rule `exits` proposes by."""
+    """Ground 2 ("no guidance work in 2 consecutive years"), from any holding state: the
+    rule `exits` proposes by (`gate.activity`); it reads guidance and filing, never a sheet."""
     if not _ground_is(ctx, Ground.INACTIVE_TWO_YEARS):
         return None
     assert ctx.agency.id is not None
@@ -207,8 +208,11 @@ def _inactive_really(ctx: GuardContext) -> Unmet | None:
     if facts.guided_in is not None:
         return Unmet("lifecycle.unmet.guided_recently", {"year": facts.guided_in})
     if facts.filed_in is None:
-        return Unmet("lifecycle.unmet.never_filed", {"year": ctx.year})
-    return Unmet("lifecycle.unmet.filed_recently", {"filed": facts.filed_in, "year": ctx.year})
+        return Unmet("lifecycle.unmet.never_filed", {"first": facts.first, "year": ctx.year})
+    return Unmet(
+        "lifecycle.unmet.filed_recently",
+        {"filed": facts.filed_in, "first": facts.first, "year": ctx.year},
+    )
 
 
 ELIGIBLE = Guard("eligible", _eligible)

@@ -64,6 +64,8 @@ TRIGGERS: tuple[TriggerSpec, ...] = (
         Role.ADMIN,
         ("passed_assessment", "not_inactive_two_years"),
     ),
+    # Art. 14, from every holding state; which ground applies from which state is
+    # `states.GROUNDS` (ground 2, no guidance in two years, from filed, assessed, retained).
     TriggerSpec(
         "withdraw",
         HOLDING,

@@ -57,12 +57,14 @@ REPORTING = (State.FILED, State.RETAINED)
 
 GROUNDS: dict[str, tuple[State, ...]] = {
     Ground.UNQUALIFIED: (State.ASSESSED,),
-    Ground.INACTIVE_TWO_YEARS: (State.ASSESSED,),
+    Ground.INACTIVE_TWO_YEARS: HOLDING,
     Ground.STAFF_CHANGE: HOLDING,
     Ground.CONVENTION_VIOLATION: HOLDING,
 }
-"""Art. 14 exit grounds and the states each may be applied from: the first two
-follow an annual assessment, the last two "at any time of year"."""
+"""Art. 14 exit grounds and the states each may be applied from: ground 1 follows
+an annual assessment; ground 2 holds in any holding state once two full calendar
+years without guidance have passed (an idle agency has no score sheet to be
+assessed on); grounds 3 and 4 apply "at any time of year"."""
 
 
 def join_words(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def test_the_assessment_year_from_entry_to_exit(
     assert code == 1 and "已定稿，不能再修改" in err
 
     code, out, _ = cli("exits", "propose", YEAR)
-    assert code == 0 and "保留" in out and "待确认" in out
+    assert code == 0 and "保留优先推荐资格" in out and "待确认" in out
     code, out, _ = cli("exits", "confirm", "all", YEAR)
     assert code == 0 and "共确认 1 项" in out
     with Session(db) as session:
@@ -238,3 +239,43 @@ def test_confirming_exits_is_all_or_nothing(
     with Session(db) as session:
         statuses = {session.get(Agency, a.id).status for a in (first, second)}  # type: ignore[union-attr]
     assert statuses == {"assessed"}
+
+
+def test_exits_propose_names_an_idle_filed_agency(db: Engine, cli: Cli, settings: Settings) -> None:
+    """Art. 14(2): an agency filed in 2024 with no guidance record in 2025 nor 2026 has no
+    score sheet, and is proposed for withdrawal all the same."""
+    from datetime import UTC, datetime
+
+    with Session(db) as session:
+        agency = filed_agency(session, settings, at=datetime(2024, 5, 1, tzinfo=UTC))
+    code, out, _ = cli("exits", "propose", YEAR)
+    assert code == 0
+    [row] = [line for line in out.splitlines() if line.startswith(agency.name)]
+    assert row.split() == [
+        agency.name,
+        "未考核",
+        "未考核",
+        "取消优先推荐资格",
+        "2025年、2026年连续两年未开展指导工作",
+        "待确认",
+    ]
+    code, out, _ = cli("exits", "confirm", "all", YEAR)
+    assert code == 0 and "共确认 1 项" in out
+    with Session(db) as session:
+        assert session.get(Agency, agency.id).status == "withdrawn"  # type: ignore[union-attr]
+        last = history(session, agency.id or 0)[-1]
+        assert (last.source, last.ground) == ("filed", "inactive_two_years")
+
+
+@pytest.mark.parametrize(
+    "argv", [["exits", "--help"], ["exits", "propose", "--help"], ["exits", "confirm", "--help"]]
+)
+def test_exit_commands_help_names_the_priority_recommendation_status(
+    argv: list[str], cli: Cli
+) -> None:
+    """Art. 14 takes away the priority-recommendation status: 保留/取消优先推荐资格."""
+    code, out, _ = cli(*argv)
+    assert code == 0
+    help_text = re.sub(r"[\s│]+", "", out)
+    assert "优先推荐资格" in help_text
+    assert "取消资格" not in help_text and "保留资格" not in help_text

@@ -109,7 +109,7 @@ def test_actions_say_why_not(db: Engine, cli: Cli) -> None:
         (["advance", "{id}", "review"], "不能执行“材料审核通过”：尚未录入材料审核评分"),
         (
             ["advance", "{id}", "reject", "--reason", "x", "--ground", "staff_change"],
-            "只用于取消资格",
+            "只用于取消优先推荐资格",
         ),
         (["round", "score", "{id}", "--material", "120"], "0 到 100"),
         (["round", "close", "没有这批"], "找不到申请批次"),

@@ -346,10 +346,10 @@ def test_assess_year_defaults_to_the_current_local_year(
 @pytest.mark.parametrize(
     "state,ground,expected",
     [
-        ("filed", None, "须注明取消资格的依据"),
+        ("filed", None, "须注明取消优先推荐资格的依据"),
         ("filed", "bankrupt", "未知的取消依据“bankrupt”"),
         ("filed", "unqualified", "依据“年度考核不合格”不适用于“已备案”状态"),
-        ("retained", "inactive_two_years", "不适用于“保留资格”状态"),
+        ("retained", "unqualified", "依据“年度考核不合格”不适用于“保留优先推荐资格”状态"),
     ],
 )
 def test_withdraw_needs_a_ground_valid_now(
@@ -386,6 +386,7 @@ YEAR = 2026
 NOW = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)  # 28 Dec 2026, 10:00 in Beijing
 FILED_LONG_AGO = datetime(2024, 5, 1, tzinfo=UTC)
 FILED_THIS_YEAR = datetime(2026, 3, 1, tzinfo=UTC)
+FILED_LAST_YEAR = datetime(2025, 3, 1, tzinfo=UTC)
 
 
 def _failed_points() -> dict[str, int]:
@@ -429,8 +430,8 @@ def test_an_unqualified_agency_cannot_be_retained(any_engine: Engine, settings: 
         agency_id = _assessed(session, settings, passed=False)
         message = _refusal(session, agency_id, "retain", settings, year=YEAR, now=NOW)
         assert message == (
-            "不能执行“保留资格”：2026 年度考核不合格（指标 2.4 为 0 分），"
-            "不能保留，应按第十四条第一项取消资格。"
+            "不能执行“保留优先推荐资格”：2026 年度考核不合格（指标 2.4 为 0 分），"
+            "不能保留优先推荐资格，应按第十四条第一项取消优先推荐资格。"
         )
 
 
@@ -441,7 +442,8 @@ def test_an_agency_idle_two_years_cannot_be_retained(
         agency_id = _assessed(session, settings, guided=(YEAR - 2,))
         message = _refusal(session, agency_id, "retain", settings, year=YEAR, now=NOW)
         assert message == (
-            "不能执行“保留资格”：2025、2026 年均无指导记录，不能保留，应按第十四条第二项取消资格。"
+            "不能执行“保留优先推荐资格”：2025年、2026年均无指导记录，"
+            "不能保留优先推荐资格，应按第十四条第二项取消优先推荐资格。"
         )
         new = _assessed(session, settings, guided=(), filed_at=FILED_THIS_YEAR)
         assert _advance(session, new, "retain", settings).target == "retained"  # too new to be idle
@@ -451,7 +453,7 @@ def test_retain_needs_the_assessment_of_that_year(any_engine: Engine, settings: 
     with Session(any_engine, expire_on_commit=False) as session:
         agency_id = _assessed(session, settings)
         message = _refusal(session, agency_id, "retain", settings, year=YEAR + 1, now=NOW)
-        assert message == "不能执行“保留资格”：2027 年度尚无已定稿的考核结果。"
+        assert message == "不能执行“保留优先推荐资格”：2027 年度尚无已定稿的考核结果。"
 
 
 def test_ground_unqualified_needs_a_failed_assessment(
@@ -470,7 +472,8 @@ def test_ground_unqualified_needs_a_failed_assessment(
             now=NOW,
         )
         assert message == (
-            "不能执行“取消资格”：2026 年度考核结果为“合格”（总分 80 ≥ 70），不属于年度考核不合格。"
+            "不能执行“取消优先推荐资格”：2026 年度考核结果为“合格”（总分 80 ≥ 70），"
+            "不属于年度考核不合格。"
         )
         failed = _assessed(session, settings, passed=False)
         entry = _advance(
@@ -482,9 +485,11 @@ def test_ground_unqualified_needs_a_failed_assessment(
 @pytest.mark.parametrize(
     ("guided", "filed_at", "expected"),
     [
-        ((YEAR - 1,), FILED_LONG_AGO, "2025 年有指导记录，不属于连续两年未开展指导工作"),
-        ((YEAR,), FILED_LONG_AGO, "2026 年有指导记录"),
-        ((), FILED_THIS_YEAR, "2026 年才备案，不能认定到 2026 年已连续两年未开展指导工作"),
+        ((YEAR - 1,), FILED_LONG_AGO, "2025年有指导记录，不属于连续两年未开展指导工作"),
+        ((YEAR,), FILED_LONG_AGO, "2026年有指导记录"),
+        ((), FILED_THIS_YEAR, "2026年才备案，2025年、2026年不都是完整的备案年度"),
+        # Art. 14(2) counts full calendar years: a filing in 2025 leaves 2025 a partial year
+        ((), FILED_LAST_YEAR, "2025年才备案，2025年、2026年不都是完整的备案年度"),
         ((YEAR - 2,), FILED_LONG_AGO, None),
         ((YEAR + 1,), FILED_LONG_AGO, None),  # next year's work does not count for 2026
     ],
@@ -534,9 +539,10 @@ def test_art14_refusals_render_in_english(session: Session, settings: Settings) 
     with pytest.raises(lifecycle.GuardsUnmet) as refused:
         _advance(session, failed, "retain", settings)
     assert refused.value.message("en") == (
-        "Cannot retain: the 2026 assessment is unqualified (indicator 2.4 scored 0), so it"
-        " cannot be retained; withdraw it on Art. 14 ground 1; no guidance work recorded in"
-        " 2025 or 2026, so it cannot be retained; withdraw it on Art. 14 ground 2."
+        "Cannot retain priority-recommendation status: the 2026 assessment is unqualified"
+        " (indicator 2.4 scored 0), so the priority-recommendation status cannot be retained;"
+        " withdraw it on Art. 14 ground 1; no guidance work recorded in 2025 or 2026, so the"
+        " priority-recommendation status cannot be retained; withdraw it on Art. 14 ground 2."
     )
     passed = _assessed(session, settings)
     with pytest.raises(lifecycle.GuardsUnmet) as refused:
@@ -558,7 +564,8 @@ def test_available_triggers_show_why_retain_is_refused(
 
     retain = actions(failed)["retain"]
     assert [u.message() for u in retain.unmet] == [
-        "2026 年度考核不合格（指标 2.4 为 0 分），不能保留，应按第十四条第一项取消资格"
+        "2026 年度考核不合格（指标 2.4 为 0 分），不能保留优先推荐资格，"
+        "应按第十四条第一项取消优先推荐资格"
     ]
     assert actions(failed)["withdraw"].allowed  # the ground is the actor's input
     assert actions(passed)["retain"].allowed
@@ -567,7 +574,7 @@ def test_available_triggers_show_why_retain_is_refused(
 def test_ground_belongs_to_withdraw_only(session: Session, settings: Settings) -> None:
     agency = make_agency(session)
     assert agency.id is not None
-    with pytest.raises(InvalidInput, match="只用于取消资格"):
+    with pytest.raises(InvalidInput, match="只用于取消优先推荐资格"):
         advance(session, agency.id, "reject", ADMIN, "x", ground="staff_change", settings=settings)
 
 
