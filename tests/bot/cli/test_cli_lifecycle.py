@@ -71,7 +71,7 @@ def test_a_round_from_scores_to_publication(db: Engine, cli: Cli, tmp_path: Path
 
     code, out, err = cli("round", "close", "2026 第一批", "--out", str(tmp_path))
     assert (code, err) == (0, "")
-    assert "备案 1 家，名额之外未通过 1 家" in out
+    assert "备案 1 家；因总量控制未列入本批次备案名单 1 家；未达通过线不予通过 0 家" in out
     assert (tmp_path / "2026_第一批-filed.csv").exists()
     assert (tmp_path / "2026_第一批-filed.xlsx").exists()
     assert (_status(db, first.id), _status(db, second.id)) == ("filed", "rejected")
@@ -84,7 +84,8 @@ def test_a_round_from_scores_to_publication(db: Engine, cli: Cli, tmp_path: Path
 
     code, out, _ = cli("history", str(second.id))
     assert code == 0
-    assert "interviewed → rejected" in out and "名额之外" in out and "王管理" in out
+    assert "interviewed → rejected" in out and "因总量控制未列入本批次备案名单" in out
+    assert "王管理" in out
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", out)
 
 
