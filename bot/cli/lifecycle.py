@@ -6,7 +6,7 @@ roles, application rounds and the state diagram.
     safecomm history AGENCY
     safecomm audit verify
     safecomm role grant KEY ROLE | role revoke KEY | role list
-    safecomm round create NAME [--quota N] | round join ROUND AGENCY [--received DATE]
+    safecomm round create NAME [--quota N] [--opens DATE] | round join ROUND AGENCY [--received DATE]
     safecomm round score AGENCY [--material X] [--interview Y]
     safecomm round interview-list ROUND [--out DIR]
     safecomm round ranking ROUND | round close ROUND [--out DIR] | round publish ROUND [--out DIR]
@@ -254,13 +254,21 @@ def round_create(
         "--quota",
         help="备案名额（总量控制，不填则不限） / quota of agencies to file (none: no limit)",
     ),
+    opens: str | None = typer.Option(
+        None,
+        "--opens",
+        help="批次开始日期（默认今天；收件日期不得早于此日） / the day the round opened (default today)",
+    ),
 ) -> None:
     """新建申请批次，可设备案名额（总量控制） / open an application round, optionally with a quota."""
     from workflow.rounds import service
 
     current = settings()
+    day = None if opens is None else service.parse_received(opens, "lifecycle.round.bad_opens")
     with _session() as session:
-        made = service.create_round(session, name, _actor(), quota=quota, settings=current)
+        made = service.create_round(
+            session, name, _actor(), quota=quota, opens_on=day, settings=current
+        )
     print(
         _t(
             "round_created",

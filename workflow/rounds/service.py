@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlmodel import Session, select
 
@@ -26,15 +26,16 @@ from workflow.rounds.ranking import find_round
 _DAY = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 
-def parse_received(text: str) -> date:
-    """A 收件日期 as people type it: 2026-03-05, 2026/3/5 or 2026年3月5日."""
+def parse_received(text: str, key: str = "lifecycle.round.bad_received") -> date:
+    """A 收件日期 (or another day, refused with `key`) as people type it: 2026-03-05,
+    2026/3/5 or 2026年3月5日."""
     match = _DAY.match(text.strip())
     try:
         if match:
             return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         pass
-    raise InvalidInput("lifecycle.round.bad_received", value=text)
+    raise InvalidInput(key, value=text)
 
 
 def check_open(the_round: Round) -> None:
@@ -48,10 +49,15 @@ def create_round(
     actor: Actor,
     *,
     quota: int | None = None,
+    opens_on: date | None = None,
     settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> Round:
-    """A new application round with an optional quota (admins only); the caller commits."""
+    """A new application round with an optional quota (admins only), opened now or at the
+    start of `opens_on` in the settings' zone (a round entered after its applications
+    began to arrive; not in the future); the caller commits."""
     settings = settings or get_settings()
+    now = now or utcnow()
     require_role(session, actor, Role.ADMIN, settings, "round.create")
     name = " ".join(name.split())
     if not name or len(name) > 100:
@@ -60,7 +66,12 @@ def create_round(
         raise InvalidInput("lifecycle.round.bad_quota", quota=quota)
     if session.exec(select(Round).where(Round.name == name)).first() is not None:
         raise InvalidInput("lifecycle.round.duplicate", round=name)
-    the_round = Round(name=name, quota=quota)
+    opened_at = now
+    if opens_on is not None:
+        if opens_on > local_date(now, settings.zone):
+            raise InvalidInput("lifecycle.round.opens_future", date=opens_on)
+        opened_at = datetime.combine(opens_on, time(), settings.zone).astimezone(UTC)
+    the_round = Round(name=name, quota=quota, opened_at=opened_at)
     session.add(the_round)
     session.flush()
     return the_round
