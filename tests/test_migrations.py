@@ -193,3 +193,32 @@ def test_each_models_module_maps_the_tables_its_foreign_keys_name(module: str) -
         check=False,
     )
     assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]
+
+
+def test_0009_gives_stored_applications_their_creation_day(tmp_path: Path) -> None:
+    """收件日期 (Art. 10) of an application stored before it was recorded: the local day
+    (Asia/Shanghai) it was entered; 23:30 UTC is already the next day in Beijing."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from tests.builders import agency_fields
+    from workflow.registry.models import Agency
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'received.db'}")
+    upgrade(engine, "0007_taps_and_confirmations")
+    with engine.begin() as connection:
+        agency_table = Agency.__table__  # type: ignore[attr-defined]
+        agency_id = connection.execute(agency_table.insert().values(**agency_fields())).lastrowid
+        connection.execute(
+            sa.text(
+                "INSERT INTO application (agency_id, applied_at, business_licence, agency_form,"
+                " consultant_forms, process_control_docs, management_rules, performance_report,"
+                " closed) VALUES (:agency, :at, 1, 1, 1, 1, 1, 1, 0)"
+            ),
+            {"agency": agency_id, "at": "2026-03-04 23:30:00.000000"},  # as the ORM stores UTC
+        )
+    upgrade(engine)
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT received_on FROM application")).scalar_one()
+    assert date.fromisoformat(str(stored)) == date(2026, 3, 5)

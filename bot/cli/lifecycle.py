@@ -6,16 +6,17 @@ roles, application rounds and the state diagram.
     safecomm history AGENCY
     safecomm audit verify
     safecomm role grant KEY ROLE | role revoke KEY | role list
-    safecomm round create NAME [--quota N] | round join ROUND AGENCY
+    safecomm round create NAME [--quota N] [--opens DATE] | round join ROUND AGENCY [--received DATE]
     safecomm round score AGENCY [--material X] [--interview Y]
+    safecomm round interview-list ROUND [--out DIR]
     safecomm round ranking ROUND | round close ROUND [--out DIR] | round publish ROUND [--out DIR]
     safecomm diagram
 
 AGENCY is an agency id or credit code, ROUND a round id or name. The operator
 acts as admin under their login name (`SAFECOMM_OPERATOR` overrides it). Every
 refusal is one line on stderr and exit code 1; nothing is written then. A round's
-publication list is written after the closing has committed (`round publish`
-writes it again).
+lists (the interview list, the filing list) are written after the commit
+(`round interview-list` and `round publish` write them again).
 """
 
 from __future__ import annotations
@@ -265,13 +266,21 @@ def round_create(
         "--quota",
         help="备案名额（总量控制，不填则不限） / quota of agencies to file (none: no limit)",
     ),
+    opens: str | None = typer.Option(
+        None,
+        "--opens",
+        help="批次开始日期（默认今天；收件日期不得早于此日） / the day the round opened (default today)",
+    ),
 ) -> None:
     """新建申请批次，可设备案名额（总量控制） / open an application round, optionally with a quota."""
     from workflow.rounds import service
 
     current = settings()
+    day = None if opens is None else service.parse_received(opens, "lifecycle.round.bad_opens")
     with _session() as session:
-        made = service.create_round(session, name, _actor(), quota=quota, settings=current)
+        made = service.create_round(
+            session, name, _actor(), quota=quota, opens_on=day, settings=current
+        )
     print(
         _t(
             "round_created",
@@ -286,18 +295,28 @@ def round_create(
 def round_join(
     round_ref: str = typer.Argument(..., metavar="ROUND", help="批次编号或名称 / round id or name"),
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
+    received: str | None = typer.Option(
+        None,
+        "--received",
+        help="收件日期（书面申请材料收到之日，默认今天；再次加入同一批次可更正）"
+        " / date the written application was received (default today; joining again corrects it)",
+    ),
 ) -> None:
-    """将机构当前申请加入批次 / put the agency's current application into the round."""
+    """将机构当前申请加入批次并登记收件日期 / put the agency's application into the round."""
     from workflow.registry.service import find_agency
     from workflow.rounds import ranking, service
 
     current = settings()
+    day = service.parse_received(received) if received is not None else None
     with _session() as session:
         row = find_agency(session, agency)
         assert row.id is not None
-        service.join_round(session, round_ref, row.id, _actor(), settings=current)
+        application = service.join_round(
+            session, round_ref, row.id, _actor(), received_on=day, settings=current
+        )
         joined = ranking.find_round(session, round_ref).name
-    print(_t("joined", agency=row.name, round=joined))
+        received_on = application.received_on
+    print(_t("joined", agency=row.name, round=joined, received=received_on))
 
 
 @round_app.command("score")
@@ -323,6 +342,7 @@ def round_score(
         )
         composite = ranking.composite_score(application, current)
         flags = _review_flags(session, row) if material is not None else []
+        short = ranking.shortfall(application, current)
     print(
         _t(
             "scored",
@@ -334,13 +354,45 @@ def round_score(
     )
     for flag in flags:
         print(flag)
+    if short is not None:
+        print(_t("below_bar_note", agency=row.name, why=short.message()))
+
+
+@round_app.command("interview-list")
+def round_interview_list(
+    round_ref: str = typer.Argument(..., metavar="ROUND", help="批次编号或名称 / round id or name"),
+    out: Path = typer.Option(
+        Path("."), "--out", help="面试答辩名单输出目录 / where to write the interview list"
+    ),
+) -> None:
+    """材料审核完成后公布面试答辩名单（xlsx、csv） / publish the list invited to interview."""
+    from workflow.core.clock import local_text
+    from workflow.rounds import review
+
+    current = settings()
+    _writable(out)  # before anything is recorded: the list is written after the commit
+    with _session() as session:
+        published = review.publish_interview_list(session, round_ref, _actor(), settings=current)
+    written = review.write_interview_list(
+        published.invited, out, published.round.name, current.language
+    )
+    print(
+        _t(
+            "interview_listed",
+            round=published.round.name,
+            count=len(published.invited),
+            at=local_text(published.published_at, current.zone),
+        )
+    )
+    for path in written:
+        print(_t("written", path=path))
 
 
 @round_app.command("ranking")
 def round_ranking(
     round_ref: str = typer.Argument(..., metavar="ROUND", help="批次编号或名称 / round id or name"),
 ) -> None:
-    """批次综合测评排名：总成绩，其次面试答辩得分，再次申请时间 / the round's ranking."""
+    """批次综合测评排名：总成绩，其次面试答辩得分，再次收件日期 / the round's ranking."""
     from workflow.rounds import ranking
 
     current = settings()
@@ -349,18 +401,29 @@ def round_ranking(
         assert found.id is not None
         ranked = ranking.ranking(session, found.id, current)
         quota = found.quota
+        minimum = current.min_composite_score
         print(
             _t(
                 "ranking_title",
                 round=found.name,
                 quota=quota if quota is not None else _t("no_quota"),
+                scope=_t(f"scope_{current.quota_scope}"),
                 mw=f"{current.material_weight:g}",
                 iw=f"{current.interview_weight:g}",
+                bar=f"{current.interview_pass_score:g}",
+                minimum=_t("no_minimum") if minimum is None else f"{minimum:g}",
             )
         )
-        print_table(
-            _headers("ranking_header"),
-            [
+        places = ranking.places(session, found, ranked, current)
+        rows = []
+        place = 0
+        for r in ranked:
+            if r.shortfall is None:
+                place += 1
+                inside = _t("yes") if place <= places else _t("no")
+            else:
+                inside = _t("below_bar")
+            rows.append(
                 [
                     r.rank,
                     r.agency.name,
@@ -368,12 +431,12 @@ def round_ranking(
                     _number(r.application.material_score),
                     _number(r.application.interview_score),
                     f"{r.composite:.2f}",
+                    r.received_on or "-",
                     r.agency.status,
-                    _t("yes") if quota is None or r.rank <= quota else _t("no"),
+                    inside,
                 ]
-                for r in ranked
-            ],
-        )
+            )
+        print_table(_headers("ranking_header"), rows)
         unranked = len(ranking.members(session, found.id)) - len(ranked)
         if unranked:
             print(_t("unranked", count=unranked))
@@ -386,7 +449,7 @@ def round_close(
         Path("."), "--out", help="公告名单输出目录 / where to write the publication list"
     ),
 ) -> None:
-    """结束批次：名额内备案，名额外不予通过，写出公告名单 / close the round: file, reject, publish."""
+    """结束批次：名额内备案，因总量控制未列入或未达通过线的不予通过，生成备案名单 / close the round."""
     from workflow.rounds import closing
 
     current = settings()
@@ -400,6 +463,7 @@ def round_close(
             round=closed.round.name,
             filed=len(closed.filed),
             rejected=len(closed.rejected),
+            failed=len(closed.failed),
         )
     )
     for path in written:

@@ -89,6 +89,17 @@ class Settings(BaseSettings):
     upload_dir: str = "uploads"
     upload_max_mb: int = Field(default=20, ge=1, le=2000)
 
+    # policy: the application round's pass marks and total-quantity control (Art. 10(2), 10(3))
+    interview_pass_score: float = Field(default=60, ge=0, le=100)
+    min_composite_score: float | None = Field(default=None, ge=0, le=100)
+    quota_scope: Literal["round", "register"] = "round"
+
+    @field_validator("min_composite_score", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        """`SAFECOMM_MIN_COMPOSITE_SCORE=` (empty) means no minimum 总成绩."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("admin_ids", "agency_reminder_days", "unit_reminder_days", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:

@@ -107,6 +107,9 @@ class Application(SQLModel, table=True):
     agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
     round_id: int | None = Field(default=None, foreign_key="round.id", index=True)
     applied_at: datetime = Field(default_factory=utcnow)
+    received_on: date | None = None
+    """收件日期: the local day the written application reached the Association (Art. 10);
+    set when it joins a round, and what breaks ranking ties instead of `applied_at`."""
     # Art. 9 checklist
     business_licence: bool = False
     agency_form: bool = False

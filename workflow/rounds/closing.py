@@ -1,16 +1,14 @@
-"""Closing a round: file the interviewed candidates inside the quota, reject the
-rest, and write the publication list (xlsx and csv).
+"""Closing a round: file the interviewed candidates who passed and are inside the
+quota, reject the rest (below a pass mark, with the reason in words; left out by
+总量控制, told so), and write the publication list (xlsx and csv).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from openpyxl import Workbook
 from sqlmodel import Session
 
 from workflow.access.actors import Actor, Role
@@ -19,23 +17,25 @@ from workflow.core.clock import utcnow
 from workflow.core.errors import Refused
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings, get_settings
-from workflow.core.spreadsheets import csv_writer, save_workbook
 from workflow.lifecycle.engine import advance
 from workflow.lifecycle.states import HOLDING, UNDECIDED, State
+from workflow.rounds.lists import file_stem, write_list
 from workflow.rounds.models import Round
-from workflow.rounds.ranking import Ranked, find_round, members, ranking
+from workflow.rounds.ranking import Ranked, find_round, members, places, ranking
 from workflow.rounds.service import check_open
 
 
 @dataclass(frozen=True)
 class RoundClosed:
-    """What `close_round` did: who was filed, who was rejected, and the filing list
-    to publish (every agency of the round now holding the status, by rank)."""
+    """What `close_round` did: who was filed, who was left out by the quota only
+    (`rejected`), who was below a pass mark (`failed`), and the filing list to publish
+    (every agency of the round now holding the status, by rank)."""
 
     round: Round
     filed: list[Ranked]
     rejected: list[Ranked]
     published: list[Ranked]
+    failed: list[Ranked]
 
 
 def close_round(
@@ -46,9 +46,11 @@ def close_round(
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> RoundClosed:
-    """File the interviewed candidates inside the quota, reject the rest as "outside
-    quota" and close the round, in the caller's unit of work (admins only). Refused
-    while any application of the round is still undecided.
+    """Close the round in the caller's unit of work (admins only): an interviewed
+    candidate below a pass mark is rejected with the reason in words (Art. 10(2),
+    10(3)); the others are filed in rank order while places last and the rest are
+    rejected as left out by 总量控制 ("因总量控制未列入本批次备案名单"). Refused while any
+    application of the round is still undecided.
 
     The publication list is written by the caller with `write_publication` once the
     transaction has committed, so no file names an agency the database does not hold
@@ -66,27 +68,34 @@ def close_round(
             "lifecycle.round.undecided", round=the_round.name, agencies=separator.join(undecided)
         )
     ranked = ranking(session, the_round.id, settings)
-    places = math.inf
-    if the_round.quota is not None:
-        places = the_round.quota - sum(r.agency.status in HOLDING for r in ranked)
-    reason = workflow_texts.text("lifecycle.reason.outside_quota", settings.language)
+    left = places(session, the_round, ranked, settings)
+    left -= sum(r.agency.status in HOLDING for r in ranked)
+    outside_quota = workflow_texts.text("lifecycle.reason.outside_quota", settings.language)
     filed: list[Ranked] = []
     rejected: list[Ranked] = []
+    failed: list[Ranked] = []
     for place in ranked:
         if place.agency.status != State.INTERVIEWED:
             continue
         assert place.agency.id is not None
-        if places > 0:
+        if place.shortfall is not None:
+            why = place.shortfall.message(settings.language)
+            advance(session, place.agency.id, "reject", actor, why, settings=settings, now=now)
+            failed.append(place)
+        elif left > 0:
             advance(session, place.agency.id, "file", actor, settings=settings, now=now)
             filed.append(place)
-            places -= 1
+            left -= 1
         else:
-            advance(session, place.agency.id, "reject", actor, reason, settings=settings, now=now)
+            advance(
+                session, place.agency.id, "reject", actor, outside_quota, settings=settings, now=now
+            )
             rejected.append(place)
     the_round.closed_at = now
     session.add(the_round)
     session.flush()
-    return RoundClosed(the_round, filed, rejected, filing_list(session, the_round, settings))
+    published = filing_list(session, the_round, settings)
+    return RoundClosed(the_round, filed, rejected, published, failed)
 
 
 def filing_list(session: Session, the_round: Round, settings: Settings) -> list[Ranked]:
@@ -115,34 +124,18 @@ def publication_rows(published: list[Ranked]) -> list[tuple[int, str, str, float
 def write_publication(
     published: list[Ranked], directory: Path, round_name: str, language: str | None = None
 ) -> list[Path]:
-    """The publication list as xlsx and as csv (UTF-8 with BOM, so Excel reads the Chinese)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    stem = re.sub(r'[\\/:*?"<>|\s]+', "_", round_name).strip("_") or "round"
+    """The filing list as `<round>-filed.xlsx` and `.csv`: rank, agency, credit code, 总成绩."""
     headers = [
         workflow_texts.text(f"lifecycle.publication.{name}", language)
         for name in ("rank", "agency", "credit_code", "composite")
     ]
     rows = publication_rows(published)
-    xlsx = directory / f"{stem}-filed.xlsx"
-    csv_path = directory / f"{stem}-filed.csv"
-    try:
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = workflow_texts.text("lifecycle.publication.sheet", language)
-        sheet.append(headers)
-        for row in rows:
-            sheet.append(list(row))
-        for letter, width in zip("ABCD", (8, 40, 24, 12), strict=True):
-            sheet.column_dimensions[letter].width = width
-        save_workbook(book, xlsx)
-        with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv_writer(handle)
-            writer.writerow(headers)
-            for rank, name, code, composite in rows:
-                writer.writerow([rank, name, code, f"{composite:.2f}"])
-    except BaseException:
-        xlsx.unlink(missing_ok=True)
-        csv_path.unlink(missing_ok=True)
-        raise
-    return [xlsx, csv_path]
+    return write_list(
+        directory,
+        f"{file_stem(round_name)}-filed",
+        workflow_texts.text("lifecycle.publication.sheet", language),
+        headers,
+        rows,
+        [(rank, name, code, f"{composite:.2f}") for rank, name, code, composite in rows],
+        (8, 40, 24, 12),
+    )

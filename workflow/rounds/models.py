@@ -17,3 +17,5 @@ class Round(SQLModel, table=True):
     quota: int | None = Field(default=None, ge=1)
     opened_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
+    interview_list_at: datetime | None = None
+    """When the list invited to interview (面试答辩名单) was first published."""

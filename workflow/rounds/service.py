@@ -1,16 +1,19 @@
-"""Creating a round, adding an application to it and recording its material and
-interview scores (admins and experts), each audited.
+"""Creating a round, adding an application to it with the date its written
+application was received (收件日期), and recording its material and interview
+scores (admins and experts), the date and the scores audited.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime
+import re
+from datetime import UTC, date, datetime, time
 
 from sqlmodel import Session, select
 
 from workflow.access.actors import Actor, Role
 from workflow.access.roles import require_role
+from workflow.core.clock import local_date, utcnow
 from workflow.core.errors import InvalidInput, NotFound, Refused
 from workflow.core.settings import Settings, get_settings
 from workflow.lifecycle.audit import append
@@ -19,6 +22,20 @@ from workflow.registry.models import Agency, Application
 from workflow.registry.service import current_application
 from workflow.rounds.models import Round
 from workflow.rounds.ranking import find_round
+
+_DAY = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def parse_received(text: str, key: str = "lifecycle.round.bad_received") -> date:
+    """A 收件日期 (or another day, refused with `key`) as people type it: 2026-03-05,
+    2026/3/5 or 2026年3月5日."""
+    match = _DAY.match(text.strip())
+    try:
+        if match:
+            return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        pass
+    raise InvalidInput(key, value=text)
 
 
 def check_open(the_round: Round) -> None:
@@ -32,10 +49,15 @@ def create_round(
     actor: Actor,
     *,
     quota: int | None = None,
+    opens_on: date | None = None,
     settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> Round:
-    """A new application round with an optional quota (admins only); the caller commits."""
+    """A new application round with an optional quota (admins only), opened now or at the
+    start of `opens_on` in the settings' zone (a round entered after its applications
+    began to arrive; not in the future); the caller commits."""
     settings = settings or get_settings()
+    now = now or utcnow()
     require_role(session, actor, Role.ADMIN, settings, "round.create")
     name = " ".join(name.split())
     if not name or len(name) > 100:
@@ -44,7 +66,12 @@ def create_round(
         raise InvalidInput("lifecycle.round.bad_quota", quota=quota)
     if session.exec(select(Round).where(Round.name == name)).first() is not None:
         raise InvalidInput("lifecycle.round.duplicate", round=name)
-    the_round = Round(name=name, quota=quota)
+    opened_at = now
+    if opens_on is not None:
+        if opens_on > local_date(now, settings.zone):
+            raise InvalidInput("lifecycle.round.opens_future", date=opens_on)
+        opened_at = datetime.combine(opens_on, time(), settings.zone).astimezone(UTC)
+    the_round = Round(name=name, quota=quota, opened_at=opened_at)
     session.add(the_round)
     session.flush()
     return the_round
@@ -56,11 +83,18 @@ def join_round(
     agency_id: int,
     actor: Actor,
     *,
+    received_on: date | None = None,
     settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> Application:
-    """Put the agency's current application into an open round (admins only); the caller commits."""
+    """Put the agency's current application into an open round with the date its written
+    application was received (收件日期; default today in the settings' zone), admins
+    only; the caller commits. Joining the same round again corrects the date when one
+    is given. The date may not lie in the future nor before the round opened; a new or
+    changed date is audited."""
     settings = settings or get_settings()
-    require_role(session, actor, Role.ADMIN, settings, "round.join")
+    now = now or utcnow()
+    role = require_role(session, actor, Role.ADMIN, settings, "round.join")
     the_round = find_round(session, round_ref)
     check_open(the_round)
     agency = session.get(Agency, agency_id)
@@ -76,9 +110,38 @@ def join_round(
             agency=agency.name,
             round=other.name if other else application.round_id,
         )
+    today = local_date(now, settings.zone)
+    if received_on is None:
+        received_on = application.received_on if application.round_id is not None else None
+    received_on = received_on or today
+    if received_on > today:
+        raise InvalidInput("lifecycle.round.received_future", date=received_on, today=today)
+    opened = local_date(the_round.opened_at, settings.zone)
+    if received_on < opened:
+        raise InvalidInput(
+            "lifecycle.round.received_before_open",
+            date=received_on,
+            round=the_round.name,
+            opened=opened,
+        )
+    changed = application.round_id is None or application.received_on != received_on
     application.round_id = the_round.id
+    application.received_on = received_on
     session.add(application)
     session.flush()
+    if changed:
+        append(
+            session,
+            actor=actor,
+            role=role.value,
+            trigger="round.join",
+            agency_id=agency_id,
+            application_id=application.id,
+            source=agency.status,
+            target=agency.status,
+            subject=f"{the_round.name} received={received_on.isoformat()}",
+            at=now,
+        )
     return application
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -71,7 +73,7 @@ def test_a_round_from_scores_to_publication(db: Engine, cli: Cli, tmp_path: Path
 
     code, out, err = cli("round", "close", "2026 第一批", "--out", str(tmp_path))
     assert (code, err) == (0, "")
-    assert "备案 1 家，名额之外未通过 1 家" in out
+    assert "备案 1 家；因总量控制未列入本批次备案名单 1 家；未达通过线不予通过 0 家" in out
     assert (tmp_path / "2026_第一批-filed.csv").exists()
     assert (tmp_path / "2026_第一批-filed.xlsx").exists()
     assert (_status(db, first.id), _status(db, second.id)) == ("filed", "rejected")
@@ -84,8 +86,78 @@ def test_a_round_from_scores_to_publication(db: Engine, cli: Cli, tmp_path: Path
 
     code, out, _ = cli("history", str(second.id))
     assert code == 0
-    assert "interviewed → rejected" in out and "名额之外" in out and "王管理" in out
+    assert "interviewed → rejected" in out and "因总量控制未列入本批次备案名单" in out
+    assert "王管理" in out
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", out)
+
+
+def test_a_round_with_dates_received_and_the_interview_list(
+    db: Engine, cli: Cli, tmp_path: Path
+) -> None:
+    """Art. 10(1): the date each written application arrived is entered with it; once
+    material review is done the list invited to interview is published; Art. 10(2): an
+    interview below the pass mark is flagged when scored and rejected at the close."""
+    today = datetime.now(get_settings().zone).date()
+    opened, early, late = (today - timedelta(days=n) for n in (20, 15, 5))
+    first, second = _agency(db, name="甲咨询公司"), _agency(db, name="乙咨询公司")
+    code, _, err = cli("round", "create", "2026 第二批", "--opens", opened.isoformat())
+    assert (code, err) == (0, "")
+    code, _, err = cli(
+        "round",
+        "join",
+        "2026 第二批",
+        first.credit_code,
+        "--received",
+        (opened - timedelta(1)).isoformat(),
+    )
+    assert code == 1 and "早于申请批次“2026 第二批”的开始日期" in err
+    code, out, _ = cli(
+        "round", "join", "2026 第二批", first.credit_code, "--received", late.isoformat()
+    )
+    assert code == 0 and f"收件日期 {late.isoformat()}" in out
+    code, out, _ = cli(
+        "round",
+        "join",
+        "2026 第二批",
+        second.credit_code,
+        "--received",
+        f"{early.year}年{early.month}月{early.day}日",
+    )
+    assert code == 0 and f"收件日期 {early.isoformat()}" in out
+
+    code, _, err = cli("round", "interview-list", "2026 第二批", "--out", str(tmp_path))
+    assert code == 1 and "尚未完成材料审核" in err and "甲咨询公司" in err
+    for agency in (first, second):
+        cli("round", "score", agency.credit_code, "--material", "80")
+        assert cli("advance", agency.credit_code, "review")[0] == 0
+    code, out, err = cli("round", "interview-list", "2026 第二批", "--out", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert "已公布批次“2026 第二批”面试答辩名单，共 2 家" in out
+    with (tmp_path / "2026_第二批-interview.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert [row[1:] for row in rows[1:]] == [
+        ["乙咨询公司", second.credit_code, early.isoformat()],
+        ["甲咨询公司", first.credit_code, late.isoformat()],
+    ]
+    assert (tmp_path / "2026_第二批-interview.xlsx").stat().st_size > 0
+
+    code, out, _ = cli("round", "score", first.credit_code, "--interview", "55")
+    assert code == 0
+    assert (
+        "“甲咨询公司”面试答辩得分 55 分，低于通过线 60 分，面试答辩不通过；结束批次时将不予通过"
+        in out
+    )
+    cli("round", "score", second.credit_code, "--interview", "70")
+    for agency in (first, second):
+        assert cli("advance", agency.credit_code, "interview")[0] == 0
+    code, out, _ = cli("round", "ranking", "2026 第二批")
+    assert "面试答辩通过线 60 分" in out and "按批次控制" in out
+    row = next(line for line in out.splitlines() if "甲咨询公司" in line)
+    assert row.split()[-1] == "未达线" and late.isoformat() in row
+    code, out, err = cli("round", "close", "2026 第二批", "--out", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert "备案 1 家；因总量控制未列入本批次备案名单 0 家；未达通过线不予通过 1 家" in out
+    assert (_status(db, first.id), _status(db, second.id)) == ("rejected", "filed")
 
 
 def test_actions_say_why_not(db: Engine, cli: Cli) -> None:
@@ -113,6 +185,10 @@ def test_actions_say_why_not(db: Engine, cli: Cli) -> None:
         ),
         (["round", "score", "{id}", "--material", "120"], "0 到 100"),
         (["round", "close", "没有这批"], "找不到申请批次"),
+        (["round", "join", "没有这批", "{id}", "--received", "昨天"], "收件日期“昨天”无法识别"),
+        (["round", "create", "第一批", "--opens", "3月1日"], "批次开始日期“3月1日”无法识别"),
+        (["round", "create", "第一批", "--opens", "2999-01-01"], "不能填写将来的日期"),
+        (["round", "interview-list", "没有这批"], "找不到申请批次"),
         (["role", "grant", "tg:5", "boss"], "未知角色"),
         (["role", "revoke", "tg:5"], "没有被授予的角色"),
     ],

@@ -18,13 +18,13 @@ from sqlmodel import Session, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from migrations import upgrade
+from tests.builders import agency_fields
 from tests.pg import PostgresServer
 from tests.workflow.assessment_builders import (
     ADMIN,
     assessed_agency,
     filed_agency,
     fill_sheet,
-    new_agency,
     points_totalling,
 )
 from workflow.assessment.evaluation import PolicyValues, evaluate
@@ -205,9 +205,11 @@ def test_migration_gives_earlier_finalised_sheets_the_rules_defaults(
     empty_engine: Engine,
 ) -> None:
     upgrade(empty_engine, "0005_reminders")
-    with Session(empty_engine) as session:
-        finalised_id, draft_id = new_agency(session).id, new_agency(session).id
+    with Session(empty_engine) as session:  # agencies alone: later revisions add to applications
+        finalised, draft = Agency(**agency_fields()), Agency(**agency_fields())
+        session.add_all([finalised, draft])
         session.commit()
+        finalised_id, draft_id = finalised.id, draft.id
     at = datetime(2025, 12, 30, 8, tzinfo=UTC)
     with empty_engine.begin() as connection:
         for agency_id, finalised_at in ((finalised_id, at), (draft_id, None)):

@@ -4,7 +4,7 @@ and closing a round in one transaction with the publication list."""
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,11 +30,23 @@ from workflow.lifecycle import engine as lifecycle
 from workflow.lifecycle.audit import verify
 from workflow.lifecycle.models import AuditEntry
 from workflow.registry.models import Agency, Application
-from workflow.registry.service import current_application
 from workflow.rounds import closing, ranking, service
 from workflow.rounds.models import Round
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+"""When the rounds open; the written applications arrive in the days after."""
+JOINED = T0 + timedelta(days=30)
+"""When the applications are entered: "today" for the received-date checks."""
+
+
+def _round(session: Session, settings: Settings, name: str, quota: int | None) -> Round:
+    the_round = committed(service.create_round)(
+        session, name, ADMIN, quota=quota, settings=settings
+    )
+    the_round.opened_at = T0
+    session.add(the_round)
+    session.commit()
+    return the_round
 
 
 def _candidate(
@@ -43,17 +55,15 @@ def _candidate(
     round_name: str,
     material: float,
     interview: float,
-    applied: datetime,
+    received: date,
     name: str,
 ) -> Agency:
-    """An interviewed agency in the round with these scores and this application time."""
+    """An interviewed agency in the round with these scores, received on this day."""
     agency = make_agency(session, name=name)
     assert agency.id is not None
-    application = current_application(session, agency.id)
-    application.applied_at = applied
-    session.add(application)
-    session.commit()
-    committed(service.join_round)(session, round_name, agency.id, ADMIN, settings=settings)
+    committed(service.join_round)(
+        session, round_name, agency.id, ADMIN, received_on=received, settings=settings, now=JOINED
+    )
     committed(service.record_scores)(
         session, agency.id, ADMIN, material=material, settings=settings
     )
@@ -65,17 +75,21 @@ def _candidate(
     return agency
 
 
+DAY0 = T0.date()
+
+
 def _field(session: Session, settings: Settings, quota: int | None) -> dict[str, Agency]:
-    """Six candidates: B/A tie on composite (B has the better interview); C/D tie on
-    composite and interview (C applied first); E and F follow."""
-    committed(service.create_round)(session, "2026 第一批", ADMIN, quota=quota, settings=settings)
+    """Six candidates: B/A tie on 总成绩 (B has the better interview); C/D tie on 总成绩
+    and interview, and C's written application was received first although D was
+    entered first; E and F follow (F's interview exactly at the pass mark of 60)."""
+    _round(session, settings, "2026 第一批", quota)
     rows = {
-        "A": (90, 80, T0),  # 85, interview 80
-        "B": (80, 90, T0 + timedelta(days=3)),  # 85, interview 90
-        "C": (84, 76, T0 + timedelta(days=1)),  # 80, interview 76, earlier
-        "D": (84, 76, T0 + timedelta(days=2)),  # 80, interview 76, later
-        "E": (70, 70, T0),  # 70
-        "F": (60, 60, T0),  # 60
+        "A": (90, 80, DAY0),  # 85, interview 80
+        "B": (80, 90, DAY0 + timedelta(days=3)),  # 85, interview 90
+        "D": (84, 76, DAY0 + timedelta(days=2)),  # 80, interview 76, received later
+        "C": (84, 76, DAY0 + timedelta(days=1)),  # 80, interview 76, received earlier
+        "E": (70, 70, DAY0),  # 70
+        "F": (60, 60, DAY0),  # 60
     }
     return {
         key: _candidate(session, settings, "2026 第一批", m, i, at, f"机构{key}")
@@ -91,9 +105,11 @@ def test_composite_score_uses_the_policy_weights(settings: Settings) -> None:
     assert ranking.composite_score(Application(agency_id=1, material_score=80), settings) is None
 
 
-def test_ranking_breaks_ties_by_interview_then_application_time(
+def test_ranking_breaks_ties_by_interview_then_the_date_received(
     session: Session, settings: Settings
 ) -> None:
+    """Art. 10(3) "综合测评": ranked by 总成绩; ties by the interview score, then by the
+    date the written application was received (收件日期), not the data-entry time."""
     agencies = _field(session, settings, quota=None)
     the_round = ranking.find_round(session, "2026 第一批")
     assert the_round.id is not None
@@ -129,7 +145,9 @@ def test_close_round_files_inside_the_quota_and_rejects_the_rest(
         assert [r.agency.name for r in closed.filed] == ["机构B", "机构A", "机构C"]
         new = session.exec(select(AuditEntry).where(AuditEntry.seq > before)).all()
         assert sorted(e.trigger for e in new) == ["file"] * 3 + ["reject"] * 3
-        assert {e.reason for e in new if e.trigger == "reject"} == {"名额之外"}
+        assert {e.reason for e in new if e.trigger == "reject"} == {
+            "因总量控制未列入本批次备案名单"
+        }
         assert ranking.find_round(session, "2026 第一批").closed_at is not None
         assert verify(session).ok
 
@@ -137,7 +155,7 @@ def test_close_round_files_inside_the_quota_and_rejects_the_rest(
     assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf")
     with csv_path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["排名", "机构名称", "统一社会信用代码", "综合得分"]
+    assert rows[0] == ["排名", "机构名称", "统一社会信用代码", "总成绩"]
     assert [(r[0], r[1], r[3]) for r in rows[1:]] == [
         ("1", "机构B", "85.00"),
         ("2", "机构A", "85.00"),
@@ -147,7 +165,7 @@ def test_close_round_files_inside_the_quota_and_rejects_the_rest(
     sheet = load_workbook(xlsx).active
     assert sheet is not None
     assert [list(r) for r in sheet.iter_rows(values_only=True)] == [
-        ["排名", "机构名称", "统一社会信用代码", "综合得分"],
+        ["排名", "机构名称", "统一社会信用代码", "总成绩"],
         [1, "机构B", agencies["B"].credit_code, 85],
         [2, "机构A", agencies["A"].credit_code, 85],
         [3, "机构C", agencies["C"].credit_code, 80],
@@ -231,17 +249,22 @@ def test_filing_one_by_one_respects_the_quota(session: Session, settings: Settin
     committed(lifecycle.advance)(session, agencies["B"].id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
     committed(lifecycle.advance)(session, agencies["A"].id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
     committed(lifecycle.advance)(
-        session, agencies["C"].id, "reject", ADMIN, "名额之外", settings=settings
+        session,
+        agencies["C"].id,
+        "reject",
+        ADMIN,
+        "因总量控制未列入本批次备案名单",
+        settings=settings,
     )  # type: ignore[arg-type]
     with pytest.raises(lifecycle.GuardsUnmet, match="综合排名第 3 名"):
         committed(lifecycle.advance)(session, agencies["D"].id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
 
 
 def test_a_place_taken_early_counts_against_the_quota(session: Session, settings: Settings) -> None:
-    committed(service.create_round)(session, "补录", ADMIN, quota=1, settings=settings)
-    early = _candidate(session, settings, "补录", 60, 60, T0, "先面试机构")
+    _round(session, settings, "补录", 1)
+    early = _candidate(session, settings, "补录", 60, 60, DAY0, "先面试机构")
     committed(lifecycle.advance)(session, early.id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
-    better = _candidate(session, settings, "补录", 90, 90, T0, "后面试机构")
+    better = _candidate(session, settings, "补录", 90, 90, DAY0, "后面试机构")
     with pytest.raises(lifecycle.GuardsUnmet, match="1 个备案名额已满"):
         committed(lifecycle.advance)(session, better.id, "file", ADMIN, settings=settings)  # type: ignore[arg-type]
 

@@ -1,0 +1,54 @@
+"""The lists a round publishes (the interview list, the filing list) as xlsx and csv,
+written by the caller after the commit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from workflow.core.spreadsheets import csv_writer, save_workbook
+
+
+def file_stem(round_name: str) -> str:
+    """The round's name as a file name: no path separators, quotes or spaces."""
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", round_name).strip("_") or "round"
+
+
+def write_list(
+    directory: Path,
+    stem: str,
+    sheet_title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    csv_rows: Sequence[Sequence[object]],
+    widths: Sequence[int],
+) -> list[Path]:
+    """`<stem>.xlsx` and `<stem>.csv` (UTF-8 with BOM, so Excel reads the Chinese); both
+    or neither: a failure half-way removes what was written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    xlsx = directory / f"{stem}.xlsx"
+    csv_path = directory / f"{stem}.csv"
+    try:
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = sheet_title
+        sheet.append(list(headers))
+        for row in rows:
+            sheet.append(list(row))
+        for letter, width in zip("ABCDEFGH", widths, strict=False):
+            sheet.column_dimensions[letter].width = width
+        save_workbook(book, xlsx)
+        with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv_writer(handle)
+            writer.writerow(headers)
+            for row in csv_rows:
+                writer.writerow(row)
+    except BaseException:
+        xlsx.unlink(missing_ok=True)
+        csv_path.unlink(missing_ok=True)
+        raise
+    return [xlsx, csv_path]
