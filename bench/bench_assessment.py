@@ -74,7 +74,13 @@ def populate(session: Session, count: int) -> None:
             i.code: rng.randint(0 if rng.random() < 0.05 else 1, i.max) for i in STANDARD.indicators
         }
         lines = {
-            c: LineInput(points=p, content_present=p > 0, effect="较好", note="抽查材料齐全")
+            c: LineInput(
+                points=p,
+                content_present=p > 0,
+                evidence_present=p > 0,
+                effect="较好",
+                note="抽查材料齐全",
+            )
             for c, p in points.items()
             if c not in STANDARD.questionnaire_codes
         }

@@ -265,7 +265,11 @@ def draft_sheet(session: Session, agency_id: int, rng: random.Random) -> None:
             continue
         points = rng.randint(0 if rng.random() < 0.03 else 1, indicator.max)
         lines[indicator.code] = LineInput(
-            points=points, content_present=points > 0, effect="较好", note="抽查材料齐全"
+            points=points,
+            content_present=points > 0,
+            evidence_present=points > 0,
+            effect="较好",
+            note="抽查材料齐全",
         )
     enter_lines(session, agency_id, YEAR, lines, actor="bench")
     bonus = {"B1": BonusInput(rng.randint(0, 2), "市级安全社区命名文件")}

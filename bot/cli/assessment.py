@@ -91,14 +91,13 @@ def _summary(view: SheetView) -> str:
     evaluation = view.evaluation(settings())
     if evaluation is None:
         return _t("assessment.cli.incomplete", codes=", ".join(view.missing))
-    result = _t(f"assessment.xlsx.{'passed' if evaluation.passed else 'failed'}")
     return _t(
         "assessment.cli.summary",
         base=evaluation.base,
         bonus=evaluation.bonus,
         final=evaluation.final,
         grade=evaluation.grade_text(),
-        result=result,
+        result=evaluation.result_text(),
         reason=evaluation.reason(),
     )
 
@@ -115,15 +114,20 @@ def assess_enter(
     ],
     points: Annotated[str | None, typer.Option(help="得分（整数） / points (whole number)")] = None,
     content: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--content/--no-content",
-            help="有无此项内容（无内容记 0 分） / content present (none: 0 points)",
+            help="有无此项内容，必填（无内容记 0 分） / content present, required (none: 0 points)",
         ),
-    ] = True,
+    ] = None,
     evidence: Annotated[
-        bool, typer.Option("--evidence/--no-evidence", help="有无佐证材料 / evidence present")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--evidence/--no-evidence",
+            help="有无证据，必填（无证据最多得该项分值的一半） / evidence present, required"
+            " (none: at most half the points)",
+        ),
+    ] = None,
     effect: Annotated[str, typer.Option(help="效果评价 / effect")] = "",
     note: Annotated[str, typer.Option(help="备注 / note")] = "",
     count: Annotated[
@@ -133,9 +137,15 @@ def assess_enter(
 ) -> None:
     """录入评分表一项指标（内容、佐证、效果与得分）或一项加分 / record one indicator or bonus item."""
     from workflow.assessment.sheets import BonusInput, LineInput, enter_lines, set_bonus, sheet_view
+    from workflow.assessment.standard import STANDARD
     from workflow.core.db import transaction
 
     code = code.strip().upper()
+    if not code.startswith("B") and code not in STANDARD.questionnaire_codes:
+        if content is None:  # 评分说明二: recorded explicitly, no default
+            raise InvalidInput("assessment.cli.content_flag", code=code)
+        if evidence is None:
+            raise InvalidInput("assessment.cli.evidence_flag", code=code)
     with transaction(open_engine()) as session:
         row = _agency(session, agency)
         if code.startswith("B"):
@@ -146,7 +156,7 @@ def assess_enter(
         else:
             typed = None if points is None else _whole(points, code)
             line = LineInput(typed, content, evidence, effect, note)
-            enter_lines(session, _id(row), year, {code: line}, actor=operator())
+            enter_lines(session, _id(row), year, {code: line}, actor=operator(), policy=settings())
         view = sheet_view(session, _id(row), year)
     print(_t("assessment.cli.saved", agency=row.name, year=year, code=code))
     print(_summary(view))
@@ -292,7 +302,7 @@ def assess_import(
         try:
             if not path.is_file():
                 raise NotFound("assessment.cli.no_file", path=path)
-            checked.append((path, read_sheet(path)))
+            checked.append((path, read_sheet(path, policy=settings())))
         except (InvalidInput, NotFound) as error:
             problems.append(_t("assessment.cli.file_problem", path=path, problem=error.message()))
     if problems:
@@ -300,7 +310,7 @@ def assess_import(
     with transaction(open_engine()) as session:
         imported = []
         for path, filled in checked:
-            sheet = save_filled(session, filled, actor=operator())
+            sheet = save_filled(session, filled, actor=operator(), policy=settings())
             imported.append((path, sheet, load_view(session, sheet)))
     for path, sheet, view in imported:
         print(_t("assessment.cli.imported", path=path, agency=sheet.agency_id, year=sheet.year))

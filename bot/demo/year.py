@@ -428,9 +428,9 @@ def assessment(
             )
         for agency_id, seed in seeds.items():
             lines = {
-                item.code: LineInput(points=0, content_present=False)
+                item.code: LineInput(points=0, content_present=False, evidence_present=False)
                 if item.code == seed.zero
-                else LineInput(points=max(item.max - seed.materials_points, 0))
+                else LineInput(max(item.max - seed.materials_points, 0), True, True)
                 for item in STANDARD.indicators
                 if item.method == "materials"
             }

@@ -382,7 +382,9 @@ async def score(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff
                     bonus=evaluation.bonus,
                     final=evaluation.final,
                     grade=staff.texts.text(f"admin.grade.{evaluation.grade}"),
-                    passed=staff.texts.text("admin.yes" if evaluation.passed else "admin.no"),
+                    passed=staff.texts.text(
+                        f"admin.score_{'passed' if evaluation.passed else 'failed'}"
+                    ),
                 )
             )
             if evaluation.zero_indicators:

@@ -1,7 +1,7 @@
 """round received: the date a written application was received, the interview list's date
 
 Revision ID: 0009_round_received
-Revises: 0007_taps_and_confirmations
+Revises: 0008_assessment_policy
 Create Date: 2026-12-03
 
 `application.received_on` (收件日期, Art. 10) breaks ranking ties instead of the
@@ -20,7 +20,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0009_round_received"
-down_revision = "0007_taps_and_confirmations"
+down_revision = "0008_assessment_policy"
 branch_labels = None
 depends_on = None
 

@@ -88,7 +88,9 @@ def fill_sheet(
     """Enter a whole sheet: materials lines, the questionnaire section, bonus entries; committed."""
     questionnaire = {c: points[c] for c in STANDARD.questionnaire_codes}
     lines = {
-        code: LineInput(points=value, content_present=value > 0, effect="良好")
+        code: LineInput(
+            points=value, content_present=value > 0, evidence_present=value > 0, effect="良好"
+        )
         for code, value in points.items()
         if code not in questionnaire
     }

@@ -11,6 +11,8 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from workflow.assessment.evaluation import (
+    GRADE_SCORES,
+    PASS_SCORES,
     Policy,
     PolicyValues,
 )
@@ -39,41 +41,57 @@ class ScoreSheet(SQLModel, table=True):
     finalised_at: datetime | None = None
     finalised_by: str = Field(default="", max_length=100)
     # The policy the result was evaluated with, stored when finalised (None before);
-    # a None cap on a finalised sheet means "no cap".
-    policy_bonus_counts_toward_grade: bool | None = None
+    # a None cap on a finalised sheet means "no cap". Sheets finalised before revision
+    # 0008 were given the values that reproduce their result (see that migration).
+    policy_grade_score: str | None = Field(default=None, max_length=10)
+    policy_final_score_cap: int | None = None
     policy_bonus_cap: int | None = None
     policy_b4_points: int | None = None
+    policy_pass_score: str | None = Field(default=None, max_length=10)
+    policy_no_evidence_fraction: float | None = None
 
     def finalised_policy(self) -> PolicyValues | None:
         """The policy stored at finalising, or None for a draft.
 
-        A finalised sheet without stored values (finalised before they were stored, or
-        marked finalised by hand) is read with the rules' defaults, like the migration
-        `0006_finalised_policy` fills them in.
+        A finalised sheet without stored values (marked finalised by hand) is read
+        with the rules' defaults.
         """
         if self.finalised_at is None:
             return None
-        if self.policy_bonus_counts_toward_grade is None or self.policy_b4_points is None:
+        grade_score, pass_score = self.policy_grade_score, self.policy_pass_score
+        if (
+            grade_score not in GRADE_SCORES
+            or pass_score not in PASS_SCORES
+            or self.policy_b4_points is None
+            or self.policy_no_evidence_fraction is None
+        ):
             return PolicyValues()
         return PolicyValues(
-            bonus_counts_toward_grade=self.policy_bonus_counts_toward_grade,
+            grade_score=grade_score,
+            final_score_cap=self.policy_final_score_cap,
             bonus_cap=self.policy_bonus_cap,
             b4_points=self.policy_b4_points,
+            pass_score=pass_score,
+            no_evidence_fraction=self.policy_no_evidence_fraction,
         )
 
     def store_policy(self, policy: Policy) -> None:
         """Keep `policy`'s values on the sheet (done when it is finalised)."""
         values = PolicyValues.of(policy)
-        self.policy_bonus_counts_toward_grade = values.bonus_counts_toward_grade
+        self.policy_grade_score = values.grade_score
+        self.policy_final_score_cap = values.final_score_cap
         self.policy_bonus_cap = values.bonus_cap
         self.policy_b4_points = values.b4_points
+        self.policy_pass_score = values.pass_score
+        self.policy_no_evidence_fraction = values.no_evidence_fraction
 
 
 class ScoreLine(SQLModel, table=True):
     """One indicator of a sheet: the three-part judgement and the points.
 
-    `content_present` / `evidence_present` are None on questionnaire lines,
-    whose points come from the creation units' answers.
+    `content_present` / `evidence_present` are recorded explicitly on every materials
+    line (评分说明二) and None on questionnaire lines, whose points come from the
+    creation units' answers; `effect` is the expert's note on the effect.
     """
 
     __table_args__ = (UniqueConstraint("sheet_id", "code", name="uq_scoreline_sheet_code"),)

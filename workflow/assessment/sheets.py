@@ -28,6 +28,8 @@ from workflow.assessment.evaluation import (
     check_bonus_count,
     check_points,
     evaluate,
+    no_evidence_cap,
+    share_text,
 )
 from workflow.assessment.models import (
     QUESTIONNAIRE_SOURCES,
@@ -46,11 +48,15 @@ from workflow.registry.models import Agency
 
 @dataclass(frozen=True)
 class LineInput:
-    """What an expert records for one materials indicator."""
+    """What an expert records for one materials indicator: the three-part judgement
+    (评分说明二: 有无此项内容、有无证据、效果) and the points.
+
+    Content and evidence have no default: None means "not recorded", which is refused.
+    """
 
     points: int | None = None
-    content_present: bool = True
-    evidence_present: bool = True
+    content_present: bool | None = None
+    evidence_present: bool | None = None
     effect: str = ""
     note: str = ""
 
@@ -146,19 +152,44 @@ def editable_sheet(session: Session, agency_id: int, year: int, actor: str) -> S
     return sheet
 
 
-def check_line(code: str, line: LineInput) -> int:
-    """The points a materials line stores; "no content" means 0 and nothing else."""
+def check_line(code: str, line: LineInput, policy: Policy | None = None) -> int:
+    """The points a materials line stores (评分说明二): content and evidence recorded
+    explicitly; "no content" means 0 and nothing else; "no evidence" at most the policy
+    share of the maximum (`no_evidence_fraction`, default half, rounded down)."""
     if code not in STANDARD.codes:
         raise ScoreError("assessment.unknown_indicator", code=code)
     if code in STANDARD.questionnaire_codes:
         raise InvalidInput("assessment.questionnaire_line", code=code)
+    if line.content_present is None:
+        raise InvalidInput("assessment.content_required", code=code)
+    if line.evidence_present is None:
+        raise InvalidInput("assessment.evidence_required", code=code)
     if not line.content_present:
         if line.points not in (None, 0):
             raise InvalidInput("assessment.no_content_points", code=code, value=line.points)
         return 0
     if line.points is None:
         raise InvalidInput("assessment.points_required", code=code)
-    return check_points(code, line.points)
+    points = check_points(code, line.points)
+    if not line.evidence_present:
+        check_evidence_cap(code, points, policy)
+    return points
+
+
+def check_evidence_cap(code: str, points: int, policy: Policy | None = None) -> None:
+    """Refuse more points than an indicator without evidence may get."""
+    fraction = (policy or DEFAULT_POLICY).no_evidence_fraction
+    maximum = STANDARD.indicator(code).max
+    cap = no_evidence_cap(maximum, fraction)
+    if points > cap:
+        raise InvalidInput(
+            "assessment.no_evidence_points",
+            code=code,
+            value=points,
+            cap=cap,
+            max=maximum,
+            share=share_text(fraction),
+        )
 
 
 def check_bonus(code: str, entry: BonusInput) -> int:
@@ -191,12 +222,19 @@ def _write_lines(
 
 
 def enter_lines(
-    session: Session, agency_id: int, year: int, lines: Mapping[str, LineInput], *, actor: str
+    session: Session,
+    agency_id: int,
+    year: int,
+    lines: Mapping[str, LineInput],
+    *,
+    actor: str,
+    policy: Policy | None = None,
 ) -> ScoreSheet:
-    """Record the experts' judgement of materials indicators (all checked before any is written)."""
-    points = {code: check_line(code, line) for code, line in lines.items()}
+    """Record the experts' judgement of materials indicators (all checked before any is
+    written); `policy` (the settings) gives the no-evidence cap."""
+    points = {code: check_line(code, line, policy) for code, line in lines.items()}
     sheet = editable_sheet(session, agency_id, year, actor)
-    values = {
+    values: dict[str, dict[str, object]] = {
         code: {
             "content_present": line.content_present,
             "evidence_present": line.evidence_present,
@@ -277,12 +315,18 @@ def set_questionnaire_points(
     return sheet
 
 
-def check_complete(view: SheetView) -> None:
-    """Refuse to finalise while the questionnaire section is empty or any indicator is missing."""
+def check_complete(view: SheetView, policy: Policy | None = None) -> None:
+    """Refuse to finalise while the questionnaire section is empty, any indicator is
+    missing, or a line without evidence has more points than `policy` allows now (the
+    setting may have changed since the line was entered)."""
     if view.questionnaire_empty:
         raise Refused("assessment.questionnaire_empty")
     if view.missing:
         raise Refused("assessment.incomplete", codes=", ".join(view.missing))
+    for code in STANDARD.codes:
+        line = view.lines[code]
+        if line.evidence_present is False and line.content_present:
+            check_evidence_cap(code, line.points, policy)
 
 
 def lock(
@@ -293,7 +337,7 @@ def lock(
     view = sheet_view(session, agency_id, year, for_update=True)
     if view.sheet.finalised_at is not None:
         raise Refused("assessment.finalised", agency=agency_id, year=year)
-    check_complete(view)
+    check_complete(view, policy)
     view.sheet.finalised_at = utcnow()
     view.sheet.finalised_by = actor
     view.sheet.store_policy(policy or DEFAULT_POLICY)

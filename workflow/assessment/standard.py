@@ -12,6 +12,7 @@ setting `b4_points`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +22,7 @@ STANDARD_FILE = Path(__file__).with_name("standard.json")
 METHODS = ("materials", "questionnaire")
 
 Method = Literal["materials", "questionnaire"]
+_FIRST_CLAUSE = re.compile(r"[，。：,:;；]")
 
 
 class StandardError(ValueError):
@@ -53,6 +55,11 @@ class Indicator:
 
     def text(self, language: str) -> str:
         return self.text_zh if language == "zh" else self.text_en
+
+    def short_text(self, language: str) -> str:
+        """The indicator's first clause, e.g. 2.4 "指导创建单位开展风险辨识工作及设立项目",
+        to name it in a reason."""
+        return _FIRST_CLAUSE.split(self.text(language), maxsplit=1)[0].strip().rstrip(".")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ only when the whole file is clean.
 Columns: A section · B code · C indicator · D method · E max · F content
 present (有/无) · G evidence present (有/无) · H effect · I points · J note.
 Bonus rows keep the count in F and the evidence description in J.
-A blank F or G counts as 有 (present).
+F and G must be filled on every materials row (评分说明二: the expert records
+both explicitly): a blank is a bad cell, not 有. An indicator without evidence
+gets at most the policy share of its maximum (`no_evidence_fraction`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from workflow.assessment.evaluation import (
     check_bonus_count,
     check_points,
     parse_whole,
+    share_text,
 )
 from workflow.assessment.models import ScoreSheet
 from workflow.assessment.sheets import (
@@ -132,12 +135,20 @@ def write_sheet(
     row = _bonus_rows(ws, row, view, policy, language)
     evaluation = view.evaluation(policy) if view else None
     row = _totals(ws, row, evaluation, language)
-    for note in STANDARD.notes(language):
+    for note in (*STANDARD.notes(language), _no_evidence_note(policy, language)):
         ws.cell(row, 1, note).alignment = _WRAP
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(COLUMNS))
         row += 1
     ws.freeze_panes = ws.cell(FIRST_ROW, 1)
     return book
+
+
+def _no_evidence_note(policy: Policy, language: str) -> str:
+    """The policy's cap for an indicator without evidence, said under the table's notes."""
+    fraction = policy.no_evidence_fraction
+    if fraction >= 1:
+        return _t("no_evidence_uncapped", language)
+    return _t("no_evidence_note", language, share=share_text(fraction))
 
 
 def _indicator_rows(ws: Worksheet, row: int, view: SheetView | None, language: str) -> int:
@@ -164,7 +175,7 @@ def _indicator_rows(ws: Worksheet, row: int, view: SheetView | None, language: s
             row += 1
         ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
     answers = DataValidation(
-        type="list", formula1=f'"{_t("yes", language)},{_t("no", language)}"', allow_blank=True
+        type="list", formula1=f'"{_t("yes", language)},{_t("no", language)}"', allow_blank=False
     )
     ws.add_data_validation(answers)
     answers.add(f"F{first_row}:G{row - 1}")
@@ -265,9 +276,10 @@ class FilledSheet:
 class _Reader:
     """One worksheet being read: its cells by row and column name, and the bad cells found."""
 
-    def __init__(self, ws: Worksheet, language: str) -> None:
+    def __init__(self, ws: Worksheet, language: str, policy: Policy) -> None:
         self.ws = ws
         self.language = language
+        self.policy = policy
         self.problems: list[str] = []
 
     def cell(self, row: int, name: str) -> object:
@@ -279,10 +291,13 @@ class _Reader:
         self.problems.append(f"{where}{message}")
 
     def present(self, row: int, name: str) -> bool | None:
-        """有/无 (blank counts as 有); None, and a problem, for anything else."""
+        """有/无; None, and a problem, for a blank or anything else (评分说明二: recorded
+        explicitly, no default)."""
         value = self.cell(row, name)
         if is_blank(value):
-            return True
+            column = _t(f"col.{name}", self.language)
+            self.problem(row, COL[name], "assessment.import.yes_no_blank", label=column)
+            return None
         answer = read_yes_no(value)
         if answer is None:
             self.problem(row, COL[name], "assessment.import.yes_no", value=_text(value))
@@ -329,7 +344,11 @@ class _Reader:
         content, evidence = self.present(row, "content"), self.present(row, "evidence")
         blank = not _text(self.cell(row, "points"))
         value = None if blank else self.number(row, code, "points", check_points)
-        if content is None or evidence is None or (not blank and value is None):
+        if content is None or evidence is None:
+            if blank and content is not False:
+                self.problem(row, COL["points"], "assessment.points_required", code=code)
+            return None
+        if not blank and value is None:
             return None
         line = LineInput(
             points=value,
@@ -339,7 +358,7 @@ class _Reader:
             note=_text(self.cell(row, "note")),
         )
         try:
-            check_line(code, line)
+            check_line(code, line, self.policy)
         except InvalidInput as error:
             self.problem(row, COL["points"], error.key, **error.params)
             return None
@@ -384,14 +403,17 @@ def _whole(value: object) -> int | None:
     return parse_whole(_text(value))
 
 
-def read_sheet(source: Path | IO[bytes], language: str | None = None) -> FilledSheet:
-    """Read a filled sheet; raise `InvalidInput` listing every bad cell (row and column)."""
+def read_sheet(
+    source: Path | IO[bytes], language: str | None = None, policy: Policy | None = None
+) -> FilledSheet:
+    """Read a filled sheet; raise `InvalidInput` listing every bad cell (row and column).
+    `policy` (the settings) gives the no-evidence cap."""
     language = language or current_language()
     try:
         book = load_workbook(source, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a file that is not xlsx
         raise InvalidInput("assessment.import.unreadable", detail=type(error).__name__) from None
-    reader = _Reader(book.worksheets[0], language)
+    reader = _Reader(book.worksheets[0], language, policy or DEFAULT_POLICY)
     agency_id, year = _whole(reader.ws[AGENCY_ID_CELL].value), _whole(reader.ws[YEAR_CELL].value)
     if agency_id is None:
         value = _text(reader.ws[AGENCY_ID_CELL].value)
@@ -414,13 +436,17 @@ def read_sheet(source: Path | IO[bytes], language: str | None = None) -> FilledS
     return filled
 
 
-def save_filled(session: Session, filled: FilledSheet, *, actor: str) -> ScoreSheet:
+def save_filled(
+    session: Session, filled: FilledSheet, *, actor: str, policy: Policy | None = None
+) -> ScoreSheet:
     """Write a checked spreadsheet into the agency's sheet (the caller's transaction commits).
 
     The questionnaire rows are written only when filled and different from what
     the sheet holds, so points that came from the survey keep their source.
     """
-    sheet = enter_lines(session, filled.agency_id, filled.year, filled.lines, actor=actor)
+    sheet = enter_lines(
+        session, filled.agency_id, filled.year, filled.lines, actor=actor, policy=policy
+    )
     set_bonus(session, filled.agency_id, filled.year, filled.bonus, actor=actor)
     if filled.questionnaire:
         current = load_view(session, sheet).points
@@ -437,7 +463,13 @@ def save_filled(session: Session, filled: FilledSheet, *, actor: str) -> ScoreSh
 
 
 def import_sheet(
-    session: Session, source: Path | IO[bytes], *, actor: str, language: str | None = None
+    session: Session,
+    source: Path | IO[bytes],
+    *,
+    actor: str,
+    language: str | None = None,
+    policy: Policy | None = None,
 ) -> ScoreSheet:
     """`read_sheet` then `save_filled`: nothing is written unless the whole file is clean."""
-    return save_filled(session, read_sheet(source, language), actor=actor)
+    filled = read_sheet(source, language, policy)
+    return save_filled(session, filled, actor=actor, policy=policy)

@@ -25,6 +25,14 @@ from sqlalchemy.exc import ArgumentError
 
 ENV_PREFIX = "SAFECOMM_"
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+NO_CAP_WORDS = ("", "none", "无")
+RENAMED = {
+    f"{ENV_PREFIX}BONUS_COUNTS_TOWARD_GRADE": (
+        f"replaced by {ENV_PREFIX}GRADE_SCORE (true → final, false → base);"
+        " the pass mark always reads the base score"
+    ),
+}
+"""Settings that no longer exist, with what replaces them (a start refuses the old name)."""
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
 
 
@@ -59,10 +67,13 @@ class Settings(BaseSettings):
     material_weight: float = Field(default=0.5, ge=0, le=1)
     interview_weight: float = Field(default=0.5, ge=0, le=1)
 
-    # policy: assessment (Art. 12, 13)
-    bonus_counts_toward_grade: bool = True
-    bonus_cap: int | None = Field(default=None, ge=0)
+    # policy: assessment (Art. 12, 13, the table's 评分说明). Whether an assessment
+    # passes is not a policy: the base score >= 70 and no indicator at 0 (评分说明三).
+    grade_score: Literal["final", "base"] = "final"  # the score a passed sheet is graded on
+    final_score_cap: int | None = Field(default=100, ge=100)  # 总分 at most 满分 100; None: no cap
+    bonus_cap: int | None = Field(default=None, ge=0)  # bonus points at most this; None: no cap
     b4_points: int = Field(default=1, ge=0)
+    no_evidence_fraction: float = Field(default=0.5, ge=0, le=1)  # 无证据: at most this share
 
     # policy: yearly campaign default dates, MM-DD in the configured time zone (Art. 15)
     campaign_opens: str = "12-01"
@@ -104,6 +115,20 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return _split_ints(value)
+
+    @field_validator("final_score_cap", "bonus_cap", mode="before")
+    @classmethod
+    def _no_cap(cls, value: object) -> object:
+        """An empty value (or `none`) means no cap: `SAFECOMM_FINAL_SCORE_CAP=` in `.env`."""
+        if isinstance(value, str) and value.strip().lower() in NO_CAP_WORDS:
+            return None
+        return value
+
+    @property
+    def pass_score(self) -> Literal["base"]:
+        """The score the pass mark is read from: the base score, by the rules (评分说明三),
+        not a setting. Sheets finalised before database revision 0008 store "graded"."""
+        return "base"
 
     @field_validator("agency_reminder_days", "unit_reminder_days")
     @classmethod
@@ -208,6 +233,8 @@ def _unknown_setting() -> str | None:
     env_file = Path(".env")
     given = list(os.environ) + (list(dotenv_values(env_file)) if env_file.is_file() else [])
     for name in sorted({n.upper() for n in given if n.upper().startswith(ENV_PREFIX)}):
+        if name in RENAMED:
+            return f"{name}: {RENAMED[name]}"
         if name not in known:
             hint = difflib.get_close_matches(name, known, n=1)
             return f"{name}: unknown setting" + (f" (did you mean {hint[0]}?)" if hint else "")

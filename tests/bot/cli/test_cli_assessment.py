@@ -22,14 +22,17 @@ from workflow.lifecycle.audit import history
 from workflow.registry.models import Agency
 
 YEAR = "2026"
+_JUDGED = ("--content", "--evidence")
 
 
 def _enter_materials(cli: Cli, agency_id: int) -> None:
     for code, points in full_points().items():
         if code not in STANDARD.questionnaire_codes:
-            assert (
-                cli("assess", "enter", str(agency_id), YEAR, code, "--points", str(points))[0] == 0
+            judged = ("--content", "--evidence", "--effect", "较好")
+            entered = cli(
+                "assess", "enter", str(agency_id), YEAR, code, "--points", str(points), *judged
             )
+            assert entered[0] == 0, entered[2]
 
 
 def test_the_assessment_year_from_entry_to_exit(
@@ -60,7 +63,9 @@ def test_the_assessment_year_from_entry_to_exit(
     )
 
     code, out, _ = cli("assess", "section", str(agency_id), YEAR, "4", "4", "4", "4", "4")
-    assert code == 0 and "总分 101" in out and "优秀" in out
+    # Art. 12 "满分为100分": 100 + 1 counts as 100
+    assert code == 0 and "基本分 100  加分 1  总分 100" in out and "优秀" in out
+    assert "考核通过" in out and "总分按满分 100 分计" in out
 
     code, out, _ = cli("assess", "show", str(agency_id), YEAR)
     assert code == 0 and "草稿" in out and "管理员录入（王管理）" in out
@@ -70,7 +75,9 @@ def test_the_assessment_year_from_entry_to_exit(
     with Session(db) as session:
         assert session.get(Agency, agency_id).status == "assessed"  # type: ignore[union-attr]
 
-    code, _, err = cli("assess", "enter", str(agency_id), YEAR, "1.1", "--points", "4")
+    code, _, err = cli(
+        "assess", "enter", str(agency_id), YEAR, "1.1", "--points", "4", "--content", "--evidence"
+    )
     assert code == 1 and "已定稿，不能再修改" in err
 
     code, out, _ = cli("exits", "propose", YEAR)
@@ -91,18 +98,27 @@ def test_the_assessment_year_from_entry_to_exit(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("1.1", "--points", "3.5"), "指标 1.1 的得分必须是整数"),
-        (("1.1", "--points", "6"), "指标 1.1 的得分 6 超出范围，应为 0–5 分"),
-        (("1.1", "--points=-1"), "超出范围"),
-        (("1.1",), "指标 1.1 需要填写得分"),
-        (("7.1", "--points", "1"), "未知的指标编号 7.1"),
+        (("1.1", "--points", "3.5", *_JUDGED), "指标 1.1 的得分必须是整数"),
+        (("1.1", "--points", "6", *_JUDGED), "指标 1.1 的得分 6 超出范围，应为 0–5 分"),
+        (("1.1", "--points=-1", *_JUDGED), "超出范围"),
+        (("1.1", *_JUDGED), "指标 1.1 需要填写得分"),
+        (("7.1", "--points", "1", *_JUDGED), "未知的指标编号 7.1"),
         (("B5", "--count", "1"), "未知的加分项编号 B5"),
         (("B1",), "加分项 B1 需要填写数量"),
         (("B1", "--count", "1"), "加分项 B1 需要填写佐证说明"),
         (("3.2", "--points", "3"), "assess section"),
-        (("1.2", "--no-content", "--points", "4"), "只能为 0"),
-        (("1.1", "--points=--3"), "指标 1.1 的得分必须是整数"),
+        (("1.2", "--no-content", "--no-evidence", "--points", "4"), "只能为 0"),
+        (("1.1", "--points=--3", *_JUDGED), "指标 1.1 的得分必须是整数"),
         (("B1", "--count", "²", "--description", "x"), "加分项 B1 的数量必须是不小于 0 的整数"),
+        # 评分说明二: content and evidence are recorded explicitly, no default
+        (("1.1", "--points", "4"), "请用 --content（有此项内容）或 --no-content（无此项内容）"),
+        (
+            ("1.1", "--points", "4", "--content"),
+            "请用 --evidence（有证据）或 --no-evidence（无证据）",
+        ),
+        (("2.4", "--no-content"), "--no-evidence"),
+        # decision (policy): no evidence → at most half the maximum, rounded down
+        (("1.2", "--points", "4", "--content", "--no-evidence"), "最多得 3 分（满分 7 分的 50%"),
     ],
 )
 def test_bad_entries_are_refused_and_nothing_saved(
@@ -126,6 +142,9 @@ def test_export_fill_import(db: Engine, cli: Cli, session: Session, tmp_path: Pa
         code = ws.cell(row, COL["code"]).value
         if code in points:
             ws.cell(row, COL["points"], points[code])
+            if code not in STANDARD.questionnaire_codes:
+                ws.cell(row, COL["content"], "有")
+                ws.cell(row, COL["evidence"], "有")
     book.save(path)
     code, out, err = cli("assess", "import", str(path))
     assert code == 0, err
@@ -173,7 +192,7 @@ def test_a_finalised_sheet_refuses_every_edit(
     path = tmp_path / "sheet.xlsx"
     assert cli("assess", "export", str(agency.id), YEAR, "--out", str(path))[0] == 0
     for args in (
-        ("assess", "enter", str(agency.id), YEAR, "2.1", "--points", "1"),
+        ("assess", "enter", str(agency.id), YEAR, "2.1", "--points", "1", *_JUDGED),
         ("assess", "enter", str(agency.id), YEAR, "B2", "--count", "1", "--description", "x"),
         ("assess", "section", str(agency.id), YEAR, "1", "1", "1", "1", "1"),
         ("assess", "import", str(path)),
@@ -199,6 +218,9 @@ def test_import_checks_every_file_before_saving_any(
         for row in range(1, ws.max_row + 1):
             if (code := ws.cell(row, COL["code"]).value) in points:
                 ws.cell(row, COL["points"], points[code])
+                if code not in STANDARD.questionnaire_codes:
+                    ws.cell(row, COL["content"], "有")
+                    ws.cell(row, COL["evidence"], "有")
         book.save(path)
         paths.append(str(path))
     code, out, err = cli("assess", "import", *paths, str(tmp_path / "missing.xlsx"))

@@ -28,7 +28,10 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
     # the transcript shows both sides of real chats, and every stage
     assert "👤 社区工作人员1：/start" in printed and "🤖 第 1/5 题" in printed
     assert "回执码：" in printed and "已收到“" in printed
-    assert "名额之外" in printed and "指标 2.4 为 0 分" in printed
+    assert (
+        "名额之外" in printed
+        and "二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分" in printed
+    )
     # Art. 14: what is lost or kept is the priority-recommendation status
     assert "建议取消优先推荐资格" in printed and "建议保留优先推荐资格" in printed
     assert "：已取消优先推荐资格" in printed and "：保留优先推荐资格" in printed

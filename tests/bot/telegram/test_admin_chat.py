@@ -215,6 +215,21 @@ async def test_score_reports_an_incomplete_sheet(chat: OfflineChat, engine: Engi
     assert "不是有效的年份" in chat.last_text(ADMIN_ID)
 
 
+async def test_score_says_passed_or_not_in_the_terms(chat: OfflineChat, engine: Engine) -> None:
+    """TERMS.md: 考核通过 / 考核不通过, 基本分 (not 符合, 基础分)."""
+    from tests.workflow.assessment_builders import fill_sheet, points_totalling
+
+    with Session(engine, expire_on_commit=False) as session:
+        good, low = make_agency(session), make_agency(session)
+        fill_sheet(session, good.id or 0, 2026, points_totalling(80))
+        fill_sheet(session, low.id or 0, 2026, points_totalling(69), {"B1": 1})
+    await chat.send(ADMIN_ID, f"/score {good.id} 2026")
+    shown = chat.last_text(ADMIN_ID)
+    assert "基本分 80，加分 0，总分 80，等级：合格，考核通过" in shown and "符合" not in shown
+    await chat.send(ADMIN_ID, f"/score {low.id} 2026")
+    assert "基本分 69，加分 1，总分 70，等级：不合格，考核不通过" in chat.last_text(ADMIN_ID)
+
+
 async def test_commands_are_registered_per_role(chat: OfflineChat) -> None:
     await publish_commands(chat.app)
     calls = [c for c in chat.request.calls if c.method == "setMyCommands"]

@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.workflow.assessment_builders import full_points, points_totalling
-from workflow.assessment.evaluation import Evaluation, ScoreError, evaluate, parse_whole
+from workflow.assessment.evaluation import (
+    Evaluation,
+    PolicyValues,
+    ScoreError,
+    evaluate,
+    no_evidence_cap,
+    parse_whole,
+)
 from workflow.assessment.standard import STANDARD
 from workflow.core.errors import InvalidInput
 from workflow.core.settings import load_settings
@@ -29,32 +36,64 @@ def test_grade_boundaries_without_bonus(base: int, grade: str, passed: bool) -> 
     assert (result.grade, result.passed) == (grade, passed)
 
 
+# 评分说明三: "总分为70分及以上且各二级指标均不为0分的，该次考核通过；低于70分则视为考核不通过",
+# where 评分说明一 says that 总分 is "100分（不含加分项）": the pass reads the base score.
+@pytest.mark.parametrize(
+    ("base", "bonus", "final"),
+    [(69, {"B1": 1}, 70), (68, {"B2": 1}, 70), (67, {"B3": 1}, 70), (60, {"B3": 5}, 75)],
+)
+def test_bonus_never_turns_a_fail_into_a_pass(base: int, bonus: dict[str, int], final: int) -> None:
+    """Bonus points are on top of the 100: a base below 70 fails, and a failed
+    assessment is graded 不合格 whatever its final score."""
+    result = evaluate(points_totalling(base), bonus)
+    assert (result.base, result.final) == (base, final)
+    assert (result.passed, result.grade) == (False, "unqualified")
+    assert result.reason("zh") == f"基本分 {base} 分，低于合格线 70 分（加分不计入是否通过）"
+
+
+# Art. 12: "满分为100分。其中，90分以上（含90分）为“优秀”、70分至89分（含70分）为“合格”".
 @pytest.mark.parametrize(
     ("base", "bonus", "final", "grade"),
     [
-        (68, {"B1": 1}, 69, "unqualified"),
-        (68, {"B2": 1}, 70, "qualified"),
-        (67, {"B3": 1}, 70, "qualified"),
+        (70, {"B1": 1}, 71, "qualified"),
         (88, {"B1": 1}, 89, "qualified"),
         (87, {"B1": 1, "B2": 1}, 90, "excellent"),
         (89, {"B4": 1}, 90, "excellent"),
     ],
 )
-def test_bonus_counts_toward_the_grade_by_default(
+def test_a_passed_assessment_is_graded_on_base_plus_bonus(
     base: int, bonus: dict[str, int], final: int, grade: str
 ) -> None:
     result = evaluate(points_totalling(base), bonus)
-    assert (result.base, result.final, result.grade) == (base, final, grade)
-    assert result.passed is (final >= 70)
+    assert (result.base, result.final, result.grade, result.passed) == (base, final, grade, True)
 
 
-def test_grade_on_base_score_when_bonus_does_not_count() -> None:
-    policy = load_settings(bonus_counts_toward_grade=False)
-    result = evaluate(points_totalling(69), {"B3": 2}, policy=policy)
-    assert (result.final, result.grade, result.passed) == (75, "unqualified", False)
-    assert result.reason("en") == "base 69 < 70"
+def test_the_final_score_is_capped_at_the_full_marks_of_100() -> None:
+    """Art. 12 "满分为100分": base 95 + bonus 9 counts as 100, and the reason says so."""
+    result = evaluate(points_totalling(95), {"B3": 3})
+    assert (result.base, result.bonus, result.final, result.uncapped_final) == (95, 9, 100, 104)
+    assert result.grade == "excellent"
+    assert result.reason("zh") == (
+        "基本分 95 分，达到合格线 70 分；基本分与加分合计 104 分，总分按满分 100 分计；"
+        "总分 100 分，达到优秀线 90 分"
+    )
+
+
+def test_settings_can_lift_the_cap() -> None:
+    result = evaluate(points_totalling(95), {"B3": 3}, policy=load_settings(final_score_cap=None))
+    assert (result.final, result.uncapped_final) == (104, None)
+
+
+def test_settings_can_grade_on_the_base_score() -> None:
+    policy = load_settings(grade_score="base")
     result = evaluate(points_totalling(89), {"B3": 1}, policy=policy)
-    assert (result.final, result.grade) == (92, "qualified")
+    assert (result.final, result.grade, result.passed) == (92, "qualified", True)
+    assert result.reason("en") == (
+        "base score 89, at or above the pass mark of 70;"
+        " base score 89, below the excellent mark of 90"
+    )
+    failed = evaluate(points_totalling(69), {"B3": 2}, policy=policy)
+    assert (failed.final, failed.grade, failed.passed) == (75, "unqualified", False)
 
 
 def test_bonus_cap_and_b4_points_are_policy() -> None:
@@ -66,18 +105,51 @@ def test_bonus_cap_and_b4_points_are_policy() -> None:
 
 
 def test_a_zero_indicator_fails_whatever_the_total() -> None:
+    """评分说明三 "各二级指标均不为0分": the reason names the indicator in words."""
     points = full_points()
     points["2.4"] = 0
     result = evaluate(points, {"B2": 5})
-    assert (result.base, result.final) == (95, 105)
+    assert (result.base, result.final) == (95, 100)
     assert result.grade == "unqualified" and result.passed is False
     assert result.zero_indicators == ("2.4",)
-    assert result.reason("en") == "indicator 2.4 scored 0"
-    assert result.reason("zh") == "指标 2.4 为 0 分"
+    assert result.reason("zh") == (
+        "二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分，按评分说明第三条视为不通过"
+    )
+    assert result.reason("en") == (
+        "second-level indicator 2.4 (Guiding risk identification and the setting up of"
+        " projects) scored 0, which fails the assessment (scoring note 3)"
+    )
 
 
-def test_reason_names_the_score_below_the_mark() -> None:
-    assert evaluate(points_totalling(65), {}).reason("en") == "final 65 < 70"
+def test_a_zero_and_a_low_base_are_both_named() -> None:
+    points = points_totalling(60)
+    points["1.1"] = 0
+    result = evaluate(points, {})
+    assert result.reason("zh") == (
+        "二级指标 1.1（组织召开启动培训会议）得 0 分，按评分说明第三条视为不通过；"
+        "基本分 55 分，低于合格线 70 分"
+    )
+
+
+def test_reason_in_words_for_a_published_list() -> None:
+    """TERMS.md: "基本分 65 分，低于合格线 70 分", not "总分 65 < 70"."""
+    assert evaluate(points_totalling(65), {}).reason("zh") == "基本分 65 分，低于合格线 70 分"
+    assert evaluate(points_totalling(65), {}).reason("en") == (
+        "base score 65, below the pass mark of 70"
+    )
+    assert evaluate(points_totalling(80), {"B1": 2}).reason("zh") == (
+        "基本分 80 分，达到合格线 70 分；总分 82 分，低于优秀线 90 分"
+    )
+    assert evaluate(points_totalling(80), {}).result_text("zh") == "考核通过"
+    assert evaluate(points_totalling(65), {}).result_text("zh") == "考核不通过"
+
+
+def test_sheets_finalised_before_revision_0008_keep_the_old_reading() -> None:
+    """Stored `pass_score="graded"`, no cap: 69 + 1 passed then, and still does."""
+    old = PolicyValues(final_score_cap=None, pass_score="graded", no_evidence_fraction=1.0)
+    result = evaluate(points_totalling(69), {"B1": 1}, policy=old)
+    assert (result.final, result.grade, result.passed) == (70, "qualified", True)
+    assert evaluate(points_totalling(95), {"B3": 3}, policy=old).final == 104
 
 
 def _error(points: dict[str, object], bonus: dict[str, object] | None = None) -> ScoreError:
@@ -127,10 +199,10 @@ def test_bad_bonus_codes_and_counts_are_refused() -> None:
 def test_evaluation_invariants(points: dict[str, int], bonus: dict[str, int]) -> None:
     result: Evaluation = evaluate(points, bonus)
     assert result.base == sum(points.values())
-    assert result.final == result.base + result.bonus
+    assert result.final == min(result.base + result.bonus, 100)
     assert result.zero_indicators == tuple(c for c in STANDARD.codes if points[c] == 0)
-    assert result.passed == (not result.zero_indicators and result.final >= 70)
-    if result.zero_indicators:
+    assert result.passed == (not result.zero_indicators and result.base >= 70)
+    if not result.passed:
         assert result.grade == "unqualified"
 
 
@@ -141,3 +213,12 @@ def test_evaluation_invariants(points: dict[str, int], bonus: dict[str, int]) ->
 def test_typed_whole_numbers(text: str, value: int | None) -> None:
     """Only digits with an optional minus: no crash on what `int` half accepts."""
     assert parse_whole(text) == value
+
+
+@pytest.mark.parametrize(
+    ("maximum", "fraction", "cap"),
+    [(7, 0.5, 3), (5, 0.5, 2), (10, 0.5, 5), (10, 0.7, 7), (6, 1.0, 6), (7, 0.0, 0)],
+)
+def test_no_evidence_cap_rounds_down(maximum: int, fraction: float, cap: int) -> None:
+    """评分说明二 (有无证据): without evidence at most the share of the maximum, rounded down."""
+    assert no_evidence_cap(maximum, fraction) == cap

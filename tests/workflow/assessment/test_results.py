@@ -56,12 +56,20 @@ def test_ranked_by_final_then_base_then_name(
         (4, "丙公司", 82),
         (5, "丁公司", 65),
     ]
+    passed = (
+        "base score {}, at or above the pass mark of 70;"
+        " final score 82, below the excellent mark of 90"
+    )
+    zero = (
+        "second-level indicator 2.4 (Guiding risk identification and the setting up of"
+        " projects) scored 0, which fails the assessment (scoring note 3)"
+    )
     assert [r.cells("en")[5:] for r in rows] == [
-        ["unqualified", "not passed", "indicator 2.4 scored 0"],
-        ["qualified", "passed", "final 82 ≥ 70"],
-        ["qualified", "passed", "final 82 ≥ 70"],
-        ["qualified", "passed", "final 82 ≥ 70"],
-        ["unqualified", "not passed", "final 65 < 70"],
+        ["unqualified", "not passed", zero],
+        ["qualified", "passed", passed.format(82)],
+        ["qualified", "passed", passed.format(82)],
+        ["qualified", "passed", passed.format(80)],
+        ["unqualified", "not passed", "base score 65, below the pass mark of 70"],
     ]
 
     write_xlsx(rows, YEAR, tmp_path / "r.xlsx", "zh")
@@ -83,8 +91,8 @@ def test_ranked_by_final_then_base_then_name(
         0,
         95,
         "不合格",
-        "不通过",
-        "指标 2.4 为 0 分",
+        "考核不通过",
+        "二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分，按评分说明第三条视为不通过",
     ]
 
     write_csv(rows, tmp_path / "r.csv", "zh")
@@ -92,7 +100,9 @@ def test_ranked_by_final_then_base_then_name(
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = raw.decode("utf-8-sig").splitlines()
     assert lines[0] == "名次,机构,基本分,加分,总分,等级,考核结果,说明"
-    assert lines[4] == "4,丙公司,80,2,82,合格,通过,总分 82 ≥ 70"
+    assert lines[4] == (
+        "4,丙公司,80,2,82,合格,考核通过,基本分 80 分，达到合格线 70 分；总分 82 分，低于优秀线 90 分"
+    )
 
     language = write_chart(rows, YEAR, tmp_path / "r.png", "zh")
     assert (tmp_path / "r.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

@@ -45,8 +45,8 @@ def test_lines_record_the_three_part_judgement(any_engine: Engine) -> None:
             agency.id,
             YEAR,
             {
-                "1.1": LineInput(points=4, evidence_present=False, effect="一般", note="缺签到表"),
-                "1.2": LineInput(content_present=False),
+                "1.1": LineInput(2, True, False, effect="一般", note="缺签到表"),
+                "1.2": LineInput(content_present=False, evidence_present=False),
             },
             actor="专家甲",
         )
@@ -63,7 +63,7 @@ def test_lines_record_the_three_part_judgement(any_engine: Engine) -> None:
             True,
             False,
             "一般",
-            4,
+            2,
             "缺签到表",
         )
         assert view.lines["1.2"].points == 0  # "no content" scores 0
@@ -75,9 +75,7 @@ def test_no_content_with_points_is_refused(session: Session) -> None:
     agency = new_agency(session)
     assert agency.id is not None
     with pytest.raises(InvalidInput) as caught:
-        enter_lines(
-            session, agency.id, YEAR, {"2.4": LineInput(points=3, content_present=False)}, actor="x"
-        )
+        enter_lines(session, agency.id, YEAR, {"2.4": LineInput(3, False, False)}, actor="x")
     assert caught.value.key == "assessment.no_content_points"
     assert "2.4" in str(caught.value)
 
@@ -91,7 +89,7 @@ def test_one_bad_line_saves_none(any_engine: Engine) -> None:
                 session,
                 agency.id,
                 YEAR,
-                {"1.1": LineInput(points=5), "1.2": LineInput(points=8)},
+                {"1.1": LineInput(5, True, True), "1.2": LineInput(8, True, True)},
                 actor="x",
             )
         assert caught.value.key == "assessment.out_of_range"
@@ -103,11 +101,11 @@ def test_one_bad_line_saves_none(any_engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("lines", "key"),
     [
-        ({"1.1": LineInput(points=-1)}, "assessment.out_of_range"),
-        ({"1.1": LineInput(points=2.5)}, "assessment.not_whole"),  # type: ignore[arg-type]
-        ({"1.1": LineInput()}, "assessment.points_required"),
-        ({"9.9": LineInput(points=1)}, "assessment.unknown_indicator"),
-        ({"3.1": LineInput(points=1)}, "assessment.questionnaire_line"),
+        ({"1.1": LineInput(-1, True, True)}, "assessment.out_of_range"),
+        ({"1.1": LineInput(2.5, True, True)}, "assessment.not_whole"),  # type: ignore[arg-type]
+        ({"1.1": LineInput(None, True, True)}, "assessment.points_required"),
+        ({"9.9": LineInput(1, True, True)}, "assessment.unknown_indicator"),
+        ({"3.1": LineInput(1, True, True)}, "assessment.questionnaire_line"),
     ],
 )
 def test_bad_lines_are_refused(session: Session, lines: dict[str, LineInput], key: str) -> None:
@@ -177,13 +175,15 @@ def test_bad_questionnaire_points_are_refused(
 
 def test_unknown_agency_is_refused(session: Session) -> None:
     with pytest.raises(NotFound):
-        enter_lines(session, 999, YEAR, {"1.1": LineInput(points=1)}, actor="x")
+        enter_lines(session, 999, YEAR, {"1.1": LineInput(1, True, True)}, actor="x")
 
 
 def test_finalise_refused_while_questionnaire_empty(session: Session, settings: Settings) -> None:
     agency = filed_agency(session, settings)
     assert agency.id is not None
-    lines = {c: LineInput(points=v) for c, v in full_points().items() if not c.startswith("3.")}
+    lines = {
+        c: LineInput(v, True, True) for c, v in full_points().items() if not c.startswith("3.")
+    }
     enter_lines(session, agency.id, YEAR, lines, actor="x")
     session.commit()
     with pytest.raises(Refused) as caught:
@@ -225,7 +225,7 @@ def test_finalise_locks_the_sheet_and_assesses_the_agency(
         assert (entry.trigger, entry.source, entry.target) == ("assess", "filed", "assessed")
         assert history(session, agency.id)[-1].trigger == "assess"
         with pytest.raises(Refused) as caught:
-            enter_lines(session, agency.id, YEAR, {"1.1": LineInput(points=1)}, actor="x")
+            enter_lines(session, agency.id, YEAR, {"1.1": LineInput(1, True, True)}, actor="x")
         assert caught.value.key == "assessment.finalised"
         with pytest.raises(Refused):
             set_bonus(session, agency.id, YEAR, {"B2": BonusInput(1, "x")}, actor="x")
@@ -253,4 +253,84 @@ def test_lifecycle_refusal_leaves_the_sheet_editable(
             finalise(session, agency.id, YEAR, ADMIN, settings)
         session.rollback()
         assert not has_finalised_sheet(session, agency.id, YEAR)
-        enter_lines(session, agency.id, YEAR, {"1.1": LineInput(points=3)}, actor="x")
+        enter_lines(session, agency.id, YEAR, {"1.1": LineInput(3, True, True)}, actor="x")
+
+
+# 评分说明二: "每项二级指标评分标准共分为:有无此项内容、有无证据、效果三部分。"
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        (LineInput(4, None, True), "assessment.content_required"),
+        (LineInput(4, True, None), "assessment.evidence_required"),
+        (LineInput(4), "assessment.content_required"),
+        (LineInput(0, False, None), "assessment.evidence_required"),
+    ],
+)
+def test_content_and_evidence_are_recorded_explicitly(
+    session: Session, line: LineInput, key: str
+) -> None:
+    """A missing flag is an error, not "present": the expert says 有 or 无 for both."""
+    agency = new_agency(session)
+    assert agency.id is not None
+    with pytest.raises(InvalidInput) as caught:
+        enter_lines(session, agency.id, YEAR, {"1.2": line}, actor="x")
+    assert caught.value.key == key
+    assert "1.2" in caught.value.message("zh") and "不能留空" in caught.value.message("zh")
+
+
+def test_no_evidence_caps_the_points_at_half_the_maximum_rounded_down(session: Session) -> None:
+    """Decision (policy): no evidence → at most half the maximum, rounded down: 1.2 (7) ≤ 3."""
+    agency = new_agency(session)
+    assert agency.id is not None
+    with pytest.raises(InvalidInput) as caught:
+        enter_lines(session, agency.id, YEAR, {"1.2": LineInput(4, True, False)}, actor="x")
+    assert caught.value.key == "assessment.no_evidence_points"
+    assert caught.value.message("zh") == (
+        "指标 1.2 记为“无证据”，按评分说明第二条最多得 3 分（满分 7 分的 50%，向下取整），不能是 4 分。"
+    )
+    enter_lines(session, agency.id, YEAR, {"1.2": LineInput(3, True, False)}, actor="x")
+    assert sheet_view(session, agency.id, YEAR).lines["1.2"].points == 3
+
+
+def test_the_no_evidence_share_is_a_setting(session: Session, settings: Settings) -> None:
+    """1.0 turns the cap off; 0.3 allows 3 of 4.1's 10."""
+    agency = new_agency(session)
+    assert agency.id is not None
+    off = settings.model_copy(update={"no_evidence_fraction": 1.0})
+    enter_lines(
+        session, agency.id, YEAR, {"4.1": LineInput(10, True, False)}, actor="x", policy=off
+    )
+    strict = settings.model_copy(update={"no_evidence_fraction": 0.3})
+    with pytest.raises(InvalidInput) as caught:
+        enter_lines(
+            session, agency.id, YEAR, {"4.1": LineInput(4, True, False)}, actor="x", policy=strict
+        )
+    assert caught.value.key == "assessment.no_evidence_points"
+    assert caught.value.params["cap"] == 3 and caught.value.params["share"] == "30%"
+
+
+def test_finalising_rechecks_the_no_evidence_cap(any_engine: Engine, settings: Settings) -> None:
+    """A line entered while the cap was off is refused at finalising once it is back on."""
+    with Session(any_engine, expire_on_commit=False) as session:
+        agency = filed_agency(session, settings)
+        assert agency.id is not None
+        fill_sheet(session, agency.id, YEAR, full_points())
+        off = settings.model_copy(update={"no_evidence_fraction": 1.0})
+        line = LineInput(10, True, False, effect="报告完整")
+        enter_lines(session, agency.id, YEAR, {"4.3": line}, actor="x", policy=off)
+        session.commit()
+        with pytest.raises(InvalidInput) as caught:
+            finalise(session, agency.id, YEAR, ADMIN, settings)
+        assert caught.value.key == "assessment.no_evidence_points"
+        session.rollback()
+        assert not has_finalised_sheet(session, agency.id, YEAR)
+
+
+def test_the_effect_note_is_kept(session: Session) -> None:
+    agency = new_agency(session)
+    assert agency.id is not None
+    line = LineInput(5, True, True, effect=" 组织有力，覆盖全部创建单位 ", note="")
+    enter_lines(session, agency.id, YEAR, {"1.1": line}, actor="x")
+    assert sheet_view(session, agency.id, YEAR).lines["1.1"].effect == "组织有力，覆盖全部创建单位"

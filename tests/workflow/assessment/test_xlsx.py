@@ -84,6 +84,7 @@ def test_layout_follows_the_official_table(session: Session, tmp_path: Path) -> 
 
 def test_round_trip_gives_the_same_evaluation(any_engine: Engine, tmp_path: Path) -> None:
     points = points_totalling(83)
+    points["1.4"], points["4.3"] = 3, points["4.3"] + 3  # 1.4 has no evidence: at most 3 of 6
     bonus = {"B1": 2, "B3": 1}
     with Session(any_engine) as session:
         agency_id, path = _blank_form(session, tmp_path)
@@ -100,7 +101,7 @@ def test_round_trip_gives_the_same_evaluation(any_engine: Engine, tmp_path: Path
         export_sheet(session, agency_id, "x", YEAR, again)
         ws = load_workbook(again).worksheets[0]
         totals = [ws.cell(r, COL["points"]).value for r in range(1, ws.max_row + 1)]
-        assert 83 in totals and 88 in totals and "合格" in totals and "通过" in totals
+        assert 83 in totals and 88 in totals and "合格" in totals and "考核通过" in totals
         import_sheet(session, again, actor="专家乙")
         session.commit()
         assert sheet_view(session, agency_id, YEAR).evaluation() == evaluate(points, bonus)
@@ -146,6 +147,9 @@ def test_every_bad_cell_is_listed_and_nothing_is_saved(any_engine: Engine, tmp_p
             f"I{rows['2.2']} 格：“--3”不是整数",
             f"F{rows['2.2']} 格：“也许”应填“有”或“无”",
             f"I{rows['4.3']} 格：指标 4.3 需要填写得分",
+            f"F{rows['4.3']} 格：“有无此项内容”不能留空，应填“有”或“无”",
+            f"G{rows['4.3']} 格：“有无证据”不能留空，应填“有”或“无”",
+            f"I{rows['1.4']} 格：指标 1.4 记为“无证据”，按评分说明第二条最多得 3 分（满分 6 分的 50%",
             f"J{rows['B2']} 格：加分项 B2 需要填写佐证说明",
             f"B{rows['B4']} 格：未知的加分项编号 B9",
             f"B{rows['4.2']} 格：未知的指标编号 4.9",
@@ -187,3 +191,63 @@ def test_no_content_means_zero(session: Session, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         read_sheet(path)
     assert "2.5" in str(caught.value) and "2.3" not in str(caught.value)
+
+
+# 评分说明二: content (有无此项内容) and evidence (有无证据) are recorded for every materials
+# indicator, explicitly; the effect (效果) is the third part and is kept.
+
+
+def test_a_blank_content_or_evidence_cell_is_an_error_not_present(
+    session: Session, tmp_path: Path
+) -> None:
+    _, path = _blank_form(session, tmp_path)
+    points = points_totalling(80)
+    points["1.4"] = 3
+    _fill(path, points, {})
+    rows = _rows(path)
+    book = load_workbook(path)
+    ws = book.worksheets[0]
+    ws.cell(rows["2.1"], COL["content"]).value = None
+    ws.cell(rows["4.2"], COL["evidence"]).value = "  "
+    book.save(path)
+    with pytest.raises(InvalidInput) as caught:
+        read_sheet(path)
+    assert caught.value.key == "assessment.import.errors"
+    message = caught.value.message("zh")
+    assert f"F{rows['2.1']} 格：“有无此项内容”不能留空，应填“有”或“无”" in message
+    assert f"G{rows['4.2']} 格：“有无证据”不能留空，应填“有”或“无”" in message
+    assert message.count("不能留空") == 2
+
+
+def test_no_evidence_over_the_cap_is_refused_on_import(session: Session, tmp_path: Path) -> None:
+    """Default policy: no evidence → at most half the maximum, rounded down (1.4: 3 of 6)."""
+    _, path = _blank_form(session, tmp_path)
+    points = points_totalling(80)
+    points["1.4"] = 4
+    _fill(path, points, {})
+    with pytest.raises(InvalidInput) as caught:
+        read_sheet(path)
+    assert "指标 1.4 记为“无证据”，按评分说明第二条最多得 3 分" in caught.value.message("zh")
+
+
+def test_the_effect_is_exported_and_imported(session: Session, tmp_path: Path) -> None:
+    agency_id, path = _blank_form(session, tmp_path)
+    points = points_totalling(80)
+    points["1.4"] = 3
+    _fill(path, points, {})
+    rows = _rows(path)
+    book = load_workbook(path)
+    book.worksheets[0].cell(rows["2.4"], COL["effect"], "项目 16 个，已全部落实")
+    book.save(path)
+    import_sheet(session, path, actor="专家")
+    session.commit()
+    assert sheet_view(session, agency_id, YEAR).lines["2.4"].effect == "项目 16 个，已全部落实"
+    again = tmp_path / "again.xlsx"
+    export_sheet(session, agency_id, "x", YEAR, again)
+    ws = load_workbook(again).worksheets[0]
+    row = _rows(again)["2.4"]
+    assert ws.cell(3, COL["effect"]).value == "效果"
+    assert (ws.cell(row, COL["content"]).value, ws.cell(row, COL["evidence"]).value) == ("有", "有")
+    assert ws.cell(row, COL["effect"]).value == "项目 16 个，已全部落实"
+    notes = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
+    assert "无证据的指标最多得该项分值的 50%（向下取整）。" in notes

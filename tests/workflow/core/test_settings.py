@@ -122,3 +122,37 @@ def test_a_misspelt_setting_is_named_not_ignored(
     (tmp_path / ".env").write_text("safecomm_quiet_begin=22:00\nOTHER_TOOL=1\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="SAFECOMM_QUIET_BEGIN: unknown setting"):
         load_settings()
+
+
+def test_the_old_bonus_setting_names_its_replacement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SAFECOMM_BONUS_COUNTS_TOWARD_GRADE is gone: true meant GRADE_SCORE=final, false base."""
+    monkeypatch.setenv("SAFECOMM_BONUS_COUNTS_TOWARD_GRADE", "false")
+    with pytest.raises(SettingsError) as wrong:
+        load_settings()
+    assert str(wrong.value) == (
+        "配置错误 / invalid setting SAFECOMM_BONUS_COUNTS_TOWARD_GRADE: replaced by"
+        " SAFECOMM_GRADE_SCORE (true → final, false → base); the pass mark always reads"
+        " the base score"
+    )
+
+
+def test_assessment_policy_defaults_and_no_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RULES.md: graded on the final score capped at 满分 100; no evidence → half."""
+    defaults = load_settings()
+    assert (defaults.grade_score, defaults.final_score_cap, defaults.bonus_cap) == (
+        "final",
+        100,
+        None,
+    )
+    assert (defaults.no_evidence_fraction, defaults.pass_score) == (0.5, "base")
+    monkeypatch.setenv("SAFECOMM_FINAL_SCORE_CAP", "")
+    monkeypatch.setenv("SAFECOMM_BONUS_CAP", "none")
+    lifted = load_settings()
+    assert (lifted.final_score_cap, lifted.bonus_cap) == (None, None)
+    monkeypatch.setenv("SAFECOMM_FINAL_SCORE_CAP", "90")
+    with pytest.raises(SettingsError, match="SAFECOMM_FINAL_SCORE_CAP"):
+        load_settings()
+    monkeypatch.setenv("SAFECOMM_FINAL_SCORE_CAP", "100")
+    monkeypatch.setenv("SAFECOMM_NO_EVIDENCE_FRACTION", "1.5")
+    with pytest.raises(SettingsError, match="SAFECOMM_NO_EVIDENCE_FRACTION"):
+        load_settings()

@@ -432,7 +432,7 @@ def test_an_unqualified_agency_cannot_be_retained(any_engine: Engine, settings: 
         agency_id = _assessed(session, settings, passed=False)
         message = _refusal(session, agency_id, "retain", settings, year=YEAR, now=NOW)
         assert message == (
-            "不能执行“保留优先推荐资格”：2026 年度考核不合格（指标 2.4 为 0 分），"
+            "不能执行“保留优先推荐资格”：2026 年度考核不合格（二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分，按评分说明第三条视为不通过），"
             "不能保留优先推荐资格，应按第十四条第一项取消优先推荐资格。"
         )
 
@@ -474,7 +474,7 @@ def test_ground_unqualified_needs_a_failed_assessment(
             now=NOW,
         )
         assert message == (
-            "不能执行“取消优先推荐资格”：2026 年度考核结果为“合格”（总分 80 ≥ 70），"
+            "不能执行“取消优先推荐资格”：2026 年度考核结果为“合格”（基本分 80 分，达到合格线 70 分；总分 80 分，低于优秀线 90 分），"
             "不属于年度考核不合格。"
         )
         failed = _assessed(session, settings, passed=False)
@@ -542,14 +542,19 @@ def test_art14_refusals_render_in_english(session: Session, settings: Settings) 
         _advance(session, failed, "retain", settings)
     assert refused.value.message("en") == (
         "Cannot retain priority-recommendation status: the 2026 assessment is unqualified"
-        " (indicator 2.4 scored 0), so the priority-recommendation status cannot be retained;"
+        " (second-level indicator 2.4 (Guiding risk identification and the setting up of"
+        " projects) scored 0, which fails the assessment (scoring note 3)), so the"
+        " priority-recommendation status cannot be retained;"
         " withdraw it on Art. 14 ground 1; no guidance work recorded in 2025 or 2026, so the"
         " priority-recommendation status cannot be retained; withdraw it on Art. 14 ground 2."
     )
     passed = _assessed(session, settings)
     with pytest.raises(lifecycle.GuardsUnmet) as refused:
         _advance(session, passed, "withdraw", settings, reason="x", ground="unqualified")
-    assert 'the 2026 assessment passed ("qualified", final 80 ≥ 70)' in refused.value.message("en")
+    assert (
+        'the 2026 assessment passed ("qualified", base score 80, at or above the pass mark of 70; final score 80, below the excellent mark of 90)'
+        in refused.value.message("en")
+    )
 
 
 def test_available_triggers_show_why_retain_is_refused(
@@ -566,7 +571,7 @@ def test_available_triggers_show_why_retain_is_refused(
 
     retain = actions(failed)["retain"]
     assert [u.message() for u in retain.unmet] == [
-        "2026 年度考核不合格（指标 2.4 为 0 分），不能保留优先推荐资格，"
+        "2026 年度考核不合格（二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分，按评分说明第三条视为不通过），不能保留优先推荐资格，"
         "应按第十四条第一项取消优先推荐资格"
     ]
     assert actions(failed)["withdraw"].allowed  # the ground is the actor's input
