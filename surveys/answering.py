@@ -8,6 +8,11 @@ was. A press that does not fit the current step (an old message, a repeated
 tap, a question already left) is *stale*: it changes nothing and the caller
 re-shows the current step. These are plain functions on a session; nothing
 here knows Telegram.
+
+An invitation closes with the questionnaire's date, and also as soon as the rated
+agency no longer holds the status (withdrawn: 已取消优先推荐资格; rejected): the unit
+is told so and no further answer is taken (RULES, questionnaire). The agency's
+status is read in the same single SELECT as the rest of the screen.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from workflow.community.campaigns import default_date, is_open
 from workflow.community.models import Campaign, CreationUnit
 from workflow.core.clock import utcnow
 from workflow.core.settings import Settings
+from workflow.lifecycle.states import State
 from workflow.registry.models import Agency
 
 
@@ -70,6 +76,7 @@ class Survey:
     message_id: int | None
     receipt: str | None
     submitted_at: datetime | None
+    agency_status: str = ""
 
     @property
     def question(self) -> int | None:
@@ -237,14 +244,14 @@ def _read(
     invitation_id: int | None = None,
     token: str | None = None,
 ) -> _View | None:
-    """The invitation (by id or by token), names, closing date, progress and latest
-    receipt, in one SELECT."""
+    """The invitation (by id or by token), names, the agency's status, closing date,
+    progress and latest receipt, in one SELECT."""
     key, value = ("token", token) if token is not None else ("id", invitation_id)
     query = _read_query(key)
     row: Any = session.connection().execute(query, {"key": value}).first()
     if row is None:
         return None
-    (id_, bound, opened_at, year, unit, agency, closes, position, *rest) = row
+    (id_, bound, opened_at, year, unit, agency, agency_status, closes, position, *rest) = row
     items, (message, revision, receipt, submitted_at) = rest[:5], rest[5:]
     if closes is None:  # nobody set this year's dates: the defaults, without storing them
         closes = default_date(year, "questionnaire_closes", settings)
@@ -260,6 +267,7 @@ def _read(
         message_id=message,
         receipt=receipt,
         submitted_at=submitted_at,
+        agency_status=agency_status,
     )
     return _View(survey, bound, opened_at, revision)
 
@@ -298,6 +306,7 @@ def _read_query(key: str) -> sa.Executable:
                     Invitation.year,
                     CreationUnit.name,
                     Agency.name,
+                    Agency.status,
                     Campaign.questionnaire_closes,
                     *PROGRESS_COLUMNS,
                     SurveyProgress.revision,
@@ -463,6 +472,24 @@ def history(session: Session, invitation_id: int) -> list[Submission]:
     return list(session.exec(query).all())
 
 
+# The rated agency no longer holds the status: its invitations are closed.
+AGENCY_CLOSED = {
+    State.WITHDRAWN: "survey.agency_withdrawn",
+    State.REJECTED: "survey.agency_rejected",
+}
+# Refusals after which the survey's buttons are gone for good (the chat removes them).
+CLOSING_REFUSALS = frozenset({"survey.closed", *AGENCY_CLOSED.values()})
+
+
+def invitation_closed_for(agency_status: str) -> bool:
+    """Whether an invitation to rate an agency in `agency_status` is closed (withdrawn,
+    rejected), whatever the questionnaire's date: one rule for answering and coverage."""
+    return agency_status in AGENCY_CLOSED
+
+
 def _refuse_if_closed(survey: Survey, now: datetime, settings: Settings) -> None:
+    if invitation_closed_for(survey.agency_status):
+        key = AGENCY_CLOSED[State(survey.agency_status)]
+        raise Refused(key, agency=survey.agency, year=survey.year)
     if not is_open(survey.closes, now, settings):
         raise Refused("survey.closed", year=survey.year, closes=survey.closes.isoformat())

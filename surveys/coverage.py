@@ -2,8 +2,11 @@
 
 Each guided unit is in exactly one state: not invited (no invitation issued
 yet), invited (link not opened), opened (no answer yet), in progress (some
-answers, never submitted) or submitted (at least one submission; the latest
-counts even while the unit is changing its answers again).
+answers, never submitted), submitted (at least one submission; the latest
+counts even while the unit is changing its answers again) or closed (the rated
+agency was meanwhile withdrawn or rejected and the unit had not submitted: its
+invitation takes no further answer and is not reminded). A unit that submitted
+before the agency left stays "submitted": its answers are on record.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
-from surveys.answering import history, latest_submissions
+from surveys.answering import history, invitation_closed_for, latest_submissions
 from surveys.errors import survey_texts
 from surveys.models import Invitation, Submission, SurveyProgress, answers_of
 from workflow.community.models import CreationUnit
@@ -25,6 +28,7 @@ from workflow.community.units import guidance_for
 from workflow.core.clock import local_text
 from workflow.core.settings import Settings
 from workflow.core.spreadsheets import save_workbook
+from workflow.lifecycle.states import CLOSING
 from workflow.registry.models import Agency
 from workflow.reminders.cycle import UnitFacts
 from workflow.reminders.outbox import undeliverable_chats
@@ -49,6 +53,7 @@ class Status(StrEnum):
     OPENED = "opened"
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
+    CLOSED = "closed"
 
     def label(self, language: str | None = None) -> str:
         return survey_texts.text(f"survey.status.{self.value}", language)
@@ -84,13 +89,19 @@ class AgencyCoverage:
 
 
 def status_of(
-    invitation: Invitation | None, answers: dict[int, int], submission: Submission | None
+    invitation: Invitation | None,
+    answers: dict[int, int],
+    submission: Submission | None,
+    agency_status: str = "",
 ) -> Status:
-    """The one state a guided unit is in, from its invitation, answers and latest submission."""
-    if invitation is None:
-        return Status.NOT_INVITED
+    """The one state a guided unit is in, from its invitation, answers, latest submission
+    and the rated agency's status (withdrawn or rejected: closed, unless submitted)."""
     if submission is not None:
         return Status.SUBMITTED
+    if invitation_closed_for(agency_status):
+        return Status.CLOSED
+    if invitation is None:
+        return Status.NOT_INVITED
     if answers:
         return Status.IN_PROGRESS
     return Status.OPENED if invitation.opened_at is not None else Status.INVITED
@@ -102,7 +113,9 @@ def invitation_status(session: Session, invitation: Invitation) -> Status:
     progress = session.get(SurveyProgress, invitation.id)
     submissions = history(session, invitation.id)
     answers = answers_of(progress) if progress else {}
-    return status_of(invitation, answers, submissions[-1] if submissions else None)
+    agency = session.get(Agency, invitation.agency_id)
+    agency_status = agency.status if agency is not None else ""
+    return status_of(invitation, answers, submissions[-1] if submissions else None, agency_status)
 
 
 def coverage(session: Session, year: int) -> list[UnitCoverage]:
@@ -129,7 +142,7 @@ def coverage(session: Session, year: int) -> list[UnitCoverage]:
         if invitation is not None and invitation.id is not None:
             submission = latest.get(invitation.id)
             answers = answers_of(progress[invitation.id]) if invitation.id in progress else {}
-        status = status_of(invitation, answers, submission)
+        status = status_of(invitation, answers, submission, agency.status)
         assert unit.id is not None and agency.id is not None
         rows.append(
             UnitCoverage(
@@ -206,14 +219,19 @@ def pending_recipients(session: Session, year: int) -> list[PendingUnit]:
     that has no submission yet, oldest invitation first.
 
     Units that never opened their link have no chat to remind: the Association
-    sends them the link (or QR code) again.
+    sends them the link (or QR code) again. Invitations to rate an agency that was
+    withdrawn or rejected are closed: nobody is reminded of them.
     """
     submitted = latest_submissions(session, year)
     rows = session.exec(
         select(Invitation, CreationUnit.name, Agency.name)
         .join(CreationUnit, col(CreationUnit.id) == col(Invitation.unit_id))
         .join(Agency, col(Agency.id) == col(Invitation.agency_id))
-        .where(Invitation.year == year, col(Invitation.bound_user_id).is_not(None))
+        .where(
+            Invitation.year == year,
+            col(Invitation.bound_user_id).is_not(None),
+            col(Agency.status).not_in(CLOSING),
+        )
         .order_by(col(Invitation.id))
     ).all()
     return [
@@ -230,5 +248,6 @@ def pending_recipients(session: Session, year: int) -> list[PendingUnit]:
 
 def unit_facts(session: Session, year: int) -> UnitFacts:
     """The questionnaire's facts for the reminder plan of `year`."""
-    not_submitted = sum(1 for unit in coverage(session, year) if unit.status != Status.SUBMITTED)
+    settled = (Status.SUBMITTED, Status.CLOSED)
+    not_submitted = sum(1 for unit in coverage(session, year) if unit.status not in settled)
     return UnitFacts(pending=pending_recipients(session, year), not_submitted=not_submitted)

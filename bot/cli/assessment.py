@@ -242,8 +242,19 @@ def assess_show(agency: AgencyArg, year: YearArg) -> None:
 
 
 @assess.command("finalise")
-def assess_finalise(agency: AgencyArg, year: YearArg) -> None:
-    """评分表定稿（不再修改），机构转为“已考核” / finalise the sheet; the agency becomes `assessed`."""
+def assess_finalise(
+    agency: AgencyArg,
+    year: YearArg,
+    force_reason: Annotated[
+        str | None,
+        typer.Option(
+            help="问卷尚未截止时强制定稿的理由（记入审计日志） / reason to finalise before "
+            "the questionnaire closes (audited)"
+        ),
+    ] = None,
+) -> None:
+    """评分表定稿（不再修改），机构转为“已考核”；问卷截止前须写明理由强制定稿 / finalise the
+    sheet; the agency becomes `assessed` (before the questionnaire closes only with a reason)."""
     from workflow.access.actors import Actor
     from workflow.assessment.finalising import finalise
     from workflow.core.db import transaction
@@ -251,8 +262,11 @@ def assess_finalise(agency: AgencyArg, year: YearArg) -> None:
     config = settings()
     with transaction(open_engine()) as session:
         row = _agency(session, agency)
-        view, _entry = finalise(session, _id(row), year, Actor.cli(operator()), config)
+        actor = Actor.cli(operator())
+        view, entry = finalise(session, _id(row), year, actor, config, force_reason=force_reason)
     print(_t("assessment.cli.finalised", agency=row.name, year=year))
+    if force_reason is not None and entry.reason:
+        print(_t("assessment.cli.forced", reason=entry.reason))
     print(_summary(view))
 
 
@@ -458,7 +472,8 @@ def campaign_set(
         str | None, typer.Option(help="结果公布日期 YYYY-MM-DD / results published")
     ] = None,
 ) -> None:
-    """按文促会当年通知设置日期，未填的不变 / set YEAR's dates from the notice; others unchanged."""
+    """按文促会当年通知设置日期（当年1月1日至次年3月31日），未填的不变 / set YEAR's dates
+    from the notice (1 Jan YEAR to 31 Mar YEAR+1); others unchanged."""
     from workflow.community.campaigns import DATE_FIELDS, set_campaign_dates
     from workflow.core.db import transaction
 

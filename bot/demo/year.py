@@ -442,9 +442,12 @@ def assessment(
             {"B1": BonusInput(1, "幸福里社区获评北京市安全社区")},
             actor="专家组",
         )
+    with transaction(engine) as session:  # the morning after the questionnaire closed
+        closed = campaign_for(session, year, settings).questionnaire_closes
+    after_close = datetime.combine(closed + timedelta(days=1), time(9, 0), tzinfo=settings.zone)
     for agency_id in filed:
         with transaction(engine) as session:
-            finalise(session, agency_id, year, OPERATOR, settings)
+            finalise(session, agency_id, year, OPERATOR, settings, now=after_close)
     with transaction(engine) as session:
         for proposal in propose(session, year, settings):
             say(

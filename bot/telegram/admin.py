@@ -42,7 +42,7 @@ from workflow.access.models import RoleGrant
 from workflow.access.roles import role_of
 from workflow.assessment.sheets import sheet_view
 from workflow.community import campaigns
-from workflow.core.clock import local_date, local_text, utcnow
+from workflow.core.clock import local_text, utcnow
 from workflow.core.errors import DomainError, InvalidInput
 from workflow.lifecycle import audit, confirmations, machine, states
 from workflow.lifecycle import engine as lifecycle
@@ -357,16 +357,14 @@ async def actions(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
 
 
 async def score(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
-    """/score ID [YEAR]: the agency's score sheet for the year (default: this year)."""
+    """/score ID [YEAR]: the agency's score sheet for the year (default: the current
+    campaign, `current_campaign_year`)."""
     ref = _agency_arg(context, staff, "score")
     settings = settings_of(context)
-    year = (
-        _year(context.args[1], staff)
-        if context.args and len(context.args) > 1
-        else local_date(utcnow(), settings.zone).year
-    )
+    typed = _year(context.args[1], staff) if context.args and len(context.args) > 1 else None
 
     def look(session: Session) -> list[str]:
+        year = typed or campaigns.current_campaign_year(session, utcnow(), settings)
         row = find_agency(session, ref)
         assert row.id is not None
         view = sheet_view(session, row.id, year)

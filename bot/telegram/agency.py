@@ -2,12 +2,13 @@
 
 - `/start <agency token>` (from `safecomm agency link AGENCY`) binds the Telegram
   user as a contact of that agency; they receive its reminders from then on.
-- `/status` shows the agency's lifecycle state, this year's campaign dates, what
+- `/status` shows the agency's lifecycle state, the current campaign's dates, what
   is handed in and what is missing, and how many guided units answered the
   questionnaire.
 - A document (pdf, doc/docx, xls/xlsx, jpg/png, zip) or photo from a contact is
   stored under `upload_dir/<year>/<agency id>/` and recorded for the agency and
-  year: captioned "报告"/"report" it is the annual work report, otherwise
+  the campaign it is handed in for (in January, last year's while its window is
+  still open: `current_campaign_year`): captioned "报告"/"report" it is the annual work report, otherwise
   evidence; a button under the receipt switches between the two.
 Every refusal (not a contact, wrong type, too large, another agency's link)
 gets its own reply and stores nothing.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +41,8 @@ from bot.telegram.context import settings_of, texts
 from bot.telegram.start import add_deep_link
 from bot.texts import LocalCatalogue
 from surveys.coverage import Status, by_agency, coverage
-from workflow.community.campaigns import DATE_FIELDS, campaign_or_default
-from workflow.core.clock import local_date, utcnow
+from workflow.community.campaigns import DATE_FIELDS, campaign_or_default, current_campaign_year
+from workflow.core.clock import utcnow
 from workflow.core.errors import DomainError
 from workflow.core.settings import Settings
 from workflow.lifecycle.states import REPORTING, state_label
@@ -89,7 +91,7 @@ async def open_agency_link(update: Update, context: ContextTypes.DEFAULT_TYPE, t
 
 
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/status`: the agency's state, this year's dates, what is handed in and what is missing."""
+    """`/status`: the agency's state, the campaign's dates, what is handed in and what is missing."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -109,11 +111,15 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def status_text(
-    session: Session, agency: Agency, settings: Settings, catalogue: LocalCatalogue
+    session: Session,
+    agency: Agency,
+    settings: Settings,
+    catalogue: LocalCatalogue,
+    now: datetime | None = None,
 ) -> str:
-    """The `/status` answer for `agency` in the current campaign year."""
+    """The `/status` answer for `agency` in the current campaign (`current_campaign_year`)."""
     assert agency.id is not None
-    year = local_date(utcnow(), settings.zone).year
+    year = current_campaign_year(session, now or utcnow(), settings)
     campaign = campaign_or_default(session, year, settings)
     counts = contacts.document_counts(session, agency.id, year)
     survey = next(
@@ -192,10 +198,9 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await message.reply_text(refusal.message(settings.language))
         return
     now = utcnow()
-    year = local_date(now, settings.zone).year
-    duplicate = await in_thread(
+    year, duplicate = await in_thread(
         context,
-        lambda session: contacts.already_submitted(session, contact.agency_id, year, unique_id),
+        lambda session: contacts.upload_year(session, contact.agency_id, unique_id, now, settings),
         read_only=True,
     )
     if duplicate:

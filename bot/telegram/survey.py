@@ -134,7 +134,7 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     except DomainError as refusal:
         reason = refusal.message(settings_of(context).language)
         await query.answer(reason, show_alert=True)
-        if refusal.key == "survey.closed" and isinstance(query.message, Message):
+        if refusal.key in answering.CLOSING_REFUSALS and isinstance(query.message, Message):
             await query.message.edit_text(reason)
         return
     survey = pressed.survey

@@ -378,3 +378,42 @@ def test_times_written_on_opening_are_stored_as_utc(engine: Engine, settings: Se
         assert row is not None and progress_row is not None
         assert row.opened_at == row.bound_at == progress_row.started_at == local
         assert row.opened_at is not None and row.opened_at.utcoffset() == timedelta(0)
+
+
+def test_answers_in_january_belong_to_the_campaign_whose_questionnaire_is_open(
+    any_engine: Engine, settings: Settings
+) -> None:
+    """RULES, annual assessment: a year's notice may move the questionnaire's close into
+    the next year; answers belong to the campaign they were given for (Asia/Shanghai)."""
+    from workflow.community.campaigns import set_campaign_dates
+
+    beijing = ZoneInfo("Asia/Shanghai")
+    with Session(any_engine, expire_on_commit=False) as session:
+        year = OPEN_YEAR
+        (invitation,) = guided_units(session, count=1, year=year).invitations
+        set_campaign_dates(
+            session,
+            year,
+            settings,
+            report_due=date(year + 1, 1, 15),
+            questionnaire_closes=date(year + 1, 1, 20),
+            results_published=date(year + 1, 3, 31),
+        )
+        session.commit()
+        january = datetime(year + 1, 1, 18, 10, 0, tzinfo=beijing)
+        open_survey(session, invitation.token, STAFF, settings, now=january)
+        assert invitation.id is not None
+        record_message(session, invitation.id, 77)
+        session.commit()
+        for number in range(1, 6):
+            assert tap(
+                session, settings, invitation, Action.ANSWER, number, 4, now=january
+            ).accepted
+        receipt = tap(session, settings, invitation, Action.SUBMIT, now=january).receipt
+        assert receipt is not None
+        assert latest_submissions(session, year)[invitation.id].receipt == receipt
+        late = datetime(year + 1, 1, 21, 0, 1, tzinfo=beijing)  # past 20 January in Beijing
+        with pytest.raises(Refused) as caught:
+            open_survey(session, invitation.token, STAFF, settings, now=late)
+        assert caught.value.key == "survey.closed"
+        assert f"{year + 1}-01-20" in caught.value.message("zh")

@@ -64,14 +64,23 @@ def test_each_guided_unit_is_in_exactly_one_state(
     assert by_unit[guided.units[2].name].answered == 2
     assert by_unit[guided.units[3].name].receipt is not None
     [summary] = by_agency(rows)
-    assert summary.guided == 5 and all(count == 1 for count in summary.counts.values())
+    assert summary.guided == 5 and summary.counts[Status.CLOSED] == 0  # the agency holds it
+    assert all(count == 1 for status, count in summary.counts.items() if status != Status.CLOSED)
 
     path = write_xlsx(rows, tmp_path / "status.xlsx", OPEN_YEAR, settings)
     workbook = load_workbook(path)
     assert workbook.sheetnames == ["按机构", "按单位"]
     agency_rows = list(workbook["按机构"].iter_rows(values_only=True))
-    assert agency_rows[0][3:] == ("指导单位数", "未邀请", "已邀请", "已打开", "填写中", "已提交")
-    assert agency_rows[1][3:] == (5, 1, 1, 1, 1, 1)
+    assert agency_rows[0][3:] == (
+        "指导单位数",
+        "未邀请",
+        "已邀请",
+        "已打开",
+        "填写中",
+        "已提交",
+        "已关闭",
+    )
+    assert agency_rows[1][3:] == (5, 1, 1, 1, 1, 1, 0)
     assert len(list(workbook["按单位"].iter_rows())) == 6
 
 

@@ -29,6 +29,12 @@ from workflow.rounds.service import create_round, join_round, record_scores
 ADMIN = Actor.cli("admin")
 
 
+def after_questionnaire(year: int) -> datetime:
+    """A moment after `year`'s questionnaire has closed (default 20 December): finalising
+    is refused before it (RULES: not while the questionnaire is still open)."""
+    return datetime(year + 1, 1, 5, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
+
+
 def new_agency(session: Session, **overrides: Any) -> Agency:
     """`make_agency`, tried again when its random ID-number serials collide inside one
     agency (tests/builders.py draws 3 random digits per consultant: about 1 in 100)."""
@@ -135,7 +141,7 @@ def assessed_agency(
         session.add(Guidance(unit_id=unit.id, agency_id=agency.id, year=guided_year))
     session.commit()
     fill_sheet(session, agency.id, year, points, bonus)
-    finalise(session, agency.id, year, ADMIN, settings)
+    finalise(session, agency.id, year, ADMIN, settings, now=after_questionnaire(year))
     session.commit()
     session.refresh(agency)
     return agency

@@ -2,7 +2,11 @@
 
 Dates are local dates in the settings' time zone (Asia/Shanghai by default, no
 daylight saving). A campaign row is created with the default dates the first
-time a year is needed; the Association may then set that year's own dates.
+time a year is needed; the Association may then set that year's own dates, from
+1 January of the campaign year up to 31 March of the next (a year's notice may
+move a deadline into the new year). What is handed in or answered belongs to the
+campaign it was handed in for: `current_campaign_year` is the one reading of
+"the current campaign" for uploads, `/status`, the reminders and `/score`.
 """
 
 from __future__ import annotations
@@ -10,15 +14,17 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime, time
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from workflow.community.models import Campaign
-from workflow.core.clock import utcnow
+from workflow.core.clock import local_date, utcnow
 from workflow.core.errors import InvalidInput
 from workflow.core.settings import Settings
 
 DATE_FIELDS = ("opens", "report_due", "questionnaire_closes", "results_published")
 FIRST_YEAR = 2000
+# a year's notice may move any date up to the end of March of the next year (Art. 15)
+LAST_MONTH_DAY_NEXT_YEAR = (3, 31)
 
 
 def check_year(year: int, now: datetime | None = None) -> int:
@@ -93,13 +99,43 @@ def set_campaign_dates(
     return current
 
 
+def date_range(year: int) -> tuple[date, date]:
+    """The first and last day a date of `year`'s campaign may fall on: 1 January of the
+    year to 31 March of the next (Art. 15, the year's notice)."""
+    return date(year, 1, 1), date(year + 1, *LAST_MONTH_DAY_NEXT_YEAR)
+
+
 def check_dates(campaign: Campaign) -> None:
-    """Opens ≤ report due ≤ questionnaire closes ≤ results published, all in the campaign year."""
+    """Opens ≤ report due ≤ questionnaire closes ≤ results published, each from 1 January
+    of the campaign year to 31 March of the next."""
     dates = [getattr(campaign, name) for name in DATE_FIELDS]
-    if any(day.year != campaign.year for day in dates):
-        raise InvalidInput("campaign.wrong_year", year=campaign.year)
+    first, last = date_range(campaign.year)
+    if any(not first <= day <= last for day in dates):
+        raise InvalidInput(
+            "campaign.wrong_year",
+            year=campaign.year,
+            first=first.isoformat(),
+            last=last.isoformat(),
+        )
     if dates != sorted(dates):
         raise InvalidInput("campaign.dates_out_of_order")
+
+
+def current_campaign_year(session: Session, now: datetime, settings: Settings) -> int:
+    """The campaign `now` belongs to: the latest stored campaign whose window (opens …
+    results published, local dates) contains today, else the calendar year.
+
+    An upload on 10 January while last year's report is due on 15 January counts for
+    last year's campaign; without such a campaign, the year is the calendar year (the
+    default dates all lie in it)."""
+    today = local_date(now, settings.zone)
+    query = (
+        select(Campaign.year)
+        .where(col(Campaign.opens) <= today, col(Campaign.results_published) >= today)
+        .order_by(col(Campaign.year).desc())
+    )
+    year = session.exec(query).first()
+    return year if year is not None else today.year
 
 
 def closes_at(day: date, settings: Settings) -> datetime:

@@ -4,7 +4,8 @@ An admin issues a one-time link token for an agency (`safecomm agency link`);
 the contact opens `t.me/<bot>?start=<token>` and is bound to that agency from
 then on (several contacts per agency; one agency per Telegram user, until an
 admin unbinds them). Contacts hand in the year's annual report and evidence
-as documents or photos: each stored file is one `SubmittedDocument` row.
+as documents or photos: each stored file is one `SubmittedDocument` row, recorded
+for the campaign it is handed in for, not the calendar year of the upload.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import PurePath
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from workflow.community.campaigns import current_campaign_year
 from workflow.core.clock import utcnow
 from workflow.core.errors import InvalidInput, NotFound, Refused
 from workflow.core.settings import Settings
@@ -150,6 +152,16 @@ def document_kind(caption: str | None) -> str:
     return (
         REPORT if words in {"报告", "年度报告", "工作报告", "年度工作报告", "report"} else EVIDENCE
     )
+
+
+def upload_year(
+    session: Session, agency_id: int, file_unique_id: str, now: datetime, settings: Settings
+) -> tuple[int, bool]:
+    """The campaign an upload at `now` is handed in for (`current_campaign_year`: on
+    10 January, last year's while its window is open), and whether this very file is
+    already recorded for it."""
+    year = current_campaign_year(session, now, settings)
+    return year, already_submitted(session, agency_id, year, file_unique_id)
 
 
 def already_submitted(session: Session, agency_id: int, year: int, file_unique_id: str) -> bool:

@@ -14,9 +14,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from workflow.community.campaigns import campaign_or_default
+from workflow.community.campaigns import campaign_or_default, current_campaign_year
 from workflow.community.models import Campaign
-from workflow.core.clock import local_date
 from workflow.core.settings import Settings
 from workflow.reminders import models, outbox
 from workflow.reminders.contacts import agency_facts
@@ -40,9 +39,9 @@ UnitFactsReader = Callable[[Session, int], UnitFacts]
 
 
 def campaigns_near(session: Session, now: datetime, settings: Settings) -> list[Campaign]:
-    """This year's campaign, and next year's if its dates are already set (a January deadline
-    has its first reminders in December)."""
-    year = local_date(now, settings.zone).year
+    """The current campaign (`current_campaign_year`: in January, last year's while its
+    window runs into the new year), and the following one if its dates are already set."""
+    year = current_campaign_year(session, now, settings)
     campaigns = [campaign_or_default(session, year, settings)]
     following = session.get(Campaign, year + 1)
     if following is not None:

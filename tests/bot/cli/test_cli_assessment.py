@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -11,8 +13,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tests.bot.conftest import Cli
-from tests.workflow.assessment_builders import filed_agency, full_points, new_agency
+from tests.workflow.assessment_builders import (
+    after_questionnaire,
+    filed_agency,
+    full_points,
+    new_agency,
+)
 from workflow.assessment import exits as exit_rules
+from workflow.assessment import finalising
 from workflow.assessment.sheets import sheet_view
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import COL
@@ -23,6 +31,14 @@ from workflow.registry.models import Agency
 
 YEAR = "2026"
 _JUDGED = ("--content", "--evidence")
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _questionnaire_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These commands run after the 2026 questionnaire closed, unless a test says otherwise
+    (finalising is refused while it is open)."""
+    monkeypatch.setattr(finalising, "utcnow", lambda: after_questionnaire(2026))
 
 
 def _enter_materials(cli: Cli, agency_id: int) -> None:
@@ -165,6 +181,57 @@ def test_section_needs_five_whole_points(db: Engine, cli: Cli, session: Session)
     assert code == 1 and "3.5" in err
 
 
+def test_finalising_waits_for_the_questionnaire_unless_forced_with_a_reason(
+    db: Engine, cli: Cli, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RULES, questionnaire: "An assessment is not finalised while its questionnaire is
+    still open, unless an admin forces it with a reason" (a later answer would be left out)."""
+    with Session(db) as session:
+        agency = filed_agency(session, settings)
+    agency_id = str(agency.id)
+    _enter_materials(cli, agency.id or 0)
+    assert cli("assess", "section", agency_id, YEAR, "4", "4", "4", "4", "4")[0] == 0
+    # 18 December in Beijing: the questionnaire closes on 20 December
+    before = datetime(2026, 12, 18, 10, 0, tzinfo=BEIJING)
+    monkeypatch.setattr(finalising, "utcnow", lambda: before)
+
+    code, _, err = cli("assess", "finalise", agency_id, YEAR)
+    assert code == 1
+    assert "2026年满意度调查（问卷）2026-12-20 截止" in err and "暂不能定稿" in err
+    code, _, err = cli("assess", "finalise", agency_id, YEAR, "--force-reason", "  ")
+    assert code == 1 and "强制定稿须写明理由" in err
+    with Session(db) as session:
+        assert session.get(Agency, agency.id).status == "filed"  # type: ignore[union-attr]
+        assert sheet_view(session, agency.id or 0, 2026).sheet.finalised_at is None
+
+    reason = "全部创建单位均已提交，市局要求提前报送"
+    code, out, err = cli("assess", "finalise", agency_id, YEAR, "--force-reason", reason)
+    assert code == 0, err
+    assert f"理由已记入审计日志：满意度调查（问卷）2026-12-20 截止前强制定稿，理由：{reason}" in out
+    with Session(db) as session:
+        assert session.get(Agency, agency.id).status == "assessed"  # type: ignore[union-attr]
+        entry = history(session, agency.id or 0)[-1]
+        assert entry.trigger == "assess" and entry.actor == "cli:王管理"
+        assert entry.reason == f"满意度调查（问卷）2026-12-20 截止前强制定稿，理由：{reason}"
+
+
+def test_finalising_after_the_close_needs_no_reason(
+    db: Engine, cli: Cli, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The end of the deadline day in Beijing (Art. 15): 21 December 00:00 is past it."""
+    with Session(db) as session:
+        agency = filed_agency(session, settings)
+    _enter_materials(cli, agency.id or 0)
+    assert cli("assess", "section", str(agency.id), YEAR, "4", "4", "4", "4", "4")[0] == 0
+    last_minute = datetime(2026, 12, 20, 23, 59, tzinfo=BEIJING)
+    monkeypatch.setattr(finalising, "utcnow", lambda: last_minute)
+    assert cli("assess", "finalise", str(agency.id), YEAR)[0] == 1
+    monkeypatch.setattr(finalising, "utcnow", lambda: datetime(2026, 12, 21, tzinfo=BEIJING))
+    code, out, err = cli("assess", "finalise", str(agency.id), YEAR)
+    assert code == 0, err
+    assert "强制" not in out
+
+
 def test_campaign_show_and_set(db: Engine, cli: Cli) -> None:
     code, out, _ = cli("campaign", "show", YEAR)
     assert code == 0 and "2026-12-15" in out and "Asia/Shanghai" in out
@@ -174,6 +241,35 @@ def test_campaign_show_and_set(db: Engine, cli: Cli) -> None:
     assert code == 1 and "顺序有误" in err
     code, _, err = cli("campaign", "set", YEAR, "--opens", "12/01")
     assert code == 1 and "YYYY-MM-DD" in err
+
+
+def test_a_notice_may_move_the_dates_into_the_next_year_up_to_31_march(
+    db: Engine, cli: Cli
+) -> None:
+    """RULES, annual assessment: "A year's notice may move any date up to the end of March
+    of the next year", keeping opens ≤ report due ≤ questionnaire closes ≤ results."""
+    code, out, err = cli(
+        "campaign",
+        "set",
+        YEAR,
+        "--report-due",
+        "2027-01-15",
+        "--questionnaire-closes",
+        "2027-01-20",
+        "--results-published",
+        "2027-03-31",
+    )
+    assert code == 0, err
+    assert "2027-01-15 23:59" in out and "2027-03-31 23:59" in out
+    code, _, err = cli("campaign", "set", YEAR, "--results-published", "2027-04-01")
+    assert code == 1
+    assert "2026年考核活动的日期应在 2026-01-01 至 2027-03-31 之间" in err
+    code, _, err = cli("campaign", "set", YEAR, "--opens", "2025-12-31")
+    assert code == 1 and "2026-01-01 至 2027-03-31" in err
+    code, _, err = cli("campaign", "set", YEAR, "--questionnaire-closes", "2027-01-10")
+    assert code == 1 and "顺序有误" in err  # before the report due on 15 January
+    code, out, _ = cli("campaign", "show", YEAR)
+    assert "2027-01-15" in out and "2027-04-01" not in out
 
 
 def _finalised(db: Engine, cli: Cli, settings: Settings) -> Agency:

@@ -230,6 +230,33 @@ async def test_score_says_passed_or_not_in_the_terms(chat: OfflineChat, engine: 
     assert "基本分 69，加分 1，总分 70，等级：不合格，考核不通过" in chat.last_text(ADMIN_ID)
 
 
+async def test_score_defaults_to_the_campaign_still_open_in_january(
+    chat: OfflineChat, engine: Engine, admin_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Art. 15 and RULES: a notice may move the dates into the next year; on 10 January
+    the campaign of 2026 is still the current one, so `/score ID` shows its sheet."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.workflow.assessment_builders import fill_sheet, points_totalling
+    from workflow.community.campaigns import set_campaign_dates
+
+    with Session(engine, expire_on_commit=False) as session:
+        agency = make_agency(session)
+        fill_sheet(session, agency.id or 0, 2026, points_totalling(80))
+        set_campaign_dates(session, 2026, admin_settings, results_published=date(2027, 3, 31))
+        session.commit()
+    january = datetime(2027, 1, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr("bot.telegram.admin.utcnow", lambda: january)
+    await chat.send(ADMIN_ID, f"/score {agency.id}")
+    shown = chat.last_text(ADMIN_ID)
+    assert "2026" in shown and "基本分 80" in shown
+    april = datetime(2027, 4, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr("bot.telegram.admin.utcnow", lambda: april)
+    await chat.send(ADMIN_ID, f"/score {agency.id}")
+    assert "没有 2027 年度的考核评分表" in chat.last_text(ADMIN_ID)
+
+
 async def test_commands_are_registered_per_role(chat: OfflineChat) -> None:
     await publish_commands(chat.app)
     calls = [c for c in chat.request.calls if c.method == "setMyCommands"]

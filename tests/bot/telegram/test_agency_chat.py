@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -296,3 +297,47 @@ async def test_a_contact_in_the_middle_of_a_survey_can_still_hand_in_documents(
     await chat.send_photo(ALICE)
 
     assert [d.kind for d in documents(any_engine)] == ["report", "evidence"]
+
+
+# --- across the new year (Art. 15: a notice may move the dates into the next year) ----------
+
+
+async def test_an_upload_in_january_counts_for_the_campaign_still_open_and_status_says_so(
+    chat: OfflineChat, any_engine: Engine, policy: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RULES, annual assessment: "documents and answers belong to the campaign they were
+    handed in for, not to the calendar year of the upload"."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from workflow.community.campaigns import set_campaign_dates
+
+    agency = new_agency(any_engine)
+    with transaction(any_engine) as session:
+        set_campaign_dates(
+            session,
+            2026,
+            policy,
+            report_due=date(2027, 1, 15),
+            questionnaire_closes=date(2027, 1, 20),
+            results_published=date(2027, 3, 31),
+        )
+    await chat.send(ALICE, f"/start {link_for(any_engine, agency)}")
+    january = datetime(2027, 1, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr("bot.telegram.agency.utcnow", lambda: january)
+
+    await chat.send_document(ALICE, "年度工作情况报告.pdf", PDF, caption="报告")
+    (recorded,) = documents(any_engine)
+    assert recorded.year == 2026
+    assert Path(recorded.stored_path).parent == Path(policy.upload_dir) / "2026" / str(agency.id)
+    assert re.search(r"记为\s?2026\s?年度", chat.last_text(ALICE))
+
+    await chat.send(ALICE, "/status")
+    reply = chat.last_text(ALICE)
+    assert re.search(r"2026\s?年度考核", reply) and "2027-01-15" in reply and "2027-01-20" in reply
+    assert "年度工作报告：已提交 1 份" in reply
+
+    april = datetime(2027, 4, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr("bot.telegram.agency.utcnow", lambda: april)
+    await chat.send_photo(ALICE)
+    assert [d.year for d in documents(any_engine)] == [2026, 2027]  # the window has ended

@@ -342,3 +342,32 @@ async def test_every_callback_data_fits_64_bytes_and_parses_back(
     assert parse_press(callback_data(Press(biggest, Action.ANSWER, 5, 0))) == Press(
         biggest, Action.ANSWER, 5, 0
     )
+
+
+async def test_a_withdrawn_agencys_questionnaire_is_closed_in_the_chat(
+    chat: OfflineChat, engine: Engine, settings: Settings
+) -> None:
+    """RULES, questionnaire: a unit rating an agency that has meanwhile been withdrawn is
+    told so, and its invitation closes: the buttons go, nothing is taken."""
+    from tests.workflow.assessment_builders import ADMIN
+    from tests.workflow.lifecycle_steps import agency_in
+    from workflow.lifecycle.engine import advance
+
+    with Session(engine, expire_on_commit=False) as session:
+        agency = agency_in(session, "filed", settings)
+        (invitation,) = guided_units(session, count=1, agency=agency).invitations
+    await chat.send(STAFF, f"/start {invitation.token}")
+    data = chat.button(STAFF, "4 分")
+    with Session(engine) as session:
+        assert agency.id is not None
+        advance(
+            session, agency.id, "withdraw", ADMIN, "违反自律公约", ground="convention_violation"
+        )
+        session.commit()
+    said = await chat.tap(STAFF, data)
+    closed = "该咨询服务机构已取消优先推荐资格，本次满意度调查（问卷）已关闭，无需填写。"
+    assert said[0].method == "answerCallbackQuery" and said[0].params["text"] == closed
+    assert said[1].method == "editMessageText" and said[1].text == closed and not said[1].keyboard
+    said = await chat.send(STAFF, f"/start {invitation.token}")
+    assert said[-1].text == closed
+    assert progress(engine, invitation).item1 is None

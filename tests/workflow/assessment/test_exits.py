@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from tests.workflow.assessment_builders import (
     ADMIN,
+    after_questionnaire,
     assessed_agency,
     filed_agency,
     fill_sheet,
@@ -138,7 +139,7 @@ def test_next_years_assessment_closes_last_years_proposal(
     confirm(session, YEAR - 1, ADMIN, settings)
     session.commit()
     fill_sheet(session, agency.id or 0, YEAR, points_totalling(90))
-    finalise(session, agency.id or 0, YEAR, ADMIN, settings)
+    finalise(session, agency.id or 0, YEAR, ADMIN, settings, now=after_questionnaire(YEAR))
     session.commit()
     assert _proposal(session, settings, agency, YEAR - 1).open is False
     assert _proposal(session, settings, agency, YEAR).open is True

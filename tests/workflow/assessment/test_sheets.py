@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from tests.workflow.assessment_builders import (
     ADMIN,
+    after_questionnaire,
     filed_agency,
     fill_sheet,
     full_points,
@@ -187,7 +188,7 @@ def test_finalise_refused_while_questionnaire_empty(session: Session, settings: 
     enter_lines(session, agency.id, YEAR, lines, actor="x")
     session.commit()
     with pytest.raises(Refused) as caught:
-        finalise(session, agency.id, YEAR, ADMIN, settings)
+        finalise(session, agency.id, YEAR, ADMIN, settings, now=after_questionnaire(YEAR))
     assert caught.value.message("en") == (
         "The questionnaire section is empty: fill it from the survey or enter it explicitly."
     )
@@ -204,7 +205,7 @@ def test_finalise_refused_with_a_missing_indicator(session: Session, settings: S
     session.delete(line)
     session.commit()
     with pytest.raises(Refused, match=r"4\.2"):
-        finalise(session, agency.id, YEAR, ADMIN, settings)
+        finalise(session, agency.id, YEAR, ADMIN, settings, now=after_questionnaire(YEAR))
 
 
 def test_finalise_locks_the_sheet_and_assesses_the_agency(
@@ -215,7 +216,9 @@ def test_finalise_locks_the_sheet_and_assesses_the_agency(
         assert agency.id is not None
         fill_sheet(session, agency.id, YEAR, full_points(), {"B1": 1})
         assert not has_finalised_sheet(session, agency.id, YEAR)
-        view, entry = finalise(session, agency.id, YEAR, ADMIN, settings)
+        view, entry = finalise(
+            session, agency.id, YEAR, ADMIN, settings, now=after_questionnaire(YEAR)
+        )
         session.commit()
         session.refresh(agency)
         assert agency.status == "assessed"
@@ -239,7 +242,7 @@ def test_finalise_locks_the_sheet_and_assesses_the_agency(
                 actor="s",
             )
         with pytest.raises(Refused):
-            finalise(session, agency.id, YEAR, ADMIN, settings)
+            finalise(session, agency.id, YEAR, ADMIN, settings, now=after_questionnaire(YEAR))
 
 
 def test_lifecycle_refusal_leaves_the_sheet_editable(
@@ -250,7 +253,7 @@ def test_lifecycle_refusal_leaves_the_sheet_editable(
         assert agency.id is not None
         fill_sheet(session, agency.id, YEAR, full_points())
         with pytest.raises(Refused):
-            finalise(session, agency.id, YEAR, ADMIN, settings)
+            finalise(session, agency.id, YEAR, ADMIN, settings, now=after_questionnaire(YEAR))
         session.rollback()
         assert not has_finalised_sheet(session, agency.id, YEAR)
         enter_lines(session, agency.id, YEAR, {"1.1": LineInput(3, True, True)}, actor="x")
@@ -322,7 +325,7 @@ def test_finalising_rechecks_the_no_evidence_cap(any_engine: Engine, settings: S
         enter_lines(session, agency.id, YEAR, {"4.3": line}, actor="x", policy=off)
         session.commit()
         with pytest.raises(InvalidInput) as caught:
-            finalise(session, agency.id, YEAR, ADMIN, settings)
+            finalise(session, agency.id, YEAR, ADMIN, settings, now=after_questionnaire(YEAR))
         assert caught.value.key == "assessment.no_evidence_points"
         session.rollback()
         assert not has_finalised_sheet(session, agency.id, YEAR)

@@ -48,7 +48,8 @@ def test_a_year_gets_its_own_dates(any_engine: Engine, settings: Settings) -> No
     ("dates", "key"),
     [
         ({"report_due": date(2026, 12, 25)}, "campaign.dates_out_of_order"),
-        ({"results_published": date(2027, 1, 5)}, "campaign.wrong_year"),
+        ({"results_published": date(2027, 4, 1)}, "campaign.wrong_year"),
+        ({"opens": date(2025, 12, 31)}, "campaign.wrong_year"),
         ({"deadline": date(2026, 12, 5)}, "campaign.unknown_date"),
     ],
 )

@@ -13,7 +13,13 @@ from sqlmodel import Session
 from surveys.invitations import export_invitations
 from tests.builders import make_agency
 from tests.surveys.helpers import OPEN_YEAR, guided_units
-from tests.workflow.assessment_builders import ADMIN, filed_agency, fill_sheet, full_points
+from tests.workflow.assessment_builders import (
+    ADMIN,
+    after_questionnaire,
+    filed_agency,
+    fill_sheet,
+    full_points,
+)
 from workflow.assessment.finalising import finalise
 from workflow.assessment.results import write_csv, write_xlsx, year_results
 from workflow.assessment.xlsx import AGENCY_NAME_CELL, export_sheet
@@ -138,7 +144,7 @@ def test_results_write_a_formula_agency_name_as_text(
         agency = filed_agency(session, settings)
         assert agency.id is not None
         fill_sheet(session, agency.id, year, full_points())
-        finalise(session, agency.id, year, ADMIN, settings)
+        finalise(session, agency.id, year, ADMIN, settings, now=after_questionnaire(year))
         agency.name = name  # written through the model: defence in depth at output
         session.add(agency)
         session.commit()

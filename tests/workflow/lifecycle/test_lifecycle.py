@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from tests.builders import committed
 from tests.workflow.assessment_builders import (
+    after_questionnaire,
     assessed_agency,
     fill_sheet,
     full_points,
@@ -520,7 +521,7 @@ def test_inactivity_needs_a_filing_record(session: Session, settings: Settings) 
     lifecycle.seed_status(session, agency.id, "retained", ADMIN, "2023 年已备案", settings)
     session.commit()
     fill_sheet(session, agency.id, YEAR, points_totalling(80))
-    finalise(session, agency.id, YEAR, ADMIN, settings)
+    finalise(session, agency.id, YEAR, ADMIN, settings, now=after_questionnaire(YEAR))
     session.commit()
     message = _refusal(
         session,
