@@ -343,6 +343,11 @@ def round_score(
         composite = ranking.composite_score(application, current)
         flags = _review_flags(session, row) if material is not None else []
         short = ranking.shortfall(application, current)
+        # a failed interview cannot be passed (the `interview` guard): the panel rejects it
+        before_interview = (
+            row.status == states.State.REVIEWED
+            and ranking.interview_shortfall(application, current) is not None
+        )
     print(
         _t(
             "scored",
@@ -355,7 +360,8 @@ def round_score(
     for flag in flags:
         print(flag)
     if short is not None:
-        print(_t("below_bar_note", agency=row.name, why=short.message()))
+        note = "below_interview_note" if before_interview else "below_bar_note"
+        print(_t(note, agency=row.name, why=short.message(), id=row.id))
 
 
 @round_app.command("interview-list")

@@ -143,20 +143,22 @@ def test_a_round_with_dates_received_and_the_interview_list(
 
     code, out, _ = cli("round", "score", first.credit_code, "--interview", "55")
     assert code == 0
-    assert (
-        "“甲咨询公司”面试答辩得分 55 分，低于通过线 60 分，面试答辩不通过；结束批次时将不予通过"
-        in out
-    )
+    why = "面试答辩得分 55 分，低于通过线 60 分，面试答辩不通过"
+    assert f"“甲咨询公司”{why}，不能办理“面试答辩通过”；请办理“不予通过”" in out
     cli("round", "score", second.credit_code, "--interview", "70")
-    for agency in (first, second):
-        assert cli("advance", agency.credit_code, "interview")[0] == 0
+    # Art. 10(2): a failed interview cannot be passed directly; the panel rejects it
+    code, _, err = cli("advance", first.credit_code, "interview")
+    assert (code, err.strip()) == (1, f"错误：不能执行“面试答辩通过”：{why}。")
+    assert cli("advance", first.credit_code, "reject", "--reason", why)[0] == 0
+    assert cli("advance", second.credit_code, "interview")[0] == 0
     code, out, _ = cli("round", "ranking", "2026 第二批")
     assert "面试答辩通过线 60 分" in out and "按批次控制" in out
-    row = next(line for line in out.splitlines() if "甲咨询公司" in line)
-    assert row.split()[-1] == "未达线" and late.isoformat() in row
+    row = next(line for line in out.splitlines() if "乙咨询公司" in line)
+    assert row.split()[-1] == "是" and early.isoformat() in row
+    assert "甲咨询公司" not in out  # rejected: its application is closed
     code, out, err = cli("round", "close", "2026 第二批", "--out", str(tmp_path))
     assert (code, err) == (0, "")
-    assert "备案 1 家；因总量控制未列入本批次备案名单 0 家；未达通过线不予通过 1 家" in out
+    assert "备案 1 家；因总量控制未列入本批次备案名单 0 家；未达通过线不予通过 0 家" in out
     assert (_status(db, first.id), _status(db, second.id)) == ("rejected", "filed")
 
 

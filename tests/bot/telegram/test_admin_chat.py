@@ -410,3 +410,23 @@ async def test_a_refused_confirmation_is_marked_failed_for_a_second_tap(
 async def test_a_malformed_confirmation_button_is_not_recognised(chat: OfflineChat) -> None:
     said = await chat.tap(ADMIN_ID, "ad:ok:short", message_id=1)
     assert _alerts(said) == ["这个确认按钮无法识别，请重新发送 /advance。"]
+
+
+async def test_advance_in_chat_applies_the_pass_marks_of_the_round(
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
+) -> None:
+    """Art. 10(2) "专家组对申报单位主要负责人进行面试答辩": `/advance … interview` below the
+    pass mark (60) is refused with the reason in words, as `safecomm advance` is."""
+    agency_id = _reviewable(engine, admin_settings)
+    with Session(engine) as session:
+        committed(lifecycle.advance)(session, agency_id, "review", ADMIN, settings=admin_settings)
+        committed(rounds.record_scores)(
+            session, agency_id, ADMIN, interview=55, settings=admin_settings
+        )
+        before = audit_count(session)
+    await chat.send(ADMIN_ID, f"/advance {agency_id} interview")
+    assert "面试答辩得分 55 分，低于通过线 60 分，面试答辩不通过" in chat.last_text(ADMIN_ID)
+    assert not any("ad:ok:" in data for data in chat.all_callback_data())
+    assert _status(engine, agency_id) == "reviewed"
+    with Session(engine) as session:
+        assert audit_count(session) == before
