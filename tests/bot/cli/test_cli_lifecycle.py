@@ -237,3 +237,76 @@ def test_english_output(db: Engine, cli: Cli, monkeypatch: pytest.MonkeyPatch) -
     agency = _agency(db)
     code, _, err = cli("advance", str(agency.id), "reject")
     assert code == 1 and err == 'error: Trigger "reject" needs a reason (--reason).\n'
+
+
+def _register_names(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [row[1] for row in list(csv.reader(handle))[1:]]
+
+
+def test_the_register_on_demand_and_after_every_change_to_it(
+    db: Engine, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Art. 6 "予以备案，并向社会公布": `safecomm register --out DIR` writes the current
+    register; with SAFECOMM_REGISTER_DIR set, `round close` and `advance … withdraw` write
+    it there again after their commit, and a move that does not cross it does not."""
+    first, second = _agency(db, name="甲咨询公司"), _agency(db, name="乙咨询公司")
+    waiting = _agency(db, name="丙咨询公司")
+    code, out, err = cli("register", "--out", str(tmp_path / "today"))
+    assert (code, err) == (0, "")
+    day = datetime.now(get_settings().zone).date().isoformat()
+    on_demand = tmp_path / "today" / f"备案机构名录-{day}.csv"
+    assert f"已生成备案机构名录（0 家）：{on_demand}" in out
+    assert _register_names(on_demand) == []
+
+    folder = tmp_path / "公开目录"
+    monkeypatch.setenv("SAFECOMM_REGISTER_DIR", str(folder))
+    get_settings.cache_clear()
+    published = folder / f"备案机构名录-{day}.csv"
+    cli("round", "create", "2026 第一批")
+    for agency in (first, second):
+        ref = agency.credit_code
+        cli("round", "join", "2026 第一批", ref)
+        cli("round", "score", ref, "--material", "80")
+        code, out, _ = cli("advance", ref, "review")
+        assert code == 0 and "备案机构名录" not in out  # not onto the register yet
+        cli("round", "score", ref, "--interview", "80")
+        assert cli("advance", ref, "interview")[0] == 0
+    assert not folder.exists()
+    code, out, err = cli("round", "close", "2026 第一批", "--out", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert f"备案机构名录已更新：{folder / f'备案机构名录-{day}.xlsx'}、{published}" in out
+    assert sorted(_register_names(published)) == ["乙咨询公司", "甲咨询公司"]
+
+    code, out, err = cli(
+        "advance", first.credit_code, "withdraw", "--ground", "staff_change", "--reason", "人员流失"
+    )
+    assert (code, err) == (0, "")
+    assert "备案机构名录已更新" in out
+    assert _register_names(published) == ["乙咨询公司"]
+
+    published.unlink()
+    cli("round", "score", waiting.credit_code, "--material", "80")
+    code, out, _ = cli("advance", waiting.credit_code, "review")
+    assert code == 0 and "备案机构名录" not in out
+    assert not published.exists()
+
+
+def test_a_register_folder_that_cannot_be_written_does_not_undo_the_change(
+    db: Engine, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agency = _agency(db)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("SAFECOMM_REGISTER_DIR", str(blocker))
+    get_settings.cache_clear()
+    cli("round", "create", "第一批")
+    cli("round", "join", "第一批", agency.credit_code)
+    cli("round", "score", agency.credit_code, "--material", "80")
+    cli("advance", agency.credit_code, "review")
+    cli("round", "score", agency.credit_code, "--interview", "80")
+    cli("advance", agency.credit_code, "interview")
+    code, out, err = cli("advance", agency.credit_code, "file")
+    assert code == 0 and "interviewed → filed" in out
+    assert err.startswith("备案机构名录未能更新（") and "safecomm register --out" in err
+    assert _status(db, agency.id) == "filed"

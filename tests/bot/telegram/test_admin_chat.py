@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -430,3 +431,23 @@ async def test_advance_in_chat_applies_the_pass_marks_of_the_round(
     assert _status(engine, agency_id) == "reviewed"
     with Session(engine) as session:
         assert audit_count(session) == before
+
+
+async def test_a_confirmed_withdrawal_in_chat_writes_the_register_again(
+    engine: Engine, admin_settings: Settings, tmp_path: Path
+) -> None:
+    """Art. 6 "向社会公布": the ✅ of `/advance … withdraw` takes the agency off the register,
+    and the register in SAFECOMM_REGISTER_DIR is written again, off the event loop."""
+    folder = tmp_path / "名录"
+    on = admin_settings.model_copy(update={"register_dir": str(folder)})
+    with Session(engine, expire_on_commit=False) as session:
+        leaving = agency_in(session, "filed", on, name="甲咨询公司")
+        agency_in(session, "filed", on, name="乙咨询公司")
+    async with OfflineChat(on, engine) as chat:
+        await chat.send(ADMIN_ID, f"/advance {leaving.id} withdraw staff_change 专职人员全部离职")
+        await chat.tap_label(ADMIN_ID, "确认")
+        assert "已完成" in chat.last_text(ADMIN_ID)
+        assert "备案机构名录未能更新" not in chat.last_text(ADMIN_ID)
+    [published] = folder.glob("备案机构名录-*.csv")
+    rows = published.read_text(encoding="utf-8-sig").splitlines()
+    assert len(rows) == 2 and "乙咨询公司" in rows[1] and "甲咨询公司" not in "".join(rows)
