@@ -472,6 +472,7 @@ def round_close(
     with transaction(engine) as session:
         closed = closing.close_round(session, round_ref, _actor(), settings=current)
         moves = appended(session)
+    keep_register(engine, moves)  # whatever becomes of the round's list below
     written = closing.write_publication(closed.published, out, closed.round.name, current.language)
     print(
         _t(
@@ -484,7 +485,6 @@ def round_close(
     )
     for path in written:
         print(_t("written", path=path))
-    keep_register(engine, moves)
 
 
 @round_app.command("publish")
