@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import open_engine, operator, print_table, settings
+from bot.cli.common import keep_register, open_engine, operator, print_table, settings
 from workflow.core.errors import InvalidInput, NotFound
 from workflow.core.i18n import current_language, workflow_texts
 
@@ -373,7 +373,8 @@ def exits_confirm(
     from workflow.registry.models import Agency
 
     config = settings()
-    with transaction(open_engine()) as session:
+    engine = open_engine()
+    with transaction(engine) as session:
         agency_id = None if agency == "all" else _id(_agency(session, agency))
         entries = exit_rules.confirm(session, year, Actor.cli(operator()), config, agency_id)
         ids = [entry.agency_id for entry in entries]
@@ -390,6 +391,7 @@ def exits_confirm(
             )
         )
     print(_t("exits.count", count=len(entries)))
+    keep_register(engine, entries)
 
 
 def results(

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from workflow.core.settings import Settings
+    from workflow.lifecycle.models import AuditEntry
 
 
 def settings() -> Settings:
@@ -71,3 +72,13 @@ def fail(message: str, code: int = 1) -> None:
     """Print one line on stderr and stop with `code`."""
     print(message, file=sys.stderr)
     raise SystemExit(code)
+
+
+def keep_register(engine: Engine, entries: Sequence[AuditEntry]) -> None:
+    """After a command's commit: write the current register into SAFECOMM_REGISTER_DIR
+    again if the command moved an agency onto it or off it (Art. 6), and say so."""
+    from workflow.registry.register import after_commit
+
+    done = after_commit(engine, entries, settings())
+    if done is not None:
+        print(done.message(), file=sys.stderr if done.error else sys.stdout)

@@ -10,6 +10,7 @@ roles, application rounds and the state diagram.
     safecomm round score AGENCY [--material X] [--interview Y]
     safecomm round interview-list ROUND [--out DIR]
     safecomm round ranking ROUND | round close ROUND [--out DIR] | round publish ROUND [--out DIR]
+    safecomm register [--out DIR]
     safecomm diagram
 
 AGENCY is an agency id or credit code, ROUND a round id or name. The operator
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from bot.cli.common import fail, open_engine, operator, print_table, settings
+from bot.cli.common import fail, keep_register, open_engine, operator, print_table, settings
 from workflow.core.i18n import workflow_texts
 from workflow.lifecycle import machine, states  # pure data: cheap to import
 
@@ -90,17 +91,21 @@ def advance(
     ),
 ) -> None:
     """推进机构流程（检查权限与条件，记入审计日志） / advance an agency by a trigger."""
+    from workflow.core.db import transaction
     from workflow.lifecycle import engine as lifecycle
+    from workflow.lifecycle.audit import appended
     from workflow.registry.service import find_agency
 
     current = settings()
-    with _session() as session:
+    engine = open_engine()
+    with transaction(engine) as session:
         row = find_agency(session, agency)
         assert row.id is not None
         entry = lifecycle.advance(
             session, row.id, trigger, _actor(), reason, ground=ground, year=year, settings=current
         )
         flags = _review_flags(session, row) if entry.trigger == "review" else []
+        moves = appended(session)
     print(
         _t(
             "advanced",
@@ -113,6 +118,7 @@ def advance(
     )
     for flag in flags:
         print(flag)
+    keep_register(engine, moves)
 
 
 def _review_flags(session: Session, row: Agency) -> list[str]:
@@ -343,6 +349,11 @@ def round_score(
         composite = ranking.composite_score(application, current)
         flags = _review_flags(session, row) if material is not None else []
         short = ranking.shortfall(application, current)
+        # a failed interview cannot be passed (the `interview` guard): the panel rejects it
+        before_interview = (
+            row.status == states.State.REVIEWED
+            and ranking.interview_shortfall(application, current) is not None
+        )
     print(
         _t(
             "scored",
@@ -355,7 +366,8 @@ def round_score(
     for flag in flags:
         print(flag)
     if short is not None:
-        print(_t("below_bar_note", agency=row.name, why=short.message()))
+        note = "below_interview_note" if before_interview else "below_bar_note"
+        print(_t(note, agency=row.name, why=short.message(), id=row.id))
 
 
 @round_app.command("interview-list")
@@ -450,12 +462,17 @@ def round_close(
     ),
 ) -> None:
     """结束批次：名额内备案，因总量控制未列入或未达通过线的不予通过，生成备案名单 / close the round."""
+    from workflow.core.db import transaction
+    from workflow.lifecycle.audit import appended
     from workflow.rounds import closing
 
     current = settings()
     _writable(out)  # before anything is filed: the list is written after the commit
-    with _session() as session:
+    engine = open_engine()
+    with transaction(engine) as session:
         closed = closing.close_round(session, round_ref, _actor(), settings=current)
+        moves = appended(session)
+    keep_register(engine, moves)  # whatever becomes of the round's list below
     written = closing.write_publication(closed.published, out, closed.round.name, current.language)
     print(
         _t(
@@ -488,6 +505,24 @@ def round_publish(
         print(_t("written", path=path))
 
 
+def register_list(
+    out: Path = typer.Option(
+        Path("."), "--out", help="备案机构名录输出目录 / where to write the register"
+    ),
+) -> None:
+    """生成当前备案机构名录（已备案、已考核、保留优先推荐资格的机构，含联系方式；xlsx、csv）
+    / write the current register (every agency holding the status, with its contacts)."""
+    from workflow.registry import register
+
+    current = settings()
+    _writable(out)
+    with _session() as session:
+        listed = register.current_register(session, current)
+        written = register.write_current(session, current, out)
+    for path in written:
+        print(workflow_texts.text("register.written", None, count=len(listed), path=path))
+
+
 def _writable(directory: Path) -> None:
     """Create `directory` and make sure files can be written there, or raise the OSError
     (one line from `main`) before anything changes."""
@@ -509,6 +544,7 @@ def register(app: typer.Typer) -> None:
     app.command("actions")(actions)
     app.command("history")(show_history)
     app.command("diagram")(diagram)
+    app.command("register")(register_list)
     app.add_typer(audit_app, name="audit")
     app.add_typer(role_app, name="role")
     app.add_typer(round_app, name="round")

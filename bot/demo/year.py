@@ -59,6 +59,7 @@ from workflow.lifecycle import engine as lifecycle
 from workflow.registry.eligibility import check_eligibility
 from workflow.registry.identifiers import id_number_check_character, make_credit_code
 from workflow.registry.models import MATERIALS, Agency
+from workflow.registry.register import after_commit
 from workflow.registry.service import (
     add_consultant,
     record_familiarity,
@@ -301,6 +302,8 @@ def application_round(
             )
             lifecycle.advance(session, agency_id, "interview", OPERATOR, settings=settings)
         closed = closing.close_round(session, name, OPERATOR, settings=settings)
+        moves = audit.appended(session)
+    after_commit(engine, moves, settings)  # the register, when SAFECOMM_REGISTER_DIR is set
     written = closing.write_publication(closed.published, out, closed.round.name, settings.language)
     for ranked in closed.filed:
         say("filed", rank=ranked.rank, agency=ranked.agency.name, score=f"{ranked.composite:.1f}")
@@ -456,7 +459,8 @@ def assessment(
                 decision=states.trigger_label(proposal.decision),
                 reason=proposal.reason(),
             )
-        confirm(session, year, OPERATOR, settings)
+        exits = confirm(session, year, OPERATOR, settings)
+    after_commit(engine, exits, settings)
     with transaction(engine) as session:
         rows = results.year_results(session, year, settings)
         for agency_id in filed:

@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session, select
@@ -47,6 +48,7 @@ from workflow.core.errors import DomainError, InvalidInput
 from workflow.lifecycle import audit, confirmations, machine, states
 from workflow.lifecycle import engine as lifecycle
 from workflow.lifecycle.models import AuditEntry
+from workflow.registry import register as the_register
 from workflow.registry.eligibility import check_eligibility
 from workflow.registry.models import Agency
 from workflow.registry.service import find_agency
@@ -547,14 +549,19 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
     if entry is None:
         await query.edit_message_text(staff.texts.text("admin.cancelled"))
         return
-    await query.edit_message_text(
-        staff.texts.text(
-            "admin.advanced",
-            source=states.state_label(entry.source, staff.language),
-            target=states.state_label(entry.target, staff.language),
-            seq=entry.seq,
-        )
+    text = staff.texts.text(
+        "admin.advanced",
+        source=states.state_label(entry.source, staff.language),
+        target=states.state_label(entry.target, staff.language),
+        seq=entry.seq,
     )
+    if the_register.due([entry], settings):  # onto the register or off it (Art. 6)
+        done = await in_thread(
+            context, partial(the_register.refresh, settings=settings), read_only=True
+        )
+        if done.error is not None:
+            text = f"{text}\n{done.message(staff.language)}"
+    await query.edit_message_text(text)
 
 
 async def _mark_failed(context: ContextTypes.DEFAULT_TYPE, nonce: str, staff: Staff) -> None:

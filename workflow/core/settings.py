@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     upload_dir: str = "uploads"
     upload_max_mb: int = Field(default=20, ge=1, le=2000)
 
+    # the current register (Art. 6): written here again after every move onto it or off it
+    register_dir: str = ""  # empty: not written automatically (`safecomm register --out DIR`)
+
     # policy: the application round's pass marks and total-quantity control (Art. 10(2), 10(3))
     interview_pass_score: float = Field(default=60, ge=0, le=100)
     min_composite_score: float | None = Field(default=None, ge=0, le=100)

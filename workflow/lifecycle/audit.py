@@ -34,6 +34,8 @@ from workflow.lifecycle.models import GENESIS, HEAD_ID, AuditEntry, AuditHead
 REASON_MAX = 500
 VERIFY_CHUNK = 1000
 """Entries `verify` reads at a time."""
+_APPENDED = "safecomm.audit.appended"
+"""Where a session keeps the entries appended in it (`appended`)."""
 
 
 HASHED_FIELDS = (
@@ -126,7 +128,14 @@ def append(
         text("UPDATE audithead SET seq = :seq, hash = :hash WHERE id = :id"),
         {"seq": entry.seq, "hash": entry.hash, "id": HEAD_ID},
     )
+    session.info.setdefault(_APPENDED, []).append(entry)
     return entry
+
+
+def appended(session: Session) -> list[AuditEntry]:
+    """The entries appended in this session's unit of work, oldest first: what a way in
+    hands to what follows its commit (the register, `registry.register.after_commit`)."""
+    return list(session.info.get(_APPENDED, ()))
 
 
 def history(session: Session, agency_id: int) -> list[AuditEntry]:

@@ -93,6 +93,19 @@ def _interview_score(ctx: GuardContext) -> Unmet | None:
     return None
 
 
+def _interview_passed(ctx: GuardContext) -> Unmet | None:
+    """`interview` (面试答辩通过), Art. 10(2): the interview score reaches the pass mark."""
+    short = round_rules.interview_shortfall(ctx.application, ctx.settings)
+    return None if short is None else Unmet(short.key, short.params)
+
+
+def _pass_marks(ctx: GuardContext) -> Unmet | None:
+    """`file`, Art. 10(2), 10(3): the interview pass mark and the minimum 总成绩, read by
+    the rule `round close` rejects by (`ranking.shortfall`), so both paths agree."""
+    short = round_rules.shortfall(ctx.application, ctx.settings)
+    return None if short is None else Unmet(short.key, short.params)
+
+
 def _in_round(ctx: GuardContext) -> Unmet | None:
     if ctx.application.round_id is None:
         return Unmet("lifecycle.unmet.not_in_round")
@@ -219,6 +232,8 @@ ELIGIBLE = Guard("eligible", _eligible)
 MATERIALS = Guard("materials_complete", _materials_complete)
 MATERIAL_SCORE = Guard("material_score", _material_score)
 INTERVIEW_SCORE = Guard("interview_score", _interview_score)
+INTERVIEW_PASSED = Guard("interview_pass_mark", _interview_passed)
+PASS_MARKS = Guard("pass_marks", _pass_marks)
 IN_ROUND = Guard("in_round", _in_round)
 COMPOSITE = Guard("composite_score", _composite)
 WITHIN_QUOTA = Guard("within_quota", _within_quota)
@@ -236,6 +251,8 @@ GUARDS: dict[str, Guard] = {
         MATERIALS,
         MATERIAL_SCORE,
         INTERVIEW_SCORE,
+        INTERVIEW_PASSED,
+        PASS_MARKS,
         IN_ROUND,
         COMPOSITE,
         WITHIN_QUOTA,

@@ -40,15 +40,21 @@ TRIGGERS: tuple[TriggerSpec, ...] = (
         Role.EXPERT,
         ("eligible", "materials_complete", "material_score"),
     ),
+    # Art. 10(2), 10(3): the pass marks `round close` applies (`rounds.ranking.shortfall`)
+    # hold a direct `interview` or `file` back as well.
     TriggerSpec(
-        "interview", (State.REVIEWED,), State.INTERVIEWED, Role.EXPERT, ("interview_score",)
+        "interview",
+        (State.REVIEWED,),
+        State.INTERVIEWED,
+        Role.EXPERT,
+        ("interview_score", "interview_pass_mark"),
     ),
     TriggerSpec(
         "file",
         (State.INTERVIEWED,),
         State.FILED,
         Role.ADMIN,
-        ("in_round", "composite_score", "within_quota"),
+        ("in_round", "composite_score", "pass_marks", "within_quota"),
     ),
     TriggerSpec(
         "assess",

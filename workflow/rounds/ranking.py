@@ -73,21 +73,28 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
+def interview_shortfall(application: Application, settings: Settings) -> Shortfall | None:
+    """The interview below `interview_pass_score` (Art. 10(2)), or None (also while the
+    interview score is missing: the guards say so)."""
+    score = application.interview_score
+    if score is None or score >= settings.interview_pass_score:
+        return None
+    return Shortfall(
+        "lifecycle.round.below_interview_pass",
+        {"score": _points(score), "bar": _points(settings.interview_pass_score)},
+    )
+
+
 def shortfall(application: Application, settings: Settings) -> Shortfall | None:
     """Why the scored application did not pass, or None: the interview below
     `interview_pass_score` (Art. 10(2)), then the 总成绩 below `min_composite_score`
-    (Art. 10(3)). None as well while a score is missing (the guards say so)."""
+    (Art. 10(3)). None as well while a score is missing (the guards say so). The one
+    rule `round close` rejects by and the guards of `interview` and `file` apply."""
     composite = composite_score(application, settings)
-    if composite is None or application.interview_score is None:
+    if composite is None:
         return None
-    if application.interview_score < settings.interview_pass_score:
-        return Shortfall(
-            "lifecycle.round.below_interview_pass",
-            {
-                "score": _points(application.interview_score),
-                "bar": _points(settings.interview_pass_score),
-            },
-        )
+    if (short := interview_shortfall(application, settings)) is not None:
+        return short
     if settings.min_composite_score is not None and composite < settings.min_composite_score:
         return Shortfall(
             "lifecycle.round.below_min_composite",

@@ -25,7 +25,7 @@ from workflow.assessment.sheets import sheet_view
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import COL
 from workflow.core.errors import Conflict
-from workflow.core.settings import Settings
+from workflow.core.settings import Settings, get_settings
 from workflow.lifecycle.audit import history
 from workflow.registry.models import Agency
 
@@ -383,6 +383,29 @@ def test_exits_propose_names_an_idle_filed_agency(db: Engine, cli: Cli, settings
         assert session.get(Agency, agency.id).status == "withdrawn"  # type: ignore[union-attr]
         last = history(session, agency.id or 0)[-1]
         assert (last.source, last.ground) == ("filed", "inactive_two_years")
+
+
+def test_confirming_a_withdrawal_writes_the_register_again(
+    db: Engine, cli: Cli, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Art. 6 "向社会公布" and Art. 14(2): `exits confirm` takes the idle agency off the
+    register, and the register in SAFECOMM_REGISTER_DIR is written again without it."""
+    import csv
+    from datetime import UTC, datetime
+
+    with Session(db, expire_on_commit=False) as session:
+        idle = filed_agency(session, settings, at=datetime(2024, 5, 1, tzinfo=UTC))
+        active = filed_agency(session, settings)
+    folder = tmp_path / "名录"
+    monkeypatch.setenv("SAFECOMM_REGISTER_DIR", str(folder))
+    get_settings.cache_clear()
+    code, out, err = cli("exits", "confirm", idle.name, YEAR)
+    assert (code, err) == (0, ""), err
+    assert "备案机构名录已更新" in out
+    [published] = folder.glob("备案机构名录-*.csv")
+    with published.open(encoding="utf-8-sig", newline="") as handle:
+        names = [row[1] for row in list(csv.reader(handle))[1:]]
+    assert names == [active.name]
 
 
 @pytest.mark.parametrize(

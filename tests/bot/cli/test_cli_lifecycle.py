@@ -143,20 +143,22 @@ def test_a_round_with_dates_received_and_the_interview_list(
 
     code, out, _ = cli("round", "score", first.credit_code, "--interview", "55")
     assert code == 0
-    assert (
-        "“甲咨询公司”面试答辩得分 55 分，低于通过线 60 分，面试答辩不通过；结束批次时将不予通过"
-        in out
-    )
+    why = "面试答辩得分 55 分，低于通过线 60 分，面试答辩不通过"
+    assert f"“甲咨询公司”{why}，不能办理“面试答辩通过”；请办理“不予通过”" in out
     cli("round", "score", second.credit_code, "--interview", "70")
-    for agency in (first, second):
-        assert cli("advance", agency.credit_code, "interview")[0] == 0
+    # Art. 10(2): a failed interview cannot be passed directly; the panel rejects it
+    code, _, err = cli("advance", first.credit_code, "interview")
+    assert (code, err.strip()) == (1, f"错误：不能执行“面试答辩通过”：{why}。")
+    assert cli("advance", first.credit_code, "reject", "--reason", why)[0] == 0
+    assert cli("advance", second.credit_code, "interview")[0] == 0
     code, out, _ = cli("round", "ranking", "2026 第二批")
     assert "面试答辩通过线 60 分" in out and "按批次控制" in out
-    row = next(line for line in out.splitlines() if "甲咨询公司" in line)
-    assert row.split()[-1] == "未达线" and late.isoformat() in row
+    row = next(line for line in out.splitlines() if "乙咨询公司" in line)
+    assert row.split()[-1] == "是" and early.isoformat() in row
+    assert "甲咨询公司" not in out  # rejected: its application is closed
     code, out, err = cli("round", "close", "2026 第二批", "--out", str(tmp_path))
     assert (code, err) == (0, "")
-    assert "备案 1 家；因总量控制未列入本批次备案名单 0 家；未达通过线不予通过 1 家" in out
+    assert "备案 1 家；因总量控制未列入本批次备案名单 0 家；未达通过线不予通过 0 家" in out
     assert (_status(db, first.id), _status(db, second.id)) == ("rejected", "filed")
 
 
@@ -235,3 +237,76 @@ def test_english_output(db: Engine, cli: Cli, monkeypatch: pytest.MonkeyPatch) -
     agency = _agency(db)
     code, _, err = cli("advance", str(agency.id), "reject")
     assert code == 1 and err == 'error: Trigger "reject" needs a reason (--reason).\n'
+
+
+def _register_names(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [row[1] for row in list(csv.reader(handle))[1:]]
+
+
+def test_the_register_on_demand_and_after_every_change_to_it(
+    db: Engine, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Art. 6 "予以备案，并向社会公布": `safecomm register --out DIR` writes the current
+    register; with SAFECOMM_REGISTER_DIR set, `round close` and `advance … withdraw` write
+    it there again after their commit, and a move that does not cross it does not."""
+    first, second = _agency(db, name="甲咨询公司"), _agency(db, name="乙咨询公司")
+    waiting = _agency(db, name="丙咨询公司")
+    code, out, err = cli("register", "--out", str(tmp_path / "today"))
+    assert (code, err) == (0, "")
+    day = datetime.now(get_settings().zone).date().isoformat()
+    on_demand = tmp_path / "today" / f"备案机构名录-{day}.csv"
+    assert f"已生成备案机构名录（0 家）：{on_demand}" in out
+    assert _register_names(on_demand) == []
+
+    folder = tmp_path / "公开目录"
+    monkeypatch.setenv("SAFECOMM_REGISTER_DIR", str(folder))
+    get_settings.cache_clear()
+    published = folder / f"备案机构名录-{day}.csv"
+    cli("round", "create", "2026 第一批")
+    for agency in (first, second):
+        ref = agency.credit_code
+        cli("round", "join", "2026 第一批", ref)
+        cli("round", "score", ref, "--material", "80")
+        code, out, _ = cli("advance", ref, "review")
+        assert code == 0 and "备案机构名录" not in out  # not onto the register yet
+        cli("round", "score", ref, "--interview", "80")
+        assert cli("advance", ref, "interview")[0] == 0
+    assert not folder.exists()
+    code, out, err = cli("round", "close", "2026 第一批", "--out", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert f"备案机构名录已更新：{folder / f'备案机构名录-{day}.xlsx'}、{published}" in out
+    assert sorted(_register_names(published)) == ["乙咨询公司", "甲咨询公司"]
+
+    code, out, err = cli(
+        "advance", first.credit_code, "withdraw", "--ground", "staff_change", "--reason", "人员流失"
+    )
+    assert (code, err) == (0, "")
+    assert "备案机构名录已更新" in out
+    assert _register_names(published) == ["乙咨询公司"]
+
+    published.unlink()
+    cli("round", "score", waiting.credit_code, "--material", "80")
+    code, out, _ = cli("advance", waiting.credit_code, "review")
+    assert code == 0 and "备案机构名录" not in out
+    assert not published.exists()
+
+
+def test_a_register_folder_that_cannot_be_written_does_not_undo_the_change(
+    db: Engine, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agency = _agency(db)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("SAFECOMM_REGISTER_DIR", str(blocker))
+    get_settings.cache_clear()
+    cli("round", "create", "第一批")
+    cli("round", "join", "第一批", agency.credit_code)
+    cli("round", "score", agency.credit_code, "--material", "80")
+    cli("advance", agency.credit_code, "review")
+    cli("round", "score", agency.credit_code, "--interview", "80")
+    cli("advance", agency.credit_code, "interview")
+    code, out, err = cli("advance", agency.credit_code, "file")
+    assert code == 0 and "interviewed → filed" in out
+    assert err.startswith("备案机构名录未能更新（") and "safecomm register --out" in err
+    assert _status(db, agency.id) == "filed"

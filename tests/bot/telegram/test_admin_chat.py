@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -437,3 +438,43 @@ async def test_a_refused_confirmation_is_marked_failed_for_a_second_tap(
 async def test_a_malformed_confirmation_button_is_not_recognised(chat: OfflineChat) -> None:
     said = await chat.tap(ADMIN_ID, "ad:ok:short", message_id=1)
     assert _alerts(said) == ["这个确认按钮无法识别，请重新发送 /advance。"]
+
+
+async def test_advance_in_chat_applies_the_pass_marks_of_the_round(
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
+) -> None:
+    """Art. 10(2) "专家组对申报单位主要负责人进行面试答辩": `/advance … interview` below the
+    pass mark (60) is refused with the reason in words, as `safecomm advance` is."""
+    agency_id = _reviewable(engine, admin_settings)
+    with Session(engine) as session:
+        committed(lifecycle.advance)(session, agency_id, "review", ADMIN, settings=admin_settings)
+        committed(rounds.record_scores)(
+            session, agency_id, ADMIN, interview=55, settings=admin_settings
+        )
+        before = audit_count(session)
+    await chat.send(ADMIN_ID, f"/advance {agency_id} interview")
+    assert "面试答辩得分 55 分，低于通过线 60 分，面试答辩不通过" in chat.last_text(ADMIN_ID)
+    assert not any("ad:ok:" in data for data in chat.all_callback_data())
+    assert _status(engine, agency_id) == "reviewed"
+    with Session(engine) as session:
+        assert audit_count(session) == before
+
+
+async def test_a_confirmed_withdrawal_in_chat_writes_the_register_again(
+    engine: Engine, admin_settings: Settings, tmp_path: Path
+) -> None:
+    """Art. 6 "向社会公布": the ✅ of `/advance … withdraw` takes the agency off the register,
+    and the register in SAFECOMM_REGISTER_DIR is written again, off the event loop."""
+    folder = tmp_path / "名录"
+    on = admin_settings.model_copy(update={"register_dir": str(folder)})
+    with Session(engine, expire_on_commit=False) as session:
+        leaving = agency_in(session, "filed", on, name="甲咨询公司")
+        agency_in(session, "filed", on, name="乙咨询公司")
+    async with OfflineChat(on, engine) as chat:
+        await chat.send(ADMIN_ID, f"/advance {leaving.id} withdraw staff_change 专职人员全部离职")
+        await chat.tap_label(ADMIN_ID, "确认")
+        assert "已完成" in chat.last_text(ADMIN_ID)
+        assert "备案机构名录未能更新" not in chat.last_text(ADMIN_ID)
+    [published] = folder.glob("备案机构名录-*.csv")
+    rows = published.read_text(encoding="utf-8-sig").splitlines()
+    assert len(rows) == 2 and "乙咨询公司" in rows[1] and "甲咨询公司" not in "".join(rows)

@@ -289,15 +289,57 @@ def test_an_interview_list_with_nobody_on_it_is_refused(
 # --- the interview's pass mark and the minimum 总成绩 (Art. 10(2), 10(3)) -------------
 
 
-def test_an_interview_below_the_pass_mark_rejects_with_the_reason_in_words(
+def test_an_interview_below_the_pass_mark_cannot_be_passed(
     session: Session, settings: Settings
 ) -> None:
-    """Art. 10(2) 面试答辩, policy: passed at 60 of 100. 59 fails even with a 总成绩 that
-    would rank first; exactly 60 passes."""
+    """Art. 10(2) "专家组对申报单位主要负责人进行面试答辩", policy: passed at 60 of 100.
+    `interview` (面试答辩通过) fired directly is held back at 59, with the reason in words,
+    however strong the papers; exactly 60 passes."""
     _round(session, settings, "第一批")
-    strong_papers = _interviewed(session, settings, "第一批", "甲咨询公司", 100, 59)  # 79.5
-    at_the_mark = _interviewed(session, settings, "第一批", "乙咨询公司", 70, 60)  # 65
-    closed = committed(closing.close_round)(session, "第一批", ADMIN, settings=settings)
+    strong_papers = _joined(session, settings, "第一批", "甲咨询公司")
+    at_the_mark = _joined(session, settings, "第一批", "乙咨询公司")
+    for agency, interview in ((strong_papers, 59), (at_the_mark, 60)):
+        assert agency.id is not None
+        committed(service.record_scores)(session, agency.id, ADMIN, material=100, settings=settings)
+        committed(lifecycle.advance)(session, agency.id, "review", ADMIN, settings=settings)
+        committed(service.record_scores)(
+            session, agency.id, ADMIN, interview=interview, settings=settings
+        )
+    before = snapshot(session)
+    with pytest.raises(lifecycle.GuardsUnmet) as held:
+        committed(lifecycle.advance)(
+            session, strong_papers.id or 0, "interview", ADMIN, settings=settings
+        )
+    assert held.value.key == "lifecycle.guards_unmet"
+    assert str(held.value) == (
+        "不能执行“面试答辩通过”：面试答辩得分 59 分，低于通过线 60 分，面试答辩不通过。"
+    )
+    assert snapshot(session) == before
+    committed(lifecycle.advance)(
+        session, at_the_mark.id or 0, "interview", ADMIN, settings=settings
+    )
+    assert (_status(session, strong_papers), _status(session, at_the_mark)) == (
+        "reviewed",
+        "interviewed",
+    )
+    actions = lifecycle.available_triggers(session, strong_papers.id or 0, ADMIN, settings=settings)
+    interview = next(a for a in actions if a.trigger == "interview")
+    assert [u.message() for u in interview.unmet] == [
+        "面试答辩得分 59 分，低于通过线 60 分，面试答辩不通过"
+    ]
+
+
+def test_closing_rejects_below_the_pass_mark_with_the_reason_in_words(
+    session: Session, settings: Settings
+) -> None:
+    """Art. 10(2), policy: the round's close applies the pass mark in force then, so a
+    candidate interviewed under a lower mark is rejected with the reason in words even
+    with a 总成绩 that would rank first."""
+    stricter = settings.model_copy(update={"interview_pass_score": 70})
+    _round(session, settings, "第一批")
+    strong_papers = _interviewed(session, settings, "第一批", "甲咨询公司", 100, 65)  # 82.5
+    at_the_mark = _interviewed(session, settings, "第一批", "乙咨询公司", 70, 70)  # 70
+    closed = committed(closing.close_round)(session, "第一批", ADMIN, settings=stricter)
     assert [r.agency.name for r in closed.failed] == ["甲咨询公司"]
     assert [r.agency.name for r in closed.filed] == ["乙咨询公司"]
     assert (_status(session, strong_papers), _status(session, at_the_mark)) == (
@@ -306,8 +348,33 @@ def test_an_interview_below_the_pass_mark_rejects_with_the_reason_in_words(
     )
     assert (
         _reject_reason(session, strong_papers)
-        == "面试答辩得分 59 分，低于通过线 60 分，面试答辩不通过"
+        == "面试答辩得分 65 分，低于通过线 70 分，面试答辩不通过"
     )
+
+
+def test_filing_directly_applies_the_same_pass_marks_as_closing(
+    session: Session, settings: Settings
+) -> None:
+    """Art. 10(2) and 10(3) "专家组对各申报单位材料审核、面试答辩各环节得分进行加权计算得出总成绩":
+    `file` fired directly (`safecomm advance`, chat `/advance`) is held back by the rule
+    `round close` rejects by — the interview pass mark, then the optional minimum 总成绩 —
+    with the reason in words, and nothing changes."""
+    _round(session, settings, "第一批")
+    low = _interviewed(session, settings, "第一批", "甲咨询公司", 70, 70)  # 总成绩 70
+    minimum = settings.model_copy(update={"min_composite_score": 75})
+    stricter = settings.model_copy(update={"interview_pass_score": 80})
+    before = snapshot(session)
+    for policy, why in (
+        (minimum, "总成绩 70.00 分，低于最低总成绩 75 分"),
+        (stricter, "面试答辩得分 70 分，低于通过线 80 分，面试答辩不通过"),
+    ):
+        with pytest.raises(lifecycle.GuardsUnmet) as held:
+            committed(lifecycle.advance)(session, low.id or 0, "file", ADMIN, settings=policy)
+        assert str(held.value) == f"不能执行“备案”：{why}。"
+        assert ranking.shortfall(current_application(session, low.id or 0), policy) is not None
+    assert snapshot(session) == before
+    committed(lifecycle.advance)(session, low.id or 0, "file", ADMIN, settings=settings)
+    assert _status(session, low) == "filed"
 
 
 def test_the_interview_pass_mark_is_a_policy(session: Session, settings: Settings) -> None:
@@ -339,19 +406,20 @@ def test_a_candidate_below_a_mark_takes_no_place_of_the_quota(
 ) -> None:
     """The quota's places go to the candidates who passed, in rank order: the one ranked
     first on 总成绩 but below the interview mark does not push the next out."""
+    stricter = settings.model_copy(update={"interview_pass_score": 65})
     the_round = _round(session, settings, "第一批", quota=1)
-    failed = _interviewed(session, settings, "第一批", "甲咨询公司", 100, 50)  # 75
+    failed = _interviewed(session, settings, "第一批", "甲咨询公司", 100, 60)  # 80
     passed = _interviewed(session, settings, "第一批", "乙咨询公司", 70, 70)  # 70
     assert the_round.id is not None
-    assert ranking.quota_place(session, current_application(session, passed.id or 0), settings) == (
+    assert ranking.quota_place(session, current_application(session, passed.id or 0), stricter) == (
         1,
         1,
         0,
     )
     assert (
-        ranking.quota_place(session, current_application(session, failed.id or 0), settings) is None
+        ranking.quota_place(session, current_application(session, failed.id or 0), stricter) is None
     )
-    closed = committed(closing.close_round)(session, "第一批", ADMIN, settings=settings)
+    closed = committed(closing.close_round)(session, "第一批", ADMIN, settings=stricter)
     assert ([r.agency.name for r in closed.filed], closed.rejected) == (["乙咨询公司"], [])
 
 
