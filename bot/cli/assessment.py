@@ -1,9 +1,11 @@
-"""`safecomm assess …`, `exits …`, `results YEAR`, `campaign …`: the annual assessment.
+"""`safecomm assess …`, `exits …`, `results YEAR`, `objection …`, `campaign …`: the annual
+assessment.
 
 Experts enter score sheets line by line or import the filled official table;
 an admin fills or confirms the questionnaire section, finalises each sheet
-(which moves the agency to `assessed`), confirms the exit proposals and
-publishes the results. AGENCY is an agency id or its exact name. Each command
+(which moves the agency to `assessed`), publishes the results (which opens
+the 公示 period and exports the exit list), records and decides objections, and
+confirms the exit proposals. AGENCY is an agency id or its exact name. Each command
 is one unit of work: on any refusal nothing is saved.
 """
 
@@ -399,25 +401,153 @@ def results(
     out: Annotated[Path, typer.Option(help="输出目录 / output folder")] = Path("."),
 ) -> None:
     """年度考核结果排名，并写出 xlsx、csv 和 PNG 图表 / YEAR's ranked results, also as files."""
+    from workflow.access.actors import Actor
+    from workflow.assessment import publication
     from workflow.assessment import results as year_results
+    from workflow.assessment.publicity import day_text
     from workflow.core.db import transaction
 
     config = settings()
     with transaction(open_engine()) as session:
         rows = year_results.year_results(session, year, config)
+        if rows:  # Art. 15: publishing opens the 公示 period (kept if already open)
+            period, opened = publication.open_period(session, year, Actor.cli(operator()), config)
+            exit_rows = publication.exit_list(session, year, config)
     if not rows:
         print(_t("assessment.cli.no_results", year=year))
         return
     language = current_language()
     stem = out / f"results-{year}"
+    exit_stem = out / publication.exit_list_stem(year, language)
     with _writing(out):
         out.mkdir(parents=True, exist_ok=True)
         year_results.write_xlsx(rows, year, stem.with_suffix(".xlsx"), language)
         year_results.write_csv(rows, stem.with_suffix(".csv"), language)
         year_results.write_chart(rows, year, stem.with_suffix(".png"), language)
+        publication.write_exit_xlsx(exit_rows, year, exit_stem.with_suffix(".xlsx"), language)
+        publication.write_exit_csv(exit_rows, exit_stem.with_suffix(".csv"), language)
     print_table(year_results.headers(language), [row.cells(language) for row in rows])
-    for suffix in (".xlsx", ".csv", ".png"):
-        print(_t("assessment.cli.exported", path=stem.with_suffix(suffix)))
+    print(_t("objection.exit_list.count", count=len(exit_rows)))
+    if exit_rows:
+        print_table(publication.exit_headers(language), [row.cells(language) for row in exit_rows])
+    dates = {"year": year, "starts": day_text(period.starts), "ends": day_text(period.ends)}
+    print(_t("objection.period_line" if opened else "objection.period_kept", **dates))
+    for path in (
+        *(stem.with_suffix(suffix) for suffix in (".xlsx", ".csv", ".png")),
+        exit_stem.with_suffix(".xlsx"),
+        exit_stem.with_suffix(".csv"),
+    ):
+        print(_t("assessment.cli.exported", path=path))
+
+
+objection = typer.Typer(
+    help="考核结果公示期内的异议（第十五条） / objections during the publication period (Art. 15)",
+    no_args_is_help=True,
+)
+ReasonOpt = Annotated[str, typer.Option("--reason", help="理由（必填） / reason (required)")]
+ObjectionArg = Annotated[int, typer.Argument(help="异议编号 / objection number")]
+
+
+@objection.command("add")
+def objection_add(
+    year: YearArg,
+    agency: AgencyArg,
+    reason: ReasonOpt = "",
+    received: Annotated[
+        str | None,
+        typer.Option(help="收到异议的日期 YYYY-MM-DD（默认今天） / day received (default today)"),
+    ] = None,
+) -> None:
+    """登记机构在公示期内提出的异议 / record an agency's objection during the period."""
+    from workflow.access.actors import Actor
+    from workflow.assessment import objections
+    from workflow.assessment.publicity import day_text
+    from workflow.core.db import transaction
+
+    day = _date(received, "received")
+    config = settings()
+    with transaction(open_engine()) as session:
+        row = _agency(session, agency)
+        made = objections.record(
+            session, _id(row), year, reason, Actor.cli(operator()), config, received_on=day
+        )
+    print(
+        _t(
+            "objection.recorded",
+            id=made.id,
+            agency=row.name,
+            year=year,
+            day=day_text(made.received_on),
+        )
+    )
+
+
+def _decide(objection_id: int, outcome: str, reason: str) -> None:
+    from workflow.access.actors import Actor
+    from workflow.assessment import objections
+    from workflow.core.db import transaction
+    from workflow.registry.models import Agency
+
+    config = settings()
+    with transaction(open_engine()) as session:
+        decided = objections.decide(
+            session, objection_id, outcome, reason, Actor.cli(operator()), config
+        )
+        row = session.get(Agency, decided.agency_id)
+        name = row.name if row is not None else str(decided.agency_id)
+    print(
+        _t(
+            f"objection.{outcome}",
+            id=decided.id,
+            agency=name,
+            agency_id=decided.agency_id,
+            year=decided.year,
+        )
+    )
+
+
+@objection.command("uphold")
+def objection_uphold(objection_id: ObjectionArg, reason: ReasonOpt = "") -> None:
+    """异议成立：重新打开该机构的考核评分表，重新评分后重新定稿 / uphold: reopen the sheet."""
+    _decide(objection_id, "upheld", reason)
+
+
+@objection.command("dismiss")
+def objection_dismiss(objection_id: ObjectionArg, reason: ReasonOpt = "") -> None:
+    """异议不成立：结果不变，写明理由 / dismiss, with reasons; the result stands."""
+    _decide(objection_id, "dismissed", reason)
+
+
+@objection.command("list")
+def objection_list(year: YearArg) -> None:
+    """列出该年度登记的异议及处理结果 / the year's objections and their outcomes."""
+    from workflow.assessment import objections
+    from workflow.assessment.publicity import day_text
+    from workflow.core.clock import local_text
+    from workflow.core.db import transaction
+
+    config = settings()
+    with transaction(open_engine()) as session:
+        found = objections.for_year(session, year)
+    if not found:
+        print(_t("objection.none", year=year))
+        return
+    names = ("id", "agency", "received", "reason", "status", "decision", "decided")
+    print_table(
+        [_t(f"objection.col.{name}") for name in names],
+        [
+            [
+                o.id,
+                agency_name,
+                day_text(o.received_on),
+                o.reason,
+                _t(f"objection.status.{o.status}"),
+                o.decision_reason,
+                f"{o.decided_by} {local_text(o.decided_at, config.zone)}" if o.decided_at else "",
+            ]
+            for o, agency_name in found
+        ],
+    )
 
 
 def _date(text: str | None, name: str) -> date | None:
@@ -498,3 +628,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(exits, name="exits")
     app.add_typer(campaign, name="campaign")
     app.command("results")(results)
+    app.add_typer(objection, name="objection")

@@ -45,6 +45,7 @@ from workflow.access.actors import Actor
 from workflow.assessment import results
 from workflow.assessment.exits import confirm, propose
 from workflow.assessment.finalising import finalise
+from workflow.assessment.publication import open_period
 from workflow.assessment.sheets import BonusInput, LineInput, enter_lines, set_bonus
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import export_sheet
@@ -459,7 +460,10 @@ def assessment(
                 decision=states.trigger_label(proposal.decision),
                 reason=proposal.reason(),
             )
-        exits = confirm(session, year, OPERATOR, settings)
+        # Art. 15: ground-1 exits wait for the 公示 period to end with no open objection
+        period, _ = open_period(session, year, OPERATOR, settings)
+        after = datetime.combine(period.ends + timedelta(days=1), time(9), tzinfo=settings.zone)
+        exits = confirm(session, year, OPERATOR, settings, now=after)
     after_commit(engine, exits, settings)
     with transaction(engine) as session:
         rows = results.year_results(session, year, settings)

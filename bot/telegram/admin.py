@@ -41,6 +41,7 @@ from surveys.coverage import by_agency, coverage, unit_facts
 from workflow.access.actors import Actor, Role
 from workflow.access.models import RoleGrant
 from workflow.access.roles import role_of
+from workflow.assessment import objections, publicity
 from workflow.assessment.sheets import sheet_view
 from workflow.community import campaigns
 from workflow.core.clock import local_text, utcnow
@@ -66,6 +67,7 @@ ADMIN_COMMANDS = (
     "score",
     "survey",
     "remind",
+    "objection",
 )
 
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -419,6 +421,36 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staf
     await _reply(update, "\n".join(lines))
 
 
+# --- objections during the 公示 period (Art. 15) ----------------------------------------------
+
+
+async def objection(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
+    """/objection AGENCY REASON…: record an agency's objection to the results being
+    published now (admins only; the rules refuse it outside the period)."""
+    if not context.args or len(context.args) < 2:
+        raise _usage(staff, "objection")
+    ref, *words = context.args
+    reason = " ".join(words)
+    settings = settings_of(context)
+
+    def record(session: Session) -> str:
+        row = find_agency(session, ref)
+        assert row.id is not None
+        year = publicity.latest_year(session)
+        if year is None:
+            raise _Usage(staff.texts.text("admin.no_publication"))
+        made = objections.record(session, row.id, year, reason, staff.actor, settings)
+        return staff.texts.text(
+            "admin.objection_recorded",
+            id=made.id,
+            agency=row.name,
+            year=year,
+            day=publicity.day_text(made.received_on, staff.language),
+        )
+
+    await _reply(update, await in_thread(context, record))
+
+
 # --- advancing with a confirmation -------------------------------------------------------
 
 
@@ -612,8 +644,12 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     role = await in_thread(
         context, lambda session: role_of(session, actor, settings), read_only=True
     )
-    key = "admin.help_staff" if role is not None else "admin.help_public"
-    await update.effective_message.reply_text(texts(context).text(key))
+    local = texts(context)
+    if role is None:
+        reply = local.text("admin.help_public")
+    else:
+        reply = local.text("admin.help_staff") + "\n" + local.text("admin.help_objection")
+    await update.effective_message.reply_text(reply)
 
 
 def register(app: BotApplication) -> None:
@@ -626,6 +662,7 @@ def register(app: BotApplication) -> None:
         "score": score,
         "survey": survey,
         "remind": remind,
+        "objection": objection,
     }.items():
         app.add_handler(CommandHandler(name, staff_only(handler)))
     app.add_handler(CommandHandler("help", help_command))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +12,7 @@ from sqlmodel import Session
 from tests.builders import make_agency
 from workflow.access.actors import Actor
 from workflow.assessment.finalising import finalise
+from workflow.assessment.models import Publication
 from workflow.assessment.sheets import (
     BonusInput,
     LineInput,
@@ -21,6 +22,7 @@ from workflow.assessment.sheets import (
 )
 from workflow.assessment.standard import STANDARD
 from workflow.community.models import CreationUnit, Guidance
+from workflow.core.clock import local_date, utcnow
 from workflow.core.settings import Settings
 from workflow.lifecycle.engine import advance
 from workflow.registry.models import Agency
@@ -145,3 +147,20 @@ def assessed_agency(
     session.commit()
     session.refresh(agency)
     return agency
+
+
+def publicity_ended(
+    session: Session, settings: Settings, year: int, *, now: datetime | None = None
+) -> Publication:
+    """The year's results published with a 公示 period that ended the day before `now`
+    (default: now) (Art. 15), so ground-1 exits may be confirmed then; committed."""
+    yesterday = local_date(now or utcnow(), settings.zone) - timedelta(days=1)
+    publication = Publication(
+        year=year,
+        starts=yesterday - timedelta(days=settings.publicity_days),
+        ends=yesterday,
+        opened_by=ADMIN.key,
+    )
+    session.add(publication)
+    session.commit()
+    return publication

@@ -25,6 +25,7 @@ audit trail; confirming several agencies is all or nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -166,10 +167,14 @@ def confirm(
     actor: Actor,
     settings: Settings,
     agency_id: int | None = None,
+    *,
+    now: datetime | None = None,
 ) -> list[AuditEntry]:
     """Fire the proposed `retain` / `withdraw` for one agency or every open proposal of `year`.
 
     Not committed: the caller's unit of work commits all decisions together or none.
+    A withdrawal on ground 1 waits until the year's 公示 period has ended with no open
+    objection of that agency (Art. 15; the lifecycle's guard says so).
     """
     proposals = [p for p in propose(session, year, settings) if p.open]
     if agency_id is not None:
@@ -187,6 +192,7 @@ def confirm(
             year=year,
             settings=settings,
             expected_status=p.status,
+            now=now,
         )
         for p in proposals
     ]

@@ -12,6 +12,11 @@ no permission, changed meanwhile) the caller's transaction rolls back and the
 sheet stays editable. The policy values of `settings` are stored on the sheet:
 the finalised result is evaluated with them from then on, whatever the
 settings say later.
+
+A sheet reopened by an upheld objection (Art. 15, `objections`) is finalised
+again the same way, with the policy it was first finalised with; an agency
+still `assessed` stays there (the step is audited as `assessment.refinalise`),
+any other fires `assess` as usual.
 """
 
 from __future__ import annotations
@@ -20,15 +25,42 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from workflow.access.actors import Actor
-from workflow.assessment.sheets import SheetView, lock
+from workflow.access.actors import Actor, Role
+from workflow.access.roles import require_role
+from workflow.assessment import publicity
+from workflow.assessment.evaluation import GRADE_SCORES, PASS_SCORES, Policy, PolicyValues
+from workflow.assessment.models import ScoreSheet
+from workflow.assessment.sheets import SheetView, find_sheet, lock
 from workflow.community.campaigns import campaign_or_default, is_open
 from workflow.core.clock import utcnow
 from workflow.core.errors import InvalidInput, Refused
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings, get_settings
+from workflow.lifecycle.audit import append
 from workflow.lifecycle.engine import advance
 from workflow.lifecycle.models import AuditEntry
+from workflow.lifecycle.states import State
+from workflow.registry.models import Agency
+
+
+def _first_policy(sheet: ScoreSheet | None, settings: Settings) -> Policy:
+    """The policy a reopened sheet was finalised with (kept on it), else `settings`."""
+    if (
+        sheet is None
+        or sheet.policy_grade_score not in GRADE_SCORES
+        or sheet.policy_pass_score not in PASS_SCORES
+        or sheet.policy_b4_points is None
+        or sheet.policy_no_evidence_fraction is None
+    ):
+        return settings
+    return PolicyValues(
+        grade_score=sheet.policy_grade_score,
+        final_score_cap=sheet.policy_final_score_cap,
+        bonus_cap=sheet.policy_bonus_cap,
+        b4_points=sheet.policy_b4_points,
+        pass_score=sheet.policy_pass_score,
+        no_evidence_fraction=sheet.policy_no_evidence_fraction,
+    )
 
 
 def finalise(
@@ -51,8 +83,39 @@ def finalise(
     settings = settings or get_settings()
     now = now or utcnow()
     reason = _reason_to_finalise(session, year, settings, now, force_reason)
-    view = lock(session, agency_id, year, actor.name, settings)
-    entry = advance(session, agency_id, "assess", actor, reason, year=year, settings=settings)
+    reopened = publicity.awaiting_refinalise(session, agency_id, year)
+    if not reopened:
+        view = lock(session, agency_id, year, actor.name, settings)
+        entry = advance(session, agency_id, "assess", actor, reason, year=year, settings=settings)
+        return view, entry
+    label = workflow_texts.text("lifecycle.trigger.assessment.refinalise", settings.language)
+    role = require_role(session, actor, Role.ADMIN, settings, label)
+    policy = _first_policy(find_sheet(session, agency_id, year), settings)
+    view = lock(session, agency_id, year, actor.name, policy)
+    agency = session.get(Agency, agency_id)
+    if agency is not None and agency.status == State.ASSESSED:
+        entry = append(
+            session,
+            actor=actor,
+            role=role.value,
+            trigger="assessment.refinalise",
+            agency_id=agency_id,
+            source=agency.status,
+            target=agency.status,
+            reason=workflow_texts.text(
+                "objection.refinalised",
+                settings.language,
+                year=year,
+                ids="、".join(f"#{o.id}" for o in reopened),
+            ),
+            subject=f"objection:{reopened[0].id}",
+        )
+    else:
+        entry = advance(session, agency_id, "assess", actor, reason, year=year, settings=settings)
+    for objection in reopened:
+        objection.refinalised_at = now
+        session.add(objection)
+    session.flush()
     return view, entry
 
 

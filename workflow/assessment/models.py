@@ -4,7 +4,7 @@ and the bonus entries.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy import UniqueConstraint
@@ -120,3 +120,37 @@ class BonusEntry(SQLModel, table=True):
     evidence: str = Field(default="")
     entered_by: str = Field(max_length=100)
     entered_at: datetime = Field(default_factory=utcnow)
+
+
+class Publication(SQLModel, table=True):
+    """A year's results made public (公示, Art. 15): the period, stored when `results`
+    first ran, so a later change of `SAFECOMM_PUBLICITY_DAYS` does not move it."""
+
+    year: int = Field(primary_key=True)
+    starts: date
+    ends: date
+    """The last day objections are accepted (inclusive), in the settings' zone."""
+    opened_at: datetime = Field(default_factory=utcnow)
+    opened_by: str = Field(max_length=100)
+
+
+OBJECTION_STATES = ("open", "upheld", "dismissed")
+
+
+class Objection(SQLModel, table=True):
+    """An agency's objection (异议) to its published result, recorded by an admin during
+    the 公示 period, then upheld (the sheet is reopened) or dismissed, with reasons."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
+    year: int = Field(index=True)
+    received_on: date
+    reason: str
+    status: str = Field(default="open", max_length=10)
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = Field(default_factory=utcnow)
+    decided_by: str = Field(default="", max_length=100)
+    decided_at: datetime | None = None
+    decision_reason: str = Field(default="")
+    refinalised_at: datetime | None = None
+    """Upheld: when the reopened sheet was finalised again (None until then)."""

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     campaign_report_due: str = "12-15"
     campaign_questionnaire_closes: str = "12-20"
     campaign_results_published: str = "12-31"
+    # policy: the 公示 period after the results (Art. 15), days from the results date
+    publicity_days: int = Field(default=7, ge=1, le=90)
 
     # policy: reminders
     agency_reminder_days: Annotated[list[int], NoDecode] = Field(

@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from workflow.assessment import gate
+from workflow.assessment import gate, publicity
 from workflow.assessment.evaluation import Evaluation
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings
@@ -205,8 +205,21 @@ def _unqualified_really(ctx: GuardContext) -> Unmet | None:
     if evaluation is None:
         return Unmet("lifecycle.unmet.no_assessment", {"year": ctx.year})
     if not evaluation.passed:
-        return None
+        return _after_publicity(ctx)
     return Unmet("lifecycle.unmet.assessment_passed", {"year": ctx.year}, _why(evaluation))
+
+
+def _after_publicity(ctx: GuardContext) -> Unmet | None:
+    """Ground 1 waits for the 公示 period to end with no open objection (Art. 15)."""
+    assert ctx.agency.id is not None
+    hold = publicity.exit_hold(ctx.session, ctx.agency.id, ctx.year, ctx.today)
+    if hold is None:
+        return None
+    key, params = hold
+    ends = params.get("ends")
+    if not isinstance(ends, date):
+        return Unmet(key, params)
+    return Unmet(key, lazy=lambda language: {"ends": publicity.day_text(ends, language)})
 
 
 def _inactive_really(ctx: GuardContext) -> Unmet | None:

@@ -16,6 +16,7 @@ from tests.workflow.assessment_builders import (
     fill_sheet,
     full_points,
     points_totalling,
+    publicity_ended,
 )
 from workflow.assessment.exits import ExitProposal, confirm, propose
 from workflow.assessment.finalising import finalise
@@ -70,6 +71,7 @@ def test_unqualified_is_withdrawn_with_its_ground(any_engine: Engine, settings: 
         points["2.4"] = 0
         agency = _assessed(session, settings, points)
         keeper = _assessed(session, settings, points_totalling(75))
+        publicity_ended(session, settings, YEAR)  # Art. 15: ground 1 after the 公示 period
         proposal = _proposal(session, settings, agency)
         assert (proposal.decision, proposal.ground) == ("withdraw", "unqualified")
         assert (
@@ -171,6 +173,7 @@ def test_proposals_are_exactly_what_the_lifecycle_guards_allow(
             "idle_but_new": ("retain", None),
             "both": ("withdraw", "unqualified"),
         }
+        publicity_ended(session, settings, YEAR)  # Art. 15: ground 1 after the 公示 period
         proposals = {p.agency_id: p for p in propose(session, YEAR, settings)}
         for name, agency in cases.items():
             proposal = proposals[agency.id or 0]

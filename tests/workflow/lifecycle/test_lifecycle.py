@@ -20,6 +20,7 @@ from tests.workflow.assessment_builders import (
     fill_sheet,
     full_points,
     points_totalling,
+    publicity_ended,
 )
 from tests.workflow.lifecycle_steps import (
     ADMIN,
@@ -479,6 +480,7 @@ def test_ground_unqualified_needs_a_failed_assessment(
             "不属于年度考核不合格。"
         )
         failed = _assessed(session, settings, passed=False)
+        publicity_ended(session, settings, YEAR, now=NOW)  # Art. 15: after the 公示 period
         entry = _advance(
             session, failed, "withdraw", settings, reason="不合格", ground="unqualified"
         )
