@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.engine import Engine
 
-HEAD_REVISION = "0009_round_received"
+HEAD_REVISION = "0010_application_judgements"
 """The newest revision in `migrations/versions` (a test keeps it equal to `head_revision()`):
 update it with every new migration."""
 

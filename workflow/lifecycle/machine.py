@@ -41,7 +41,11 @@ TRIGGERS: tuple[TriggerSpec, ...] = (
         ("eligible", "materials_complete", "material_score"),
     ),
     TriggerSpec(
-        "interview", (State.REVIEWED,), State.INTERVIEWED, Role.EXPERT, ("interview_score",)
+        "interview",
+        (State.REVIEWED,),
+        State.INTERVIEWED,
+        Role.EXPERT,
+        ("interview_score", "familiar"),
     ),
     TriggerSpec(
         "file",
