@@ -248,3 +248,21 @@ def committed(call: Callable[Concatenate[Session, P], R]) -> Callable[Concatenat
             raise
 
     return run
+
+
+def old_agency(connection: Any, fields: dict[str, Any], **old: Any) -> int:
+    """An agency row as a schema before 0010 stores it (with the agency-level Art. 8(3)
+    columns `familiar_judgement`, `familiar_judged_by`, `familiar_judged_at`)."""
+    import sqlalchemy as sa
+
+    defaults = {
+        column.name: column.default.arg
+        for column in Agency.__table__.columns  # type: ignore[attr-defined]
+        if column.default is not None and not callable(column.default.arg)
+    }
+    values = defaults | {"created_at": "2026-03-01 00:00:00.000000", "familiar_judged_by": ""}
+    values |= fields | old
+    table = sa.table("agency", sa.column("id"), *(sa.column(name) for name in values))
+    return int(
+        connection.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
+    )

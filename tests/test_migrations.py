@@ -8,7 +8,6 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -19,6 +18,7 @@ from sqlmodel import SQLModel
 
 import migrations
 from migrations import HEAD_REVISION, current_revision, ensure_schema, head_revision, upgrade
+from tests.builders import old_agency
 from tests.pg import PostgresServer
 from workflow.core.db import make_engine
 from workflow.core.tables import TABLE_PACKAGES, metadata, table_modules
@@ -196,24 +196,6 @@ def test_each_models_module_maps_the_tables_its_foreign_keys_name(module: str) -
     assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]
 
 
-def _old_agency(connection: Any, fields: dict[str, Any], **old: Any) -> int:
-    """An agency row as a schema before 0010 stores it (with the agency-level Art. 8(3)
-    columns `familiar_judgement`, `familiar_judged_by`, `familiar_judged_at`)."""
-    import sqlalchemy as sa
-
-    from workflow.registry.models import Agency
-
-    defaults = {
-        column.name: column.default.arg
-        for column in Agency.__table__.columns  # type: ignore[attr-defined]
-        if column.default is not None and not callable(column.default.arg)
-    }
-    values = defaults | {"created_at": "2026-03-01 00:00:00.000000", "familiar_judged_by": ""}
-    values |= fields | old
-    table = sa.table("agency", *(sa.column(name) for name in values))
-    return int(connection.execute(table.insert().values(**values)).lastrowid)
-
-
 def test_0009_gives_stored_applications_their_creation_day(tmp_path: Path) -> None:
     """收件日期 (Art. 10) of an application stored before it was recorded: the local day
     (Asia/Shanghai) it was entered; 23:30 UTC is already the next day in Beijing."""
@@ -226,7 +208,7 @@ def test_0009_gives_stored_applications_their_creation_day(tmp_path: Path) -> No
     engine = make_engine(f"sqlite:///{tmp_path / 'received.db'}")
     upgrade(engine, "0007_taps_and_confirmations")
     with engine.begin() as connection:
-        agency_id = _old_agency(connection, agency_fields())
+        agency_id = old_agency(connection, agency_fields())
         connection.execute(
             sa.text(
                 "INSERT INTO application (agency_id, applied_at, business_licence, agency_form,"
@@ -257,14 +239,14 @@ def test_0010_moves_agency_judgements_onto_the_current_application(tmp_path: Pat
         " closed) VALUES (:agency, :at, 1, 1, 1, 1, 1, 1, :closed)"
     )
     with engine.begin() as connection:
-        judged = _old_agency(
+        judged = old_agency(
             connection,
             agency_fields(),
             familiar_judgement=True,
             familiar_judged_by="专家甲",
             familiar_judged_at="2026-03-02 08:00:00.000000",
         )
-        unjudged = _old_agency(connection, agency_fields())
+        unjudged = old_agency(connection, agency_fields())
         for agency, at, closed in (
             (judged, "2025-03-01 00:00:00.000000", 1),
             (judged, "2026-03-01 00:00:00.000000", 0),

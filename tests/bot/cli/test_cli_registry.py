@@ -276,3 +276,55 @@ def test_list_and_show_name_the_state_in_words(db: Engine, cli: Cli) -> None:
     assert code == 0 and "已申请" in out and " applied " not in out
     code, out, _ = cli("agency", "show", str(agency.id))
     assert code == 0 and "已申请" in out.splitlines()[0]
+
+
+def test_scope_and_judge_commands_record_the_experts_judgements(db: Engine, cli: Cli) -> None:
+    """Art. 8(2): `agency scope` shows the suggestion and records the decision with a reason;
+    Art. 8(3): `agency judge` records the seven fields (or some of them), with a reason."""
+    from workflow.lifecycle.audit import history
+
+    with Session(db) as session:
+        agency = make_agency(
+            session,
+            scope_related=None,
+            familiar_judgement=None,
+            business_scope="安全咨询服务；安全评价业务",
+        )
+    code, out, _ = cli("agency", "scope", str(agency.id))
+    assert code == 0
+    assert "系统提示：经营范围中“安全咨询服务”、“安全评价业务”属相关咨询服务内容" in out
+    code, _, err = cli("agency", "scope", str(agency.id), "--related")
+    assert code == 1 and "请填写专家组作出判断的理由" in err
+    code, out, err = cli(
+        "agency", "scope", str(agency.id), "--related", "--reason", "与咨询服务相关"
+    )
+    assert code == 0, err
+    assert "已记录专家组认定（材料审核）：" in out and "含相关咨询服务内容，确认系统提示" in out
+    code, out, err = cli(
+        "agency",
+        "judge",
+        str(agency.id),
+        "--not-familiar",
+        "--field",
+        "燃气安全",
+        "--reason",
+        "无燃气业绩",
+    )
+    assert code == 0, err
+    assert "已记录专家组判断（材料审核）：" in out and "燃气安全：不熟悉" in out
+    code, _, err = cli(
+        "agency", "judge", str(agency.id), "--familiar", "--field", "养老", "--reason", "x"
+    )
+    assert code == 1 and "未知的判断事项“养老”" in err
+    code, out, _ = cli("agency", "show", str(agency.id))
+    assert "✓ 经营范围含安全生产、应急管理相关咨询服务内容（专家组认定）：专家组认定" in out
+    assert (
+        "✗ 熟悉创建程序和评定标准，能满足七个方面的服务指导要求（专家组判断）：专家组判断：燃气安全"
+        in out
+    )
+    with Session(db) as session:
+        entries = history(session, agency.id)
+    assert [(e.trigger, e.actor, e.reason) for e in entries] == [
+        ("judge.scope", "cli:王管理", "与咨询服务相关"),
+        ("judge.familiar", "cli:王管理", "无燃气业绩"),
+    ]
