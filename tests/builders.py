@@ -17,7 +17,14 @@ from workflow.registry.identifiers import (
     id_number_check_character,
     make_credit_code,
 )
-from workflow.registry.models import MATERIALS, Agency, Application, Consultant
+from workflow.registry.judgements import FAMILIAR_ITEMS
+from workflow.registry.models import (
+    MATERIALS,
+    Agency,
+    Application,
+    ApplicationJudgement,
+    Consultant,
+)
 from workflow.registry.xlsx import (
     AGENCY_COLUMNS,
     AGENCY_SHEET,
@@ -72,7 +79,6 @@ def agency_fields(**overrides: Any) -> dict[str, Any]:
         "process_docs_complete": True,
         "licences_complete": True,
         "violation_record": "",
-        "familiar_judgement": True,
     }
     fields.update(overrides)
     return fields
@@ -134,9 +140,13 @@ def make_agency(
     consultants: int = 5,
     seniors: int = 2,
     materials_complete: bool = True,
+    scope_related: bool | None = True,
+    familiar_judgement: bool | None = True,
     **overrides: Any,
 ) -> Agency:
-    """An agency in state `applied` with consultants and a first application, committed."""
+    """An agency in state `applied` with consultants and a first application, committed;
+    the experts have decided its business scope (Art. 8(2)) and judged it familiar on every
+    Art. 8(3) item unless `scope_related` / `familiar_judgement` say otherwise (None: not yet)."""
     agency = Agency(**agency_fields(**overrides))
     session.add(agency)
     session.flush()
@@ -151,7 +161,24 @@ def make_agency(
                 ),
             )
         )
-    session.add(Application(agency_id=agency.id, **{m: materials_complete for m in MATERIALS}))
+    application = Application(agency_id=agency.id, **{m: materials_complete for m in MATERIALS})
+    session.add(application)
+    session.flush()
+    assert application.id is not None
+    judged: list[tuple[str, bool | None]] = [("business_scope", scope_related)]
+    judged += [(item, familiar_judgement) for item in FAMILIAR_ITEMS]
+    for item, passed in judged:
+        if passed is not None:
+            session.add(
+                ApplicationJudgement(
+                    application_id=application.id,
+                    item=item,
+                    passed=passed,
+                    reason="专家组意见",
+                    judged_by="专家组",
+                    stage="review",
+                )
+            )
     session.commit()
     session.refresh(agency)
     return agency
@@ -163,7 +190,6 @@ def make_agency(
 def agency_row(**overrides: Any) -> dict[str, Any]:
     """One row of the agency sheet: the form, the Art. 8 facts, every material ticked."""
     fields = agency_fields(**overrides)
-    fields.pop("familiar_judgement")
     return fields | {name: "是" for name in MATERIALS} | overrides
 
 
@@ -222,3 +248,21 @@ def committed(call: Callable[Concatenate[Session, P], R]) -> Callable[Concatenat
             raise
 
     return run
+
+
+def old_agency(connection: Any, fields: dict[str, Any], **old: Any) -> int:
+    """An agency row as a schema before 0010 stores it (with the agency-level Art. 8(3)
+    columns `familiar_judgement`, `familiar_judged_by`, `familiar_judged_at`)."""
+    import sqlalchemy as sa
+
+    defaults = {
+        column.name: column.default.arg
+        for column in Agency.__table__.columns  # type: ignore[attr-defined]
+        if column.default is not None and not callable(column.default.arg)
+    }
+    values = defaults | {"created_at": "2026-03-01 00:00:00.000000", "familiar_judged_by": ""}
+    values |= fields | old
+    table = sa.table("agency", sa.column("id"), *(sa.column(name) for name in values))
+    return int(
+        connection.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
+    )

@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 
 import migrations
 from migrations import HEAD_REVISION, current_revision, ensure_schema, head_revision, upgrade
+from tests.builders import old_agency
 from tests.pg import PostgresServer
 from workflow.core.db import make_engine
 from workflow.core.tables import TABLE_PACKAGES, metadata, table_modules
@@ -203,13 +204,11 @@ def test_0009_gives_stored_applications_their_creation_day(tmp_path: Path) -> No
     import sqlalchemy as sa
 
     from tests.builders import agency_fields
-    from workflow.registry.models import Agency
 
     engine = make_engine(f"sqlite:///{tmp_path / 'received.db'}")
     upgrade(engine, "0007_taps_and_confirmations")
     with engine.begin() as connection:
-        agency_table = Agency.__table__  # type: ignore[attr-defined]
-        agency_id = connection.execute(agency_table.insert().values(**agency_fields())).lastrowid
+        agency_id = old_agency(connection, agency_fields())
         connection.execute(
             sa.text(
                 "INSERT INTO application (agency_id, applied_at, business_licence, agency_form,"
@@ -222,3 +221,53 @@ def test_0009_gives_stored_applications_their_creation_day(tmp_path: Path) -> No
     with engine.connect() as connection:
         stored = connection.execute(sa.text("SELECT received_on FROM application")).scalar_one()
     assert date.fromisoformat(str(stored)) == date(2026, 3, 5)
+
+
+def test_0010_moves_agency_judgements_onto_the_current_application(tmp_path: Path) -> None:
+    """Art. 8(3) is judged on the application, not the agency: a judgement stored on the
+    agency moves onto its newest application, for the procedures and all seven fields,
+    keeping who judged and when; an agency never judged gets nothing."""
+    import sqlalchemy as sa
+
+    from tests.builders import agency_fields
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'judged.db'}")
+    upgrade(engine, "0009_round_received")
+    insert = sa.text(
+        "INSERT INTO application (agency_id, applied_at, business_licence, agency_form,"
+        " consultant_forms, process_control_docs, management_rules, performance_report,"
+        " closed) VALUES (:agency, :at, 1, 1, 1, 1, 1, 1, :closed)"
+    )
+    with engine.begin() as connection:
+        judged = old_agency(
+            connection,
+            agency_fields(),
+            familiar_judgement=True,
+            familiar_judged_by="专家甲",
+            familiar_judged_at="2026-03-02 08:00:00.000000",
+        )
+        unjudged = old_agency(connection, agency_fields())
+        for agency, at, closed in (
+            (judged, "2025-03-01 00:00:00.000000", 1),
+            (judged, "2026-03-01 00:00:00.000000", 0),
+            (unjudged, "2026-03-01 00:00:00.000000", 0),
+        ):
+            connection.execute(insert, {"agency": agency, "at": at, "closed": closed})
+    upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT application.agency_id, application.applied_at, item, passed, judged_by,"
+                " stage FROM applicationjudgement JOIN application"
+                " ON application.id = applicationjudgement.application_id ORDER BY item"
+            )
+        ).all()
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("agency")}
+    assert {(r[0], str(r[1])[:10], r[3], r[4], r[5]) for r in rows} == {
+        (judged, "2026-03-01", 1, "专家甲", "migrated")
+    }
+    assert sorted(r[2] for r in rows) == sorted(
+        ["procedures", "work_safety", "emergency_management", "disaster_reduction",
+         "traffic_safety", "fire_safety", "gas_safety", "public_safety"]
+    )  # fmt: skip
+    assert "familiar_judgement" not in columns

@@ -4,7 +4,8 @@
     safecomm agency list [--status S] [--json]
     safecomm agency show REF [--json]          REF = agency id or credit code
     safecomm agency materials REF --set business_licence=是 …
-    safecomm agency judge REF --familiar | --not-familiar
+    safecomm agency scope REF [--related | --not-related --reason …]   Art. 8(2)
+    safecomm agency judge REF --familiar | --not-familiar --reason … [--field 消防安全 …]
     safecomm agency template FILE.xlsx
     safecomm agency import FILE.xlsx
     safecomm consultant add REF --name … (or --from-json FILE)
@@ -186,13 +187,19 @@ def _display(value: object) -> str:
 
 
 def _eligibility_lines(result: Eligibility) -> None:
-    summary = _t("eligible") if result.passed else _t("not_eligible", n=len(result.failed))
+    failed = [c for c in result.failed if not c.pending]
+    separator = workflow_texts.text("registry.separator")
+    summary = _t("not_eligible", n=len(failed)) if failed else _t("eligible")
+    if result.pending:
+        summary = (summary + separator if failed else "") + _t(
+            "review_ready", n=len(result.pending)
+        )
     if result.flagged:
-        summary += workflow_texts.text("registry.separator") + _t("flagged", n=len(result.flagged))
-    print(f"{_MARK[result.passed]} {summary}")
+        summary += separator + _t("flagged", n=len(result.flagged))
+    print(f"{_MARK[not failed]} {summary}")
     for condition in result.conditions:
         mark = "⚠" if condition.flagged and condition.passed else _MARK[condition.passed]
-        print(f"  {mark} {condition.title}：{condition.reason}")
+        print(f"  {'○' if condition.pending else mark} {condition.title}：{condition.reason}")
 
 
 def _checklist_lines(application: Application) -> None:
@@ -427,24 +434,118 @@ def agency_materials(
     _checklist_lines(application)
 
 
+@agency_app.command("scope")
+def agency_scope(
+    ref: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
+    related: bool | None = typer.Option(
+        None,
+        "--related/--not-related",
+        help="专家组认定：经营范围是否含相关咨询服务内容（不填则只显示系统提示） / "
+        "experts' decision (omit to see the suggestion only)",
+        show_default=False,
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="认定理由（必填） / reason for the decision (required)"
+    ),
+) -> None:
+    """第八条第二项：显示系统对经营范围的提示，由专家组确认或推翻 / Art. 8(2): the experts decide."""
+    from workflow.core.db import transaction
+    from workflow.registry.eligibility import check_eligibility
+    from workflow.registry.judgements import record_scope, scope_suggestion
+    from workflow.registry.service import find_agency
+
+    with transaction(open_engine()) as session:
+        agency = find_agency(session, ref)
+        if related is not None:
+            record_scope(session, agency.id or 0, _actor(), related, reason)
+        condition = next(
+            c for c in check_eligibility(session, agency).conditions if c.code == "business_scope"
+        )
+        suggested = bool(scope_suggestion(agency.business_scope))
+    if related is not None:
+        print(
+            _t(
+                "scope_judged",
+                name=agency.name,
+                judgement=_t("scope_related" if related else "scope_unrelated"),
+                verdict=workflow_texts.text(
+                    "registry.eligibility.business_scope."
+                    + ("confirms" if related == suggested else "overrules")
+                ),
+            )
+        )
+    print(
+        f"{'○' if related is None and not condition.passed else _MARK[condition.passed]} "
+        f"{condition.title}：{condition.reason}"
+    )
+
+
 @agency_app.command("judge")
 def agency_judge(
     ref: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
     familiar: bool = typer.Option(
         ...,
         "--familiar/--not-familiar",
-        help="专家组判断：是否熟悉创建程序和评定标准 / experts' judgement: familiar or not",
+        help="专家组判断：是否熟悉创建程序和评定标准、能否满足服务指导要求 / "
+        "experts' judgement: familiar or not",
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="判断理由（必填） / reason for the judgement (required)"
+    ),
+    fields: list[str] = typer.Option(
+        [],
+        "--field",
+        help="只判断这些事项（可重复）：创建程序和评定标准、生产安全、应急管理、综合减灾、交通安全、"
+        "消防安全、燃气安全、公共安全；不填则判断全部 / only these items (repeatable); default: all",
     ),
 ) -> None:
-    """记录专家组对第八条第三项（熟悉创建程序和评定标准）的判断 / record the experts' judgement."""
+    """第八条第三项：记录专家组在材料审核或面试答辩时的判断 / Art. 8(3): record the experts' judgement."""
     from workflow.core.db import transaction
-    from workflow.registry.service import find_agency, record_familiarity
+    from workflow.lifecycle.states import join_words
+    from workflow.registry.judgements import (
+        FAMILIAR_ITEMS,
+        item_label,
+        parse_items,
+        record_familiarity,
+        stage_label,
+    )
+    from workflow.registry.service import find_agency
 
+    items = parse_items(fields)
     with transaction(open_engine()) as session:
         agency = find_agency(session, ref)
-        assert agency.id is not None
-        record_familiarity(session, agency.id, familiar, operator())
-    print(_t("judged", name=agency.name, judgement=_t("familiar" if familiar else "not_familiar")))
+        rows = record_familiarity(session, agency.id or 0, _actor(), familiar, reason, items=items)
+        eligibility = _eligibility_of(session, agency)
+    names = (
+        join_words((item_label(i) for i in items), None)
+        if items != FAMILIAR_ITEMS
+        else join_words((item_label(i) for i in FAMILIAR_ITEMS), None)
+    )
+    print(
+        _t(
+            "judged",
+            stage=stage_label(rows[0].stage),
+            name=agency.name,
+            items=names,
+            judgement=_t("familiar" if familiar else "not_familiar"),
+        )
+    )
+    condition = next(c for c in eligibility.conditions if c.code == "familiar")
+    print(
+        f"{'○' if condition.pending else _MARK[condition.passed]} {condition.title}：{condition.reason}"
+    )
+
+
+def _actor() -> Any:
+    from workflow.access.actors import Actor
+
+    return Actor.cli(operator())
+
+
+def _eligibility_of(session: Session, agency: Agency) -> Eligibility:
+    from workflow.registry.eligibility import check_eligibility
+
+    return check_eligibility(session, agency)
 
 
 @agency_app.command("template")

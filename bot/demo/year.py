@@ -59,14 +59,10 @@ from workflow.lifecycle import audit, states
 from workflow.lifecycle import engine as lifecycle
 from workflow.registry.eligibility import check_eligibility
 from workflow.registry.identifiers import id_number_check_character, make_credit_code
+from workflow.registry.judgements import record_familiarity, record_scope
 from workflow.registry.models import MATERIALS, Agency
 from workflow.registry.register import after_commit
-from workflow.registry.service import (
-    add_consultant,
-    record_familiarity,
-    register_agency,
-    set_materials,
-)
+from workflow.registry.service import add_consultant, register_agency, set_materials
 from workflow.reminders import contacts
 from workflow.rounds import closing, service
 
@@ -258,7 +254,8 @@ def register(engine: Engine, settings: Settings) -> list[int]:
             for number in range(seed.consultants):
                 add_consultant(session, agency.id, consultant_form(index, number))
             set_materials(session, agency.id, dict.fromkeys(MATERIALS, True))
-            record_familiarity(session, agency.id, True, "专家组")
+            record_scope(session, agency.id, OPERATOR, True, "专家组确认", settings=settings)
+            record_familiarity(session, agency.id, OPERATOR, True, "专家组判断", settings=settings)
             ids.append(agency.id)
     with transaction(engine) as session:
         for agency_id in ids:

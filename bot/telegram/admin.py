@@ -322,10 +322,19 @@ async def agency(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staf
             staff.texts.text("admin.agency_code", code=row.credit_code),
             staff.texts.text(
                 "admin.eligibility",
-                verdict=staff.texts.text("admin.yes" if eligibility.passed else "admin.no"),
+                verdict=staff.texts.text(
+                    "admin.yes"
+                    if eligibility.passed
+                    else "admin.pending"
+                    if eligibility.review_passed
+                    else "admin.no"
+                ),
             ),
         ]
-        return lines + [f"{'✓' if c.passed else '✗'} {c.reason}" for c in eligibility.conditions]
+        return lines + [
+            f"{'○' if c.pending else '✓' if c.passed else '✗'} {c.reason}"
+            for c in eligibility.conditions
+        ]
 
     await _reply(update, "\n".join(await in_thread(context, look, read_only=True)))
 

@@ -1,7 +1,7 @@
 """publication and objections: the 公示 period of a year's results, agencies' objections
 
 Revision ID: 0012_publication_objections
-Revises: 0009_round_received
+Revises: 0010_application_judgements
 Create Date: 2026-12-02
 
 `publication` keeps each year's 公示 period (Art. 15) as it was opened, so a later
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0012_publication_objections"
-down_revision = "0009_round_received"
+down_revision = "0010_application_judgements"
 branch_labels = None
 depends_on = None
 

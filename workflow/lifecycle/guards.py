@@ -59,11 +59,26 @@ class Guard:
 
 
 def _eligible(ctx: GuardContext) -> Unmet | None:
-    result = eligibility.check_eligibility(ctx.session, ctx.agency, today=ctx.today)
-    if result.passed:
+    """Material review: every Art. 8 condition met, the Art. 8(2) decision taken; the
+    Art. 8(3) judgement may still be pending (it may be recorded at the interview)."""
+    result = eligibility.check_eligibility(
+        ctx.session, ctx.agency, today=ctx.today, application=ctx.application
+    )
+    if result.review_passed:
         return None
-    failed = join_words((c.reason for c in result.failed), None, "separator")
+    failed = join_words((c.reason for c in result.failed if not c.pending), None, "separator")
     return Unmet("lifecycle.unmet.ineligible", {"failed": failed})
+
+
+def _familiar(ctx: GuardContext) -> Unmet | None:
+    """The interview (Art. 10(2)): every Art. 8(3) item judged familiar on this application."""
+    result = eligibility.check_eligibility(
+        ctx.session, ctx.agency, today=ctx.today, application=ctx.application
+    )
+    condition = next(c for c in result.conditions if c.code == "familiar")
+    if condition.passed:
+        return None
+    return Unmet("lifecycle.unmet.not_familiar", {"reason": condition.reason})
 
 
 def _materials_complete(ctx: GuardContext) -> Unmet | None:
@@ -247,6 +262,7 @@ MATERIAL_SCORE = Guard("material_score", _material_score)
 INTERVIEW_SCORE = Guard("interview_score", _interview_score)
 INTERVIEW_PASSED = Guard("interview_pass_mark", _interview_passed)
 PASS_MARKS = Guard("pass_marks", _pass_marks)
+FAMILIAR = Guard("familiar", _familiar)
 IN_ROUND = Guard("in_round", _in_round)
 COMPOSITE = Guard("composite_score", _composite)
 WITHIN_QUOTA = Guard("within_quota", _within_quota)
@@ -266,6 +282,7 @@ GUARDS: dict[str, Guard] = {
         INTERVIEW_SCORE,
         INTERVIEW_PASSED,
         PASS_MARKS,
+        FAMILIAR,
         IN_ROUND,
         COMPOSITE,
         WITHIN_QUOTA,

@@ -47,7 +47,7 @@ TRIGGERS: tuple[TriggerSpec, ...] = (
         (State.REVIEWED,),
         State.INTERVIEWED,
         Role.EXPERT,
-        ("interview_score", "interview_pass_mark"),
+        ("interview_score", "interview_pass_mark", "familiar"),
     ),
     TriggerSpec(
         "file",

@@ -1,11 +1,21 @@
 """Eligibility of an agency under Art. 8: each condition with pass/fail and why.
 
-The conditions follow the article's order. All but one are facts in the
-registry (the agency form, the Art. 8 facts the agency states, its consultants);
-"familiar with both programmes" (Art. 8(3)) is the experts' judgement, recorded
-by an admin with `workflow.registry.service.record_familiarity`; until then it fails as
-"not yet judged". Reasons are sentences from the `registry` catalogue in the
-current language, e.g. "咨询人员 4 名，少于 5 名".
+The conditions follow the article's order. Most are facts in the registry (the
+agency form, the Art. 8 facts the agency states, its consultants); two are the
+expert panel's judgements on the current application
+(`workflow.registry.judgements`):
+
+- Art. 8(2) business scope: the software suggests whether the scope names related
+  consulting and shows the clauses; the condition passes or fails on the experts'
+  decision only, and fails "待专家组认定" until then, so material review needs it;
+- Art. 8(3) familiarity with the procedures and the seven fields: judged item by
+  item at material review or at the interview (Art. 10(2)). A "not familiar"
+  fails; items not yet judged leave the condition *pending*: it does not hold
+  material review back (`Eligibility.review_passed`), but the interview cannot be
+  passed until every item is judged familiar.
+
+Reasons are sentences from the `registry` catalogue in the current language,
+e.g. "咨询人员 4 名，少于 5 名".
 
 One person (same ID number) counts for one agency only (Art. 8(4), the 挂靠
 check): a consultant whose ID number is registered with another agency that
@@ -19,7 +29,6 @@ numbers appear masked only.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,18 +36,17 @@ from typing import Any
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from workflow.core.errors import NotFound
 from workflow.core.i18n import workflow_texts
 from workflow.core.privacy import mask_id
 from workflow.lifecycle.states import HOLDING, state_label
-from workflow.registry.models import Agency, Consultant
-from workflow.registry.service import consultants_of
+from workflow.registry import judgements
+from workflow.registry.models import Agency, Application, ApplicationJudgement, Consultant
+from workflow.registry.service import consultants_of, current_application
 
 MIN_CONSULTANTS = 5
 MIN_SENIOR_TITLES = 2
 MIN_SERVICE_YEARS = 2
-SCOPE_SUBJECTS = ("安全生产", "应急管理")
-SCOPE_SERVICES = ("咨询", "技术服务", "评价")
-SCOPE_CLAUSES = re.compile(r"[；;。，,、\n]+")
 
 CONDITIONS = (
     "legal_person_office",
@@ -65,6 +73,8 @@ class Condition:
     title: str = ""
     flagged: bool = False
     """Met, but the experts should look (the 挂靠 check found someone)."""
+    pending: bool = False
+    """Not met yet, but not needed before the interview (Art. 8(3) not fully judged)."""
 
 
 @dataclass(frozen=True)
@@ -106,16 +116,27 @@ class Eligibility:
     def flagged(self) -> tuple[Condition, ...]:
         return tuple(c for c in self.conditions if c.flagged)
 
+    @property
+    def pending(self) -> tuple[Condition, ...]:
+        return tuple(c for c in self.conditions if c.pending)
+
+    @property
+    def review_passed(self) -> bool:
+        """Every condition met or pending: what material review needs."""
+        return all(c.passed or c.pending for c in self.conditions)
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe form for `--json` output and the bot."""
         return {
             "passed": self.passed,
+            "review_passed": self.review_passed,
             "conditions": [
                 {
                     "code": c.code,
                     "title": c.title,
                     "passed": c.passed,
                     "flagged": c.flagged,
+                    "pending": c.pending,
                     "reason": c.reason,
                 }
                 for c in self.conditions
@@ -141,13 +162,9 @@ def service_months(since: date, today: date) -> int:
 
 
 def scope_covers_consulting(scope: str) -> bool:
-    """One clause of the business scope names work-safety or emergency-management
-    consulting (咨询, 技术服务 or 评价): "安全生产设备销售；信息咨询" names both words in
-    different clauses and does not qualify."""
-    return any(
-        any(s in clause for s in SCOPE_SUBJECTS) and any(s in clause for s in SCOPE_SERVICES)
-        for clause in SCOPE_CLAUSES.split(scope)
-    )
+    """The software's suggestion (Art. 8(2)): some clause of the business scope names
+    related consulting (`workflow.registry.judgements.scope_suggestion`)."""
+    return bool(judgements.scope_suggestion(scope))
 
 
 def _all_of(code: str, facts: dict[str, bool]) -> Condition:
@@ -245,14 +262,38 @@ def _one_agency(elsewhere: list[Elsewhere]) -> Condition:
     return dataclasses.replace(condition, flagged=True)
 
 
-def _business_scope(agency: Agency) -> Condition:
+def _judged(row: ApplicationJudgement) -> dict[str, object]:
+    return {
+        "by": row.judged_by or _text("familiar.unknown_judge"),
+        "on": row.judged_at.date().isoformat(),
+        "why": row.reason,
+    }
+
+
+def _business_scope(agency: Agency, judged: dict[str, ApplicationJudgement]) -> Condition:
+    """The experts' decision; until then the suggestion, failing (material review needs it)."""
     scope = agency.business_scope.strip()
-    if not scope:
-        return _condition("business_scope", False, "business_scope.empty")
-    if scope_covers_consulting(scope):
-        found = "、".join(s for s in SCOPE_SUBJECTS if s in scope)
-        return _condition("business_scope", True, "business_scope.ok", found=found)
-    return _condition("business_scope", False, "business_scope.fail")
+    clauses = judgements.scope_suggestion(scope)
+    quoted = "、".join(f"“{c}”" for c in clauses)
+    suggestion = (
+        _text("business_scope.suggest_related", clauses=quoted)
+        if clauses
+        else _text("business_scope.suggest_empty" if not scope else "business_scope.suggest_none")
+    )
+    decision = judged.get(judgements.SCOPE)
+    if decision is None:
+        return _condition(
+            "business_scope", False, "business_scope.undecided", suggestion=suggestion
+        )
+    agrees = decision.passed == bool(clauses)
+    return _condition(
+        "business_scope",
+        decision.passed,
+        f"business_scope.{'related' if decision.passed else 'unrelated'}",
+        verdict=_text(f"business_scope.{'confirms' if agrees else 'overrules'}"),
+        suggestion=suggestion,
+        **_judged(decision),
+    )
 
 
 def _service_years(agency: Agency, today: date) -> Condition:
@@ -272,16 +313,32 @@ def _service_years(agency: Agency, today: date) -> Condition:
     )
 
 
-def _familiar(agency: Agency) -> Condition:
-    if agency.familiar_judgement is None:
-        return _condition("familiar", False, "familiar.unjudged")
-    judged = {
-        "by": agency.familiar_judged_by or _text("familiar.unknown_judge"),
-        "on": agency.familiar_judged_at.date().isoformat() if agency.familiar_judged_at else "",
-    }
-    if agency.familiar_judgement:
-        return _condition("familiar", True, "familiar.ok", **judged)
-    return _condition("familiar", False, "familiar.fail", **judged)
+def _familiar(judged: dict[str, ApplicationJudgement]) -> Condition:
+    """Art. 8(3) item by item: any "not familiar" fails; all familiar passes; else pending."""
+    rows = [judged[i] for i in judgements.FAMILIAR_ITEMS if i in judged]
+    names = workflow_texts.text("lifecycle.list_separator")
+    refused = [r for r in rows if not r.passed]
+    if refused:
+        last = max(refused, key=lambda r: r.judged_at)
+        return _condition(
+            "familiar",
+            False,
+            "familiar.fail",
+            items=names.join(judgements.item_label(r.item) for r in refused),
+            stage=judgements.stage_label(last.stage),
+            **_judged(last),
+        )
+    missing = [i for i in judgements.FAMILIAR_ITEMS if i not in judged]
+    if missing:
+        key = "familiar.unjudged" if not rows else "familiar.partly"
+        condition = _condition(
+            "familiar", False, key, items=names.join(judgements.item_label(i) for i in missing)
+        )
+        return dataclasses.replace(condition, pending=True)
+    last = max(rows, key=lambda r: r.judged_at)
+    return _condition(
+        "familiar", True, "familiar.ok", stage=judgements.stage_label(last.stage), **_judged(last)
+    )
 
 
 def _admin_staff(agency: Agency) -> Condition:
@@ -298,9 +355,29 @@ def _no_violation(agency: Agency) -> Condition:
     return _condition("no_violation", False, "no_violation.fail", record=record)
 
 
-def check_eligibility(session: Session, agency: Agency, today: date | None = None) -> Eligibility:
-    """Every Art. 8 condition for `agency` on `today` (default: today), in article order."""
+def _judgements(
+    session: Session, agency: Agency, application: Application | None
+) -> dict[str, ApplicationJudgement]:
+    """The experts' standing judgements on the agency's current application."""
+    if application is None and agency.id is not None:
+        try:
+            application = current_application(session, agency.id)
+        except NotFound:
+            return {}
+    return judgements.judgements_of(session, application.id if application else None)
+
+
+def check_eligibility(
+    session: Session,
+    agency: Agency,
+    today: date | None = None,
+    *,
+    application: Application | None = None,
+) -> Eligibility:
+    """Every Art. 8 condition for `agency` on `today` (default: today), in article order,
+    with the experts' judgements on `application` (default: the current one)."""
     today = today or date.today()
+    judged = _judgements(session, agency, application)
     consultants = consultants_of(session, agency.id) if agency.id is not None else []
     elsewhere = registered_elsewhere(session, agency)
     not_here = {e.consultant.id for e in elsewhere if not e.counts_here}
@@ -314,9 +391,9 @@ def check_eligibility(session: Session, agency: Agency, today: date | None = Non
                 "no_office": agency.fixed_office,
             },
         ),
-        _business_scope(agency),
+        _business_scope(agency, judged),
         _service_years(agency, today),
-        _familiar(agency),
+        _familiar(judged),
         _admin_staff(agency),
         _at_least("consultants", len(counted), MIN_CONSULTANTS, excluded),
         _at_least(

@@ -63,12 +63,6 @@ AGENCY_FACTS: tuple[FormField, ...] = (
 )
 """The facts Art. 8 asks about that the agency states itself."""
 
-JUDGEMENT: tuple[FormField, ...] = (
-    FormField("familiar_judgement", "optional_bool"),
-    FormField("familiar_judged_by", "text"),
-)
-"""The experts' judgement (Art. 8(3)); an admin may record it at registration."""
-
 CHECKLIST: tuple[FormField, ...] = tuple(FormField(name, "bool") for name in MATERIALS)
 """The Art. 9 materials checklist of the application."""
 
@@ -98,7 +92,7 @@ CONSULTANT_FORM: tuple[FormField, ...] = (
 """The consultant form (人员登记表), in the order of the official form."""
 
 FORMS: dict[str, tuple[FormField, ...]] = {
-    "agency": AGENCY_FORM + AGENCY_FACTS + JUDGEMENT,
+    "agency": AGENCY_FORM + AGENCY_FACTS,
     "application": CHECKLIST,
     "consultant": CONSULTANT_FORM,
 }

@@ -1,5 +1,5 @@
 """The registry tables: agencies, consultants and applications (with the Art. 9
-checklist). Field names follow the two official forms; the Chinese label of
+checklist and the experts' Art. 8(2) and 8(3) judgements on each application). Field names follow the two official forms; the Chinese label of
 each is in `workflow.registry.forms.FIELD_LABELS`. `Agency.status` is the
 lifecycle state: only `workflow.lifecycle.engine` changes it, and
 assigning it anywhere else raises, whatever has been imported (the listener
@@ -61,9 +61,6 @@ class Agency(SQLModel, table=True):
     process_docs_complete: bool = False
     licences_complete: bool = False
     violation_record: str = Field(default="")
-    familiar_judgement: bool | None = None
-    familiar_judged_by: str = Field(default="", max_length=100)
-    familiar_judged_at: datetime | None = None
     # lifecycle (owned by workflow.lifecycle)
     status: str = Field(default=INITIAL.value, max_length=20, index=True)
     version: int = Field(default=1)
@@ -121,6 +118,29 @@ class Application(SQLModel, table=True):
     material_score: float | None = Field(default=None, ge=0, le=100)
     interview_score: float | None = Field(default=None, ge=0, le=100)
     closed: bool = False
+
+
+class ApplicationJudgement(SQLModel, table=True):
+    """One judgement of the expert panel on one application (Art. 8(2), 8(3)): whether
+    the business scope names related consulting (`item` = `business_scope`), or whether
+    the agency is familiar with the programmes' procedures and standards (`procedures`)
+    and able to guide one of the seven fields. The newest judgement of an item stands;
+    every one is in the audit log with who and why. A new application starts without."""
+
+    __table_args__ = (
+        UniqueConstraint("application_id", "item", name="uq_applicationjudgement_item"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
+    item: str = Field(max_length=30)
+    passed: bool
+    reason: str = Field(default="")
+    judged_by: str = Field(max_length=100)
+    judged_at: datetime = Field(default_factory=utcnow)
+    stage: str = Field(max_length=20)
+    """`review` (材料审核), `interview` (面试答辩, Art. 10(2)) or `migrated` (moved from the
+    agency by migration 0010)."""
 
 
 # --- the status column is protected ----------------------------------------------

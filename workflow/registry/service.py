@@ -1,5 +1,5 @@
-"""Registering agencies and consultants, the Art. 9 checklist and the experts'
-Art. 8(3) judgement. Functions flush but never commit: the caller owns the
+"""Registering agencies and consultants and the Art. 9 checklist (the experts'
+Art. 8(2) and 8(3) judgements are `workflow.registry.judgements`). Functions flush but never commit: the caller owns the
 transaction (`workflow.core.db.transaction`).
 """
 
@@ -12,7 +12,6 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from workflow.core.clock import utcnow
 from workflow.core.db import as_row_id
 from workflow.core.errors import InvalidInput, NotFound, Refused
 from workflow.registry.forms import (
@@ -104,8 +103,8 @@ def register_agency(
 ) -> Agency:
     """A new agency (state `applied`) with its first application, all fields checked.
 
-    `fields` holds the agency form, the Art. 8 facts, optionally the experts'
-    `familiar_judgement` and the Art. 9 checklist items (False unless given).
+    `fields` holds the agency form, the Art. 8 facts and the Art. 9 checklist items
+    (False unless given).
     Raises `FormErrors` with every field error; nothing is added then."""
     values, checklist, errors = validate_agency_fields(fields, today=today)
     code = values.get("credit_code")
@@ -115,8 +114,6 @@ def register_agency(
             errors.append(duplicate)
     if errors:
         raise FormErrors(errors)
-    if values.get("familiar_judgement") is not None:
-        values["familiar_judged_at"] = utcnow()
     agency = Agency(**values)
     session.add(agency)
     try:
@@ -182,17 +179,3 @@ def set_materials(session: Session, agency_id: int, materials: Mapping[str, bool
     session.add(application)
     session.flush()
     return application
-
-
-def record_familiarity(session: Session, agency_id: int, familiar: bool, judged_by: str) -> Agency:
-    """Record the experts' judgement whether the agency knows both programmes (Art. 8(3))."""
-    agency = find_agency(session, agency_id)
-    judge = " ".join(judged_by.split())
-    if not judge:
-        raise InvalidInput("registry.judge_required")
-    agency.familiar_judgement = familiar
-    agency.familiar_judged_by = judge[:100]
-    agency.familiar_judged_at = utcnow()
-    session.add(agency)
-    session.flush()
-    return agency

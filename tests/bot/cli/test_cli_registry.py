@@ -17,7 +17,7 @@ from tests.bot.conftest import Cli
 from tests.builders import agency_fields, agency_row, fill, make_agency, people, person
 from workflow.core.settings import get_settings
 from workflow.registry.models import Agency, Consultant
-from workflow.registry.service import current_application, find_agency
+from workflow.registry.service import current_application
 
 
 def options(fields: dict[str, Any]) -> list[str]:
@@ -37,9 +37,7 @@ def count(engine: Engine, model: type) -> int:
 
 
 def agency_options(**overrides: Any) -> list[str]:
-    fields = agency_fields(**overrides)
-    fields.pop("familiar_judgement")
-    return options(fields)
+    return options(agency_fields(**overrides))
 
 
 def test_add_list_show(db: Engine, cli: Cli) -> None:
@@ -57,7 +55,12 @@ def test_add_list_show(db: Engine, cli: Cli) -> None:
     assert "统一代码：" in out and "手机：138****5678" in out and "办公电话：010-******34" in out
     assert "【咨询人员（5 名）】" in out
     assert "✗ 工商营业执照复印件" in out
-    assert "✗ 熟悉创建程序和评定标准（专家判断）：尚未经专家组判断" in out
+    assert "✗ 经营范围含安全生产、应急管理相关咨询服务内容（专家组认定）：系统提示：" in out
+    assert "尚待专家组认定，材料审核通过前须由专家组作出认定" in out
+    assert (
+        "○ 熟悉创建程序和评定标准，能满足七个方面的服务指导要求（专家组判断）：尚待专家组判断"
+        in out
+    )
     assert "✓ 咨询人员 5 名以上：咨询人员 5 名，不少于 5 名" in out
     assert "✗ 1 项条件不符合" in out
     with Session(db) as session:
@@ -114,7 +117,6 @@ def test_duplicate_credit_code_refused(db: Engine, cli: Cli) -> None:
 
 def test_add_from_json_with_labels_and_consultants(db: Engine, cli: Cli, tmp_path: Path) -> None:
     fields = agency_fields()
-    fields.pop("familiar_judgement")
     document = {k: v.isoformat() if isinstance(v, date) else v for k, v in fields.items()}
     document["统一代码"] = document.pop("credit_code")
     document["consultants"] = [
@@ -167,11 +169,7 @@ def test_materials_and_judgement(db: Engine, cli: Cli) -> None:
     assert code == 1 and "材料名=是" in err
     code, _, err = cli("agency", "materials", str(agency.id), "--set", "cat=是")
     assert code == 1 and "没有申报材料“cat”" in err
-    code, out, _ = cli("agency", "judge", str(agency.id), "--familiar")
-    assert code == 0 and "熟悉创建程序和评定标准" in out
     with Session(db) as session:
-        stored = find_agency(session, agency.id)
-        assert (stored.familiar_judgement, stored.familiar_judged_by) == (True, "王管理")
         application = current_application(session, agency.id)
         assert application.business_licence and application.agency_form
         assert not application.performance_report
@@ -278,3 +276,55 @@ def test_list_and_show_name_the_state_in_words(db: Engine, cli: Cli) -> None:
     assert code == 0 and "已申请" in out and " applied " not in out
     code, out, _ = cli("agency", "show", str(agency.id))
     assert code == 0 and "已申请" in out.splitlines()[0]
+
+
+def test_scope_and_judge_commands_record_the_experts_judgements(db: Engine, cli: Cli) -> None:
+    """Art. 8(2): `agency scope` shows the suggestion and records the decision with a reason;
+    Art. 8(3): `agency judge` records the seven fields (or some of them), with a reason."""
+    from workflow.lifecycle.audit import history
+
+    with Session(db) as session:
+        agency = make_agency(
+            session,
+            scope_related=None,
+            familiar_judgement=None,
+            business_scope="安全咨询服务；安全评价业务",
+        )
+    code, out, _ = cli("agency", "scope", str(agency.id))
+    assert code == 0
+    assert "系统提示：经营范围中“安全咨询服务”、“安全评价业务”属相关咨询服务内容" in out
+    code, _, err = cli("agency", "scope", str(agency.id), "--related")
+    assert code == 1 and "请填写专家组作出判断的理由" in err
+    code, out, err = cli(
+        "agency", "scope", str(agency.id), "--related", "--reason", "与咨询服务相关"
+    )
+    assert code == 0, err
+    assert "已记录专家组认定（材料审核）：" in out and "含相关咨询服务内容，确认系统提示" in out
+    code, out, err = cli(
+        "agency",
+        "judge",
+        str(agency.id),
+        "--not-familiar",
+        "--field",
+        "燃气安全",
+        "--reason",
+        "无燃气业绩",
+    )
+    assert code == 0, err
+    assert "已记录专家组判断（材料审核）：" in out and "燃气安全：不熟悉" in out
+    code, _, err = cli(
+        "agency", "judge", str(agency.id), "--familiar", "--field", "养老", "--reason", "x"
+    )
+    assert code == 1 and "未知的判断事项“养老”" in err
+    code, out, _ = cli("agency", "show", str(agency.id))
+    assert "✓ 经营范围含安全生产、应急管理相关咨询服务内容（专家组认定）：专家组认定" in out
+    assert (
+        "✗ 熟悉创建程序和评定标准，能满足七个方面的服务指导要求（专家组判断）：专家组判断：燃气安全"
+        in out
+    )
+    with Session(db) as session:
+        entries = history(session, agency.id)
+    assert [(e.trigger, e.actor, e.reason) for e in entries] == [
+        ("judge.scope", "cli:王管理", "与咨询服务相关"),
+        ("judge.familiar", "cli:王管理", "无燃气业绩"),
+    ]

@@ -91,7 +91,6 @@ def test_registering_an_agency_in_a_fresh_process_on_a_current_database(
     """The CLI imports only what a command uses: `agency add` must still find every
     table its rows point to (an application names its round)."""
     fields = {k: v.isoformat() if isinstance(v, date) else v for k, v in agency_fields().items()}
-    fields.pop("familiar_judgement", None)
     form = tmp_path / "agency.json"
     form.write_text(json.dumps(fields, ensure_ascii=False), encoding="utf-8")
     code = (

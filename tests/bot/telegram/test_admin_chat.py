@@ -478,3 +478,25 @@ async def test_a_confirmed_withdrawal_in_chat_writes_the_register_again(
     [published] = folder.glob("备案机构名录-*.csv")
     rows = published.read_text(encoding="utf-8-sig").splitlines()
     assert len(rows) == 2 and "乙咨询公司" in rows[1] and "甲咨询公司" not in "".join(rows)
+
+
+async def test_agency_shows_the_scope_suggestion_and_pending_familiarity(
+    chat: OfflineChat, engine: Engine
+) -> None:
+    """Art. 8(2): before the experts decide, /agency shows the suggestion and says material
+    review needs the decision; Art. 8(3) not yet judged is pending, not a failure."""
+    with Session(engine, expire_on_commit=False) as session:
+        agency = make_agency(
+            session,
+            scope_related=None,
+            familiar_judgement=None,
+            business_scope="消防技术服务；安全咨询",
+        )
+    await chat.send(ADMIN_ID, f"/agency {agency.id}")
+    shown = chat.last_text(ADMIN_ID)
+    assert "第八条申请条件：不符合" in shown
+    assert (
+        "✗ 系统提示：经营范围中“消防技术服务”、“安全咨询”属相关咨询服务内容；尚待专家组认定"
+        in shown
+    )
+    assert "○ 尚待专家组判断（可在材料审核或面试答辩时记录" in shown

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from migrations import upgrade
-from tests.builders import agency_fields
+from tests.builders import agency_fields, old_agency
 from tests.pg import PostgresServer
 from tests.workflow.assessment_builders import (
     ADMIN,
@@ -220,11 +220,10 @@ def test_migrations_keep_earlier_finalised_results(empty_engine: Engine) -> None
     score ("graded"), no cap on the final, no cap for a missing evidence. A sheet
     published as 69 + 1 = 70, passed, still reads so (today it would fail)."""
     upgrade(empty_engine, "0005_reminders")
-    with Session(empty_engine) as session:  # agencies alone: later revisions add to applications
-        agencies = [Agency(**agency_fields()) for _ in range(3)]
-        session.add_all(agencies)
-        session.commit()
-        finalised_id, on_base_id, draft_id = (agency.id for agency in agencies)
+    with empty_engine.begin() as connection:  # agencies alone: later revisions add to them
+        finalised_id, on_base_id, draft_id = (
+            old_agency(connection, agency_fields()) for _ in range(3)
+        )
     at = datetime(2025, 12, 30, 8, tzinfo=UTC)
     points = points_totalling(69)
     with empty_engine.begin() as connection:

@@ -49,6 +49,7 @@ from workflow.lifecycle.engine import advance
 from workflow.lifecycle.machine import TRIGGER_NAMES, TRIGGERS, spec_for
 from workflow.lifecycle.models import AuditEntry
 from workflow.lifecycle.states import STATES
+from workflow.registry.judgements import record_familiarity, record_scope
 from workflow.registry.models import Agency
 
 LEGAL = [(source, spec.name) for spec in TRIGGERS for source in spec.sources]
@@ -140,7 +141,20 @@ def test_reapply_opens_a_new_application(session: Session, settings: Settings) -
     assert applications[0].closed and not applications[1].closed
     assert entry.application_id == applications[1].id
     assert applications[1].material_score is None
-    walk(session, agency.id, ["review", "interview"], settings)
+    # Art. 8(2), 8(3): the experts' judgements belong to the application, so the new one
+    # starts without them and material review waits for the scope decision again
+    with pytest.raises(lifecycle.GuardsUnmet) as unmet:
+        walk(session, agency.id, ["review"], settings)
+    assert [u.key for u in unmet.value.unmet] == ["lifecycle.unmet.ineligible"]
+    assert "尚待专家组认定" in str(unmet.value)
+    record_scope(session, agency.id, ADMIN, True, "经营范围含安全生产咨询服务", settings=settings)
+    walk(session, agency.id, ["review"], settings)
+    with pytest.raises(lifecycle.GuardsUnmet) as unmet:
+        walk(session, agency.id, ["interview"], settings)
+    assert [u.key for u in unmet.value.unmet] == ["lifecycle.unmet.not_familiar"]
+    assert "第八条第三项：尚待专家组判断" in str(unmet.value)
+    record_familiarity(session, agency.id, ADMIN, True, "面试答辩中熟悉七个方面", settings=settings)
+    walk(session, agency.id, ["interview"], settings)
     session.refresh(agency)
     assert agency.status == "interviewed"
 

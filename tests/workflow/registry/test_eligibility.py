@@ -9,10 +9,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tests.builders import make_agency
-from workflow.core.db import transaction
 from workflow.core.i18n import set_language
 from workflow.registry.eligibility import CONDITIONS, Eligibility, check_eligibility, service_months
-from workflow.registry.service import record_familiarity
 
 TODAY = date(2026, 11, 26)
 
@@ -108,45 +106,6 @@ def test_service_months() -> None:
     assert service_months(date(2020, 1, 31), date(2020, 3, 30)) == 1
     assert service_months(date(2020, 1, 31), date(2020, 3, 31)) == 2
     assert service_months(date(2027, 1, 1), date(2026, 1, 1)) == 0
-
-
-@pytest.mark.parametrize(
-    ("scope", "passed"),
-    [
-        ("安全生产技术咨询服务", True),
-        ("企业管理咨询；应急管理咨询服务", True),
-        ("软件开发；技术咨询", False),
-        ("安全生产设备销售", False),
-        ("安全生产设备销售服务", False),
-        ("安全生产设备销售；信息咨询服务", False),
-        ("应急管理技术服务", True),
-        ("安全评价；安全生产技术服务，应急管理咨询", True),
-    ],
-)
-def test_business_scope(engine: Engine, scope: str, passed: bool) -> None:
-    with Session(engine) as session:
-        result = _check(session, business_scope=scope)
-    assert _reason(result, "business_scope")[0] is passed
-
-
-def test_empty_business_scope(engine: Engine) -> None:
-    with Session(engine) as session:
-        result = _check(session, business_scope="")
-    assert _reason(result, "business_scope") == (False, "未填写经营范围")
-
-
-def test_familiarity_is_the_experts_judgement(engine: Engine) -> None:
-    with transaction(engine) as session:
-        agency = make_agency(session, familiar_judgement=None)
-        assert _reason(check_eligibility(session, agency, TODAY), "familiar") == (
-            False,
-            "尚未经专家组判断",
-        )
-        record_familiarity(session, agency.id, False, "专家甲")
-        passed, reason = _reason(check_eligibility(session, agency, TODAY), "familiar")
-        assert not passed and reason.startswith("专家判断：不熟悉（专家甲，")
-        record_familiarity(session, agency.id, True, "专家乙")
-        assert _reason(check_eligibility(session, agency, TODAY), "familiar")[0]
 
 
 def test_legal_person_office_names_what_is_missing(engine: Engine) -> None:

@@ -21,7 +21,6 @@ from workflow.registry.service import (
     current_application,
     find_agency,
     missing_materials,
-    record_familiarity,
     register_agency,
     set_materials,
 )
@@ -42,7 +41,6 @@ def test_register_agency_creates_agency_and_first_application(any_engine: Engine
         stored = session.get(Agency, agency_id)
         assert stored is not None and stored.name == "北京安全咨询有限公司"
         assert stored.status == "applied"
-        assert stored.familiar_judged_at is not None  # judgement given at registration
         application = current_application(session, stored.id)
         assert missing_materials(application) == [m for m in MATERIALS if m != "agency_form"]
 
@@ -132,19 +130,6 @@ def test_closed_application_checklist_is_frozen(any_engine: Engine) -> None:
         current_application(session, agency.id).closed = True
         with pytest.raises(Refused):
             set_materials(session, agency.id, {"agency_form": False})
-
-
-def test_record_familiarity(any_engine: Engine) -> None:
-    with transaction(any_engine) as session:
-        agency = make_agency(session, familiar_judgement=None)
-        record_familiarity(session, agency.id, False, " 专家 甲 ")
-    with Session(any_engine) as session:
-        stored = session.get(Agency, agency.id)
-        assert stored is not None
-        assert (stored.familiar_judgement, stored.familiar_judged_by) == (False, "专家 甲")
-        assert stored.familiar_judged_at is not None
-    with pytest.raises(InvalidInput), transaction(any_engine) as session:
-        record_familiarity(session, agency.id, True, "  ")
 
 
 def test_public_dicts_mask_personal_data_and_are_json_safe(any_engine: Engine) -> None:

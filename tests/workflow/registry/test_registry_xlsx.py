@@ -78,6 +78,7 @@ def test_round_trip_template_filled_import_show(any_engine: Engine, tmp_path: Pa
         assert other.service_since == date(2019, 5, 1)
         assert current_application(session, other.id).business_licence is False
         assert [c.code for c in check_eligibility(session, other).failed] == [
+            "business_scope",
             "familiar",
             "consultants",
             "senior_titles",
