@@ -4,9 +4,12 @@ No network and no token: the bot runs on `bot.demo.offline.RecordingRequest`, so
 every chat below goes through the real handlers and the same service
 functions as the CLI and the live bot. On a fresh SQLite file the demo
 
-1. registers four agencies (one short of consultants) and their consultants;
-2. walks an application round with a quota of two: review, interview, ranking,
-   filing, one rejected outside the quota, the publication list written;
+1. registers five agencies (one short of consultants) and their consultants;
+2. files one of them in a round two years back (explicit dates through the real
+   round and lifecycle), then walks this year's round with a quota of two:
+   material review, the list invited to interview published (Art. 10(1)),
+   interview, ranking, filing, one rejected outside the quota, the publication
+   list and the current register (Art. 6) written;
 3. records the communities each filed agency guided and issues questionnaire
    invitations (sheet and QR codes);
 4. binds an agency contact who hands in the annual report in the chat, and lets
@@ -14,8 +17,14 @@ functions as the CLI and the live bot. On a fresh SQLite file the demo
    printed; one unit changes an answer, one stops half-way);
 5. runs the December reminders on a simulated clock (what would be sent each day);
 6. fills the questionnaire section from the answers, scores the other
-   indicators, finalises the assessments, applies the exit rules and prints the
-   results, writing every export.
+   indicators (one agency's base + bonus above 100, another's bonus not turning
+   a fail into a pass), finalises the assessments and proposes the exits (one
+   on ground 1, the agency filed two years back and idle on ground 2);
+7. publishes the results, which opens the 公示 period and writes the exit list
+   (取消优先推荐资格名单); records two objections, dismisses one and upholds the
+   other (the sheet re-scored and re-finalised, the results published again);
+   the ground-1 exit is refused during the period and confirmed after it, and
+   the register is written again; prints the results, writing every export.
 
 Everything it writes lands in `--out` (default `./safecomm-demo`).
 """
@@ -31,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 
 from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest, UpdateFactory
 from bot.telegram.app import BotApplication, build_application
@@ -42,10 +52,10 @@ from surveys.answering import Action
 from surveys.invitations import export_invitations, invitations_of, issue_invitations
 from surveys.scoring import fill_sheets
 from workflow.access.actors import Actor
-from workflow.assessment import results
+from workflow.assessment import objections, publication, results
 from workflow.assessment.exits import confirm, propose
 from workflow.assessment.finalising import finalise
-from workflow.assessment.publication import open_period
+from workflow.assessment.publicity import day_text
 from workflow.assessment.sheets import BonusInput, LineInput, enter_lines, set_bonus
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import export_sheet
@@ -53,6 +63,7 @@ from workflow.community.campaigns import campaign_for, default_campaign
 from workflow.community.units import add_guidance, add_unit
 from workflow.core.clock import local_date, utcnow
 from workflow.core.db import make_engine, transaction
+from workflow.core.errors import Refused
 from workflow.core.i18n import set_language
 from workflow.core.settings import Settings, load_settings
 from workflow.lifecycle import audit, states
@@ -61,10 +72,10 @@ from workflow.registry.eligibility import check_eligibility
 from workflow.registry.identifiers import id_number_check_character, make_credit_code
 from workflow.registry.judgements import record_familiarity, record_scope
 from workflow.registry.models import MATERIALS, Agency
-from workflow.registry.register import after_commit
+from workflow.registry.register import Refreshed, after_commit, current_register
 from workflow.registry.service import add_consultant, register_agency, set_materials
 from workflow.reminders import contacts
-from workflow.rounds import closing, service
+from workflow.rounds import closing, review, service
 
 ADMIN_CHAT = 880001
 CONTACT_CHAT = 880101
@@ -87,10 +98,19 @@ class DemoAgency:
 
 AGENCIES = (
     DemoAgency("北京安泰安全技术咨询有限公司", "朝阳区", 6, 88, 92, 0),
-    DemoAgency("北京众安应急管理咨询有限公司", "海淀区", 5, 85, 80, 1, zero="2.4"),
+    DemoAgency("北京众安应急管理咨询有限公司", "海淀区", 5, 85, 80, 2, zero="2.4"),
     DemoAgency("北京华宇安全评价中心有限公司", "丰台区", 5, 78, 75, 1),
     DemoAgency("北京新起点安全咨询有限公司", "通州区", 4, 70, 70, 1),
+    DemoAgency("北京远达安全咨询有限公司", "西城区", 5, 82, 84, 0),
 )
+THIS_ROUND = AGENCIES[:4]  # the last one was filed two years before the demo year
+BONUS = {  # Art. 13 bonus items of the filed agencies, by their place in the round
+    0: {
+        "B1": BonusInput(1, "幸福里社区获评北京市安全社区"),
+        "B3": BonusInput(1, "指导和平街社区建成公共安全教育基地"),
+    },
+    1: {"B3": BonusInput(1, "指导万柳社区建成公共安全教育基地")},
+}
 UNITS = (
     ("幸福里社区", "朝阳区", 0),
     ("和平街社区", "朝阳区", 0),
@@ -265,20 +285,75 @@ def register(engine: Engine, settings: Settings) -> list[int]:
             failed = phrase("separator").join(c.reason for c in verdict.conditions if not c.passed)
             say(
                 "eligibility_ok" if verdict.passed else "eligibility_no",
-                agency=agency.name,
+                agency=row.name,
                 why=failed,
             )
     return ids
 
 
+def at(day: date, settings: Settings, hour: int = 9) -> datetime:
+    """A moment of the simulated calendar, in the settings' zone."""
+    return datetime.combine(day, time(hour), tzinfo=settings.zone)
+
+
+def earlier_filing(engine: Engine, settings: Settings, agency_id: int, year: int) -> None:
+    """The veteran agency's history: filed in a round of `year` (two years before the
+    demo year), through the same round and lifecycle services with explicit dates, so
+    the audit log dates its filing then (Art. 14(2) reads the filing year from it)."""
+    seed = AGENCIES[-1]
+    name = f"{year}年演示批次"
+    opened = at(date(year, 3, 2), settings)
+    with transaction(engine) as session:
+        service.create_round(session, name, OPERATOR, settings=settings, now=opened)
+        day = opened + timedelta(days=7)
+        service.join_round(session, name, agency_id, OPERATOR, settings=settings, now=day)
+        service.record_scores(
+            session, agency_id, OPERATOR, material=seed.material, settings=settings, now=day
+        )
+        lifecycle.advance(session, agency_id, "review", OPERATOR, settings=settings, now=day)
+        day += timedelta(days=14)
+        review.publish_interview_list(session, name, OPERATOR, settings=settings, now=day)
+        day += timedelta(days=7)
+        service.record_scores(
+            session, agency_id, OPERATOR, interview=seed.interview, settings=settings, now=day
+        )
+        lifecycle.advance(session, agency_id, "interview", OPERATOR, settings=settings, now=day)
+        day += timedelta(days=7)
+        closing.close_round(session, name, OPERATOR, settings=settings, now=day)
+        moves = audit.appended(session)
+    after_commit(engine, moves, settings, now=day)
+    say("earlier_filed", agency=seed.name, round=name, day=day_text(local_date(day, settings.zone)))
+
+
+def show_register(engine: Engine, settings: Settings, refreshed: Refreshed | None) -> None:
+    """Art. 6: the current register as just written (mobiles masked)."""
+    if refreshed is None:
+        return
+    print(refreshed.message(settings.language))
+    with transaction(engine, read_only=True) as session:
+        listed = current_register(session, settings)
+    say("register_count", count=len(listed))
+    for item in listed:
+        say(
+            "register_row",
+            number=item.number,
+            agency=item.name,
+            principal=item.principal,
+            mobile=item.principal_mobile,
+            state=states.state_label(item.state),
+            filed=item.filed_on.isoformat() if item.filed_on else "",
+        )
+
+
 def application_round(
-    engine: Engine, settings: Settings, ids: Sequence[int], out: Path
+    engine: Engine, settings: Settings, ids: Sequence[int], year: int, out: Path
 ) -> list[int]:
     heading("round")
+    earlier_filing(engine, settings, ids[-1], year - 2)
     name = "演示批次"
-    with transaction(engine) as session:
+    with transaction(engine) as session:  # material review (Art. 10(1))
         service.create_round(session, name, OPERATOR, quota=2, settings=settings)
-        for agency_id, seed in zip(ids, AGENCIES, strict=True):
+        for agency_id, seed in zip(ids, THIS_ROUND, strict=False):
             service.join_round(session, name, agency_id, OPERATOR, settings=settings)
             service.record_scores(
                 session, agency_id, OPERATOR, material=seed.material, settings=settings
@@ -295,13 +370,28 @@ def application_round(
                 say("rejected", agency=seed.name)
                 continue
             lifecycle.advance(session, agency_id, "review", OPERATOR, settings=settings)
+        invited = review.publish_interview_list(session, name, OPERATOR, settings=settings)
+        say("interview_list", count=len(invited.invited))
+        for item in invited.invited:
+            say(
+                "invited_row",
+                number=item.number,
+                agency=item.agency.name,
+                received=item.received_on.isoformat(),
+            )
+    for path in review.write_interview_list(invited.invited, out, name, settings.language):
+        say("wrote", path=path)
+    with transaction(engine) as session:  # interview, ranking and filing (Art. 10(2)-(4))
+        for item in invited.invited:
+            agency_id = int(item.agency.id or 0)
+            seed = THIS_ROUND[ids.index(agency_id)]
             service.record_scores(
                 session, agency_id, OPERATOR, interview=seed.interview, settings=settings
             )
             lifecycle.advance(session, agency_id, "interview", OPERATOR, settings=settings)
         closed = closing.close_round(session, name, OPERATOR, settings=settings)
         moves = audit.appended(session)
-    after_commit(engine, moves, settings)  # the register, when SAFECOMM_REGISTER_DIR is set
+    refreshed = after_commit(engine, moves, settings)  # the register (Art. 6)
     written = closing.write_publication(closed.published, out, closed.round.name, settings.language)
     for ranked in closed.filed:
         say("filed", rank=ranked.rank, agency=ranked.agency.name, score=f"{ranked.composite:.1f}")
@@ -314,6 +404,7 @@ def application_round(
         )
     for path in written:
         say("wrote", path=path)
+    show_register(engine, settings, refreshed)
     return [int(ranked.agency.id or 0) for ranked in closed.filed]
 
 
@@ -427,7 +518,7 @@ def assessment(
                 responses=filled.responses,
                 points=" ".join(f"{c}:{p}" for c, p in filled.points.items()),
             )
-        for agency_id, seed in seeds.items():
+        for place, (agency_id, seed) in enumerate(seeds.items()):
             lines = {
                 item.code: LineInput(points=0, content_present=False, evidence_present=False)
                 if item.code == seed.zero
@@ -436,16 +527,10 @@ def assessment(
                 if item.method == "materials"
             }
             enter_lines(session, agency_id, year, lines, actor="专家组")
-        set_bonus(
-            session,
-            filed[0],
-            year,
-            {"B1": BonusInput(1, "幸福里社区获评北京市安全社区")},
-            actor="专家组",
-        )
+            set_bonus(session, agency_id, year, BONUS.get(place, {}), actor="专家组")
     with transaction(engine) as session:  # the morning after the questionnaire closed
-        closed = campaign_for(session, year, settings).questionnaire_closes
-    after_close = datetime.combine(closed + timedelta(days=1), time(9, 0), tzinfo=settings.zone)
+        campaign = campaign_for(session, year, settings)
+    after_close = at(campaign.questionnaire_closes + timedelta(days=1), settings)
     for agency_id in filed:
         with transaction(engine) as session:
             finalise(session, agency_id, year, OPERATOR, settings, now=after_close)
@@ -457,11 +542,92 @@ def assessment(
                 decision=states.trigger_label(proposal.decision),
                 reason=proposal.reason(),
             )
-        # Art. 15: ground-1 exits wait for the 公示 period to end with no open objection
-        period, _ = open_period(session, year, OPERATOR, settings)
-        after = datetime.combine(period.ends + timedelta(days=1), time(9), tzinfo=settings.zone)
+    heading("publicity")
+    published = at(campaign.results_published, settings)
+    ends = publish(engine, settings, year, out, published)
+    objected = filed[1]
+    during = published + timedelta(days=2)
+    with transaction(engine) as session:  # Art. 15: objections during the period
+        first = objections.record(
+            session,
+            objected,
+            year,
+            "已随年度报告提交中关村社区风险辨识记录，指标 2.4 不应为 0 分",
+            OPERATOR,
+            settings,
+            now=during,
+        )
+        second = objections.record(
+            session,
+            objected,
+            year,
+            "万柳社区问卷得分偏低，请求复核",
+            OPERATOR,
+            settings,
+            now=during,
+        )
+        for objection in (first, second):
+            say(
+                "objection_recorded",
+                id=objection.id,
+                agency=AGENCIES[1].name,
+                day=day_text(objection.received_on),
+                reason=objection.reason,
+            )
+    with transaction(engine) as session:
+        try:  # the ground-1 exit waits for the period to end
+            confirm(session, year, OPERATOR, settings, objected, now=during)
+        except Refused as refused:
+            say("exit_waits", agency=AGENCIES[1].name, why=refused.message())
+    decided = during + timedelta(days=1)
+    with transaction(engine) as session:
+        objections.decide(
+            session,
+            int(second.id or 0),
+            objections.DISMISSED,
+            "万柳社区问卷由创建单位自行填写，计分无误，维持原结果",
+            OPERATOR,
+            settings,
+            now=decided,
+        )
+        say("objection_dismissed", id=second.id, agency=AGENCIES[1].name)
+        objections.decide(
+            session,
+            int(first.id or 0),
+            objections.UPHELD,
+            "经专家组复核，中关村社区风险辨识记录已提交但缺少佐证，指标 2.4 重新评分",
+            OPERATOR,
+            settings,
+            now=decided,
+        )
+        say("objection_upheld", id=first.id, agency=AGENCIES[1].name)
+    with transaction(engine) as session:  # re-scored by the experts, then re-finalised
+        enter_lines(session, objected, year, {"2.4": LineInput(1, True, False)}, actor="专家组")
+    with transaction(engine) as session:
+        view, _ = finalise(session, objected, year, OPERATOR, settings, now=decided)
+        evaluation = view.evaluation(settings)
+        assert evaluation is not None
+        say(
+            "refinalised",
+            agency=AGENCIES[1].name,
+            base=evaluation.base,
+            final=evaluation.final,
+            why=evaluation.reason(),
+        )
+    publish(engine, settings, year, out, decided)
+    after = at(ends + timedelta(days=1), settings)
+    with transaction(engine) as session:  # the exits, once the period has ended
         exits = confirm(session, year, OPERATOR, settings, now=after)
-    after_commit(engine, exits, settings)
+        for entry in exits:
+            agency = session.get(Agency, entry.agency_id)
+            assert agency is not None
+            say(
+                "exit_confirmed",
+                agency=agency.name,
+                state=states.state_label(agency.status),
+                reason=entry.reason,
+            )
+    show_register(engine, settings, after_commit(engine, exits, settings, now=after))
     with transaction(engine) as session:
         rows = results.year_results(session, year, settings)
         for agency_id in filed:
@@ -488,16 +654,50 @@ def assessment(
             grade=e.grade_text(None),
             why=e.reason(None),
         )
+    with transaction(engine) as session:
+        for agency in session.exec(select(Agency).order_by(col(Agency.id))):
+            if agency.status in states.HOLDING or agency.status == states.State.WITHDRAWN:
+                say("final_state", agency=agency.name, state=states.state_label(agency.status))
+        say("audit", result=audit.verify(session).message())
+    say("outputs", out=out)
+
+
+def publish(engine: Engine, settings: Settings, year: int, out: Path, now: datetime) -> date:
+    """Art. 15, as `safecomm results` does it: the ranked results open the 公示 period (kept
+    when open already) and name the exit list (取消优先推荐资格名单), written after the
+    commit beside the results; returns the period's last day."""
+    with transaction(engine) as session:
+        rows = results.year_results(session, year, settings)
+        period, opened = publication.open_period(session, year, OPERATOR, settings, now=now)
+        exit_rows = publication.exit_list(session, year, settings)
     results.write_xlsx(rows, year, out / f"考核结果-{year}.xlsx")
     results.write_csv(rows, out / f"考核结果-{year}.csv")
     results.write_chart(rows, year, out / f"考核结果-{year}.png")
-    with transaction(engine) as session:
-        for agency_id in filed:
-            agency = session.get(Agency, agency_id)
-            assert agency is not None
-            say("final_state", agency=agency.name, state=states.state_label(agency.status))
-        say("audit", result=audit.verify(session).message())
-    say("outputs", out=out)
+    stem = out / publication.exit_list_stem(year, settings.language)
+    publication.write_exit_xlsx(exit_rows, year, stem.with_suffix(".xlsx"), settings.language)
+    publication.write_exit_csv(exit_rows, stem.with_suffix(".csv"), settings.language)
+    for row in rows:
+        e = row.evaluation
+        say(
+            "published_row",
+            rank=row.rank,
+            agency=row.agency_name,
+            final=e.final,
+            grade=e.grade_text(None),
+        )
+    dates = {"starts": day_text(period.starts), "ends": day_text(period.ends), "year": year}
+    say("period_opened" if opened else "period_kept", **dates)
+    say("exit_list", count=len(exit_rows))
+    for exit_row in exit_rows:
+        say(
+            "exit_row",
+            number=exit_row.number,
+            agency=exit_row.agency_name,
+            reason=exit_row.proposal.reason(),
+        )
+    for suffix in (".xlsx", ".csv"):
+        say("wrote", path=stem.with_suffix(suffix))
+    return period.ends
 
 
 def run_demo(out: Path, *, language: str = "zh", today: date | None = None) -> Path:
@@ -511,6 +711,7 @@ def run_demo(out: Path, *, language: str = "zh", today: date | None = None) -> P
         admin_ids=[ADMIN_CHAT],
         upload_dir=str(out / "uploads"),
         language=language,
+        register_dir=str(out),
     )
     set_language(language)
     engine = make_engine(settings.database_url)
@@ -518,7 +719,7 @@ def run_demo(out: Path, *, language: str = "zh", today: date | None = None) -> P
     year = demo_year(settings, today or local_date(utcnow(), settings.zone))
     say("intro", year=year, out=out)
     ids = register(engine, settings)
-    filed = application_round(engine, settings, ids, out)
+    filed = application_round(engine, settings, ids, year, out)
     guidance(engine, settings, filed, year, out)
 
     async def chat_and_remind() -> None:

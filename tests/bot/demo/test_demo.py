@@ -36,6 +36,34 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "建议取消优先推荐资格" in printed and "建议保留优先推荐资格" in printed
     assert "：已取消优先推荐资格" in printed and "：保留优先推荐资格" in printed
     assert "审计日志完整" in printed
+    # Art. 10(1): material review publishes the list invited to interview
+    assert (
+        "公布面试答辩名单（3 家）" in printed
+        and "3. 北京华宇安全评价中心有限公司（收件日期" in printed
+    )
+    # Art. 6: the current register, after the round closes and again after the exits
+    assert "当前备案机构名录共 3 家" in printed and "当前备案机构名录共 1 家" in printed
+    assert "手机 138****0005，已备案，备案日期 " in printed
+    # 评分说明一、三 and Art. 12: passed on the base score; graded on base + bonus, at most 100
+    assert "基本分 98，加分 4，总分 100，优秀" in printed
+    assert "基本分与加分合计 102 分，总分按满分 100 分计" in printed
+    assert (
+        "基本分 69，加分 3，总分 72，不合格（基本分 69 分，低于合格线 70 分（加分不计入是否通过））"
+        in printed
+    )
+    # Art. 15: results open the 公示 period; objections recorded and decided; the exit list;
+    # the ground-1 exit refused during the period and confirmed after it
+    assert re.search(r"\d{4}年考核结果公示期：\d{4}年12月31日至\d{4}年1月7日", printed)
+    assert "登记异议 #1" in printed and "登记异议 #2" in printed
+    assert "异议 #2 不成立" in printed and "异议 #1 成立" in printed
+    assert "重新评分后重新定稿：基本分 69" in printed and "公示期不变" in printed
+    assert "取消优先推荐资格名单：1 家" in printed
+    assert "的退出被拒绝：不能执行“取消优先推荐资格”：公示期至" in printed
+    assert "公示期满，无未处理异议：北京众安应急管理咨询有限公司 已取消优先推荐资格" in printed
+    # Art. 14(2): filed two full years earlier, no guidance since: proposed and withdrawn
+    assert "北京远达安全咨询有限公司：建议取消优先推荐资格（" in printed
+    assert "北京远达安全咨询有限公司 已取消优先推荐资格（" in printed
+    assert "年连续两年未开展指导工作" in printed
     # personal data never printed in full: none of the demo's numbers, nor anything shaped so
     assert not [number for number in _personal_numbers() if number in printed]
     assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", printed)
@@ -44,7 +72,7 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
     engine = make_engine(f"sqlite:///{out / 'safecomm-demo.db'}")
     with Session(engine) as session:
         states = sorted(a.status for a in session.exec(select(Agency)))
-        assert states == ["rejected", "rejected", "retained", "withdrawn"]
+        assert states == ["rejected", "rejected", "retained", "withdrawn", "withdrawn"]
         assert len(session.exec(select(Submission)).all()) == 3
         kinds = {row.kind for row in session.exec(select(Outbox)) if row.sent_at is not None}
         assert kinds == {"agency_report", "unit_questionnaire", "admin_digest"}
@@ -53,6 +81,10 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
 
     year = int(re.search(r"(\d{4}) 年度全流程", printed)[1])  # type: ignore[index]
     for name in (
+        "演示批次-interview.xlsx",
+        "演示批次-interview.csv",
+        f"取消优先推荐资格名单-{year}.xlsx",
+        f"取消优先推荐资格名单-{year}.csv",
         "演示批次-filed.xlsx",
         f"invitations-{year}.xlsx",
         f"考核结果-{year}.xlsx",
@@ -63,6 +95,13 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert len(list((out / f"qr-{year}").glob("*.png"))) == 4
     results = load_workbook(out / f"考核结果-{year}.xlsx").active
     assert results is not None and results.max_row >= 3
+    # the register written after the round closed and again after the exits
+    registers = sorted(out.glob("备案机构名录-*.xlsx"))
+    assert len(registers) >= 2 and all(path.with_suffix(".csv").exists() for path in registers)
+    latest = load_workbook(registers[-1]).active
+    assert latest is not None and latest.max_row == 2  # the header and the retained agency
+    exit_list = load_workbook(out / f"取消优先推荐资格名单-{year}.xlsx").active
+    assert exit_list is not None and exit_list["B2"].value == "北京众安应急管理咨询有限公司"
 
 
 def _personal_numbers() -> list[str]:
@@ -99,7 +138,7 @@ def test_the_demo_in_english(
     assert main(["demo", "--out", str(tmp_path / "en")]) == 0
     printed = capsys.readouterr().out
     assert "👤 community staff 1: /start" in printed and "[✅ Submit]" in printed
-    assert "7. Results" in printed and "Audit log intact" in printed
+    assert "8. Results" in printed and "Audit log intact" in printed
     # the interface is English; only names typed as data stay Chinese
     ui = [line for line in printed.splitlines() if re.search(r"[一-鿿]", line)]
     assert all(re.search(r"北京|社区|咨询师|演示批次", line) for line in ui), ui[:5]
