@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
 from workflow.access.actors import Actor, Role
@@ -28,7 +26,7 @@ from workflow.community.campaigns import campaign_for
 from workflow.core.clock import local_date, utcnow
 from workflow.core.i18n import current_language, workflow_texts
 from workflow.core.settings import Settings
-from workflow.core.spreadsheets import csv_writer, save_workbook
+from workflow.core.spreadsheets import write_table_csv, write_table_xlsx
 from workflow.lifecycle.audit import append
 from workflow.lifecycle.states import Ground, ground_label
 from workflow.registry.models import Agency
@@ -130,26 +128,10 @@ def write_exit_xlsx(
     rows: Sequence[ExitRow], year: int, path: Path, language: str | None = None
 ) -> None:
     language = language or current_language()
-    book = Workbook()
-    ws = book.active
-    assert ws is not None
-    ws.title = str(year)
-    ws.append(exit_headers(language))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(row.cells(language))
-    ws.column_dimensions["B"].width = 36
-    ws.column_dimensions["C"].width = 22
-    ws.column_dimensions["G"].width = 60
-    ws.freeze_panes = "A2"
-    save_workbook(book, path)
+    cells = (row.cells(language) for row in rows)
+    write_table_xlsx(path, str(year), exit_headers(language), cells, {"B": 36, "C": 22, "G": 60})
 
 
 def write_exit_csv(rows: Sequence[ExitRow], path: Path, language: str | None = None) -> None:
-    """CSV with a UTF-8 BOM, so Excel opens the Chinese names correctly."""
     language = language or current_language()
-    with path.open("w", encoding="utf-8-sig", newline="") as stream:
-        writer = csv_writer(stream)
-        writer.writerow(exit_headers(language))
-        writer.writerows(row.cells(language) for row in rows)
+    write_table_csv(path, exit_headers(language), (row.cells(language) for row in rows))

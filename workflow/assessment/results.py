@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
 from workflow.assessment.evaluation import GRADES, Evaluation, Policy
 from workflow.assessment.sheets import finalised_views
 from workflow.assessment.standard import STANDARD
 from workflow.core.i18n import current_language, workflow_texts
-from workflow.core.spreadsheets import csv_writer, save_workbook
+from workflow.core.spreadsheets import write_table_csv, write_table_xlsx
 from workflow.registry.models import Agency
 
 COLUMNS = ("rank", "agency", "base", "bonus", "final", "grade", "passed", "reason")
@@ -91,28 +89,13 @@ def write_xlsx(
     rows: Sequence[ResultRow], year: int, path: Path, language: str | None = None
 ) -> None:
     language = language or current_language()
-    book = Workbook()
-    ws = book.active
-    assert ws is not None
-    ws.title = str(year)
-    ws.append(headers(language))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(row.cells(language))
-    ws.column_dimensions["B"].width = 36
-    ws.column_dimensions["H"].width = 28
-    ws.freeze_panes = "A2"
-    save_workbook(book, path)
+    cells = (row.cells(language) for row in rows)
+    write_table_xlsx(path, str(year), headers(language), cells, {"B": 36, "H": 28})
 
 
 def write_csv(rows: Sequence[ResultRow], path: Path, language: str | None = None) -> None:
-    """CSV with a UTF-8 BOM, so Excel opens the Chinese names correctly."""
     language = language or current_language()
-    with path.open("w", encoding="utf-8-sig", newline="") as stream:
-        writer = csv_writer(stream)
-        writer.writerow(headers(language))
-        writer.writerows(row.cells(language) for row in rows)
+    write_table_csv(path, headers(language), (row.cells(language) for row in rows))
 
 
 @lru_cache(maxsize=1)

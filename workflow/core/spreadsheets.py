@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -76,3 +77,40 @@ class CsvWriter:
 def csv_writer(stream: IO[str], **options: Any) -> CsvWriter:
     """A csv writer on `stream` (options as for `csv.writer`) that neutralises formulas."""
     return CsvWriter(stream, **options)
+
+
+def write_table_xlsx(
+    path: Path,
+    title: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    widths: Mapping[str, float] | None = None,
+) -> None:
+    """One sheet `title`: a bold header row, frozen, then `rows`; `widths` by column letter.
+    The one way the project writes a published list as xlsx."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(list(row))
+    for letter, width in (widths or {}).items():
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    save_workbook(book, path)
+
+
+def write_table_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """The same table as csv, UTF-8 with a BOM so that Excel reads the Chinese."""
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        writer = csv_writer(stream)
+        writer.writerow(headers)
+        writer.writerows(rows)
+
+
+def widths_in_order(widths: Sequence[float]) -> dict[str, float]:
+    """Column widths given left to right, as `write_table_xlsx` takes them."""
+    return {chr(ord("A") + index): width for index, width in enumerate(widths)}

@@ -37,7 +37,7 @@ from workflow.core.db import transaction
 from workflow.core.i18n import workflow_texts
 from workflow.core.privacy import mask_phone
 from workflow.core.settings import Settings
-from workflow.core.spreadsheets import csv_writer, save_workbook
+from workflow.core.spreadsheets import widths_in_order, write_table_csv, write_table_xlsx
 from workflow.lifecycle.models import AuditEntry
 from workflow.lifecycle.states import HOLDING, State, join_words, state_label
 from workflow.registry.models import Agency
@@ -154,8 +154,6 @@ def write_register(
     Each file is written beside its target and then renamed over it, so a reader (a web
     server publishing the folder) never sees half a file, and a failure leaves the
     previous files in place."""
-    from openpyxl import Workbook
-
     directory.mkdir(parents=True, exist_ok=True)
     stem = file_stem(day, language)
     names = headers(language)
@@ -163,22 +161,11 @@ def write_register(
     xlsx, csv_path = directory / f"{stem}.xlsx", directory / f"{stem}.csv"
 
     def write_xlsx(target: Path) -> None:
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = workflow_texts.text("register.sheet", language)
-        sheet.append(names)
-        for row in rows:
-            sheet.append(row)
-        for index, width in enumerate(WIDTHS):
-            sheet.column_dimensions[chr(ord("A") + index)].width = width
-        save_workbook(book, target)
+        title = workflow_texts.text("register.sheet", language)
+        write_table_xlsx(target, title, names, rows, widths_in_order(WIDTHS))
 
     def write_csv(target: Path) -> None:
-        with target.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv_writer(handle)
-            writer.writerow(names)
-            writer.writerows(rows)
+        write_table_csv(target, names, rows)
 
     for target, write in ((xlsx, write_xlsx), (csv_path, write_csv)):
         handle, temporary = tempfile.mkstemp(prefix=".register-", dir=directory)

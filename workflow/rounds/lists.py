@@ -7,9 +7,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from openpyxl import Workbook
-
-from workflow.core.spreadsheets import csv_writer, save_workbook
+from workflow.core.spreadsheets import widths_in_order, write_table_csv, write_table_xlsx
 
 
 def file_stem(round_name: str) -> str:
@@ -32,21 +30,8 @@ def write_list(
     xlsx = directory / f"{stem}.xlsx"
     csv_path = directory / f"{stem}.csv"
     try:
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = sheet_title
-        sheet.append(list(headers))
-        for row in rows:
-            sheet.append(list(row))
-        for letter, width in zip("ABCDEFGH", widths, strict=False):
-            sheet.column_dimensions[letter].width = width
-        save_workbook(book, xlsx)
-        with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv_writer(handle)
-            writer.writerow(headers)
-            for row in csv_rows:
-                writer.writerow(row)
+        write_table_xlsx(xlsx, sheet_title, headers, rows, widths_in_order(widths))
+        write_table_csv(csv_path, headers, csv_rows)
     except BaseException:
         xlsx.unlink(missing_ok=True)
         csv_path.unlink(missing_ok=True)
