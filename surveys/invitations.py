@@ -130,7 +130,7 @@ def export_invitations(
     session: Session, year: int, out_dir: Path, bot_username: str, language: str = "zh"
 ) -> Export:
     """A sheet (unit, agency, link, QR file) of every invitation of `year`, plus the QR PNGs."""
-    qr_dir = out_dir / f"qr-{year}"
+    qr_dir = out_dir / survey_texts.text("survey.file.qr", language, year=year)
     qr_dir.mkdir(parents=True, exist_ok=True)
     workbook = Workbook()
     sheet = workbook.active
@@ -138,7 +138,8 @@ def export_invitations(
     sheet.title = survey_texts.text("survey.sheet.invitations", language, year=year)
     columns = ("year", "district", "unit", "agency", "link", "qr")
     sheet.append([survey_texts.text(f"survey.col.{c}", language) for c in columns])
-    export = Export(sheet=out_dir / f"invitations-{year}.xlsx")
+    name = survey_texts.text("survey.file.invitations", language, year=year)
+    export = Export(sheet=out_dir / f"{name}.xlsx")
     for invitation, unit, agency in invitations_of(session, year):
         link = invitation_link(invitation.token, bot_username)
         png = write_qr(link, qr_dir / qr_file_name(invitation, unit, agency))

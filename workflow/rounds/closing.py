@@ -124,7 +124,8 @@ def publication_rows(published: list[Ranked]) -> list[tuple[int, str, str, float
 def write_publication(
     published: list[Ranked], directory: Path, round_name: str, language: str | None = None
 ) -> list[Path]:
-    """The filing list as `<round>-filed.xlsx` and `.csv`: rank, agency, credit code, 总成绩."""
+    """The filing list as `<round>-备案名单.xlsx` and `.csv` (`-filed` in English): rank,
+    agency, credit code, 总成绩."""
     headers = [
         workflow_texts.text(f"lifecycle.publication.{name}", language)
         for name in ("rank", "agency", "credit_code", "composite")
@@ -132,7 +133,7 @@ def write_publication(
     rows = publication_rows(published)
     return write_list(
         directory,
-        f"{file_stem(round_name)}-filed",
+        workflow_texts.text("lifecycle.publication.file", language, round=file_stem(round_name)),
         workflow_texts.text("lifecycle.publication.sheet", language),
         headers,
         rows,

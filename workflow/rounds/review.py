@@ -104,8 +104,8 @@ def publish_interview_list(
 def write_interview_list(
     invited: list[Invited], directory: Path, round_name: str, language: str | None = None
 ) -> list[Path]:
-    """The interview list as `<round>-interview.xlsx` and `.csv`: number, agency, credit
-    code, 收件日期."""
+    """The interview list as `<round>-面试答辩名单.xlsx` and `.csv` (`-interview` in English):
+    number, agency, credit code, 收件日期."""
     headers = [
         workflow_texts.text(f"lifecycle.interview_list.{name}", language)
         for name in ("number", "agency", "credit_code", "received")
@@ -115,7 +115,7 @@ def write_interview_list(
     ]
     return write_list(
         directory,
-        f"{file_stem(round_name)}-interview",
+        workflow_texts.text("lifecycle.interview_list.file", language, round=file_stem(round_name)),
         workflow_texts.text("lifecycle.interview_list.sheet", language),
         headers,
         rows,

@@ -74,14 +74,14 @@ def test_a_round_from_scores_to_publication(db: Engine, cli: Cli, tmp_path: Path
     code, out, err = cli("round", "close", "2026 第一批", "--out", str(tmp_path))
     assert (code, err) == (0, "")
     assert "备案 1 家；因总量控制未列入本批次备案名单 1 家；未达通过线不予通过 0 家" in out
-    assert (tmp_path / "2026_第一批-filed.csv").exists()
-    assert (tmp_path / "2026_第一批-filed.xlsx").exists()
+    assert (tmp_path / "2026_第一批-备案名单.csv").exists()
+    assert (tmp_path / "2026_第一批-备案名单.xlsx").exists()
     assert (_status(db, first.id), _status(db, second.id)) == ("filed", "rejected")
     again = tmp_path / "补发"
     code, out, err = cli("round", "publish", "2026 第一批", "--out", str(again))
     assert (code, err) == (0, "")
-    assert (again / "2026_第一批-filed.csv").read_bytes() == (
-        tmp_path / "2026_第一批-filed.csv"
+    assert (again / "2026_第一批-备案名单.csv").read_bytes() == (
+        tmp_path / "2026_第一批-备案名单.csv"
     ).read_bytes()
 
     code, out, _ = cli("history", str(second.id))
@@ -133,13 +133,15 @@ def test_a_round_with_dates_received_and_the_interview_list(
     code, out, err = cli("round", "interview-list", "2026 第二批", "--out", str(tmp_path))
     assert (code, err) == (0, "")
     assert "已公布批次“2026 第二批”面试答辩名单，共 2 家" in out
-    with (tmp_path / "2026_第二批-interview.csv").open(encoding="utf-8-sig", newline="") as handle:
+    with (tmp_path / "2026_第二批-面试答辩名单.csv").open(
+        encoding="utf-8-sig", newline=""
+    ) as handle:
         rows = list(csv.reader(handle))
     assert [row[1:] for row in rows[1:]] == [
         ["乙咨询公司", second.credit_code, early.isoformat()],
         ["甲咨询公司", first.credit_code, late.isoformat()],
     ]
-    assert (tmp_path / "2026_第二批-interview.xlsx").stat().st_size > 0
+    assert (tmp_path / "2026_第二批-面试答辩名单.xlsx").stat().st_size > 0
 
     code, out, _ = cli("round", "score", first.credit_code, "--interview", "55")
     assert code == 0

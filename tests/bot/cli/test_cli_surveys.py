@@ -84,12 +84,12 @@ def test_invite_issues_missing_invitations_with_a_sheet_and_qr_codes(
         session.commit()
     code, out, _ = cli("invite", str(OPEN_YEAR), "--out", str(tmp_path / "out"))
     assert code == 0 and f"{OPEN_YEAR} 年：新发出 1 份问卷邀请，共 3 份。" in out
-    sheet = tmp_path / "out" / f"invitations-{OPEN_YEAR}.xlsx"
+    sheet = tmp_path / "out" / f"邀请名单-{OPEN_YEAR}.xlsx"
     rows = list(load_workbook(sheet).active.iter_rows(values_only=True))[1:]
     assert len(rows) == 3 and all(
         row[4].startswith("https://t.me/bjsafety_bot?start=") for row in rows
     )
-    assert len(list((tmp_path / "out" / f"qr-{OPEN_YEAR}").glob("*.png"))) == 3
+    assert len(list((tmp_path / "out" / f"二维码-{OPEN_YEAR}").glob("*.png"))) == 3
     code, out, _ = cli("invite", str(OPEN_YEAR), "--out", str(tmp_path / "out"))
     assert "新发出 0 份" in out
     code, out, _ = cli("invite", "1999")

@@ -81,18 +81,18 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
 
     year = int(re.search(r"(\d{4}) 年度全流程", printed)[1])  # type: ignore[index]
     for name in (
-        "演示批次-interview.xlsx",
-        "演示批次-interview.csv",
+        "演示批次-面试答辩名单.xlsx",
+        "演示批次-面试答辩名单.csv",
         f"取消优先推荐资格名单-{year}.xlsx",
         f"取消优先推荐资格名单-{year}.csv",
-        "演示批次-filed.xlsx",
-        f"invitations-{year}.xlsx",
+        "演示批次-备案名单.xlsx",
+        f"邀请名单-{year}.xlsx",
         f"考核结果-{year}.xlsx",
         f"考核结果-{year}.csv",
         f"考核结果-{year}.png",
     ):
         assert (out / name).stat().st_size > 0, name
-    assert len(list((out / f"qr-{year}").glob("*.png"))) == 4
+    assert len(list((out / f"二维码-{year}").glob("*.png"))) == 4
     results = load_workbook(out / f"考核结果-{year}.xlsx").active
     assert results is not None and results.max_row >= 3
     # the register written after the round closed and again after the exits

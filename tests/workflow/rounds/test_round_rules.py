@@ -248,7 +248,7 @@ def test_material_review_publishes_the_list_invited_to_interview(
     out = tmp_path / "公告"
     assert not out.exists()
     xlsx, csv_path = review.write_interview_list(published.invited, out, "第一批", "zh")
-    assert (xlsx.name, csv_path.name) == ("第一批-interview.xlsx", "第一批-interview.csv")
+    assert (xlsx.name, csv_path.name) == ("第一批-面试答辩名单.xlsx", "第一批-面试答辩名单.csv")
     with csv_path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows == [
