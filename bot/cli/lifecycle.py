@@ -73,7 +73,9 @@ def _number(value: float | None) -> str:
 def advance(
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
     trigger: str = typer.Argument(
-        ..., help="流转事件 / trigger: " + ", ".join(machine.TRIGGER_NAMES)
+        ...,
+        help="操作，代码或中文名称（如 review 或 材料审核通过） / trigger, code or name: "
+        + ", ".join(machine.TRIGGER_NAMES),
     ),
     reason: str | None = typer.Option(
         None,
@@ -98,6 +100,9 @@ def advance(
 
     current = settings()
     engine = open_engine()
+    trigger = states.code_of(trigger, machine.TRIGGER_NAMES, states.trigger_label) or trigger
+    if ground is not None:
+        ground = states.code_of(ground, states.GROUNDS, states.ground_label) or ground
     with transaction(engine) as session:
         row = find_agency(session, agency)
         assert row.id is not None

@@ -259,7 +259,13 @@ async def _render_list(
 
 async def agencies(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """/agencies [state]: the agencies, optionally in one state, paged."""
-    state = context.args[0].lower() if context.args else "all"
+    typed = context.args[0] if context.args else "all"
+    state = (
+        "all"
+        if typed in ("all", "全部")
+        else states.code_of(typed, states.STATES, states.state_label)
+    )
+    state = state or typed.lower()  # unknown: the listing refuses it with the known ones
     text, keyboard = await _render_list(context, staff, "agencies", state, 0)
     await _reply(update, text, keyboard)
 
@@ -467,10 +473,12 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
     """/advance ID TRIGGER [GROUND] [reason…]: show source → target and ask to confirm."""
     if not context.args or len(context.args) < 2:
         raise _usage(staff, "advance")
-    ref, trigger, *rest = context.args
+    ref, typed, *rest = context.args
+    trigger = states.code_of(typed, machine.TRIGGER_NAMES, states.trigger_label) or typed
     ground = None
-    if trigger == "withdraw" and rest and rest[0] in states.GROUNDS:
-        ground, rest = rest[0], rest[1:]
+    if trigger == "withdraw" and rest:
+        ground = states.code_of(rest[0], states.GROUNDS, states.ground_label)
+        rest = rest[1:] if ground else rest
     reason = " ".join(rest).strip() or None
     settings = settings_of(context)
 

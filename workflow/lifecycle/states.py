@@ -9,7 +9,7 @@ a group from here, so the meaning of each state is written once. `State` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 
 from workflow.core.i18n import workflow_texts
@@ -84,3 +84,15 @@ def trigger_label(trigger: str, language: str | None = None) -> str:
 
 def ground_label(ground: str, language: str | None = None) -> str:
     return workflow_texts.text(f"lifecycle.ground.{ground}", language)
+
+
+def code_of(text: str, codes: Iterable[str], label: Callable[[str, str | None], str]) -> str | None:
+    """The code a person typed, as the code itself or as its Chinese or English name
+    (`已备案`, `材料审核通过`, `filed`); None if it names none of `codes` (TERMS.md:
+    Chinese names are accepted wherever a code is)."""
+    typed = " ".join(text.split())
+    for code in codes:
+        names = {code.lower()} | {label(code, language).lower() for language in ("zh", "en")}
+        if typed.lower() in names:
+            return code
+    return None

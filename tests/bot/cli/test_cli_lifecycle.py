@@ -312,3 +312,13 @@ def test_a_register_folder_that_cannot_be_written_does_not_undo_the_change(
     assert code == 0 and "interviewed → filed" in out
     assert err.startswith("备案机构名录未能更新（") and "safecomm register --out" in err
     assert _status(db, agency.id) == "filed"
+
+
+def test_advance_takes_the_operation_by_its_chinese_name(db: Engine, cli: Cli) -> None:
+    """TERMS.md: `safecomm advance 4 材料审核通过` as well as `… review`."""
+    agency = _agency(db, name="丁咨询公司")
+    assert cli("round", "create", "2026 第三批")[0] == 0
+    assert cli("round", "join", "2026 第三批", agency.credit_code)[0] == 0
+    assert cli("round", "score", agency.credit_code, "--material", "80")[0] == 0
+    code, out, err = cli("advance", agency.credit_code, "材料审核通过")
+    assert (code, err) == (0, "") and "applied → reviewed" in out

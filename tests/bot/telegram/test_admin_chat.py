@@ -500,3 +500,31 @@ async def test_agency_shows_the_scope_suggestion_and_pending_familiarity(
         in shown
     )
     assert "○ 尚待专家组判断（可在材料审核或面试答辩时记录" in shown
+
+
+async def test_staff_may_type_states_triggers_and_grounds_by_their_chinese_names(
+    chat: OfflineChat, engine: Engine, admin_settings: Settings
+) -> None:
+    """TERMS.md: where a user types a code, the Chinese name is accepted as well."""
+    agency_id = _reviewable(engine, admin_settings)
+    await chat.send(ADMIN_ID, "/agencies 已申请")
+    assert f"#{agency_id}" in chat.last_text(ADMIN_ID)
+    await chat.send(ADMIN_ID, "/agencies 已备案")
+    assert f"#{agency_id}" not in chat.last_text(ADMIN_ID)
+    await chat.send(ADMIN_ID, f"/advance {agency_id} 材料审核通过")
+    assert "已申请 → 材料审核通过" in chat.last_text(ADMIN_ID)
+    await chat.tap_label(ADMIN_ID, "确认")
+    assert _status(engine, agency_id) == "reviewed"
+    with Session(engine, expire_on_commit=False) as session:
+        filed = agency_in(session, "filed", admin_settings, name="丙咨询公司")
+    await chat.send(ADMIN_ID, f"/advance {filed.id} 取消优先推荐资格 违反自律公约 出具虚假材料")
+    assert "请确认" in chat.last_text(ADMIN_ID)
+    await chat.tap_label(ADMIN_ID, "确认")
+    assert _status(engine, filed.id or 0) == "withdrawn"
+    with Session(engine) as session:
+        entry = audit.history(session, filed.id or 0)[-1]
+        assert (entry.trigger, entry.ground, entry.reason) == (
+            "withdraw",
+            "convention_violation",
+            "出具虚假材料",
+        )

@@ -58,3 +58,16 @@ def test_no_text_says_a_bare_qualification(path: Path) -> None:
         if BARE.search(line)
     ]
     assert bare == []
+
+
+def test_a_code_is_read_from_its_code_or_either_name() -> None:
+    from workflow.lifecycle import machine
+    from workflow.lifecycle.states import STATES, code_of, ground_label, state_label, trigger_label
+
+    assert code_of("已备案", STATES, state_label) == "filed"
+    assert code_of("Filed", STATES, state_label) == "filed"
+    assert code_of(" 材料审核通过 ", machine.TRIGGER_NAMES, trigger_label) == "review"
+    assert code_of("违反自律公约", ("convention_violation", "staff_change"), ground_label) == (
+        "convention_violation"
+    )
+    assert code_of("备案了", STATES, state_label) is None
