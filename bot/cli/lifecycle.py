@@ -115,9 +115,9 @@ def advance(
         _t(
             "advanced",
             agency=row.name,
-            source=entry.source,
-            target=entry.target,
-            trigger=trigger,
+            source=states.state_label(entry.source),
+            target=states.state_label(entry.target),
+            trigger=states.trigger_label(trigger),
             seq=entry.seq,
         )
     )

@@ -52,7 +52,7 @@ def test_a_round_from_scores_to_publication(db: Engine, cli: Cli, tmp_path: Path
         assert code == 0, err
         code, out, err = cli("advance", ref, "review")
         assert (code, err) == (0, "")
-        assert "applied → reviewed（review）" in out
+        assert "已申请 → 材料审核通过（材料审核通过）" in out
         cli("round", "score", ref, "--interview", interview)
         assert cli("advance", ref, "interview")[0] == 0
 
@@ -309,7 +309,7 @@ def test_a_register_folder_that_cannot_be_written_does_not_undo_the_change(
     cli("round", "score", agency.credit_code, "--interview", "80")
     cli("advance", agency.credit_code, "interview")
     code, out, err = cli("advance", agency.credit_code, "file")
-    assert code == 0 and "interviewed → filed" in out
+    assert code == 0 and "已通过面试答辩 → 已备案" in out
     assert err.startswith("备案机构名录未能更新（") and "safecomm register --out" in err
     assert _status(db, agency.id) == "filed"
 
@@ -321,4 +321,4 @@ def test_advance_takes_the_operation_by_its_chinese_name(db: Engine, cli: Cli) -
     assert cli("round", "join", "2026 第三批", agency.credit_code)[0] == 0
     assert cli("round", "score", agency.credit_code, "--material", "80")[0] == 0
     code, out, err = cli("advance", agency.credit_code, "材料审核通过")
-    assert (code, err) == (0, "") and "applied → reviewed" in out
+    assert (code, err) == (0, "") and "已申请 → 材料审核通过" in out

@@ -107,6 +107,6 @@ def test_material_review_passed_still_shows_the_flag(
 
     assert (code, err) == (0, "")
     first, flag = out.strip().splitlines()
-    assert "applied → reviewed" in first
+    assert "已申请 → 材料审核通过" in first
     assert flag.startswith("⚠ 1 名咨询人员的身份证号已在其他备案机构登记，请专家组核查是否挂靠")
     assert "王挂靠" in flag and mask_id(number) in flag and number not in out

@@ -198,7 +198,7 @@ async def test_history_actions_and_agency_views(
         agency = agency_in(session, "interviewed", admin_settings)
     await chat.send(ADMIN_ID, f"/history {agency.id}")
     history = chat.last_text(ADMIN_ID)
-    assert "已申请 → 材料审核通过" in history and "材料审核通过 → 面试答辩完成" in history
+    assert "已申请 → 材料审核通过" in history and "材料审核通过 → 已通过面试答辩" in history
     assert "录入评分" in history
     await chat.send(ADMIN_ID, f"/actions {agency.id}")
     assert "file" in chat.last_text(ADMIN_ID) and "reject" in chat.last_text(ADMIN_ID)
