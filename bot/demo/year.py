@@ -43,14 +43,15 @@ from surveys.invitations import export_invitations, invitations_of, issue_invita
 from surveys.scoring import fill_sheets
 from workflow.access.actors import Actor
 from workflow.assessment import results
+from workflow.assessment.bonus import AwardInput, add_award
 from workflow.assessment.exits import confirm, propose
 from workflow.assessment.finalising import finalise
 from workflow.assessment.publication import open_period
-from workflow.assessment.sheets import BonusInput, LineInput, enter_lines, set_bonus
+from workflow.assessment.sheets import LineInput, enter_lines
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import export_sheet
 from workflow.community.campaigns import campaign_for, default_campaign
-from workflow.community.units import add_guidance, add_unit
+from workflow.community.units import add_guidance, add_unit, find_unit
 from workflow.core.clock import local_date, utcnow
 from workflow.core.db import make_engine, transaction
 from workflow.core.i18n import set_language
@@ -436,13 +437,9 @@ def assessment(
                 if item.method == "materials"
             }
             enter_lines(session, agency_id, year, lines, actor="专家组")
-        set_bonus(
-            session,
-            filed[0],
-            year,
-            {"B1": BonusInput(1, "幸福里社区获评北京市安全社区")},
-            actor="专家组",
-        )
+        unit = find_unit(session, "幸福里社区")
+        case = AwardInput("B1", unit.id, "北京市安全社区", "幸福里社区获评北京市安全社区")
+        add_award(session, filed[0], year, case, actor="专家组")
     with transaction(engine) as session:  # the morning after the questionnaire closed
         closed = campaign_for(session, year, settings).questionnaire_closes
     after_close = datetime.combine(closed + timedelta(days=1), time(9, 0), tzinfo=settings.zone)
