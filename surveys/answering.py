@@ -13,6 +13,11 @@ An invitation closes with the questionnaire's date, and also as soon as the rate
 agency no longer holds the status (withdrawn: 已取消优先推荐资格; rejected): the unit
 is told so and no further answer is taken (RULES, questionnaire). The agency's
 status is read in the same single SELECT as the rest of the screen.
+
+An admin may enter a unit's answers given at a creation-unit forum (创建单位座谈会), on
+paper or by phone, on its behalf (`enter_on_behalf`, Art. 12): the same rules apply
+(only a guided unit, the questionnaire open, the agency still holding the status),
+and the submission records its channel and who entered it.
 """
 
 from __future__ import annotations
@@ -31,12 +36,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col, select
 
-from surveys.errors import Conflict, NotFound, Refused
-from surveys.invitations import TOKEN_PATTERN
-from surveys.models import DONE, REVIEW, Invitation, Submission, SurveyProgress
+from surveys.errors import Conflict, InvalidInput, NotFound, Refused
+from surveys.invitations import TOKEN_PATTERN, new_token
+from surveys.models import ADMIN_CHANNELS, DONE, REVIEW, Invitation, Submission, SurveyProgress
 from surveys.questionnaire import ITEM_NUMBERS, POINTS
 from workflow.community.campaigns import default_date, is_open
 from workflow.community.models import Campaign, CreationUnit
+from workflow.community.units import find_guidance
 from workflow.core.clock import utcnow
 from workflow.core.settings import Settings
 from workflow.lifecycle.states import State
@@ -393,7 +399,94 @@ def next_position(answers: dict[int, int]) -> int:
     return missing[0] if missing else REVIEW
 
 
-def _submit(session: Session, survey: Survey, user_id: int, now: datetime) -> str:
+@dataclass(frozen=True)
+class Entered:
+    """Answers an admin entered on a unit's behalf: the survey read and the receipt."""
+
+    survey: Survey
+    receipt: str
+    replaced: bool
+    """Whether the unit had submitted before (the earlier answers stay in the history)."""
+
+
+def parse_answers(text: str) -> dict[int, int]:
+    """Five answers typed as "4,3,4,4,3" (also "，" or spaces), each 0–4."""
+    parts = [p for p in text.replace("，", ",").replace(" ", ",").split(",") if p]
+    if len(parts) != len(ITEM_NUMBERS):
+        raise InvalidInput("survey.entry.answer_count", given=text.strip(), count=len(parts))
+    answers: dict[int, int] = {}
+    for number, part in zip(ITEM_NUMBERS, parts, strict=True):
+        if not (part.isascii() and part.isdigit()) or int(part) not in POINTS:
+            raise InvalidInput("survey.entry.bad_answer", item=number, value=part)
+        answers[number] = int(part)
+    return answers
+
+
+def enter_on_behalf(
+    session: Session,
+    unit: CreationUnit,
+    agency: Agency,
+    year: int,
+    answers: dict[int, int],
+    *,
+    channel: str,
+    actor: str,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Entered:
+    """Record a unit's answers given at a forum, on paper or by phone (Art. 12), by the same
+    rules as the chat: only a unit the agency guided that year, while the questionnaire is
+    open and the agency holds the status; the latest submission counts, earlier ones stay.
+    A guided unit without an invitation yet gets one (its link can still be handed out)."""
+    now = now or utcnow()
+    if channel not in ADMIN_CHANNELS:
+        raise InvalidInput("survey.entry.bad_channel", channel=channel)
+    if sorted(answers) != list(ITEM_NUMBERS) or any(v not in POINTS for v in answers.values()):
+        raise InvalidInput("survey.entry.answer_count", given=answers, count=len(answers))
+    assert unit.id is not None and agency.id is not None
+    invitation = session.exec(
+        select(Invitation).where(
+            Invitation.unit_id == unit.id,
+            Invitation.agency_id == agency.id,
+            Invitation.year == year,
+        )
+    ).first()
+    if invitation is None:
+        if find_guidance(session, unit.id, agency.id, year) is None:
+            raise NotFound("survey.no_guidance", unit=unit.name, agency=agency.name, year=year)
+        invitation = Invitation(unit_id=unit.id, agency_id=agency.id, year=year, token=new_token())
+        session.add(invitation)
+        session.flush()
+    assert invitation.id is not None
+    view = _read(session, settings, invitation_id=invitation.id)
+    assert view is not None
+    _refuse_if_closed(view.survey, now, settings)
+    survey = replace(view.survey, answers=dict(answers))
+    receipt = _submit(session, survey, 0, now, channel=channel, entered_by=actor)
+    if view.revision is not None:  # the chat resumes at the answers entered
+        session.connection().execute(
+            sa.update(SurveyProgress)
+            .where(col(SurveyProgress.invitation_id) == invitation.id)
+            .values(
+                position=DONE,
+                **{f"item{number}": answers[number] for number in ITEM_NUMBERS},
+                revision=col(SurveyProgress.revision) + 1,
+                updated_at=now,
+            )
+        )
+        _reload(session, SurveyProgress, invitation.id)
+    return Entered(survey, receipt, replaced=view.survey.receipt is not None)
+
+
+def _submit(
+    session: Session,
+    survey: Survey,
+    user_id: int,
+    now: datetime,
+    *,
+    channel: str = "telegram",
+    entered_by: str = "",
+) -> str:
     """Store the answers as a new submission; its receipt (unique by the table's constraint:
     40 random bits, so a clash is a one-in-a-trillion retry, not a lookup on every submit)."""
     receipt = base64.b32encode(secrets.token_bytes(5)).decode()
@@ -405,6 +498,8 @@ def _submit(session: Session, survey: Survey, user_id: int, now: datetime) -> st
             receipt=receipt,
             user_id=user_id,
             submitted_at=now,
+            channel=channel,
+            entered_by=entered_by,
         )
     )
     return receipt

@@ -21,6 +21,11 @@ from workflow.community.models import CreationUnit  # noqa: F401
 from workflow.core.clock import utcnow
 from workflow.registry.models import Agency  # noqa: F401
 
+CHANNELS = ("telegram", "web", "forum", "paper", "phone")
+"""Every channel a submission can come by (RULES, questionnaire)."""
+ADMIN_CHANNELS = ("forum", "paper", "phone")
+"""The channels an admin enters answers by, on the unit's behalf (Art. 12)."""
+
 # SurveyProgress.position: 1–5 is the question shown, then the review screen,
 # then "submitted, nothing pending".
 REVIEW = 6
@@ -85,4 +90,11 @@ class Submission(SQLModel, table=True):
     item5: int
     receipt: str = Field(max_length=8)
     user_id: int = Field(sa_type=BigInteger)
+    """The Telegram user who submitted; 0 for answers an admin entered on the unit's behalf."""
     submitted_at: datetime = Field(default_factory=utcnow)
+    channel: str = Field(
+        default="telegram", max_length=10, sa_column_kwargs={"server_default": "telegram"}
+    )
+    """How the answers came: telegram, web, or entered by an admin: forum, paper, phone."""
+    entered_by: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    """The admin who entered answers given at a forum, on paper or by phone ("" otherwise)."""

@@ -35,6 +35,11 @@ exits = typer.Typer(
     no_args_is_help=True,
 )
 campaign = typer.Typer(help="年度考核活动日期 / yearly campaign dates", no_args_is_help=True)
+bonus = typer.Typer(
+    help="加分项（第十三条），按创建单位逐项登记 / bonus items (Art. 13), case by case",
+    no_args_is_help=True,
+)
+assess.add_typer(bonus, name="bonus")
 
 AgencyArg = Annotated[
     str, typer.Argument(help="机构编号、信用代码或全称 / agency id, credit code or exact name")
@@ -231,7 +236,10 @@ def assess_show(agency: AgencyArg, year: YearArg) -> None:
             ]
         )
     for code, entry in view.bonus.items():
-        rows.append([code, "", entry.count, "", "", "", entry.evidence])
+        legacy = _t("assessment.cli.bonus_legacy", count=entry.count)
+        rows.append([code, "", legacy, "", "", "", entry.evidence])
+    for award in view.awards:
+        rows.append([award.code, "", award.title, "", "", "", award.evidence])
     print_table([_t(f"assessment.xlsx.col.{name}") for name in names], rows)
     if view.sheet.questionnaire_source:
         print(
@@ -629,3 +637,100 @@ def register(app: typer.Typer) -> None:
     app.add_typer(campaign, name="campaign")
     app.command("results")(results)
     app.add_typer(objection, name="objection")
+
+
+@bonus.command("add")
+def bonus_add(
+    agency: AgencyArg,
+    year: Annotated[int, typer.Argument(help="称号授予的年度 / the year it was conferred")],
+    code: Annotated[str, typer.Argument(help="加分项 B1–B4 / bonus item B1–B4")],
+    title: Annotated[
+        str,
+        typer.Option(
+            help="B1/B2 称号，B3 教育基地名称，B4 项目名称 / B1/B2 title, B3 base, B4 project"
+        ),
+    ],
+    evidence: Annotated[str, typer.Option(help="佐证说明，必填 / evidence, required")],
+    unit: Annotated[
+        str | None,
+        typer.Option(help="创建单位编号或名称（B1–B3 必填） / creation unit (required for B1–B3)"),
+    ] = None,
+) -> None:
+    """登记一项加分（同一创建单位的同一称号只计一次） / record one bonus case (counted once)."""
+    from workflow.assessment.bonus import AwardInput, add_award
+    from workflow.assessment.sheets import sheet_view
+    from workflow.community.units import find_unit
+    from workflow.core.db import transaction
+
+    with transaction(open_engine()) as session:
+        row = _agency(session, agency)
+        found = find_unit(session, unit) if unit is not None else None
+        given = AwardInput(code, found.id if found else None, title, evidence)
+        award = add_award(session, _id(row), year, given, actor=operator())
+        view = sheet_view(session, _id(row), year)
+    print(
+        _t(
+            "assessment.cli.bonus_added",
+            code=award.code,
+            award=award.id,
+            unit=found.name if found else "",
+            title=award.title,
+            agency=row.name,
+            year=year,
+        )
+    )
+    print(_summary(view))
+
+
+@bonus.command("list")
+def bonus_list(agency: AgencyArg, year: YearArg) -> None:
+    """列出一个机构一年的加分记录 / list an agency's bonus records for a year."""
+    from workflow.assessment.bonus import awards_of
+    from workflow.assessment.sheets import find_sheet, load_view
+    from workflow.core.db import transaction
+
+    with transaction(open_engine()) as session:
+        row = _agency(session, agency)
+        sheet = find_sheet(session, _id(row), year)
+        awards = awards_of(session, sheet.id) if sheet and sheet.id else []
+        legacy = load_view(session, sheet).bonus if sheet else {}
+    if not awards and not legacy:
+        print(_t("assessment.cli.no_bonus", agency=row.name, year=year))
+        return
+    names = ("award", "code", "unit", "title", "evidence", "entered_by")
+    rows: list[list[object]] = [
+        [
+            award.id,
+            award.code,
+            found.name if found else "",
+            award.title,
+            award.evidence,
+            award.entered_by,
+        ]
+        for award, found in awards
+    ]
+    rows += [
+        [
+            "",
+            code,
+            "",
+            _t("assessment.cli.bonus_legacy", count=entry.count),
+            entry.evidence,
+            entry.entered_by,
+        ]
+        for code, entry in legacy.items()
+    ]
+    print_table([_t(f"assessment.cli.bonus_col.{name}") for name in names], rows)
+
+
+@bonus.command("remove")
+def bonus_remove(
+    award: Annotated[int, typer.Argument(help="加分记录编号 / bonus record number")],
+) -> None:
+    """删除误登记的加分记录（评分表未定稿时） / remove a bonus record entered by mistake."""
+    from workflow.assessment.bonus import remove_award
+    from workflow.core.db import transaction
+
+    with transaction(open_engine()) as session:
+        remove_award(session, award, actor=operator())
+    print(_t("assessment.cli.bonus_removed", award=award))

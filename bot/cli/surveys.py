@@ -11,6 +11,9 @@ safecomm invite show UNIT AGENCY YEAR [--json]
 safecomm invite rebind UNIT AGENCY YEAR [--user TELEGRAM_ID]
 safecomm survey status YEAR [--xlsx FILE] [--json]
 safecomm survey fill YEAR                 questionnaire points into the score sheets
+safecomm survey enter UNIT AGENCY YEAR --channel forum|paper|phone --answers 4,3,4,4,3
+safecomm forum add YEAR --date D --unit U [--unit U2 …] [--notes …] [--minutes FILE]
+safecomm forum list YEAR
 """
 
 from __future__ import annotations
@@ -440,9 +443,146 @@ def survey_fill(year: Annotated[int, typer.Argument(help="考核年度 / assessm
         print(_t("fill.still_open", year=year))
 
 
+@survey_app.command("enter")
+def survey_enter(
+    unit: Annotated[str, typer.Argument(help="创建单位编号或名称 / creation unit number or name")],
+    agency: Annotated[str, typer.Argument(help="机构编号或信用代码 / agency id or credit code")],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    channel: Annotated[
+        str,
+        typer.Option(
+            help="forum（座谈会）、paper（纸质问卷）或 phone（电话） / forum, paper or phone"
+        ),
+    ],
+    answers: Annotated[
+        str, typer.Option(help="5 项得分，逗号分隔，如 4,3,4,4,3 / the 5 answers, e.g. 4,3,4,4,3")
+    ],
+) -> None:
+    """代创建单位录入座谈会、纸质或电话答复（第十二条） / enter a unit's answers on its behalf (Art. 12)."""
+    from surveys.answering import enter_on_behalf, parse_answers
+    from surveys.errors import survey_texts
+    from workflow.community import units
+    from workflow.core.db import transaction
+    from workflow.registry.service import find_agency
+
+    given = parse_answers(answers)
+    config = settings()
+    with transaction(open_engine()) as session:
+        found_unit, found_agency = units.find_unit(session, unit), find_agency(session, agency)
+        entered = enter_on_behalf(
+            session,
+            found_unit,
+            found_agency,
+            year,
+            given,
+            channel=channel.strip().lower(),
+            actor=operator(),
+            settings=config,
+        )
+    label = survey_texts.text(f"survey.channel.{channel.strip().lower()}", config.language)
+    print(
+        _t(
+            "entry.saved",
+            unit=entered.survey.unit,
+            agency=entered.survey.agency,
+            year=year,
+            channel=label,
+            actor=operator(),
+            receipt=entered.receipt,
+        )
+    )
+    if entered.replaced:
+        print(_t("entry.replaced"))
+
+
+# ---------------------------------------------------------------------------
+
+forum_app = typer.Typer(
+    help="创建单位座谈会（第十二条） / creation-unit forums (Art. 12)", no_args_is_help=True
+)
+
+
+@forum_app.command("add")
+def forum_add(
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    held_on: Annotated[str, typer.Option("--date", help="召开日期 YYYY-MM-DD / date held")],
+    unit: Annotated[
+        list[str],
+        typer.Option(help="出席的创建单位（编号或名称，可写多次） / a unit present (repeatable)"),
+    ],
+    notes: Annotated[str, typer.Option(help="情况记录 / notes")] = "",
+    minutes: Annotated[Path | None, typer.Option(help="会议纪要文件 / the minutes file")] = None,
+) -> None:
+    """登记一次创建单位座谈会 / record a creation-unit forum."""
+    import shutil
+    from datetime import date
+
+    from workflow.community import forums, units
+    from workflow.core.db import transaction
+    from workflow.core.errors import InvalidInput
+
+    try:
+        day = date.fromisoformat(held_on.strip())
+    except ValueError:
+        raise InvalidInput("forums.bad_date", value=held_on) from None
+    if minutes is not None and not minutes.is_file():
+        raise InvalidInput("forums.no_minutes_file", path=minutes)
+    config, engine = settings(), open_engine()
+    with transaction(engine) as session:
+        ids = [units.find_unit(session, ref).id or 0 for ref in unit]
+        forum = forums.record_forum(session, year, day, ids, notes=notes, actor=operator())
+        forum_id, count = forum.id or 0, len(set(ids))
+    print(_t("forum.saved", forum=forum_id, date=day.isoformat(), count=count))
+    if minutes is None:
+        return
+    # files are written after the commit; then the path is stored
+    folder = Path(config.upload_dir) / str(year) / "forums"
+    target = folder / f"{forum_id}-{minutes.name}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(minutes, target)
+    except OSError:
+        raise InvalidInput("forums.cannot_store", path=target) from None
+    with transaction(engine) as session:
+        forums.set_minutes(session, forum_id, str(target))
+    print(_t("forum.minutes", path=target))
+
+
+@forum_app.command("list")
+def forum_list(
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
+) -> None:
+    """列出一年的创建单位座谈会 / list a year's creation-unit forums."""
+    from workflow.community import forums
+    from workflow.core.db import transaction
+
+    with transaction(open_engine()) as session:
+        views = forums.forums_of(session, year)
+    rows = [
+        {
+            "forum": v.forum.id,
+            "date": v.forum.held_on.isoformat(),
+            "units": "、".join(u.name for u in v.units),
+            "notes": v.forum.notes,
+            "minutes": v.forum.minutes_path,
+            "by": v.forum.recorded_by,
+        }
+        for v in views
+    ]
+    if as_json:
+        print_json(rows)
+    elif not rows:
+        print(_t("forum.none", year=year))
+    else:
+        names = ("forum", "date", "units", "notes", "minutes", "by")
+        print_table([_t(f"forum.col.{n}") for n in names], [[r[n] for n in names] for r in rows])
+
+
 def register(app: typer.Typer) -> None:
     """Add this topic's commands to the app."""
     app.add_typer(unit_app, name="unit")
     app.add_typer(guidance_app, name="guidance")
     app.add_typer(invite_app, name="invite")
     app.add_typer(survey_app, name="survey")
+    app.add_typer(forum_app, name="forum")

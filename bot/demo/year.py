@@ -53,14 +53,15 @@ from surveys.invitations import export_invitations, invitations_of, issue_invita
 from surveys.scoring import fill_sheets
 from workflow.access.actors import Actor
 from workflow.assessment import objections, publication, results
+from workflow.assessment.bonus import AwardInput, add_award
 from workflow.assessment.exits import confirm, propose
 from workflow.assessment.finalising import finalise
 from workflow.assessment.publicity import day_text
-from workflow.assessment.sheets import BonusInput, LineInput, enter_lines, set_bonus
+from workflow.assessment.sheets import LineInput, enter_lines
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import export_sheet
 from workflow.community.campaigns import campaign_for, default_campaign
-from workflow.community.units import add_guidance, add_unit
+from workflow.community.units import add_guidance, add_unit, find_unit
 from workflow.core.clock import local_date, utcnow
 from workflow.core.db import make_engine, transaction
 from workflow.core.errors import Refused
@@ -104,12 +105,13 @@ AGENCIES = (
     DemoAgency("北京远达安全咨询有限公司", "西城区", 5, 82, 84, 0),
 )
 THIS_ROUND = AGENCIES[:4]  # the last one was filed two years before the demo year
-BONUS = {  # Art. 13 bonus items of the filed agencies, by their place in the round
-    0: {
-        "B1": BonusInput(1, "幸福里社区获评北京市安全社区"),
-        "B3": BonusInput(1, "指导和平街社区建成公共安全教育基地"),
-    },
-    1: {"B3": BonusInput(1, "指导万柳社区建成公共安全教育基地")},
+BONUS = {  # Art. 13 bonus cases of the filed agencies, by their place in the round:
+    # (item, creation unit, title / base, evidence)
+    0: (
+        ("B1", "幸福里社区", "北京市安全社区", "幸福里社区获评北京市安全社区"),
+        ("B3", "和平街社区", "和平街社区公共安全教育基地", "指导和平街社区建成公共安全教育基地"),
+    ),
+    1: (("B3", "万柳社区", "万柳社区公共安全教育基地", "指导万柳社区建成公共安全教育基地"),),
 }
 UNITS = (
     ("幸福里社区", "朝阳区", 0),
@@ -527,7 +529,10 @@ def assessment(
                 if item.method == "materials"
             }
             enter_lines(session, agency_id, year, lines, actor="专家组")
-            set_bonus(session, agency_id, year, BONUS.get(place, {}), actor="专家组")
+            for code, unit_name, title, evidence in BONUS.get(place, ()):
+                unit = find_unit(session, unit_name)
+                case = AwardInput(code, unit.id, title, evidence)
+                add_award(session, agency_id, year, case, actor="专家组")
     with transaction(engine) as session:  # the morning after the questionnaire closed
         campaign = campaign_for(session, year, settings)
     after_close = at(campaign.questionnaire_closes + timedelta(days=1), settings)

@@ -11,13 +11,12 @@ from sqlmodel import Session
 
 from tests.builders import make_agency
 from workflow.access.actors import Actor
+from workflow.assessment.bonus import TITLES, AwardInput, add_award
 from workflow.assessment.finalising import finalise
 from workflow.assessment.models import Publication
 from workflow.assessment.sheets import (
-    BonusInput,
     LineInput,
     enter_lines,
-    set_bonus,
     set_questionnaire_points,
 )
 from workflow.assessment.standard import STANDARD
@@ -111,10 +110,27 @@ def fill_sheet(
         source=source,
         actor="survey",  # type: ignore[arg-type]
     )
-    if bonus:
-        entries = {code: BonusInput(count, f"{code} 佐证材料") for code, count in bonus.items()}
-        set_bonus(session, agency_id, year, entries, actor="expert")
+    for code, count in (bonus or {}).items():
+        for case in range(1, count + 1):
+            add_bonus_case(session, agency_id, year, code, case)
     session.commit()
+
+
+def add_bonus_case(session: Session, agency_id: int, year: int, code: str, case: int) -> None:
+    """One bonus case (Art. 13) on the agency's sheet of `year`: B1–B3 in a new unit the
+    agency guided that year, B4 a project of its own."""
+    unit_id = None
+    if code != "B4":
+        unit = CreationUnit(name=f"加分社区{agency_id}-{code}-{case}", district="东城区")
+        session.add(unit)
+        session.flush()
+        assert unit.id is not None
+        unit_id = unit.id
+        session.add(Guidance(unit_id=unit_id, agency_id=agency_id, year=year))
+        session.flush()
+    title = TITLES[code][0] if code in TITLES else f"{code} 项目{case}"
+    given = AwardInput(code, unit_id, title, f"{code} 佐证材料")
+    add_award(session, agency_id, year, given, actor="expert")
 
 
 def assessed_agency(

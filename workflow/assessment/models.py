@@ -16,9 +16,10 @@ from workflow.assessment.evaluation import (
     Policy,
     PolicyValues,
 )
-from workflow.core.clock import utcnow
 
 # the tables our foreign keys name, so they are mapped whatever imported this module
+from workflow.community.models import CreationUnit  # noqa: F401
+from workflow.core.clock import utcnow
 from workflow.registry.models import Agency  # noqa: F401
 
 QuestionnaireSource = Literal["survey", "admin"]
@@ -109,7 +110,9 @@ class ScoreLine(SQLModel, table=True):
 
 
 class BonusEntry(SQLModel, table=True):
-    """A bonus item of a sheet: how many cases, and the evidence for them."""
+    """A legacy count-only bonus entry (before revision 0014): how many cases, and the
+    evidence for them. Kept and counted; no new one is recorded (a count may only be
+    lowered or removed): bonus items are now `BonusAward` rows, one per case."""
 
     __table_args__ = (UniqueConstraint("sheet_id", "code", name="uq_bonusentry_sheet_code"),)
 
@@ -118,6 +121,28 @@ class BonusEntry(SQLModel, table=True):
     code: str = Field(max_length=5)
     count: int
     evidence: str = Field(default="")
+    entered_by: str = Field(max_length=100)
+    entered_at: datetime = Field(default_factory=utcnow)
+
+
+class BonusAward(SQLModel, table=True):
+    """One bonus case (Art. 13) on a sheet: B1/B2 a title conferred on a guided creation
+    unit, B3 a public-safety education base set up in one, B4 a project promoted
+    city-wide; with its evidence. `claim` (the unit and the normalised title, base or
+    project) is unique per code: the same unit's same title counts once, for one agency,
+    in the year of the sheet it is recorded on (the year it was conferred)."""
+
+    __table_args__ = (UniqueConstraint("code", "claim", name="uq_bonusaward_code_claim"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sheet_id: int = Field(foreign_key="scoresheet.id", index=True, ondelete="CASCADE")
+    code: str = Field(max_length=5)
+    unit_id: int | None = Field(
+        default=None, foreign_key="creationunit.id", index=True, ondelete="CASCADE"
+    )
+    title: str = Field(max_length=200)
+    claim: str = Field(max_length=250)
+    evidence: str
     entered_by: str = Field(max_length=100)
     entered_at: datetime = Field(default_factory=utcnow)
 

@@ -15,7 +15,7 @@ a policy afterwards. Drafts are evaluated with the current settings.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -33,6 +33,7 @@ from workflow.assessment.evaluation import (
 )
 from workflow.assessment.models import (
     QUESTIONNAIRE_SOURCES,
+    BonusAward,
     BonusEntry,
     QuestionnaireSource,
     ScoreLine,
@@ -63,7 +64,8 @@ class LineInput:
 
 @dataclass(frozen=True)
 class BonusInput:
-    """A bonus count with the description of its evidence (required when count > 0)."""
+    """A legacy bonus count with the description of its evidence (required when count > 0);
+    new bonus cases are recorded one by one (`workflow.assessment.bonus`)."""
 
     count: int
     evidence: str = ""
@@ -71,11 +73,12 @@ class BonusInput:
 
 @dataclass(frozen=True)
 class SheetView:
-    """A sheet with its lines and bonus entries, loaded together."""
+    """A sheet with its lines, legacy bonus counts and bonus cases, loaded together."""
 
     sheet: ScoreSheet
     lines: dict[str, ScoreLine]
     bonus: dict[str, BonusEntry]
+    awards: list[BonusAward] = field(default_factory=list)
 
     @property
     def points(self) -> dict[str, int]:
@@ -83,7 +86,11 @@ class SheetView:
 
     @property
     def bonus_counts(self) -> dict[str, int]:
-        return {code: entry.count for code, entry in self.bonus.items()}
+        """Cases per bonus item: the legacy count plus the cases recorded one by one."""
+        counts = {code: entry.count for code, entry in self.bonus.items()}
+        for award in self.awards:
+            counts[award.code] = counts.get(award.code, 0) + 1
+        return counts
 
     @property
     def missing(self) -> list[str]:
@@ -253,7 +260,9 @@ def enter_lines(
 def set_bonus(
     session: Session, agency_id: int, year: int, entries: Mapping[str, BonusInput], *, actor: str
 ) -> ScoreSheet:
-    """Record bonus counts with their evidence; a count of 0 removes the entry."""
+    """Lower or remove legacy bonus counts (a count of 0 removes the entry); a count above
+    the one recorded is refused: bonus cases are recorded one by one, per creation unit
+    and title (`workflow.assessment.bonus.add_award`, Art. 13)."""
     counts = {code: check_bonus(code, entry) for code, entry in entries.items()}
     sheet = editable_sheet(session, agency_id, year, actor)
     assert sheet.id is not None
@@ -265,6 +274,10 @@ def set_bonus(
             )
         )
     }
+    for code in entries:
+        recorded = existing[code].count if code in existing else 0
+        if counts[code] > recorded:
+            raise Refused("assessment.bonus.count_only", code=code)
     for code, given in entries.items():
         entry = existing.get(code)
         if not counts[code]:
@@ -347,7 +360,7 @@ def lock(
 
 
 def finalised_views(session: Session, year: int) -> list[SheetView]:
-    """Every finalised sheet of `year` with its lines (three queries, whatever the count)."""
+    """Every finalised sheet of `year` with its lines (four queries, whatever the count)."""
     sheets = session.exec(
         select(ScoreSheet).where(ScoreSheet.year == year, col(ScoreSheet.finalised_at).is_not(None))
     ).all()
@@ -363,6 +376,9 @@ def load_views(session: Session, sheets: Iterable[ScoreSheet]) -> list[SheetView
         by_id[line.sheet_id].lines[line.code] = line
     for entry in session.exec(select(BonusEntry).where(col(BonusEntry.sheet_id).in_(ids))):
         by_id[entry.sheet_id].bonus[entry.code] = entry
+    awards = select(BonusAward).where(col(BonusAward.sheet_id).in_(ids))
+    for award in session.exec(awards.order_by(col(BonusAward.code), col(BonusAward.id))):
+        by_id[award.sheet_id].awards.append(award)
     return list(by_id.values())
 
 

@@ -54,7 +54,7 @@ from workflow.assessment.sheets import (
     set_questionnaire_points,
 )
 from workflow.assessment.standard import STANDARD
-from workflow.core.errors import InvalidInput
+from workflow.core.errors import InvalidInput, Refused
 from workflow.core.i18n import current_language, workflow_texts
 from workflow.core.spreadsheets import save_workbook
 from workflow.registry.values import is_blank, read_yes_no
@@ -189,8 +189,9 @@ def _bonus_rows(
     _header(ws, row, [_t(f"bonus_col.{name}", language) for name in COLUMNS])
     row += 1
     first = row
+    counts = view.bonus_counts if view else {}
     for item in STANDARD.bonus:
-        entry = view.bonus.get(item.code) if view else None
+        count = counts.get(item.code)
         per_case = bonus_points_per_case(item.code, policy)
         _row(
             ws,
@@ -201,16 +202,25 @@ def _bonus_rows(
                 item.text(language),
                 _t("method.materials", language),
                 item.unit(language, per_case),
-                entry.count if entry else None,
+                count,
                 None,
                 None,
-                entry.count * per_case if entry else None,
-                entry.evidence if entry else None,
+                count * per_case if count else None,
+                _bonus_evidence(view, item.code) if count and view else None,
             ],
         )
         row += 1
     ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
     return row
+
+
+def _bonus_evidence(view: SheetView, code: str) -> str:
+    """The evidence of an item's cases, one per line: each case's title and evidence, then
+    the evidence of a legacy count."""
+    parts = [f"{a.title}：{a.evidence}" for a in view.awards if a.code == code]
+    if code in view.bonus and view.bonus[code].evidence:
+        parts.append(view.bonus[code].evidence)
+    return "\n".join(parts)
 
 
 def _header(ws: Worksheet, row: int, labels: list[str]) -> None:
@@ -447,7 +457,7 @@ def save_filled(
     sheet = enter_lines(
         session, filled.agency_id, filled.year, filled.lines, actor=actor, policy=policy
     )
-    set_bonus(session, filled.agency_id, filled.year, filled.bonus, actor=actor)
+    _save_bonus(session, sheet, filled.bonus, actor=actor)
     if filled.questionnaire:
         current = load_view(session, sheet).points
         if any(current.get(code) != value for code, value in filled.questionnaire.items()):
@@ -460,6 +470,25 @@ def save_filled(
                 actor=actor,
             )
     return sheet
+
+
+def _save_bonus(
+    session: Session, sheet: ScoreSheet, bonus: dict[str, BonusInput], *, actor: str
+) -> None:
+    """The bonus rows: a count equal to the recorded one changes nothing; a lower one lowers
+    the legacy count; a higher one is refused (cases are recorded one by one, Art. 13)."""
+    view = load_view(session, sheet)
+    counts = view.bonus_counts
+    changed: dict[str, BonusInput] = {}
+    for code, given in bonus.items():
+        if given.count == counts.get(code, 0):
+            continue
+        legacy = given.count - sum(1 for award in view.awards if award.code == code)
+        if legacy < 0:
+            raise Refused("assessment.bonus.count_only", code=code)
+        changed[code] = BonusInput(legacy, given.evidence)
+    if changed:
+        set_bonus(session, sheet.agency_id, sheet.year, changed, actor=actor)
 
 
 def import_sheet(

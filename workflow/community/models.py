@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # the tables our foreign keys name, so they are mapped whatever imported this module
+from workflow.core.clock import utcnow
 from workflow.registry.models import Agency  # noqa: F401
 
 
@@ -44,3 +45,24 @@ class Campaign(SQLModel, table=True):
     report_due: date
     questionnaire_closes: date
     results_published: date
+
+
+class Forum(SQLModel, table=True):
+    """A creation-unit forum (创建单位座谈会, Art. 12) held by the Association: evidence for
+    section 3 of the assessment. The minutes file's path is stored after the commit that
+    recorded the forum, once the file has been copied into the minutes folder."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(index=True)
+    held_on: date
+    notes: str = Field(default="")
+    minutes_path: str = Field(default="", max_length=500)
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class ForumAttendance(SQLModel, table=True):
+    """A creation unit present at a forum."""
+
+    forum_id: int = Field(foreign_key="forum.id", primary_key=True, ondelete="CASCADE")
+    unit_id: int = Field(foreign_key="creationunit.id", primary_key=True, ondelete="CASCADE")

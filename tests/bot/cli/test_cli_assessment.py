@@ -24,6 +24,7 @@ from workflow.assessment import finalising
 from workflow.assessment.sheets import sheet_view
 from workflow.assessment.standard import STANDARD
 from workflow.assessment.xlsx import COL
+from workflow.community.models import CreationUnit, Guidance
 from workflow.core.errors import Conflict
 from workflow.core.settings import Settings, get_settings
 from workflow.lifecycle.audit import history
@@ -56,20 +57,31 @@ def test_the_assessment_year_from_entry_to_exit(
 ) -> None:
     with Session(db) as session:
         agency = filed_agency(session, settings)
+        unit = CreationUnit(name="幸福里社区", district="东城区", safe_community=True)
+        session.add(unit)
+        session.flush()
+        session.add(Guidance(unit_id=unit.id or 0, agency_id=agency.id or 0, year=2026))
+        session.flush()
+        session.expunge(agency)
+        session.commit()
     agency_id = agency.id or 0
     _enter_materials(cli, agency_id)
-    code, out, _ = cli(
+    # Art. 13: a bonus case is recorded per creation unit and title, with its evidence
+    code, out, err = cli(
         "assess",
-        "enter",
+        "bonus",
+        "add",
         agency.name,
         YEAR,
         "B1",
-        "--count",
-        "1",
-        "--description",
-        "某社区获评市级安全社区",
+        "--unit",
+        "幸福里社区",
+        "--title",
+        "市级安全社区",
+        "--evidence",
+        "北京市安全社区命名文件",
     )
-    assert code == 0 and "B1" in out
+    assert code == 0 and "已登记加分项 B1" in out and "幸福里社区“北京市安全社区”" in out, err
 
     code, _, err = cli("assess", "finalise", str(agency_id), YEAR)
     assert code == 1
@@ -85,6 +97,9 @@ def test_the_assessment_year_from_entry_to_exit(
 
     code, out, _ = cli("assess", "show", str(agency_id), YEAR)
     assert code == 0 and "草稿" in out and "管理员录入（王管理）" in out
+    assert "北京市安全社区" in out and "北京市安全社区命名文件" in out
+    code, out, _ = cli("assess", "bonus", "list", str(agency_id), YEAR)
+    assert code == 0 and "幸福里社区" in out and "北京市安全社区命名文件" in out
 
     code, out, err = cli("assess", "finalise", str(agency_id), YEAR)
     assert code == 0, err
@@ -122,6 +137,7 @@ def test_the_assessment_year_from_entry_to_exit(
         (("B5", "--count", "1"), "未知的加分项编号 B5"),
         (("B1",), "加分项 B1 需要填写数量"),
         (("B1", "--count", "1"), "加分项 B1 需要填写佐证说明"),
+        (("B1", "--count", "1", "--description", "x"), "须按创建单位逐项登记"),
         (("3.2", "--points", "3"), "assess section"),
         (("1.2", "--no-content", "--no-evidence", "--points", "4"), "只能为 0"),
         (("1.1", "--points=--3", *_JUDGED), "指标 1.1 的得分必须是整数"),

@@ -21,7 +21,9 @@ from workflow.assessment.models import BonusEntry, ScoreLine, ScoreSheet
 from workflow.assessment.sheets import (
     BonusInput,
     LineInput,
+    editable_sheet,
     enter_lines,
+    load_view,
     set_bonus,
     set_questionnaire_points,
     sheet_view,
@@ -125,9 +127,23 @@ def test_bonus_needs_a_known_code_and_evidence(session: Session) -> None:
     with pytest.raises(InvalidInput) as caught:
         set_bonus(session, agency.id, YEAR, {"B1": BonusInput(2, " ")}, actor="x")
     assert caught.value.key == "assessment.bonus_evidence_required"
-    set_bonus(
-        session, agency.id, YEAR, {"B1": BonusInput(2, "某社区获市级安全社区称号")}, actor="x"
+    # Art. 13: no new count-only entry; cases are recorded per creation unit and title
+    with pytest.raises(Refused) as refused:
+        set_bonus(
+            session, agency.id, YEAR, {"B1": BonusInput(2, "某社区获市级安全社区称号")}, actor="x"
+        )
+    assert refused.value.key == "assessment.bonus.count_only"
+    # a legacy count (recorded before revision 0014) still counts; it may be lowered or removed
+    sheet = editable_sheet(session, agency.id, YEAR, "x")
+    session.add(
+        BonusEntry(sheet_id=sheet.id or 0, code="B1", count=2, evidence="旧", entered_by="x")
     )
+    session.flush()
+    assert load_view(session, sheet).bonus_counts == {"B1": 2}
+    with pytest.raises(Refused):
+        set_bonus(session, agency.id, YEAR, {"B1": BonusInput(3, "旧")}, actor="x")
+    set_bonus(session, agency.id, YEAR, {"B1": BonusInput(1, "旧")}, actor="x")
+    assert load_view(session, sheet).bonus_counts == {"B1": 1}
     set_bonus(session, agency.id, YEAR, {"B1": BonusInput(0)}, actor="x")  # 0 removes the entry
     assert session.exec(select(BonusEntry)).all() == []
 

@@ -9,7 +9,12 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from tests.workflow.assessment_builders import fill_sheet, new_agency, points_totalling
+from tests.workflow.assessment_builders import (
+    add_bonus_case,
+    fill_sheet,
+    new_agency,
+    points_totalling,
+)
 from workflow.assessment.evaluation import evaluate
 from workflow.assessment.models import ScoreLine, ScoreSheet
 from workflow.assessment.sheets import sheet_view
@@ -21,7 +26,7 @@ from workflow.assessment.xlsx import (
     import_sheet,
     read_sheet,
 )
-from workflow.core.errors import InvalidInput
+from workflow.core.errors import InvalidInput, Refused
 
 YEAR = 2026
 
@@ -88,14 +93,18 @@ def test_round_trip_gives_the_same_evaluation(any_engine: Engine, tmp_path: Path
     bonus = {"B1": 2, "B3": 1}
     with Session(any_engine) as session:
         agency_id, path = _blank_form(session, tmp_path)
-        _fill(path, points, bonus)
+        for code, count in bonus.items():  # Art. 13: cases are recorded one by one
+            for case in range(1, count + 1):
+                add_bonus_case(session, agency_id, YEAR, code, case)
+        session.commit()
+        _fill(path, points, bonus)  # the same counts: the bonus rows change nothing
         import_sheet(session, path, actor="专家乙")
         session.commit()
         view = sheet_view(session, agency_id, YEAR)
         assert view.evaluation() == evaluate(points, bonus)
         assert view.sheet.questionnaire_source == "admin"
         assert view.lines["1.4"].evidence_present is False
-        assert view.bonus["B1"].evidence == "B1 证书复印件"
+        assert view.bonus == {} and len(view.awards) == 3
         # export the stored sheet and import it again: nothing changes
         again = tmp_path / "again.xlsx"
         export_sheet(session, agency_id, "x", YEAR, again)
@@ -251,3 +260,16 @@ def test_the_effect_is_exported_and_imported(session: Session, tmp_path: Path) -
     assert ws.cell(row, COL["effect"]).value == "项目 16 个，已全部落实"
     notes = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
     assert "无证据的指标最多得该项分值的 50%（向下取整）。" in notes
+
+
+def test_a_higher_bonus_count_in_the_table_is_refused(any_engine: Engine, tmp_path: Path) -> None:
+    """Art. 13: bonus cases are recorded per creation unit and title, so a count typed into
+    the table cannot add cases; nothing of the file is saved."""
+    with Session(any_engine) as session:
+        _, path = _blank_form(session, tmp_path)
+        points = points_totalling(80)
+        points["1.4"], points["4.3"] = 3, points["4.3"] + 3  # _fill marks 1.4 without evidence
+        _fill(path, points, {"B2": 1})
+        with pytest.raises(Refused) as caught:
+            import_sheet(session, path, actor="专家乙")
+        assert caught.value.key == "assessment.bonus.count_only"
