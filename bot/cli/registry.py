@@ -8,7 +8,10 @@
     safecomm agency judge REF --familiar | --not-familiar --reason … [--field 消防安全 …]
     safecomm agency template FILE.xlsx
     safecomm agency import FILE.xlsx
+    safecomm agency set REF FIELD VALUE --reason …        correct one field, audited
     safecomm consultant add REF --name … (or --from-json FILE)
+    safecomm consultant set REF CONSULTANT FIELD VALUE --reason …
+    safecomm consultant remove REF CONSULTANT --reason …   staff left (Art. 14(3))
 
 Every form field is an option named after the model field (`--credit-code`);
 values are checked by `workflow.registry`, which reports every wrong field at
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bot.cli.common import open_engine, operator, print_json, print_table
+from bot.cli.common import keep_register, open_engine, operator, print_json, print_table
 from workflow.core.errors import InvalidInput
 from workflow.core.i18n import workflow_texts
 from workflow.lifecycle.states import state_label
@@ -614,6 +617,96 @@ def consultant_add(
         assert agency.id is not None
         consultant: Consultant = add_consultant(session, agency.id, fields)
     print(_t("added_consultant", name=consultant.name, agency=agency.name))
+
+
+_REF_HELP = "机构编号或统一社会信用代码 / agency id or credit code"
+_REASON_HELP = "更正或移除的原因（必填，记入审计日志） / why (required, audited)"
+_VALUE_HELP = '新值（留空 "" 即清空非必填栏目） / the new value ("" clears an optional field)'
+
+
+def _rechecked(eligibility: Eligibility) -> None:
+    print(_t("rechecked"))
+    _eligibility_lines(eligibility)
+
+
+@agency_app.command("set")
+def agency_set(
+    ref: str = typer.Argument(..., help=_REF_HELP),
+    field: str = typer.Argument(
+        ..., help="栏目：字段名或登记表上的名称，如 office_phone 或 办公电话 / field name or label"
+    ),
+    value: str = typer.Argument(..., help=_VALUE_HELP),
+    reason: str | None = typer.Option(None, "--reason", help=_REASON_HELP),
+) -> None:
+    """更正机构登记信息的一个栏目（与登记时同样校验），记入审计日志并重新审查资格 / correct one field."""
+    from workflow.core.db import transaction
+    from workflow.lifecycle.audit import appended
+    from workflow.registry.corrections import correct_agency
+
+    engine = open_engine()
+    with transaction(engine) as session:
+        agency, change = correct_agency(session, ref, _actor(), field, value, reason)
+        eligibility = _eligibility_of(session, agency)
+        entries = appended(session)
+    print(
+        _t("corrected", whom=f"{agency.name} ", label=change.label, old=change.old, new=change.new)
+    )
+    _rechecked(eligibility)
+    keep_register(engine, entries)
+
+
+@consultant_app.command("set")
+def consultant_set(
+    ref: str = typer.Argument(..., help=_REF_HELP),
+    consultant: str = typer.Argument(
+        ..., help="咨询人员编号（见 agency show）或姓名 / consultant number or name"
+    ),
+    field: str = typer.Argument(
+        ..., help="栏目：字段名或人员登记表上的名称，如 mobile 或 移动电话 / field name or label"
+    ),
+    value: str = typer.Argument(..., help=_VALUE_HELP),
+    reason: str | None = typer.Option(None, "--reason", help=_REASON_HELP),
+) -> None:
+    """更正咨询人员登记信息的一个栏目，记入审计日志并重新审查资格 / correct one field of a consultant."""
+    from workflow.core.db import transaction
+    from workflow.lifecycle.audit import appended
+    from workflow.registry.corrections import correct_consultant
+
+    engine = open_engine()
+    with transaction(engine) as session:
+        agency, person, changes = correct_consultant(
+            session, ref, consultant, _actor(), field, value, reason
+        )
+        eligibility = _eligibility_of(session, agency)
+        entries = appended(session)
+    whom = workflow_texts.text("registry.correct.whom", name=person.name, id=person.id)
+    for change in changes:
+        print(_t("corrected", whom=whom, label=change.label, old=change.old, new=change.new))
+    _rechecked(eligibility)
+    keep_register(engine, entries)
+
+
+@consultant_app.command("remove")
+def consultant_remove(
+    ref: str = typer.Argument(..., help=_REF_HELP),
+    consultant: str = typer.Argument(
+        ..., help="咨询人员编号（见 agency show）或姓名 / consultant number or name"
+    ),
+    reason: str | None = typer.Option(None, "--reason", help=_REASON_HELP),
+) -> None:
+    """移除已离职的咨询人员（第十四条第三项所指人员变动），记入审计日志并重新审查资格 / remove a consultant."""
+    from workflow.core.db import transaction
+    from workflow.lifecycle.audit import appended
+    from workflow.registry.corrections import remove_consultant
+
+    engine = open_engine()
+    with transaction(engine) as session:
+        agency, name = remove_consultant(session, ref, consultant, _actor(), reason)
+        eligibility = _eligibility_of(session, agency)
+        entries = appended(session)
+    print(_t("removed_consultant", name=name, agency=agency.name))
+    _rechecked(eligibility)
+    keep_register(engine, entries)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,74 @@
+"""`safecomm agency set`, `consultant set`, `consultant remove` (RULES.md, Registration:
+"Registered data can be corrected and consultants removed (staff leave: Art. 14(3));
+every change is kept in the audit log with who and why, and eligibility is re-checked
+after it")."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from tests.bot.conftest import Cli
+from tests.builders import make_agency
+from workflow.lifecycle.models import AuditEntry
+from workflow.registry.models import Agency, Consultant
+
+
+def test_agency_set_corrects_audits_and_re_checks(db: Engine, cli: Cli) -> None:
+    with Session(db, expire_on_commit=False) as session:
+        agency = make_agency(session, principal_mobile="13812345678")
+    code, out, err = cli(
+        "agency", "set", str(agency.id), "手机", "13911112222", "--reason", "负责人换号"
+    )
+    assert (code, err) == (0, "")
+    assert f"已更正 {agency.name} " in out and "138****5678 → 139****2222" in out
+    assert "13911112222" not in out and "13812345678" not in out
+    assert "【更正后重新进行第八条资格审查】" in out
+    with Session(db) as session:
+        assert session.get(Agency, agency.id).principal_mobile == "13911112222"
+        entry = session.exec(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert entry is not None and entry.trigger == "registry.correct"
+    assert entry.reason == "负责人换号" and entry.actor_name
+
+
+def test_agency_set_refuses_a_bad_value_and_a_missing_reason(db: Engine, cli: Cli) -> None:
+    with Session(db, expire_on_commit=False) as session:
+        agency = make_agency(session)
+    code, _, err = cli("agency", "set", str(agency.id), "postcode", "10002", "--reason", "x")
+    assert code != 0 and "邮编" in err
+    code, _, err = cli("agency", "set", str(agency.id), "postcode", "100021")
+    assert code != 0 and "请填写更正或移除的原因" in err
+    with Session(db) as session:
+        assert session.get(Agency, agency.id).postcode == agency.postcode
+        assert session.exec(select(AuditEntry)).all() == []
+
+
+def test_consultant_set_and_remove(db: Engine, cli: Cli) -> None:
+    """Art. 8(4) at least 5 consultants: one leaves and the re-check says 4 < 5."""
+    with Session(db, expire_on_commit=False) as session:
+        agency = make_agency(session, consultants=5)
+        first = session.exec(select(Consultant).order_by(Consultant.id)).first()
+    assert first is not None
+    code, out, err = cli(
+        "consultant",
+        "set",
+        str(agency.id),
+        str(first.id),
+        "职称",
+        "工程师",
+        "--reason",
+        "职称核实有误",
+    )
+    assert (code, err) == (0, "")
+    assert "专业技术职务：高级工程师 → 工程师" in out and "高级职称：是 → 否" in out
+    assert "少于 2 名" in out
+    code, out, err = cli(
+        "consultant", "remove", str(agency.id), str(first.id), "--reason", "已离职"
+    )
+    assert (code, err) == (0, "")
+    assert f"已从 {agency.name} 移除咨询人员 {first.name}" in out
+    assert "✗ 咨询人员 5 名以上：咨询人员 4 名" in out
+    with Session(db) as session:
+        assert session.get(Consultant, first.id) is None
+        triggers = [e.trigger for e in session.exec(select(AuditEntry)).all()]
+    assert triggers[-1] == "registry.remove_consultant"

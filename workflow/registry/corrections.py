@@ -1,0 +1,323 @@
+"""Correcting registered data and removing consultants who left (RULES.md
+"Registration": "Registered data can be corrected and consultants removed (staff
+leave: Art. 14(3)); every change is kept in the audit log with who and why, and
+eligibility is re-checked after it").
+
+Every field of the agency form, the Art. 8 facts and the consultant form can be
+changed by an admin, with a reason; the new value is checked exactly as at
+registration (`workflow.registry.forms`), the same credit code or ID number twice
+is refused as there, and the audit entry names the field and the old and new
+values with personal data masked. The caller shows the eligibility re-checked
+(`workflow.registry.eligibility.check_eligibility`). Functions flush, never commit.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from workflow.access.actors import Actor, Role
+from workflow.access.roles import require_role
+from workflow.core.clock import utcnow
+from workflow.core.db import as_row_id
+from workflow.core.errors import InvalidInput, NotFound
+from workflow.core.i18n import workflow_texts
+from workflow.core.privacy import mask_id, mask_phone, redact
+from workflow.core.settings import Settings, get_settings
+from workflow.lifecycle.audit import REASON_MAX, append
+from workflow.registry.display import AGENCY_PHONES
+from workflow.registry.forms import (
+    FIELD_LABELS,
+    FORMS,
+    FormErrors,
+    check_field,
+    label,
+    validate_consultant_fields,
+)
+from workflow.registry.models import Agency, Consultant
+from workflow.registry.service import (
+    consultants_of,
+    duplicate_credit_code,
+    duplicate_id_number,
+    find_agency,
+)
+
+CORRECT = "registry.correct"
+REMOVE = "registry.remove_consultant"
+ALIASES: dict[str, dict[str, str]] = {
+    "agency": {"邮政编码": "postcode", "负责人手机": "principal_mobile", "信用代码": "credit_code"},
+    "consultant": {"职称": "title", "手机": "mobile", "邮政编码": "postcode", "邮箱": "email"},
+}
+"""Short names people type for a field besides its label on the form."""
+SHOWN_MAX = 24
+"""Characters of an old or new value quoted in the audit entry (long texts are cut)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field changed: its form, name, and the old and new values as shown (masked)."""
+
+    form: str
+    field: str
+    old: str
+    new: str
+
+    @property
+    def label(self) -> str:
+        return label(self.form, self.field)
+
+
+# ---------------------------------------------------------------------------
+# Reading what the user typed
+# ---------------------------------------------------------------------------
+
+
+def field_name(form: str, text: str) -> str:
+    """The field of `form` named by its attribute name or its Chinese (or English) label."""
+    wanted = unicodedata.normalize("NFKC", text).strip()
+    names = [f.name for f in FORMS[form]]
+    if wanted in ALIASES[form]:
+        return ALIASES[form][wanted]
+    for name in names:
+        if wanted.replace("-", "_") == name or wanted in (
+            label(form, name, "zh"),
+            label(form, name, "en"),
+        ):
+            return name
+    known = workflow_texts.text("registry.separator").join(FIELD_LABELS[form].values())
+    raise InvalidInput(f"registry.correct.unknown_field.{form}", field=text, known=known)
+
+
+def find_consultant(session: Session, agency: Agency, ref: str | int) -> Consultant:
+    """The agency's consultant by number (as `agency show` lists them) or by name."""
+    assert agency.id is not None
+    text = unicodedata.normalize("NFKC", str(ref)).strip()
+    people = consultants_of(session, agency.id)
+    row_id = as_row_id(text)
+    found = [c for c in people if c.id == row_id] if row_id is not None else []
+    if not found:
+        found = [c for c in people if c.name == text]
+    if len(found) > 1:
+        raise InvalidInput("registry.correct.consultant_ambiguous", name=text, agency=agency.name)
+    if not found:
+        raise NotFound("registry.correct.consultant_not_found", ref=text, agency=agency.name)
+    return found[0]
+
+
+def _reason(reason: str | None) -> str:
+    text = " ".join((reason or "").split())
+    if not text:
+        raise InvalidInput("registry.correct.reason_required")
+    if len(text) > REASON_MAX:
+        raise InvalidInput("registry.correct.reason_too_long", limit=REASON_MAX)
+    return text
+
+
+# ---------------------------------------------------------------------------
+# Showing a value (masked, short)
+# ---------------------------------------------------------------------------
+
+
+def shown(form: str, name: str, value: object) -> str:
+    """A stored value as the audit log and the output quote it: ID numbers and phones
+    masked, yes/no and blanks in words, long texts cut."""
+    if value is None or value == "":
+        return workflow_texts.text("registry.correct.blank")
+    if isinstance(value, bool):
+        return workflow_texts.text("registry.cli.yes" if value else "registry.cli.no")
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    text = str(value)
+    if name == "id_number":
+        return mask_id(text)
+    if (form == "agency" and name in AGENCY_PHONES) or (form == "consultant" and name == "mobile"):
+        return mask_phone(text)
+    text = redact(" ".join(text.split()))
+    return text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 1] + "…"
+
+
+def _subject(whom: str, changes: list[Change]) -> str:
+    """`移动电话：138****5678 → 139****1234` (the audit entry's 100 characters)."""
+    parts = [
+        workflow_texts.text("registry.correct.subject", label=c.label, old=c.old, new=c.new)
+        for c in changes
+    ]
+    text = whom + workflow_texts.text("registry.separator").join(parts)
+    return text if len(text) <= 100 else text[:99] + "…"
+
+
+# ---------------------------------------------------------------------------
+# Changing (flush, never commit)
+# ---------------------------------------------------------------------------
+
+
+def correct_agency(
+    session: Session,
+    agency_ref: str | int,
+    actor: Actor,
+    field: str,
+    value: object,
+    reason: str | None,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    today: date | None = None,
+) -> tuple[Agency, Change]:
+    """Change one field of the agency form or the Art. 8 facts, checked as at
+    registration; audited as `registry.correct` with who, why, old → new."""
+    settings = settings or get_settings()
+    role = require_role(session, actor, Role.ADMIN, settings, CORRECT)
+    reason = _reason(reason)
+    agency = find_agency(session, agency_ref)
+    name = field_name("agency", field)
+    new, error = check_field("agency", name, value, today=today)
+    if error is None and name == "credit_code" and new != agency.credit_code:
+        error = duplicate_credit_code(session, new)
+    if error is not None:
+        raise FormErrors([error])
+    new = _stored(Agency, name, new)
+    change = Change(
+        "agency", name, shown("agency", name, getattr(agency, name)), shown("agency", name, new)
+    )
+    setattr(agency, name, new)
+    session.add(agency)
+    session.flush()
+    _audit(session, actor, role.value, agency, reason, "", [change], CORRECT, now)
+    return agency, change
+
+
+def correct_consultant(
+    session: Session,
+    agency_ref: str | int,
+    consultant_ref: str | int,
+    actor: Actor,
+    field: str,
+    value: object,
+    reason: str | None,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    today: date | None = None,
+) -> tuple[Agency, Consultant, list[Change]]:
+    """Change one field of a consultant's form, checked as at registration together
+    with the rest of the form (the ID number against the birth date and gender);
+    a new title re-derives `senior_title` unless that is what is being set."""
+    settings = settings or get_settings()
+    role = require_role(session, actor, Role.ADMIN, settings, CORRECT)
+    reason = _reason(reason)
+    agency = find_agency(session, agency_ref)
+    consultant = find_consultant(session, agency, consultant_ref)
+    name = field_name("consultant", field)
+    current: dict[str, Any] = {
+        f.name: getattr(consultant, f.name) for f in FORMS["consultant"] if f.name != name
+    }
+    if name == "title":
+        current.pop("senior_title", None)
+    current[name] = value
+    cleaned, errors = validate_consultant_fields(current, today=today)
+    errors = [e for e in errors if e.field == name or e.key.startswith("registry.id_number.")]
+    number = cleaned.get("id_number")
+    if not errors and number and name == "id_number" and number != consultant.id_number:
+        assert agency.id is not None
+        duplicate = duplicate_id_number(session, agency.id, number)
+        if duplicate:
+            errors.append(duplicate)
+    if errors:
+        raise FormErrors(errors)
+    changes: list[Change] = []
+    for each in (name, "senior_title") if name == "title" else (name,):
+        new = _stored(Consultant, each, cleaned.get(each))
+        old = getattr(consultant, each)
+        if each != name and new == old:
+            continue
+        changes.append(
+            Change(
+                "consultant", each, shown("consultant", each, old), shown("consultant", each, new)
+            )
+        )
+        setattr(consultant, each, new)
+    session.add(consultant)
+    session.flush()
+    whom = workflow_texts.text("registry.correct.whom", name=consultant.name, id=consultant.id)
+    _audit(session, actor, role.value, agency, reason, whom, changes, CORRECT, now)
+    return agency, consultant, changes
+
+
+def remove_consultant(
+    session: Session,
+    agency_ref: str | int,
+    consultant_ref: str | int,
+    actor: Actor,
+    reason: str | None,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> tuple[Agency, str]:
+    """Take a consultant who left off the agency's list (staff leave, Art. 14(3));
+    audited as `registry.remove_consultant` with who and why. Returns the agency and
+    the consultant's name."""
+    settings = settings or get_settings()
+    role = require_role(session, actor, Role.ADMIN, settings, REMOVE)
+    reason = _reason(reason)
+    agency = find_agency(session, agency_ref)
+    consultant = find_consultant(session, agency, consultant_ref)
+    person = workflow_texts.text(
+        "registry.correct.removed_subject",
+        name=consultant.name,
+        id=consultant.id,
+        id_number=mask_id(consultant.id_number),
+        title=consultant.title or workflow_texts.text("registry.correct.blank"),
+    )
+    session.delete(consultant)
+    session.flush()
+    at = now or utcnow()
+    append(
+        session,
+        actor=actor,
+        role=role.value,
+        trigger=REMOVE,
+        agency_id=agency.id,
+        source=agency.status,
+        target=agency.status,
+        reason=reason,
+        subject=person[:100],
+        at=at,
+    )
+    return agency, consultant.name
+
+
+def _stored(model: type[Agency] | type[Consultant], name: str, value: object) -> object:
+    """A blank value as the model stores it: its default (`""`, False or None)."""
+    if value is not None:
+        return value
+    default = model.model_fields[name].default
+    return None if default is ... else default
+
+
+def _audit(
+    session: Session,
+    actor: Actor,
+    role: str,
+    agency: Agency,
+    reason: str,
+    whom: str,
+    changes: list[Change],
+    trigger: str,
+    now: datetime | None,
+) -> None:
+    append(
+        session,
+        actor=actor,
+        role=role,
+        trigger=trigger,
+        agency_id=agency.id,
+        source=agency.status,
+        target=agency.status,
+        reason=reason,
+        subject=_subject(whom, changes),
+        at=now or utcnow(),
+    )
