@@ -5,13 +5,18 @@ after it")."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.bot.conftest import Cli
 from tests.builders import make_agency
+from workflow.core.settings import get_settings
 from workflow.lifecycle.models import AuditEntry
-from workflow.registry.models import Agency, Consultant
+from workflow.registry.models import Agency, Consultant, status_writer
 
 
 def test_agency_set_corrects_audits_and_re_checks(db: Engine, cli: Cli) -> None:
@@ -72,3 +77,26 @@ def test_consultant_set_and_remove(db: Engine, cli: Cli) -> None:
         assert session.get(Consultant, first.id) is None
         triggers = [e.trigger for e in session.exec(select(AuditEntry)).all()]
     assert triggers[-1] == "registry.remove_consultant"
+
+
+def test_correcting_a_filed_agency_writes_the_register_again(
+    db: Engine, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Art. 6 "向社会公布": the register carries the contact details, so a correction
+    of a listed agency's office phone writes it again."""
+    with Session(db, expire_on_commit=False) as session:
+        agency = make_agency(session, name="甲咨询公司")
+        with status_writer():
+            agency.status = "filed"
+        session.add(agency)
+        session.commit()
+    folder = tmp_path / "公开目录"
+    monkeypatch.setenv("SAFECOMM_REGISTER_DIR", str(folder))
+    get_settings.cache_clear()
+    code, out, err = cli(
+        "agency", "set", str(agency.id), "办公电话", "010-65009876", "--reason", "电话变更"
+    )
+    assert (code, err) == (0, "")
+    assert "备案机构名录已更新" in out
+    day = datetime.now(get_settings().zone).date().isoformat()
+    assert "010-65009876" in (folder / f"备案机构名录-{day}.csv").read_text(encoding="utf-8-sig")
