@@ -12,6 +12,7 @@
     safecomm consultant add REF --name … (or --from-json FILE)
     safecomm consultant set REF CONSULTANT FIELD VALUE --reason …
     safecomm consultant remove REF CONSULTANT --reason …   staff left (Art. 14(3))
+    safecomm consultant photo REF CONSULTANT FILE.jpg --reason …   the photo, as an image
 
 Every form field is an option named after the model field (`--credit-code`);
 values are checked by `workflow.registry`, which reports every wrong field at
@@ -71,7 +72,6 @@ CONSULTANT_OPTIONS: tuple[tuple[str, bool], ...] = (
     ("name", True),
     ("gender", True),
     ("birth_date", True),
-    ("photo", False),
     ("employer_department", False),
     ("position", False),
     ("title", False),
@@ -707,6 +707,34 @@ def consultant_remove(
     print(_t("removed_consultant", name=name, agency=agency.name))
     _rechecked(eligibility)
     keep_register(engine, entries)
+
+
+@consultant_app.command("photo")
+def consultant_photo(
+    ref: str = typer.Argument(..., help=_REF_HELP),
+    consultant: str = typer.Argument(
+        ..., help="咨询人员编号（见 agency show）或姓名 / consultant number or name"
+    ),
+    file: Path = typer.Argument(..., help="JPEG 或 PNG 照片文件 / JPEG or PNG photo"),
+    reason: str | None = typer.Option(None, "--reason", help=_REASON_HELP),
+) -> None:
+    """保存咨询人员照片（图片本身，按文件内容检查为 JPEG 或 PNG），记入审计日志 / store the photo."""
+    from workflow.core.db import transaction
+    from workflow.registry.corrections import set_photo
+
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise InvalidInput(
+            "registry.cli.cannot_read", path=str(file), detail=error.strerror
+        ) from None
+    with transaction(open_engine()) as session:
+        _, person, photo = set_photo(session, ref, consultant, _actor(), data, reason)
+        whom = workflow_texts.text("registry.correct.whom", name=person.name, id=person.id)
+        shown = workflow_texts.text(
+            "registry.photo.shown", type=photo.media_type, kb=len(photo.data) // 1024
+        )
+    print(_t("photo_stored", whom=whom, shown=shown))
 
 
 def register(app: typer.Typer) -> None:

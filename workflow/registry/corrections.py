@@ -38,7 +38,7 @@ from workflow.registry.forms import (
     label,
     validate_consultant_fields,
 )
-from workflow.registry.models import Agency, Consultant
+from workflow.registry.models import Agency, Consultant, ConsultantPhoto
 from workflow.registry.service import (
     consultants_of,
     duplicate_credit_code,
@@ -53,6 +53,11 @@ ALIASES: dict[str, dict[str, str]] = {
     "consultant": {"职称": "title", "手机": "mobile", "邮政编码": "postcode", "邮箱": "email"},
 }
 """Short names people type for a field besides its label on the form."""
+IMAGE_TYPES: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+"""The photo formats accepted, by the first bytes of the file (not its name)."""
 SHOWN_MAX = 24
 """Characters of an old or new value quoted in the audit entry (long texts are cut)."""
 
@@ -272,6 +277,10 @@ def remove_consultant(
         id_number=mask_id(consultant.id_number),
         title=consultant.title or workflow_texts.text("registry.correct.blank"),
     )
+    photo = session.get(ConsultantPhoto, consultant.id)
+    if photo is not None:
+        session.delete(photo)
+        session.flush()
     session.delete(consultant)
     session.flush()
     at = now or utcnow()
@@ -288,6 +297,63 @@ def remove_consultant(
         at=at,
     )
     return agency, consultant.name
+
+
+def image_type(data: bytes) -> str:
+    """The media type of a JPEG or PNG image by its magic bytes, or `InvalidInput`."""
+    for magic, media_type in IMAGE_TYPES:
+        if data.startswith(magic):
+            return media_type
+    raise InvalidInput("registry.photo.not_image")
+
+
+def set_photo(
+    session: Session,
+    agency_ref: str | int,
+    consultant_ref: str | int,
+    actor: Actor,
+    data: bytes,
+    reason: str | None,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> tuple[Agency, Consultant, ConsultantPhoto]:
+    """Store the consultant's photo (人员登记表 照片) as the image itself, JPEG or PNG by
+    its first bytes, at most `upload_max_mb`; replaces the one before, audited with who
+    and why."""
+    settings = settings or get_settings()
+    role = require_role(session, actor, Role.ADMIN, settings, CORRECT)
+    reason = _reason(reason)
+    agency = find_agency(session, agency_ref)
+    consultant = find_consultant(session, agency, consultant_ref)
+    if not data:
+        raise InvalidInput("registry.photo.empty")
+    if len(data) > settings.upload_max_mb * 1024 * 1024:
+        raise InvalidInput("registry.photo.too_large", limit=settings.upload_max_mb)
+    media_type = image_type(data)
+    at = now or utcnow()
+    photo = session.get(ConsultantPhoto, consultant.id)
+    before = (
+        workflow_texts.text(
+            "registry.photo.shown", type=photo.media_type, kb=len(photo.data) // 1024
+        )
+        if photo is not None
+        else workflow_texts.text("registry.correct.blank")
+    )
+    if photo is None:
+        assert consultant.id is not None
+        photo = ConsultantPhoto(
+            consultant_id=consultant.id, media_type=media_type, data=data, stored_by=""
+        )
+    photo.media_type, photo.data = media_type, data
+    photo.stored_at, photo.stored_by = at, actor.name[:100]
+    session.add(photo)
+    session.flush()
+    after = workflow_texts.text("registry.photo.shown", type=media_type, kb=len(data) // 1024)
+    whom = workflow_texts.text("registry.correct.whom", name=consultant.name, id=consultant.id)
+    change = Change("consultant", "photo", before, after)
+    _audit(session, actor, role.value, agency, reason, whom, [change], CORRECT, at)
+    return agency, consultant, photo
 
 
 def _stored(model: type[Agency] | type[Consultant], name: str, value: object) -> object:

@@ -16,7 +16,7 @@ from tests.bot.conftest import Cli
 from tests.builders import make_agency
 from workflow.core.settings import get_settings
 from workflow.lifecycle.models import AuditEntry
-from workflow.registry.models import Agency, Consultant, status_writer
+from workflow.registry.models import Agency, Consultant, ConsultantPhoto, status_writer
 
 
 def test_agency_set_corrects_audits_and_re_checks(db: Engine, cli: Cli) -> None:
@@ -100,3 +100,26 @@ def test_correcting_a_filed_agency_writes_the_register_again(
     assert "备案机构名录已更新" in out
     day = datetime.now(get_settings().zone).date().isoformat()
     assert "010-65009876" in (folder / f"备案机构名录-{day}.csv").read_text(encoding="utf-8-sig")
+
+
+def test_consultant_photo_stores_the_image_and_refuses_text(
+    db: Engine, cli: Cli, tmp_path: Path
+) -> None:
+    with Session(db, expire_on_commit=False) as session:
+        agency = make_agency(session, consultants=1)
+        first = session.exec(select(Consultant)).one()
+    fake = tmp_path / "photo.jpg"
+    fake.write_text("not an image", encoding="utf-8")
+    code, _, err = cli(
+        "consultant", "photo", str(agency.id), str(first.id), str(fake), "--reason", "x"
+    )
+    assert code != 0 and "照片应为 JPEG 或 PNG 图片文件" in err
+    real = tmp_path / "photo.png"
+    real.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048)
+    code, out, err = cli(
+        "consultant", "photo", str(agency.id), str(first.id), str(real), "--reason", "补交照片"
+    )
+    assert (code, err) == (0, "")
+    assert "照片（image/png 图片 2 KB" in out
+    with Session(db) as session:
+        assert session.get(ConsultantPhoto, first.id).data == real.read_bytes()

@@ -20,10 +20,11 @@ from workflow.registry.corrections import (
     correct_agency,
     correct_consultant,
     remove_consultant,
+    set_photo,
 )
 from workflow.registry.eligibility import check_eligibility
-from workflow.registry.forms import FormErrors
-from workflow.registry.models import Agency, Consultant
+from workflow.registry.forms import FORMS, FormErrors
+from workflow.registry.models import Agency, Consultant, ConsultantPhoto
 from workflow.registry.service import consultants_of
 
 TODAY = date(2026, 11, 26)
@@ -170,3 +171,32 @@ def test_a_consultant_who_left_is_removed_and_the_count_re_checked(engine: Engin
     with transaction(engine) as session, pytest.raises(NotFound) as missing:
         remove_consultant(session, agency.id or 0, "999", ADMIN, "x")
     assert missing.value.key == "registry.correct.consultant_not_found"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+
+def test_the_photo_is_a_stored_image_checked_by_its_first_bytes(engine: Engine) -> None:
+    """人员登记表 照片: the image itself, JPEG or PNG by content, not a text field."""
+    with Session(engine, expire_on_commit=False) as session:
+        agency = make_agency(session, consultants=1)
+    with transaction(engine) as session:
+        first = consultants_of(session, agency.id or 0)[0]
+        with pytest.raises(InvalidInput) as not_image:
+            set_photo(session, agency.id or 0, first.id or 0, ADMIN, b"%PDF-1.4 ...", "照片")
+        assert not_image.value.key == "registry.photo.not_image"
+        with pytest.raises(InvalidInput) as empty:
+            set_photo(session, agency.id or 0, first.id or 0, ADMIN, b"", "照片")
+        assert empty.value.key == "registry.photo.empty"
+        set_photo(session, agency.id or 0, first.id or 0, ADMIN, PNG, "补交照片")
+        _, _, photo = set_photo(session, agency.id or 0, first.id or 0, ADMIN, JPEG, "换照片")
+        entries = audit.appended(session)
+    assert (photo.media_type, photo.data) == ("image/jpeg", JPEG)
+    assert [e.trigger for e in entries] == ["registry.correct", "registry.correct"]
+    assert entries[1].subject.endswith("照片：image/png 图片 0 KB → image/jpeg 图片 0 KB")
+    assert "photo" not in [f.name for f in FORMS["consultant"]]
+    with transaction(engine) as session:
+        remove_consultant(session, agency.id or 0, first.id or 0, ADMIN, "已离职")
+    with Session(engine) as session:
+        assert session.exec(select(ConsultantPhoto)).all() == []
