@@ -9,6 +9,7 @@
     safecomm agency template FILE.xlsx
     safecomm agency import FILE.xlsx
     safecomm agency set REF FIELD VALUE --reason …        correct one field, audited
+    safecomm agency changes-template FILE.xlsx / safecomm agency changes FILE.xlsx
     safecomm consultant add REF --name … (or --from-json FILE)
     safecomm consultant set REF CONSULTANT FIELD VALUE --reason …
     safecomm consultant remove REF CONSULTANT --reason …   staff left (Art. 14(3))
@@ -706,6 +707,54 @@ def consultant_remove(
         entries = appended(session)
     print(_t("removed_consultant", name=name, agency=agency.name))
     _rechecked(eligibility)
+    keep_register(engine, entries)
+
+
+@agency_app.command("changes-template")
+def agency_changes_template(
+    file: Path = typer.Argument(..., help="要生成的 .xlsx 文件 / .xlsx file to write"),
+    force: bool = typer.Option(False, "--force", help="覆盖已有文件 / overwrite an existing file"),
+) -> None:
+    """生成更正登记表模板（每行一处更正，示例行不导入） / write the changes template."""
+    from workflow.registry.corrections import write_changes_template
+
+    if file.exists() and not force:
+        raise InvalidInput("registry.cli.file_exists", path=str(file))
+    try:
+        write_changes_template(file)
+    except OSError as error:
+        raise InvalidInput(
+            "registry.cli.cannot_write", path=str(file), detail=error.strerror
+        ) from None
+    print(_t("template_written_changes", path=str(file)))
+
+
+@agency_app.command("changes")
+def agency_changes(
+    file: Path = typer.Argument(..., help="填好的更正登记表 .xlsx / filled changes workbook"),
+) -> None:
+    """按更正登记表批量更正：先检查全部行，有任何错误则不写入，并重新审查资格 / import changes."""
+    from workflow.core.db import transaction
+    from workflow.lifecycle.audit import appended
+    from workflow.registry.corrections import import_changes
+    from workflow.registry.xlsx import ImportErrors
+
+    if not file.exists():
+        raise InvalidInput("registry.xlsx.no_file", path=str(file))
+    engine = open_engine()
+    try:
+        with transaction(engine) as session:
+            agencies = import_changes(session, file, _actor())
+            entries = appended(session)
+            checked = [(agency, _eligibility_of(session, agency)) for agency in agencies]
+    except ImportErrors as failed:
+        for error in failed.errors:
+            print(error, file=sys.stderr)
+        raise
+    print(_t("changes_imported", n=len(entries), agencies=len(checked)))
+    for agency, eligibility in checked:
+        print(_t("heading", id=agency.id, name=agency.name, status=state_label(agency.status)))
+        _rechecked(eligibility)
     keep_register(engine, entries)
 
 

@@ -16,8 +16,11 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
 from sqlmodel import Session
 
 from workflow.access.actors import Actor, Role
@@ -28,6 +31,7 @@ from workflow.core.errors import InvalidInput, NotFound
 from workflow.core.i18n import workflow_texts
 from workflow.core.privacy import mask_id, mask_phone, redact
 from workflow.core.settings import Settings, get_settings
+from workflow.core.spreadsheets import save_workbook
 from workflow.lifecycle.audit import REASON_MAX, append
 from workflow.registry.display import AGENCY_PHONES
 from workflow.registry.forms import (
@@ -387,3 +391,142 @@ def _audit(
         subject=_subject(whom, changes),
         at=now or utcnow(),
     )
+
+
+# ---------------------------------------------------------------------------
+# A workbook of changes (all or nothing)
+# ---------------------------------------------------------------------------
+
+CHANGES_SHEET = "更正登记"
+CHANGE_COLUMNS: tuple[str, ...] = ("统一代码", "咨询人员", "栏目", "新值", "原因")
+"""One row per change: the agency, the consultant (number or name; blank: the agency's
+own field), the field (label or name; `移除` takes the consultant off), the new value,
+and the reason."""
+REMOVE_WORD = "移除"
+EXAMPLE_MARK = "示例："
+
+
+def write_changes_template(path: Path) -> Path:
+    """The changes sheet with its header and two sample rows marked `示例：` (never read)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = CHANGES_SHEET
+    sheet.append(list(CHANGE_COLUMNS))
+    sheet.append([EXAMPLE_MARK + "91110105MA01C8K292", "", "办公电话", "010-65009876", "电话变更"])
+    sheet.append([EXAMPLE_MARK + "91110105MA01C8K292", "3", REMOVE_WORD, "", "已离职"])
+    for row in (2, 3):
+        for cell in sheet[row]:
+            cell.font = Font(italic=True, color="808080")
+    for letter, width in zip("ABCDE", (24, 14, 24, 30, 30), strict=True):
+        sheet.column_dimensions[letter].width = width
+    save_workbook(book, path)
+    return path
+
+
+def import_changes(
+    session: Session,
+    path: Path,
+    actor: Actor,
+    *,
+    settings: Settings | None = None,
+    today: date | None = None,
+) -> list[Agency]:
+    """Apply every row of the changes sheet in order, or none: each bad cell is named
+    (`ImportErrors`) and the caller's transaction then writes nothing. Returns the
+    agencies changed, for the eligibility re-check."""
+    from workflow.registry.xlsx import CellError, ImportErrors
+
+    settings = settings or get_settings()
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a file that is not xlsx
+        raise InvalidInput("registry.xlsx.not_xlsx", path=path.name) from None
+    try:
+        sheet = book[CHANGES_SHEET] if CHANGES_SHEET in book.sheetnames else book.worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+    finally:
+        book.close()
+    headers = [str(h).strip() if h is not None else "" for h in (rows[0] if rows else ())]
+    missing = [c for c in CHANGE_COLUMNS if c not in headers]
+    if missing:
+        raise InvalidInput(
+            "registry.xlsx.missing_columns",
+            sheet=CHANGES_SHEET,
+            columns="、".join(missing),
+            extra="、".join(h for h in headers if h and h not in CHANGE_COLUMNS)
+            or workflow_texts.text("registry.xlsx.none"),
+        )
+    where = {c: headers.index(c) for c in CHANGE_COLUMNS}
+    errors: list[CellError] = []
+    changed: dict[int, Agency] = {}
+    for number, raw in enumerate(rows[1:], start=2):
+        cells = {c: raw[i] if i < len(raw) else None for c, i in where.items()}
+        texts = {c: "" if v is None else str(v).strip() for c, v in cells.items()}
+        if not any(texts.values()) or texts["统一代码"].startswith(EXAMPLE_MARK):
+            continue
+
+        def bad(column: str, message: str, row: int = number) -> None:
+            errors.append(CellError(CHANGES_SHEET, row, column, message))
+
+        if not texts["原因"]:
+            bad("原因", workflow_texts.text("registry.correct.reason_required"))
+            continue
+        try:
+            agency = find_agency(session, texts["统一代码"])
+        except NotFound as error:
+            bad("统一代码", error.message())
+            continue
+        try:
+            if texts["栏目"] == REMOVE_WORD:
+                remove_consultant(
+                    session,
+                    agency.credit_code,
+                    texts["咨询人员"],
+                    actor,
+                    texts["原因"],
+                    settings=settings,
+                )
+            elif texts["咨询人员"]:
+                correct_consultant(
+                    session,
+                    agency.credit_code,
+                    texts["咨询人员"],
+                    actor,
+                    texts["栏目"],
+                    cells["新值"],
+                    texts["原因"],
+                    settings=settings,
+                    today=today,
+                )
+            else:
+                correct_agency(
+                    session,
+                    agency.credit_code,
+                    actor,
+                    texts["栏目"],
+                    cells["新值"],
+                    texts["原因"],
+                    settings=settings,
+                    today=today,
+                )
+        except FormErrors as failed:
+            for field_error in failed.errors:
+                bad("新值", field_error.text())
+            continue
+        except NotFound as error:
+            bad("咨询人员", error.message())
+            continue
+        except InvalidInput as error:
+            column = (
+                "栏目" if error.key.startswith("registry.correct.unknown_field") else "咨询人员"
+            )
+            bad(column, error.message())
+            continue
+        assert agency.id is not None
+        changed[agency.id] = agency
+    if errors:
+        raise ImportErrors(errors)
+    if not changed:
+        raise InvalidInput("registry.xlsx.empty", path=path.name)
+    return list(changed.values())

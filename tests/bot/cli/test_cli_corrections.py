@@ -123,3 +123,47 @@ def test_consultant_photo_stores_the_image_and_refuses_text(
     assert "照片（image/png 图片 2 KB" in out
     with Session(db) as session:
         assert session.get(ConsultantPhoto, first.id).data == real.read_bytes()
+
+
+def test_changes_workbook_is_all_or_nothing_and_names_every_bad_cell(
+    db: Engine, cli: Cli, tmp_path: Path
+) -> None:
+    """Issue 11 item 5: corrections by xlsx import of changes, every bad cell named."""
+    from openpyxl import load_workbook
+
+    with Session(db, expire_on_commit=False) as session:
+        agency = make_agency(session, consultants=5)
+        first = session.exec(select(Consultant).order_by(Consultant.id)).first()
+    assert first is not None
+    path = tmp_path / "更正.xlsx"
+    code, out, _ = cli("agency", "changes-template", str(path))
+    assert code == 0 and "示例行不导入" in out
+    book = load_workbook(path)
+    sheet = book["更正登记"]
+    sheet.append([agency.credit_code, "", "办公电话", "010-65009876", "电话变更"])
+    sheet.append([agency.credit_code, str(first.id), "移动电话", "123", "换号"])
+    sheet.append([agency.credit_code, "", "颜色", "红", "x"])
+    sheet.append([agency.credit_code, str(first.id), "移除", "", ""])
+    book.save(path)
+    code, _, err = cli("agency", "changes", str(path))
+    assert code != 0
+    assert "工作表 更正登记 第 5 行 新值：移动电话：" in err
+    assert "工作表 更正登记 第 6 行 栏目：" in err
+    assert "工作表 更正登记 第 7 行 原因：" in err
+    assert "共 3 处错误，未写入任何内容" in err
+    with Session(db) as session:
+        assert session.get(Agency, agency.id).office_phone == agency.office_phone
+        assert session.exec(select(AuditEntry)).all() == []
+
+    book = load_workbook(path)
+    sheet = book["更正登记"]
+    sheet.delete_rows(5, 3)
+    sheet.append([agency.credit_code, str(first.id), "移除", "", "已离职"])
+    book.save(path)
+    code, out, err = cli("agency", "changes", str(path))
+    assert (code, err) == (0, "")
+    assert "更正完成：共 2 处，涉及机构 1 家" in out
+    assert "✗ 咨询人员 5 名以上：咨询人员 4 名" in out
+    with Session(db) as session:
+        assert session.get(Agency, agency.id).office_phone == "010-65009876"
+        assert session.get(Consultant, first.id) is None
