@@ -8,7 +8,12 @@
     safecomm agency judge REF --familiar | --not-familiar --reason … [--field 消防安全 …]
     safecomm agency template FILE.xlsx
     safecomm agency import FILE.xlsx
+    safecomm agency set REF FIELD VALUE --reason …        correct one field, audited
+    safecomm agency changes-template FILE.xlsx / safecomm agency changes FILE.xlsx
     safecomm consultant add REF --name … (or --from-json FILE)
+    safecomm consultant set REF CONSULTANT FIELD VALUE --reason …
+    safecomm consultant remove REF CONSULTANT --reason …   staff left (Art. 14(3))
+    safecomm consultant photo REF CONSULTANT FILE.jpg --reason …   the photo, as an image
 
 Every form field is an option named after the model field (`--credit-code`);
 values are checked by `workflow.registry`, which reports every wrong field at
@@ -26,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bot.cli.common import open_engine, operator, print_json, print_table
+from bot.cli.common import keep_register, open_engine, operator, print_json, print_table
 from workflow.core.errors import InvalidInput
 from workflow.core.i18n import workflow_texts
 from workflow.lifecycle.states import state_label
@@ -68,7 +73,6 @@ CONSULTANT_OPTIONS: tuple[tuple[str, bool], ...] = (
     ("name", True),
     ("gender", True),
     ("birth_date", True),
-    ("photo", False),
     ("employer_department", False),
     ("position", False),
     ("title", False),
@@ -614,6 +618,172 @@ def consultant_add(
         assert agency.id is not None
         consultant: Consultant = add_consultant(session, agency.id, fields)
     print(_t("added_consultant", name=consultant.name, agency=agency.name))
+
+
+_REF_HELP = "机构编号或统一社会信用代码 / agency id or credit code"
+_REASON_HELP = "更正或移除的原因（必填，记入审计日志） / why (required, audited)"
+_VALUE_HELP = '新值（留空 "" 即清空非必填栏目） / the new value ("" clears an optional field)'
+
+
+def _rechecked(eligibility: Eligibility) -> None:
+    print(_t("rechecked"))
+    _eligibility_lines(eligibility)
+
+
+@agency_app.command("set")
+def agency_set(
+    ref: str = typer.Argument(..., help=_REF_HELP),
+    field: str = typer.Argument(
+        ..., help="栏目：字段名或登记表上的名称，如 office_phone 或 办公电话 / field name or label"
+    ),
+    value: str = typer.Argument(..., help=_VALUE_HELP),
+    reason: str | None = typer.Option(None, "--reason", help=_REASON_HELP),
+) -> None:
+    """更正机构登记信息的一个栏目（与登记时同样校验），记入审计日志并重新审查资格 / correct one field."""
+    from workflow.core.db import transaction
+    from workflow.lifecycle.audit import appended
+    from workflow.registry.corrections import correct_agency
+
+    engine = open_engine()
+    with transaction(engine) as session:
+        agency, change = correct_agency(session, ref, _actor(), field, value, reason)
+        eligibility = _eligibility_of(session, agency)
+        entries = appended(session)
+    print(
+        _t("corrected", whom=f"{agency.name} ", label=change.label, old=change.old, new=change.new)
+    )
+    _rechecked(eligibility)
+    keep_register(engine, entries)
+
+
+@consultant_app.command("set")
+def consultant_set(
+    ref: str = typer.Argument(..., help=_REF_HELP),
+    consultant: str = typer.Argument(
+        ..., help="咨询人员编号（见 agency show）或姓名 / consultant number or name"
+    ),
+    field: str = typer.Argument(
+        ..., help="栏目：字段名或人员登记表上的名称，如 mobile 或 移动电话 / field name or label"
+    ),
+    value: str = typer.Argument(..., help=_VALUE_HELP),
+    reason: str | None = typer.Option(None, "--reason", help=_REASON_HELP),
+) -> None:
+    """更正咨询人员登记信息的一个栏目，记入审计日志并重新审查资格 / correct one field of a consultant."""
+    from workflow.core.db import transaction
+    from workflow.lifecycle.audit import appended
+    from workflow.registry.corrections import correct_consultant
+
+    engine = open_engine()
+    with transaction(engine) as session:
+        agency, person, changes = correct_consultant(
+            session, ref, consultant, _actor(), field, value, reason
+        )
+        eligibility = _eligibility_of(session, agency)
+        entries = appended(session)
+    whom = workflow_texts.text("registry.correct.whom", name=person.name, id=person.id)
+    for change in changes:
+        print(_t("corrected", whom=whom, label=change.label, old=change.old, new=change.new))
+    _rechecked(eligibility)
+    keep_register(engine, entries)
+
+
+@consultant_app.command("remove")
+def consultant_remove(
+    ref: str = typer.Argument(..., help=_REF_HELP),
+    consultant: str = typer.Argument(
+        ..., help="咨询人员编号（见 agency show）或姓名 / consultant number or name"
+    ),
+    reason: str | None = typer.Option(None, "--reason", help=_REASON_HELP),
+) -> None:
+    """移除已离职的咨询人员（第十四条第三项所指人员变动），记入审计日志并重新审查资格 / remove a consultant."""
+    from workflow.core.db import transaction
+    from workflow.lifecycle.audit import appended
+    from workflow.registry.corrections import remove_consultant
+
+    engine = open_engine()
+    with transaction(engine) as session:
+        agency, name = remove_consultant(session, ref, consultant, _actor(), reason)
+        eligibility = _eligibility_of(session, agency)
+        entries = appended(session)
+    print(_t("removed_consultant", name=name, agency=agency.name))
+    _rechecked(eligibility)
+    keep_register(engine, entries)
+
+
+@agency_app.command("changes-template")
+def agency_changes_template(
+    file: Path = typer.Argument(..., help="要生成的 .xlsx 文件 / .xlsx file to write"),
+    force: bool = typer.Option(False, "--force", help="覆盖已有文件 / overwrite an existing file"),
+) -> None:
+    """生成更正登记表模板（每行一处更正，示例行不导入） / write the changes template."""
+    from workflow.registry.corrections import write_changes_template
+
+    if file.exists() and not force:
+        raise InvalidInput("registry.cli.file_exists", path=str(file))
+    try:
+        write_changes_template(file)
+    except OSError as error:
+        raise InvalidInput(
+            "registry.cli.cannot_write", path=str(file), detail=error.strerror
+        ) from None
+    print(_t("template_written_changes", path=str(file)))
+
+
+@agency_app.command("changes")
+def agency_changes(
+    file: Path = typer.Argument(..., help="填好的更正登记表 .xlsx / filled changes workbook"),
+) -> None:
+    """按更正登记表批量更正：先检查全部行，有任何错误则不写入，并重新审查资格 / import changes."""
+    from workflow.core.db import transaction
+    from workflow.lifecycle.audit import appended
+    from workflow.registry.corrections import import_changes
+    from workflow.registry.xlsx import ImportErrors
+
+    if not file.exists():
+        raise InvalidInput("registry.xlsx.no_file", path=str(file))
+    engine = open_engine()
+    try:
+        with transaction(engine) as session:
+            agencies = import_changes(session, file, _actor())
+            entries = appended(session)
+            checked = [(agency, _eligibility_of(session, agency)) for agency in agencies]
+    except ImportErrors as failed:
+        for error in failed.errors:
+            print(error, file=sys.stderr)
+        raise
+    print(_t("changes_imported", n=len(entries), agencies=len(checked)))
+    for agency, eligibility in checked:
+        print(_t("heading", id=agency.id, name=agency.name, status=state_label(agency.status)))
+        _rechecked(eligibility)
+    keep_register(engine, entries)
+
+
+@consultant_app.command("photo")
+def consultant_photo(
+    ref: str = typer.Argument(..., help=_REF_HELP),
+    consultant: str = typer.Argument(
+        ..., help="咨询人员编号（见 agency show）或姓名 / consultant number or name"
+    ),
+    file: Path = typer.Argument(..., help="JPEG 或 PNG 照片文件 / JPEG or PNG photo"),
+    reason: str | None = typer.Option(None, "--reason", help=_REASON_HELP),
+) -> None:
+    """保存咨询人员照片（图片本身，按文件内容检查为 JPEG 或 PNG），记入审计日志 / store the photo."""
+    from workflow.core.db import transaction
+    from workflow.registry.corrections import set_photo
+
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise InvalidInput(
+            "registry.cli.cannot_read", path=str(file), detail=error.strerror
+        ) from None
+    with transaction(open_engine()) as session:
+        _, person, photo = set_photo(session, ref, consultant, _actor(), data, reason)
+        whom = workflow_texts.text("registry.correct.whom", name=person.name, id=person.id)
+        shown = workflow_texts.text(
+            "registry.photo.shown", type=photo.media_type, kb=len(photo.data) // 1024
+        )
+    print(_t("photo_stored", whom=whom, shown=shown))
 
 
 def register(app: typer.Typer) -> None:

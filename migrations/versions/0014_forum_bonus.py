@@ -1,7 +1,7 @@
 """forum and bonus: bonus cases per creation unit, forums, the channel of a submission
 
 Revision ID: 0014_forum_bonus
-Revises: 0012_publication_objections
+Revises: 0013_corrections
 Create Date: 2026-12-02
 
 `bonusaward` keeps each bonus case (Art. 13) per creation unit and title / base /
@@ -18,7 +18,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0014_forum_bonus"
-down_revision = "0012_publication_objections"
+down_revision = "0013_corrections"
 branch_labels = None
 depends_on = None
 

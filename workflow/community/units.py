@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
 from workflow.community import campaigns
@@ -58,6 +59,8 @@ UNIT_COLUMNS = (
     ("disaster_reduction", "综合减灾示范社区", "disaster_reduction"),
 )
 GUIDANCE_SHEET = "指导记录"
+EXAMPLE_MARK = "示例："
+"""How the template's sample rows begin (first cell): such a row is an example, never imported."""
 GUIDANCE_COLUMNS = (
     ("unit", "创建单位名称", "unit"),
     ("district", "区", "district"),
@@ -252,11 +255,17 @@ def read_rows(
             {name: row[index] if index < len(row) else None for name, index in positions.items()},
         )
         for number, row in enumerate(rows[1:], start=2)
-        if any(_clean(cell) for cell in row)
+        if any(_clean(cell) for cell in row) and not is_example(row)
     ]
     if not data:
         raise InvalidInput("units.file_empty")
     return data
+
+
+def is_example(row: Sequence[object]) -> bool:
+    """Whether a sheet row is one of the template's sample rows (`示例：建国门街道`)."""
+    first = next((_clean(cell) for cell in row if _clean(cell)), "")
+    return first.startswith(_clean(EXAMPLE_MARK))
 
 
 def import_units(session: Session, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> ImportResult:
@@ -340,17 +349,20 @@ def import_guidance(
 
 
 def write_template(path: Path) -> Path:
-    """An .xlsx template with both sheets, their headers and one example row each."""
+    """An .xlsx template with both sheets, their headers and one sample row each, marked
+    `示例：` and shown grey: an example to copy, never imported."""
     workbook = Workbook()
     units = workbook.active
     assert units is not None
     units.title = UNIT_SHEET
     units.append([zh for _, zh, _ in UNIT_COLUMNS])
-    units.append(["建国门街道", "东城区", "是", "否"])
+    units.append([EXAMPLE_MARK + "建国门街道", "东城区", "是", "否"])
     guidance = workbook.create_sheet(GUIDANCE_SHEET)
     guidance.append([zh for _, zh, _ in GUIDANCE_COLUMNS])
-    guidance.append(["建国门街道", "东城区", "91110101MA01XY3K3Y", 2026])
+    guidance.append([EXAMPLE_MARK + "建国门街道", "东城区", "91110101MA01XY3K3Y", 2026])
     for sheet in (units, guidance):
+        for cell in sheet[2]:
+            cell.font = Font(italic=True, color="808080")
         for letter in "ABCD":
             sheet.column_dimensions[letter].width = 24
     save_workbook(workbook, path)

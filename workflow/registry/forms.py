@@ -70,7 +70,6 @@ CONSULTANT_FORM: tuple[FormField, ...] = (
     FormField("name", "text", True),
     FormField("gender", "gender", True),
     FormField("birth_date", "birth_date", True),
-    FormField("photo", "text"),
     FormField("employer_department", "text"),
     FormField("position", "text"),
     FormField("title", "text"),
@@ -89,7 +88,8 @@ CONSULTANT_FORM: tuple[FormField, ...] = (
     FormField("cv", "long_text"),
     FormField("pledge_date", "past_date"),
 )
-"""The consultant form (人员登记表), in the order of the official form."""
+"""The consultant form (人员登记表), in the order of the official form. The photo (照片)
+is an image, stored apart (`workflow.registry.corrections.set_photo`), not a text field."""
 
 FORMS: dict[str, tuple[FormField, ...]] = {
     "agency": AGENCY_FORM + AGENCY_FACTS,

@@ -97,6 +97,17 @@ class Consultant(SQLModel, table=True):
     pledge_date: date | None = None
 
 
+class ConsultantPhoto(SQLModel, table=True):
+    """The consultant's photo (人员登记表 照片) as the image itself, JPEG or PNG, checked
+    by its first bytes; at most one per consultant, replaced by a correction."""
+
+    consultant_id: int = Field(foreign_key="consultant.id", primary_key=True, ondelete="CASCADE")
+    media_type: str = Field(max_length=20)
+    data: bytes
+    stored_at: datetime = Field(default_factory=utcnow)
+    stored_by: str = Field(max_length=100)
+
+
 class Application(SQLModel, table=True):
     """One application of an agency: the Art. 9 checklist and the round's scores."""
 

@@ -16,7 +16,8 @@ set, every way in that commits a move across the register's boundary (`advance`,
 `round close`, `exits confirm`, chat `/advance`, the demo) calls `after_commit` with the
 audit entries of its unit of work (`audit.appended`), which writes the files there again;
 moves inside the register (`assess`, `retain`) and outside it (`review`, `reject` before
-filing) leave them alone.
+filing) leave them alone. A correction of a listed agency's details (`agency set`) writes
+them again too.
 """
 
 from __future__ import annotations
@@ -96,6 +97,16 @@ class Listed:
 def crosses(entries: Iterable[AuditEntry]) -> bool:
     """Whether any entry moved an agency onto the register or off it."""
     return any((e.source in HOLDING) != (e.target in HOLDING) for e in entries)
+
+
+CORRECTION = "registry.correct"
+"""The trigger of `workflow.registry.corrections`: a listed agency's details corrected."""
+
+
+def corrects_listed(entries: Iterable[AuditEntry]) -> bool:
+    """Whether any entry corrected the registered details of an agency on the register
+    (its name, address, phones… are on it)."""
+    return any(e.trigger == CORRECTION and e.source in HOLDING for e in entries)
 
 
 def current_register(session: Session, settings: Settings) -> list[Listed]:
@@ -219,7 +230,8 @@ def refresh(session: Session, settings: Settings, now: datetime | None = None) -
 
 def due(entries: Iterable[AuditEntry], settings: Settings) -> bool:
     """Whether a committed unit of work with these audit entries rewrites the register."""
-    return bool(settings.register_dir) and crosses(entries)
+    entries = list(entries)
+    return bool(settings.register_dir) and (crosses(entries) or corrects_listed(entries))
 
 
 def after_commit(

@@ -52,8 +52,11 @@ def test_template_then_import_units_and_guidance(db: Engine, cli: Cli, tmp_path:
     template = tmp_path / "units.xlsx"
     code, out, _ = cli("unit", "template", str(template))
     assert code == 0 and "创建单位" in out
+    code, _, err = cli("unit", "import", str(template))
+    assert code == 1 and "示例行不导入" in err  # issue 11 item 5: the sample is not a unit
     workbook = load_workbook(template)
-    workbook["指导记录"]["C2"] = guide.credit_code
+    workbook["创建单位"].append(["建国门街道", "东城区", "是", "否"])
+    workbook["指导记录"].append(["建国门街道", "东城区", guide.credit_code, 2026])
     workbook.save(template)
     code, out, _ = cli("unit", "import", str(template))
     assert code == 0 and "新增 1 条" in out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -171,13 +171,24 @@ def test_guidance_import_finds_units_and_agencies_all_or_nothing(
 def test_template_round_trips_and_unreadable_files_are_refused(
     any_engine: Engine, tmp_path: Path
 ) -> None:
+    """Issue 11 item 5: the template's sample rows are marked as examples and never
+    imported (the sample 建国门街道 used to become a real unit)."""
     path = write_template(tmp_path / "template.xlsx")
+    for name, columns in ((UNIT_SHEET, UNIT_COLUMNS), (GUIDANCE_SHEET, GUIDANCE_COLUMNS)):
+        with pytest.raises(InvalidInput) as empty:
+            read_rows(path, name, columns)
+        assert empty.value.key == "units.file_empty"
+    filled = load_workbook(path)
+    assert filled[UNIT_SHEET]["A2"].value == "示例：建国门街道"
+    filled[UNIT_SHEET].append(["朝阳门街道", "东城区", "是", "否"])
+    filled[GUIDANCE_SHEET].append(["朝阳门街道", "东城区", "91110101MA01XY3K3Y", 2026])
+    filled.save(path)
     rows = read_rows(path, UNIT_SHEET, UNIT_COLUMNS)
     assert rows == [
         (
-            2,
+            3,
             {
-                "name": "建国门街道",
+                "name": "朝阳门街道",
                 "district": "东城区",
                 "safe_community": "是",
                 "disaster_reduction": "否",
@@ -185,6 +196,9 @@ def test_template_round_trips_and_unreadable_files_are_refused(
         )
     ]
     assert read_rows(path, GUIDANCE_SHEET, GUIDANCE_COLUMNS)[0][1]["year"] == 2026
+    with Session(any_engine) as session:
+        assert import_units(session, rows).added == ["东城区 朝阳门街道"]
+        assert [u.name for u in list_units(session)] == ["朝阳门街道"]
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(InvalidInput, match="无法读取"):
         read_rows(tmp_path / "notes.txt", UNIT_SHEET, UNIT_COLUMNS)
