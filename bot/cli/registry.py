@@ -560,15 +560,20 @@ def agency_template(
     """生成登记表模板（单位登记表 + 人员登记表），供机构离线填写 / write the spreadsheet template."""
     from workflow.registry.xlsx import write_template
 
+    _write_new(file, force, write_template)
+    print(_t("template_written", path=str(file)))
+
+
+def _write_new(file: Path, force: bool, write: Callable[[Path], object]) -> None:
+    """Write a template to `file`, refusing to overwrite one without `--force`."""
     if file.exists() and not force:
         raise InvalidInput("registry.cli.file_exists", path=str(file))
     try:
-        write_template(file)
+        write(file)
     except OSError as error:
         raise InvalidInput(
             "registry.cli.cannot_write", path=str(file), detail=error.strerror
         ) from None
-    print(_t("template_written", path=str(file)))
 
 
 @agency_app.command("import")
@@ -718,14 +723,7 @@ def agency_changes_template(
     """生成更正登记表模板（每行一处更正，示例行不导入） / write the changes template."""
     from workflow.registry.corrections import write_changes_template
 
-    if file.exists() and not force:
-        raise InvalidInput("registry.cli.file_exists", path=str(file))
-    try:
-        write_changes_template(file)
-    except OSError as error:
-        raise InvalidInput(
-            "registry.cli.cannot_write", path=str(file), detail=error.strerror
-        ) from None
+    _write_new(file, force, write_changes_template)
     print(_t("template_written_changes", path=str(file)))
 
 
