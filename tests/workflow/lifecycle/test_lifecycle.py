@@ -339,7 +339,7 @@ def test_file_needs_a_composite_score(session: Session, settings: Settings) -> N
     session.commit()
     committed(create_round)(session, "2026 第一批", ADMIN, settings=settings)
     committed(join_round)(session, "2026 第一批", agency.id, ADMIN, settings=settings)
-    assert "无法计算综合得分" in _refusal(session, agency.id, "file", settings)
+    assert "无法计算总成绩" in _refusal(session, agency.id, "file", settings)
 
 
 def test_assess_needs_a_finalised_assessment(session: Session, settings: Settings) -> None:
@@ -383,7 +383,7 @@ def test_withdraw_needs_a_ground_valid_now(
     assert agency.id is not None
     message = _refusal(session, agency.id, "withdraw", settings, reason="理由", ground=ground)
     assert expected in message
-    assert "人员变动无法开展指导工作" in message  # the grounds possible now are listed
+    assert "因工作人员变动导致无法完成指导工作" in message  # the grounds possible now are listed
 
 
 @pytest.mark.parametrize("ground", ["staff_change", "convention_violation"])
