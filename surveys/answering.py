@@ -37,12 +37,11 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col, select
 
 from surveys.errors import Conflict, InvalidInput, NotFound, Refused
-from surveys.invitations import TOKEN_PATTERN, new_token
+from surveys.invitations import TOKEN_PATTERN, find_invitation, new_token
 from surveys.models import ADMIN_CHANNELS, DONE, REVIEW, Invitation, Submission, SurveyProgress
 from surveys.questionnaire import ITEM_NUMBERS, POINTS
 from workflow.community.campaigns import default_date, is_open
 from workflow.community.models import Campaign, CreationUnit
-from workflow.community.units import find_guidance
 from workflow.core.clock import utcnow
 from workflow.core.settings import Settings
 from workflow.lifecycle.states import State
@@ -444,16 +443,11 @@ def enter_on_behalf(
     if sorted(answers) != list(ITEM_NUMBERS) or any(v not in POINTS for v in answers.values()):
         raise InvalidInput("survey.entry.answer_count", given=answers, count=len(answers))
     assert unit.id is not None and agency.id is not None
-    invitation = session.exec(
-        select(Invitation).where(
-            Invitation.unit_id == unit.id,
-            Invitation.agency_id == agency.id,
-            Invitation.year == year,
-        )
-    ).first()
-    if invitation is None:
-        if find_guidance(session, unit.id, agency.id, year) is None:
-            raise NotFound("survey.no_guidance", unit=unit.name, agency=agency.name, year=year)
+    try:
+        invitation = find_invitation(session, unit, agency, year)
+    except NotFound as missing:
+        if missing.key != "survey.no_invitation":
+            raise  # not guided that year
         invitation = Invitation(unit_id=unit.id, agency_id=agency.id, year=year, token=new_token())
         session.add(invitation)
         session.flush()

@@ -214,9 +214,11 @@ async def send_due(
     def in_thread(work: Callable[[Session], T]) -> Awaitable[T]:
         return run_unit(engine, work, executor=executor)
 
+    quiet = in_quiet_period(now, settings)
+
     def due(session: Session) -> tuple[int, list[tuple[int, int, str, dict[str, Any], int]]]:
         flagged = outbox.flag_uncertain(session, now)
-        if in_quiet_period(now, settings):
+        if quiet:
             return flagged, []
         return flagged, [
             (int(row.id or 0), row.chat_id, row.kind, row.params, row.attempts)
@@ -226,7 +228,7 @@ async def send_due(
     flagged, found = await in_thread(due)
     if flagged:
         logger.warning("%d reminders were claimed but never marked: now uncertain", flagged)
-    if in_quiet_period(now, settings):
+    if quiet:
         report.quiet = True
         return report
     rows = deque(found)
