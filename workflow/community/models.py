@@ -25,7 +25,10 @@ class CreationUnit(SQLModel, table=True):
 
 
 class Guidance(SQLModel, table=True):
-    """Which agency guided which creation unit in which year."""
+    """Which agency guided which creation unit in which year, in which programme(s), from
+    when: the programme decides Art. 11 2(4)'s minimum (15 projects for a safe community,
+    none for a disaster-reduction community), the start the quarters of 1(3) and the
+    earliest date of a recorded activity."""
 
     __table_args__ = (
         UniqueConstraint("unit_id", "agency_id", "year", name="uq_guidance_unit_agency_year"),
@@ -35,6 +38,10 @@ class Guidance(SQLModel, table=True):
     unit_id: int = Field(foreign_key="creationunit.id", index=True, ondelete="CASCADE")
     agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
     year: int = Field(index=True)
+    safe_community: bool = False
+    disaster_reduction: bool = False
+    started_on: date | None = None
+    """The first day of guidance this year; None means 1 January."""
 
 
 class Campaign(SQLModel, table=True):

@@ -97,6 +97,16 @@ def _as_date(value: object) -> date:
         raise BadValue("registry.invalid.date_unreal", text=text) from None
 
 
+def read_text(value: object, *, multiline: bool = False) -> str:
+    """Free text as every form reads it (trimmed; control characters refused): BadValue."""
+    return _as_text(value, multiline=multiline)
+
+
+def read_date(value: object) -> date:
+    """A date as people type it (2026-03-05, 2026/3/5, 2026年3月5日): BadValue otherwise."""
+    return _as_date(value)
+
+
 def _age(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 

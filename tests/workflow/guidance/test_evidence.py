@@ -1,0 +1,156 @@
+"""Evidence files (Art. 11 records, indicators 4.1/4.2): stored with their checksum,
+file and row together or neither, the same content once per agency and campaign."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from tests.workflow.guidance.helpers import TODAY, YEAR, World, guided
+from workflow.access.actors import Actor
+from workflow.core.errors import InvalidInput, Refused
+from workflow.core.settings import Settings
+from workflow.guidance import evidence
+from workflow.guidance.activities import parse_fields, record_activity
+from workflow.guidance.models import EvidenceFile
+from workflow.lifecycle.models import AuditEntry
+
+
+@pytest.fixture
+def recorded(any_engine: Engine, settings: Settings) -> tuple[Engine, int, World]:
+    with Session(any_engine, expire_on_commit=False) as session:
+        world = guided(session)
+        activity = record_activity(
+            session,
+            world.agency_id,
+            world.unit_id,
+            YEAR,
+            parse_fields("培训", "2026-03-05", topic="建设理念"),
+            world.contact,
+            settings,
+            today=TODAY,
+        )
+        session.commit()
+        assert activity.id is not None
+        return any_engine, activity.id, world
+
+
+def _photo(tmp_path: Path, content: bytes = b"\xff\xd8\xff\xe0 sign-in sheet") -> Path:
+    path = tmp_path / "incoming.jpg"
+    path.write_bytes(content)
+    return path
+
+
+def test_a_file_is_stored_with_its_checksum_and_audited(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, activity_id, world = recorded
+    source = _photo(tmp_path)
+    row = evidence.attach_file(
+        engine,
+        activity_id,
+        source,
+        "签到表.jpg",
+        "image/jpeg",
+        world.contact,
+        settings,
+    )
+    stored = Path(row.stored_path)
+    assert stored.read_bytes() == source.read_bytes()
+    assert row.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert stored.parent == evidence.folder(settings, row.agency_id, YEAR)
+    with Session(engine) as session:
+        entry = session.exec(
+            select(AuditEntry).where(AuditEntry.trigger == "guidance.attach")
+        ).one()
+        assert (entry.reason, entry.subject) == ("签到表.jpg", f"activity:{activity_id}")
+
+
+def test_the_same_content_twice_is_refused_naming_where_it_is(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, activity_id, world = recorded
+    evidence.attach_file(
+        engine,
+        activity_id,
+        _photo(tmp_path),
+        "签到表.jpg",
+        "image/jpeg",
+        world.contact,
+        settings,
+    )
+    folder = evidence.folder(settings, world.agency_id, YEAR)
+    with pytest.raises(Refused) as refused:
+        evidence.attach_file(
+            engine,
+            activity_id,
+            _photo(tmp_path),
+            "又一张.jpg",
+            "image/jpeg",
+            world.contact,
+            settings,
+        )
+    assert refused.value.key == "guidance.duplicate_file"
+    assert "幸福里社区" in str(refused.value) and "签到表.jpg" in str(refused.value)
+    assert len(list(folder.iterdir())) == 1  # the refused copy was removed
+    with Session(engine) as session:
+        assert len(session.exec(select(EvidenceFile)).all()) == 1
+
+
+def test_a_refused_type_leaves_nothing(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, activity_id, world = recorded
+    source = tmp_path / "tool.exe"
+    source.write_bytes(b"MZ")
+    with pytest.raises(InvalidInput) as refused:
+        evidence.attach_file(
+            engine,
+            activity_id,
+            source,
+            "tool.exe",
+            "application/octet-stream",
+            world.contact,
+            settings,
+        )
+    assert refused.value.key == "contacts.upload_type"
+    assert not evidence.folder(settings, world.agency_id, YEAR).exists()
+
+
+def test_a_failed_transaction_removes_the_staged_file(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, activity_id, world = recorded
+    stranger_actor = Actor.telegram(4242, "陌生人")
+    with pytest.raises(Refused) as refused:
+        evidence.attach_file(
+            engine, activity_id, _photo(tmp_path), "a.jpg", "image/jpeg", stranger_actor, settings
+        )
+    assert refused.value.key == "lifecycle.no_role"
+    folder = evidence.folder(settings, world.agency_id, YEAR)
+    assert list(folder.iterdir()) == []
+
+
+def test_removing_a_file_returns_its_path_for_after_the_commit(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, activity_id, world = recorded
+    row = evidence.attach_file(
+        engine,
+        activity_id,
+        _photo(tmp_path),
+        "a.jpg",
+        "image/jpeg",
+        world.contact,
+        settings,
+    )
+    with Session(engine) as session:
+        path = evidence.remove_evidence(session, row.id or 0, world.admin, settings, reason="拍错")
+        session.commit()
+    assert path == row.stored_path and Path(path).exists()  # the caller unlinks it
+    with Session(engine) as session:
+        assert evidence.files_of(session, row.agency_id, YEAR) == []
