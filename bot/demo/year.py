@@ -65,7 +65,7 @@ from workflow.community.units import add_guidance, add_unit, find_unit
 from workflow.core.clock import local_date, utcnow
 from workflow.core.db import make_engine, transaction
 from workflow.core.errors import Refused
-from workflow.core.i18n import set_language
+from workflow.core.i18n import set_help_contact, set_language
 from workflow.core.settings import Settings, load_settings
 from workflow.lifecycle import audit, states
 from workflow.lifecycle import engine as lifecycle
@@ -719,6 +719,7 @@ def run_demo(out: Path, *, language: str = "zh", today: date | None = None) -> P
         register_dir=str(out),
     )
     set_language(language)
+    set_help_contact(settings.help_phone, settings.help_email)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     year = demo_year(settings, today or local_date(utcnow(), settings.zone))

@@ -206,8 +206,8 @@ async def test_a_second_person_opening_a_bound_link_is_refused_politely(
     await chat.send(STAFF, f"/start {token}")
     said = await chat.send(STRANGER, f"/start {token}")
     assert [s.text for s in said] == [
-        "这个问卷链接已由另一位用户打开并绑定。如需更换填写人，请联系文促会。"
-    ]
+        "这个问卷链接已由另一位用户打开并绑定。如需更换填写人，请联系文促会秘书处。"
+    ]  # no help contact is set in the tests: the text names the secretariat
 
 
 async def test_start_without_or_with_a_wrong_token_explains_what_to_do(
