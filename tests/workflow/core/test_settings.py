@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from workflow.core.settings import SettingsError, get_settings, load_settings
+from workflow.core.settings import ENV_PREFIX, Settings, SettingsError, get_settings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -177,3 +177,19 @@ def test_the_help_contact_takes_a_landline_or_mobile_and_an_email(
 def test_the_help_contact_is_empty_by_default() -> None:
     settings = load_settings()
     assert (settings.help_phone, settings.help_email) == ("", "")
+
+
+def test_every_setting_is_documented_in_the_readme_or_the_decisions() -> None:
+    """Policy settings are listed in docs/decisions.md (RULES.md), the others in README's
+    settings table; a new setting is written into one of them."""
+    root = Path(__file__).resolve().parents[3]
+    docs = "".join(
+        (root / name).read_text(encoding="utf-8") for name in ("README.md", "docs/decisions.md")
+    )
+
+    def named(field: str) -> bool:
+        name = field.upper()
+        short = "…_" + name.split("_", 1)[1] if "_" in name else name  # `…_REPORT_DUE`
+        return ENV_PREFIX + name in docs or short in docs
+
+    assert [field for field in Settings.model_fields if not named(field)] == []
