@@ -7,27 +7,12 @@ bot only (long polling).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from bot.cli.common import settings
-
-if TYPE_CHECKING:
-    from workflow.core.settings import Settings
-
-
-def main_settings() -> Settings:
-    """The settings of a long run (demo, bot), warning once when no help contact is set:
-    the help texts then name only 文促会秘书处."""
-    from workflow.core.i18n import workflow_texts
-
-    current = settings()
-    if not (current.help_phone or current.help_email):
-        print(workflow_texts.text("help.unset_warning"), file=sys.stderr)
-    return current
 
 
 def demo(
@@ -38,12 +23,12 @@ def demo(
     """离线演示一整年的工作 / run a whole year offline: no network, no token."""
     from bot.demo.year import run_demo
 
-    run_demo(out, language=main_settings().language)
+    run_demo(out, language=settings().language)
 
 
 def start() -> None:
     """主程序：配置了令牌就运行机器人，否则运行离线演示 / the bot if a token is set, else the demo."""
-    current = main_settings()
+    current = settings()
     if current.telegram_token is None:
         from bot.demo.year import run_demo
 
@@ -58,7 +43,7 @@ def bot_command() -> None:
     """运行 Telegram 机器人，直到 Ctrl+C 或 SIGTERM / run the Telegram bot (long polling)."""
     from bot.telegram.runner import run_bot
 
-    raise SystemExit(run_bot(main_settings()))
+    raise SystemExit(run_bot(settings()))
 
 
 def register(app: typer.Typer) -> None:

@@ -11,12 +11,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram.ext import CallbackQueryHandler
 
-from bot.cli.main_job import main_settings
+from bot.texts import warn_without_help_contact
 from tests.chat import OfflineChat
 from tests.surveys.helpers import guided_units
 from tests.workflow.lifecycle_steps import agency_in
 from workflow.core.db import transaction
-from workflow.core.settings import get_settings, load_settings
+from workflow.core.i18n import set_help_contact
+from workflow.core.settings import load_settings
 from workflow.reminders import contacts
 
 STAFF, STRANGER = 9001, 9002
@@ -98,20 +99,17 @@ async def test_an_internal_error_names_the_contact(chat: OfflineChat, language: 
     chat.errors.clear()  # the failure was the point of this test
 
 
-def test_without_a_contact_the_main_job_warns_once_and_texts_name_the_secretariat(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_without_a_contact_the_bot_warns_once_and_texts_name_the_secretariat(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from surveys.errors import Refused
 
-    get_settings.cache_clear()
-    main_settings()
+    warn_without_help_contact(load_settings())
     warning = capsys.readouterr().err
     assert warning.count("SAFECOMM_HELP_PHONE") == 1 and "文促会秘书处" in warning
     assert Refused("survey.taken").message("zh").endswith("请联系文促会秘书处。")
 
-    monkeypatch.setenv("SAFECOMM_HELP_PHONE", PHONE)
-    get_settings.cache_clear()
-    main_settings()
+    warn_without_help_contact(load_settings(help_phone=PHONE))
     assert capsys.readouterr().err == ""
+    set_help_contact(PHONE, "")
     assert Refused("survey.taken").message("zh").endswith(f"请联系文促会（电话 {PHONE}）。")
-    get_settings.cache_clear()
