@@ -129,7 +129,8 @@ class Export:
 def export_invitations(
     session: Session, year: int, out_dir: Path, bot_username: str, language: str = "zh"
 ) -> Export:
-    """A sheet (unit, agency, link, QR file) of every invitation of `year`, plus the QR PNGs."""
+    """A sheet (unit, agency, link, QR file) of every invitation of `year`, a sheet of notes
+    for the units (who answers, how, confidentiality, the help contact), plus the QR PNGs."""
     qr_dir = out_dir / survey_texts.text("survey.file.qr", language, year=year)
     qr_dir.mkdir(parents=True, exist_ok=True)
     workbook = Workbook()
@@ -149,5 +150,9 @@ def export_invitations(
         )
     for letter, width in zip("ABCDEF", (8, 12, 28, 32, 70, 60), strict=True):
         sheet.column_dimensions[letter].width = width
+    notes = workbook.create_sheet(survey_texts.text("survey.sheet.notes", language))
+    for key in ("notes.who", "notes.how", "notes.change", "confidential", "notes.help"):
+        notes.append([survey_texts.text(f"survey.{key}", language)])
+    notes.column_dimensions["A"].width = 120
     save_workbook(workbook, export.sheet)
     return export

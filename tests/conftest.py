@@ -20,19 +20,21 @@ from sqlmodel import Session
 from migrations import upgrade
 from tests.pg import PostgresServer, binaries_missing, start_server
 from workflow.core.db import make_engine
-from workflow.core.i18n import set_language
+from workflow.core.i18n import set_help_contact, set_language
 from workflow.core.settings import Settings, get_settings, load_settings
 
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's environment or `.env`; Chinese by default."""
+    """No test reads the developer's environment or `.env`; Chinese by default, no help
+    contact set."""
     for name in list(os.environ):
         if name.startswith("SAFECOMM_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
     set_language("zh")
+    set_help_contact("", "")
 
 
 @pytest.fixture

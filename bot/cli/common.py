@@ -15,12 +15,14 @@ if TYPE_CHECKING:
 
 
 def settings() -> Settings:
-    """The settings, with the language applied (raises SettingsError on a bad value)."""
-    from workflow.core.i18n import set_language
+    """The settings, with the language and the help contact applied (raises SettingsError
+    on a bad value)."""
+    from workflow.core.i18n import set_help_contact, set_language
     from workflow.core.settings import get_settings
 
     current = get_settings()
     set_language(current.language)
+    set_help_contact(current.help_phone, current.help_email)
     return current
 
 

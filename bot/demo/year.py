@@ -46,7 +46,7 @@ from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest, UpdateFactory
 from bot.telegram.app import BotApplication, build_application
 from bot.telegram.jobs import run_cycle
 from bot.telegram.rendering import parse_press
-from bot.texts import bot_texts
+from bot.texts import bot_texts, warn_without_help_contact
 from migrations import upgrade
 from surveys.answering import Action
 from surveys.invitations import export_invitations, invitations_of, issue_invitations
@@ -65,7 +65,7 @@ from workflow.community.units import add_guidance, add_unit, find_unit
 from workflow.core.clock import local_date, utcnow
 from workflow.core.db import make_engine, transaction
 from workflow.core.errors import Refused
-from workflow.core.i18n import set_language
+from workflow.core.i18n import set_help_contact, set_language
 from workflow.core.settings import Settings, load_settings
 from workflow.lifecycle import audit, states
 from workflow.lifecycle import engine as lifecycle
@@ -719,6 +719,8 @@ def run_demo(out: Path, *, language: str = "zh", today: date | None = None) -> P
         register_dir=str(out),
     )
     set_language(language)
+    set_help_contact(settings.help_phone, settings.help_email)
+    warn_without_help_contact(settings)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     year = demo_year(settings, today or local_date(utcnow(), settings.zone))

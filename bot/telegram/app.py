@@ -40,6 +40,7 @@ from bot.telegram import jobs, start
 from bot.telegram import survey as survey_chat
 from bot.telegram.blocking import DatabaseUnavailable, new_executor
 from bot.telegram.context import ENGINE, EXECUTOR, SETTINGS, texts
+from workflow.core.i18n import set_help_contact
 from workflow.core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def build_application(
     builder = builder.concurrent_updates(settings.bot_concurrency)
     app = builder.application_class(SafecommApplication).post_init(on_start).build()
     app.bot_data[SETTINGS] = settings
+    set_help_contact(settings.help_phone, settings.help_email)
     app.bot_data[ENGINE] = engine
     for module in (start, survey_chat, agency_chat, admin_chat):
         module.register(app)

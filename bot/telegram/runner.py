@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 
 from bot.telegram.app import build_application
-from bot.texts import bot_texts
+from bot.texts import bot_texts, warn_without_help_contact
 from migrations import ensure_schema
 from workflow.core.db import bot_engine
 from workflow.core.privacy import install_log_redaction
@@ -57,6 +57,7 @@ def run_bot(settings: Settings) -> int:
     if settings.telegram_token is None:
         print(bot_texts.text("runner.no_token", language), file=sys.stderr)
         return 2
+    warn_without_help_contact(settings)
     token = settings.telegram_token.get_secret_value()
     install_log_redaction()
     for handler in logging.getLogger().handlers:

@@ -28,7 +28,7 @@ from bot.telegram.rendering import CALLBACK_PREFIX, parse_press, question_screen
 from bot.telegram.start import add_bare_start, add_deep_link
 from surveys import answering
 from surveys.answering import Survey
-from surveys.errors import NotFound
+from surveys.errors import NotFound, survey_texts
 from workflow.core.clock import local_text
 from workflow.core.errors import DomainError
 
@@ -49,6 +49,7 @@ def _params(survey: Survey, context: ContextTypes.DEFAULT_TYPE) -> dict[str, obj
         "closes": survey.closes.isoformat(),
         "receipt": survey.receipt or "",
         "submitted_at": local_text(survey.submitted_at, settings.zone),
+        "confidential": survey_texts.text("survey.confidential", settings.language),
     }
 
 

@@ -92,6 +92,20 @@ def test_export_writes_a_sheet_of_links_and_a_qr_png_per_invitation(
     assert (tmp_path / rows[1][5]).exists()
 
 
+def test_the_invitation_sheet_tells_units_who_answers_and_that_ratings_stay_confidential(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        guided_units(session, count=1)
+        export = export_invitations(session, OPEN_YEAR, tmp_path, "safecomm_bot")
+    book = load_workbook(export.sheet)
+    assert book.sheetnames == [f"{OPEN_YEAR}年问卷邀请", "填写说明"]
+    notes = [row[0] for row in book["填写说明"].iter_rows(values_only=True)]
+    assert "您的评价仅供文促会考核使用，不向被评价机构提供。" in notes
+    assert any("负责创建工作的工作人员" in line for line in notes)
+    assert notes[-1] == "如有问题，请联系文促会秘书处。"  # no help contact set in the tests
+
+
 def test_rebind_binds_a_user_or_releases_the_link(any_engine: Engine) -> None:
     with Session(any_engine, expire_on_commit=False) as session:
         invitation = guided_units(session, count=1).invitations[0]

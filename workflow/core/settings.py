@@ -23,6 +23,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from workflow.core.shapes import EMAIL, is_phone
+
 ENV_PREFIX = "SAFECOMM_"
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
 NO_CAP_WORDS = ("", "none", "无")
@@ -62,6 +64,11 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     language: Literal["zh", "en"] = "zh"
     operator: str = ""
+
+    # the Association's help contact, named by every help text ("请联系文促会（电话 …，邮箱 …）");
+    # empty: the texts name 文促会秘书处 and the main job warns once at start
+    help_phone: str = ""
+    help_email: str = ""
 
     # policy: application round (Art. 10)
     material_weight: float = Field(default=0.5, ge=0, le=1)
@@ -115,6 +122,24 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         """`SAFECOMM_MIN_COMPOSITE_SCORE=` (empty) means no minimum 总成绩."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("help_phone")
+    @classmethod
+    def _phone_shape(cls, value: str) -> str:
+        value = value.strip()
+        if value and not is_phone(value):
+            raise ValueError(
+                "not a phone number (e.g. 010-12345678, 010-12345678-123, 13812345678)"
+            )
+        return value
+
+    @field_validator("help_email")
+    @classmethod
+    def _email_shape(cls, value: str) -> str:
+        value = value.strip()
+        if value and not EMAIL.fullmatch(value):
+            raise ValueError("not an e-mail address (e.g. office@example.org.cn)")
+        return value
 
     @field_validator("admin_ids", "agency_reminder_days", "unit_reminder_days", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 
+from workflow.core.shapes import EMAIL, LANDLINE, MOBILE
 from workflow.registry.identifiers import credit_code_problem, id_number_problem
 
 
@@ -24,18 +25,12 @@ class BadValue(Exception):
 # Reading one value
 # ---------------------------------------------------------------------------
 
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_LANDLINE = re.compile(r"(?:0\d{2,3}-?|\(0\d{2,3}\))\d{7,8}(?:-\d{1,6})?")
 _POSTCODE = re.compile(r"\d{6}")
-_EMAIL = re.compile(
-    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
-)
 _NUMBER_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
     "postcode": (_POSTCODE,),
-    "mobile": (_MOBILE,),
-    "landline": (_LANDLINE,),
-    "phone": (_LANDLINE, _MOBILE),
+    "mobile": (MOBILE,),
+    "landline": (LANDLINE,),
+    "phone": (LANDLINE, MOBILE),
 }
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 YES = frozenset({"是", "有", "yes", "y", "true", "1", "√", "✓", "x"})
@@ -176,7 +171,7 @@ def read_value(kind: str, value: object, today: date) -> object:
         return text
     if kind == "email":
         text = unicodedata.normalize("NFKC", _as_text(value)).lower()
-        if not _EMAIL.fullmatch(text):
+        if not EMAIL.fullmatch(text):
             raise BadValue("registry.invalid.email")
         return text
     if kind == "gender":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -67,6 +68,34 @@ async def test_start_shows_who_is_rated_by_when_then_the_first_question(
         "1 分 · 不满意",
         "0 分 · 很不满意",
     ]
+
+
+async def test_the_intro_promises_confidentiality_and_items_ask_whether_satisfied(
+    chat: OfflineChat, guided: Guided
+) -> None:
+    """TERMS.md "The questionnaire wording"; RULES.md: respondents are told that the agency
+    never sees a unit's own ratings."""
+    said = await chat.send(STAFF, f"/start {guided.invitations[0].token}")
+    intro, first = (s.text for s in said if s.method == "sendMessage")
+    assert "\n您的评价仅供文促会考核使用，不向被评价机构提供。\n" in intro
+    assert first.splitlines()[1] == (
+        "您对该咨询服务机构的组织工作（如推动召开启动会、按季度召开工作推进会等）是否满意？"
+    )
+    await answer_all(chat, STAFF, [4, 4, 4, 4])
+    assert chat.last_text(STAFF).splitlines()[1] == (
+        "您对该咨询服务机构工作人员廉洁自律方面的表现（如有无索要财物、接受宴请等）是否满意？"
+    )
+
+
+async def test_the_english_intro_carries_the_same_promise(
+    engine: Engine, guided: Guided, tmp_path: Path
+) -> None:
+    english = load_settings(database_url=f"sqlite:///{tmp_path / 'safecomm.db'}", language="en")
+    async with OfflineChat(english, engine) as chat:
+        said = await chat.send(STAFF, f"/start {guided.invitations[0].token}")
+    intro, first = (s.text for s in said if s.method == "sendMessage")
+    assert "Your ratings are used only for the Association's assessment" in intro
+    assert first.splitlines()[1].startswith("Are you satisfied with the agency's organisation work")
 
 
 async def test_a_whole_survey_ends_with_a_receipt_matching_the_database(
@@ -206,8 +235,8 @@ async def test_a_second_person_opening_a_bound_link_is_refused_politely(
     await chat.send(STAFF, f"/start {token}")
     said = await chat.send(STRANGER, f"/start {token}")
     assert [s.text for s in said] == [
-        "这个问卷链接已由另一位用户打开并绑定。如需更换填写人，请联系文促会。"
-    ]
+        "这个问卷链接已由另一位用户打开并绑定。如需更换填写人，请联系文促会秘书处。"
+    ]  # no help contact is set in the tests: the text names the secretariat
 
 
 async def test_start_without_or_with_a_wrong_token_explains_what_to_do(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from workflow.core.settings import SettingsError, get_settings, load_settings
+from workflow.core.settings import ENV_PREFIX, Settings, SettingsError, get_settings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -73,6 +73,10 @@ def test_reminder_days_sorted_unique() -> None:
         ("SAFECOMM_REMINDER_SEND_TIME", "22:30", "falls in the quiet period"),
         ("SAFECOMM_AGENCY_REMINDER_DAYS", "3,-1", "cannot be negative"),
         ("SAFECOMM_UPLOAD_MAX_MB", "0", "SAFECOMM_UPLOAD_MAX_MB"),
+        ("SAFECOMM_HELP_PHONE", "call us", "not a phone number"),
+        ("SAFECOMM_HELP_PHONE", "12345", "not a phone number"),
+        ("SAFECOMM_HELP_EMAIL", "office.example.org", "not an e-mail address"),
+        ("SAFECOMM_HELP_EMAIL", "office@", "not an e-mail address"),
     ],
 )
 def test_wrong_setting_is_one_line_naming_it(
@@ -156,3 +160,36 @@ def test_assessment_policy_defaults_and_no_cap(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("SAFECOMM_NO_EVIDENCE_FRACTION", "1.5")
     with pytest.raises(SettingsError, match="SAFECOMM_NO_EVIDENCE_FRACTION"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    "phone", ["010-12345678", "(010)12345678", "010-12345678-123", "13812345678"]
+)
+def test_the_help_contact_takes_a_landline_or_mobile_and_an_email(
+    monkeypatch: pytest.MonkeyPatch, phone: str
+) -> None:
+    monkeypatch.setenv("SAFECOMM_HELP_PHONE", f" {phone} ")
+    monkeypatch.setenv("SAFECOMM_HELP_EMAIL", "office@example.org.cn")
+    settings = load_settings()
+    assert (settings.help_phone, settings.help_email) == (phone, "office@example.org.cn")
+
+
+def test_the_help_contact_is_empty_by_default() -> None:
+    settings = load_settings()
+    assert (settings.help_phone, settings.help_email) == ("", "")
+
+
+def test_every_setting_is_documented_in_the_readme_or_the_decisions() -> None:
+    """Policy settings are listed in docs/decisions.md (RULES.md), the others in README's
+    settings table; a new setting is written into one of them."""
+    root = Path(__file__).resolve().parents[3]
+    docs = "".join(
+        (root / name).read_text(encoding="utf-8") for name in ("README.md", "docs/decisions.md")
+    )
+
+    def named(field: str) -> bool:
+        name = field.upper()
+        short = "…_" + name.split("_", 1)[1] if "_" in name else name  # `…_REPORT_DUE`
+        return ENV_PREFIX + name in docs or short in docs
+
+    assert [field for field in Settings.model_fields if not named(field)] == []
