@@ -408,7 +408,7 @@ def results(
     year: YearArg,
     out: Annotated[Path, typer.Option(help="输出目录 / output folder")] = Path("."),
 ) -> None:
-    """年度考核结果排名，并写出 xlsx、csv 和 PNG 图表 / YEAR's ranked results, also as files."""
+    """年度考核结果排名，并导出 xlsx、csv 和 PNG 图表 / YEAR's ranked results, also as files."""
     from workflow.access.actors import Actor
     from workflow.assessment import publication
     from workflow.assessment import results as year_results

@@ -62,7 +62,7 @@ unit_app = typer.Typer(help="创建单位 / creation units (communities)", no_ar
 
 @unit_app.command("add")
 def unit_add(
-    name: Annotated[str, typer.Argument(help="社区名称 / community name")],
+    name: Annotated[str, typer.Argument(help="创建单位名称 / creation unit name")],
     district: Annotated[str, typer.Option(help="所在区，如 朝阳区 / Beijing district")],
     safe_community: Annotated[
         bool, typer.Option(help="参加安全社区创建 / safe-community programme")
@@ -131,7 +131,7 @@ def unit_list(
 
 @unit_app.command("template")
 def unit_template(
-    path: Annotated[Path, typer.Argument(help="要写出的 .xlsx 文件 / .xlsx file to write")],
+    path: Annotated[Path, typer.Argument(help="要生成的 .xlsx 文件 / .xlsx file to write")],
 ) -> None:
     """生成创建单位与指导记录导入模板 .xlsx / write the template for `unit import` and `guidance import`."""
     from workflow.community import units
@@ -366,7 +366,7 @@ survey_app = typer.Typer(
 def survey_status(
     year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
     xlsx: Annotated[
-        Path | None, typer.Option(help="同时写出 .xlsx 报表 / also write an .xlsx report")
+        Path | None, typer.Option(help="同时导出 .xlsx 报表 / also write an .xlsx report")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:

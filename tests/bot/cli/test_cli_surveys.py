@@ -72,7 +72,7 @@ def test_guidance_add_by_unit_name_and_credit_code(db: Engine, cli: Cli) -> None
     guide = an_agency(db)
     cli("unit", "add", "和平里街道", "--district", "东城区", "--disaster-reduction")
     code, out, _ = cli("guidance", "add", "和平里街道", guide.credit_code, "2026")
-    assert code == 0 and out.strip() == f"已记录：{guide.name} 在 2026 年指导了 东城区 和平里街道。"
+    assert code == 0 and out.strip() == f"已记录：{guide.name} 在 2026年指导了 东城区 和平里街道。"
     code, _, err = cli("guidance", "add", "和平里街道", "91110000MA02WXY778", "2026")
     assert code == 1 and "没有找到机构" in err
 
@@ -86,7 +86,7 @@ def test_invite_issues_missing_invitations_with_a_sheet_and_qr_codes(
         session.delete(session.get(Invitation, extra.invitations[0].id))
         session.commit()
     code, out, _ = cli("invite", str(OPEN_YEAR), "--out", str(tmp_path / "out"))
-    assert code == 0 and f"{OPEN_YEAR} 年：新发出 1 份问卷邀请，共 3 份。" in out
+    assert code == 0 and f"{OPEN_YEAR}年：新发出 1 份问卷邀请，共 3 份。" in out
     sheet = tmp_path / "out" / f"邀请名单-{OPEN_YEAR}.xlsx"
     rows = list(load_workbook(sheet).active.iter_rows(values_only=True))[1:]
     assert len(rows) == 3 and all(

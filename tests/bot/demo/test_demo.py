@@ -29,7 +29,7 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "👤 社区工作人员1：/start" in printed and "🤖 第 1/5 题" in printed
     assert "回执码：" in printed and "已收到“" in printed
     assert (
-        "名额之外" in printed
+        "因总量控制未列入本批次备案名单" in printed
         and "二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分" in printed
     )
     # Art. 14: what is lost or kept is the priority-recommendation status
@@ -79,7 +79,7 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert audit.verify(session).ok
     engine.dispose()
 
-    year = int(re.search(r"(\d{4}) 年度全流程", printed)[1])  # type: ignore[index]
+    year = int(re.search(r"(\d{4})年度全流程", printed)[1])  # type: ignore[index]
     for name in (
         "演示批次-面试答辩名单.xlsx",
         "演示批次-面试答辩名单.csv",

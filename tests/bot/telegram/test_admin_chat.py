@@ -168,7 +168,7 @@ async def test_advance_refuses_with_the_reason_in_one_reply(
     await chat.send(ADMIN_ID, f"/advance {agency.id} reject")
     assert "需要填写理由" in chat.last_text(ADMIN_ID)
     await chat.send(ADMIN_ID, f"/advance {agency.id} fly")
-    assert "没有动作“fly”" in chat.last_text(ADMIN_ID)
+    assert "没有操作“fly”" in chat.last_text(ADMIN_ID)
     await chat.send(ADMIN_ID, "/advance 999 review")
     assert "999" in chat.last_text(ADMIN_ID)
     await chat.send(ADMIN_ID, "/advance")
@@ -211,7 +211,7 @@ async def test_score_reports_an_incomplete_sheet(chat: OfflineChat, engine: Engi
     with Session(engine, expire_on_commit=False) as session:
         agency = make_agency(session)
     await chat.send(ADMIN_ID, f"/score {agency.id} 2026")
-    assert "没有 2026 年度的考核评分表" in chat.last_text(ADMIN_ID)
+    assert "没有 2026年度的考核评分表" in chat.last_text(ADMIN_ID)
     await chat.send(ADMIN_ID, f"/score {agency.id} 20x6")
     assert "不是有效的年份" in chat.last_text(ADMIN_ID)
 
@@ -255,7 +255,7 @@ async def test_score_defaults_to_the_campaign_still_open_in_january(
     april = datetime(2027, 4, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     monkeypatch.setattr("bot.telegram.admin.utcnow", lambda: april)
     await chat.send(ADMIN_ID, f"/score {agency.id}")
-    assert "没有 2027 年度的考核评分表" in chat.last_text(ADMIN_ID)
+    assert "没有 2027年度的考核评分表" in chat.last_text(ADMIN_ID)
 
 
 async def test_commands_are_registered_per_role(chat: OfflineChat) -> None:
