@@ -48,7 +48,7 @@ from workflow.lifecycle.audit import history, verify
 from workflow.lifecycle.engine import advance
 from workflow.lifecycle.machine import TRIGGER_NAMES, TRIGGERS, spec_for
 from workflow.lifecycle.models import AuditEntry
-from workflow.lifecycle.states import STATES
+from workflow.lifecycle.states import STATES, state_label, trigger_label
 from workflow.registry.judgements import record_familiarity, record_scope
 from workflow.registry.models import Agency
 
@@ -173,7 +173,8 @@ def test_every_illegal_trigger_is_refused(
         with pytest.raises(Refused) as refused:
             advance(session, agency.id, trigger, ADMIN, "原因", settings=settings)
         assert refused.value.key == "lifecycle.not_from_state"
-        assert trigger in str(refused.value) and state in str(refused.value)
+        said = str(refused.value)
+        assert f"“{trigger_label(trigger)}”" in said and f"“{state_label(state)}”" in said
         assert snapshot(session) == before
 
 
