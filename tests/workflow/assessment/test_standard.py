@@ -105,5 +105,5 @@ def test_a_text_without_a_slip_is_shown_as_it_stands() -> None:
 def test_a_slip_that_is_not_in_its_text_is_refused() -> None:
     data = json.loads(STANDARD_FILE.read_text(encoding="utf-8"))
     data["indicators"][1]["slip_zh"]["original"] = "不在原文中"
-    with pytest.raises(StandardError, match="1.2 slip not in its text"):
+    with pytest.raises(StandardError, match=r"1\.2 slip not in its text"):
         parse_standard(data)
