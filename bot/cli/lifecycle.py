@@ -201,7 +201,7 @@ def show_history(
                     e.seq,
                     local_text(e.at, zone),
                     words.trigger,
-                    f"{words.source} → {words.target}",
+                    f"{words.source} → {words.target}" if e.source or e.target else "",
                     e.actor_name,
                     words.role,
                     words.channel,

@@ -435,7 +435,7 @@ def survey_fill(year: Annotated[int, typer.Argument(help="考核年度 / assessm
         print(_t("fill.none", year=year))
         return
     for filled in report.filled:
-        points = "  ".join(f"{code}={value}" for code, value in filled.points.items())
+        points = filled.points_in_words()
         print(_t("fill.filled", agency=filled.agency, points=points, responses=filled.responses))
     for skipped in report.skipped:
         print(_t(f"fill.{skipped.reason}", agency=skipped.agency))

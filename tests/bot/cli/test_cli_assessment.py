@@ -92,7 +92,7 @@ def test_the_assessment_year_from_entry_to_exit(
 
     code, out, _ = cli("assess", "section", str(agency_id), YEAR, "4", "4", "4", "4", "4")
     # Art. 12 "满分为100分": 100 + 1 counts as 100
-    assert code == 0 and "基本分 100  加分 1  总分 100" in out and "优秀" in out
+    assert code == 0 and "基本分 100 分，加分 1 分，总分 100 分" in out and "优秀" in out
     assert "考核通过" in out and "总分按满分 100 分计" in out
 
     code, out, _ = cli("assess", "show", str(agency_id), YEAR)

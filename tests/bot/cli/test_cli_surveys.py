@@ -159,7 +159,10 @@ def test_survey_status_and_fill(db: Engine, cli: Cli, settings: Settings, tmp_pa
 
     code, out, _ = cli("survey", "fill", str(OPEN_YEAR))
     assert code == 0
-    assert f"已填入 {guided.agency.name}：3.1=4  3.2=3  3.3=2  3.4=1  3.5=0（1 个单位提交）" in out
+    assert (
+        f"已填入 {guided.agency.name}：3.1 得 4 分、3.2 得 3 分、3.3 得 2 分、3.4 得 1 分、3.5 得 0 分（1 个单位提交）"
+        in out
+    )
     assert f"未填入 {silent.agency.name}：没有创建单位提交问卷" in out
     assert "尚未截止" in out
     with Session(db) as session:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -16,6 +17,7 @@ from surveys.models import CHANNELS
 from tests.bot.conftest import Cli
 from tests.workflow.lifecycle_steps import make_agency
 from workflow.access.actors import Role
+from workflow.core.settings import get_settings
 from workflow.lifecycle import machine
 from workflow.lifecycle.states import GROUNDS, STATES
 from workflow.reminders import models as outbox
@@ -86,3 +88,36 @@ def test_the_listings_print_no_code_in_chinese(db: Engine, cli: Cli, tmp_path: P
     assert "已备案" in printed[f"history {kept}"] and "不予通过" in printed[f"history {refused}"]
     codes = {command: CODE_WORD.findall(out) for command, out in printed.items()}
     assert {command: found for command, found in codes.items() if found} == {}
+
+
+def test_a_whole_years_listings_print_no_code_in_chinese(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's year (a round, an assessment with objections, exits on grounds 1 and
+    2, reminders, questionnaires): its results, exits, objections, scores and
+    histories, listed from its database."""
+    assert cli("demo", "--out", str(tmp_path))[0] == 0
+    monkeypatch.setenv("SAFECOMM_DATABASE_URL", f"sqlite:///{tmp_path / 'safecomm-demo.db'}")
+    get_settings.cache_clear()
+    listings = [
+        ("agency", "list"),
+        *(("history", str(number)) for number in range(1, 6)),
+        ("round", "ranking", "演示批次"),
+        ("results", "2026", "--out", str(tmp_path / "results")),
+        ("exits", "propose", "2026"),
+        ("objection", "list", "2026"),
+        ("assess", "show", "2", "2026"),
+        ("survey", "status", "2026"),
+        ("remind", "status"),
+        ("agency", "materials", "1"),
+        ("role", "list"),
+    ]
+    printed = {}
+    for argv in listings:
+        code, out, err = cli(*argv)
+        assert code == 0, (argv, err)
+        printed[" ".join(argv[:3])] = out
+    assert "已取消优先推荐资格" in printed["exits propose 2026"]
+    codes = {command: CODE_WORD.findall(out) for command, out in printed.items()}
+    assert {command: found for command, found in codes.items() if found} == {}
+    get_settings.cache_clear()

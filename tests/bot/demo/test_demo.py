@@ -45,10 +45,10 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "当前备案机构名录共 3 家" in printed and "当前备案机构名录共 1 家" in printed
     assert "手机 138****0005，已备案，备案日期 " in printed
     # 评分说明一、三 and Art. 12: passed on the base score; graded on base + bonus, at most 100
-    assert "基本分 98，加分 4，总分 100，优秀" in printed
+    assert "基本分 98 分，加分 4 分，总分 100 分，优秀" in printed
     assert "基本分与加分合计 102 分，总分按满分 100 分计" in printed
     assert (
-        "基本分 69，加分 3，总分 72，不合格（基本分 69 分，低于合格线 70 分（加分不计入是否通过））"
+        "基本分 69 分，加分 3 分，总分 72 分，不合格（基本分 69 分，低于合格线 70 分（加分不计入是否通过））"
         in printed
     )
     # Art. 15: results open the 公示 period; objections recorded and decided; the exit list;

@@ -226,9 +226,13 @@ async def test_score_says_passed_or_not_in_the_terms(chat: OfflineChat, engine: 
         fill_sheet(session, low.id or 0, 2026, points_totalling(69), {"B1": 1})
     await chat.send(ADMIN_ID, f"/score {good.id} 2026")
     shown = chat.last_text(ADMIN_ID)
-    assert "基本分 80，加分 0，总分 80，等级：合格，考核通过" in shown and "符合" not in shown
+    assert (
+        "基本分 80 分，加分 0 分，总分 80 分，等级：合格，考核通过" in shown and "符合" not in shown
+    )
     await chat.send(ADMIN_ID, f"/score {low.id} 2026")
-    assert "基本分 69，加分 1，总分 70，等级：不合格，考核不通过" in chat.last_text(ADMIN_ID)
+    assert "基本分 69 分，加分 1 分，总分 70 分，等级：不合格，考核不通过" in chat.last_text(
+        ADMIN_ID
+    )
 
 
 async def test_score_defaults_to_the_campaign_still_open_in_january(
