@@ -451,7 +451,7 @@ def survey_enter(
     channel: Annotated[
         str,
         typer.Option(
-            help="forum（座谈会）、paper（纸质问卷）或 phone（电话） / forum, paper or phone"
+            help="座谈会（forum）、纸质问卷（paper）或电话（phone） / forum, paper or phone"
         ),
     ],
     answers: Annotated[
@@ -459,8 +459,7 @@ def survey_enter(
     ],
 ) -> None:
     """代创建单位录入座谈会、纸质或电话答复（第十二条） / enter a unit's answers on its behalf (Art. 12)."""
-    from surveys.answering import enter_on_behalf, parse_answers
-    from surveys.errors import survey_texts
+    from surveys.answering import channel_label, enter_on_behalf, parse_answers
     from workflow.community import units
     from workflow.core.db import transaction
     from workflow.registry.service import find_agency
@@ -475,18 +474,17 @@ def survey_enter(
             found_agency,
             year,
             given,
-            channel=channel.strip().lower(),
+            channel=channel,
             actor=operator(),
             settings=config,
         )
-    label = survey_texts.text(f"survey.channel.{channel.strip().lower()}", config.language)
     print(
         _t(
             "entry.saved",
             unit=entered.survey.unit,
             agency=entered.survey.agency,
             year=year,
-            channel=label,
+            channel=channel_label(entered.channel),
             actor=operator(),
             receipt=entered.receipt,
         )
