@@ -351,7 +351,10 @@ async def actions(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
             )
         ]
         for action in options:
-            label = f"{action.trigger}（{states.trigger_label(action.trigger, staff.language)} → {states.state_label(action.dest, staff.language)}）"
+            label = (
+                f"{states.trigger_label(action.trigger, staff.language)}"
+                f" → {states.state_label(action.dest, staff.language)}"
+            )
             if action.allowed:
                 lines.append(f"✓ {label}")
             else:
@@ -394,10 +397,7 @@ async def score(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff
                     ),
                 )
             )
-            if evaluation.zero_indicators:
-                lines.append(
-                    staff.texts.text("admin.score_zero", codes=" ".join(evaluation.zero_indicators))
-                )
+            lines.append(staff.texts.text("admin.score_why", why=evaluation.reason(staff.language)))
         state = "admin.sheet_final" if view.sheet.finalised_at else "admin.sheet_draft"
         return [*lines, staff.texts.text(state)]
 

@@ -201,7 +201,9 @@ async def test_history_actions_and_agency_views(
     assert "已申请 → 材料审核通过" in history and "材料审核通过 → 已通过面试答辩" in history
     assert "录入评分" in history
     await chat.send(ADMIN_ID, f"/actions {agency.id}")
-    assert "file" in chat.last_text(ADMIN_ID) and "reject" in chat.last_text(ADMIN_ID)
+    actions = chat.last_text(ADMIN_ID)
+    assert "✗ 备案 → 已备案：" in actions and "✓ 不予通过 → 未通过" in actions
+    assert "file" not in actions and "reject" not in actions
     await chat.send(ADMIN_ID, f"/agency {agency.id}")
     shown = chat.last_text(ADMIN_ID)
     assert agency.name in shown and "13812345678" not in shown
@@ -230,9 +232,9 @@ async def test_score_says_passed_or_not_in_the_terms(chat: OfflineChat, engine: 
         "基本分 80 分，加分 0 分，总分 80 分，等级：合格，考核通过" in shown and "符合" not in shown
     )
     await chat.send(ADMIN_ID, f"/score {low.id} 2026")
-    assert "基本分 69 分，加分 1 分，总分 70 分，等级：不合格，考核不通过" in chat.last_text(
-        ADMIN_ID
-    )
+    shown = chat.last_text(ADMIN_ID)
+    assert "基本分 69 分，加分 1 分，总分 70 分，等级：不合格，考核不通过" in shown
+    assert "说明：基本分 69 分，低于合格线 70 分" in shown
 
 
 async def test_score_defaults_to_the_campaign_still_open_in_january(
@@ -311,7 +313,9 @@ async def test_an_expert_may_review_but_not_file(
         prepare(session, reviewable.id, "review", admin_settings)
         interviewed = agency_in(session, "interviewed", admin_settings)
     await chat.send(EXPERT_ID, f"/actions {interviewed.id}")
-    assert "✗ file" in chat.last_text(EXPERT_ID) and "需要“管理员”角色" in chat.last_text(EXPERT_ID)
+    assert "✗ 备案 → 已备案" in chat.last_text(EXPERT_ID) and "需要“管理员”角色" in chat.last_text(
+        EXPERT_ID
+    )
     await chat.send(EXPERT_ID, f"/advance {interviewed.id} file")
     assert _status(engine, interviewed.id) == "interviewed"
     await chat.send(EXPERT_ID, f"/advance {reviewable.id} review")
