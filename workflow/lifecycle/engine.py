@@ -88,7 +88,9 @@ def _local_now(settings: Settings, now: datetime | None) -> datetime:
 def _known_trigger(trigger: str) -> None:
     if trigger not in TRIGGER_NAMES:
         raise InvalidInput(
-            "lifecycle.unknown_trigger", trigger=trigger, known=", ".join(TRIGGER_NAMES)
+            "lifecycle.unknown_trigger",
+            trigger=trigger,
+            known=join_words(map(trigger_label, TRIGGER_NAMES), None),
         )
 
 
@@ -305,7 +307,8 @@ def seed_status(
     fixtures): recorded in the audit log as trigger `seed`. Flushed, not committed."""
     settings = settings or get_settings()
     if status not in STATES:
-        raise InvalidInput("lifecycle.unknown_state", state=status, known=", ".join(STATES))
+        known = join_words(map(state_label, STATES), None)
+        raise InvalidInput("lifecycle.unknown_state", state=status, known=known)
     role = require_role(session, actor, Role.ADMIN, settings, "seed")
     reason = " ".join(reason.split())
     if not reason:

@@ -82,7 +82,7 @@ def test_survey_enter_records_the_channel_and_who_entered_it(db: Engine, cli: Cl
         "survey", "enter", unit.name, str(agency.id), str(OPEN_YEAR),
         "--channel", "email", "--answers", "4,3,4,4,3",
     )  # fmt: skip
-    assert code == 1 and "forum（座谈会）、paper（纸质问卷）或 phone（电话）" in err
+    assert code == 1 and "座谈会（forum）、纸质问卷（paper）或电话（phone）" in err
     code, _, err = cli(
         "survey", "enter", unit.name, str(agency.id), str(OPEN_YEAR),
         "--channel", "phone", "--answers", "4,3,4",
