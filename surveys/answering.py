@@ -36,7 +36,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col, select
 
-from surveys.errors import Conflict, InvalidInput, NotFound, Refused
+from surveys.errors import Conflict, InvalidInput, NotFound, Refused, survey_texts
 from surveys.invitations import TOKEN_PATTERN, find_invitation, new_token
 from surveys.models import ADMIN_CHANNELS, DONE, REVIEW, Invitation, Submission, SurveyProgress
 from surveys.questionnaire import ITEM_NUMBERS, POINTS
@@ -44,7 +44,7 @@ from workflow.community.campaigns import default_date, is_open
 from workflow.community.models import Campaign, CreationUnit
 from workflow.core.clock import utcnow
 from workflow.core.settings import Settings
-from workflow.lifecycle.states import State
+from workflow.lifecycle.states import State, code_of
 from workflow.registry.models import Agency
 
 
@@ -398,6 +398,11 @@ def next_position(answers: dict[int, int]) -> int:
     return missing[0] if missing else REVIEW
 
 
+def channel_label(channel: str, language: str | None = None) -> str:
+    """座谈会, 纸质问卷, 电话, Telegram, 网页."""
+    return survey_texts.text(f"survey.channel.{channel}", language)
+
+
 @dataclass(frozen=True)
 class Entered:
     """Answers an admin entered on a unit's behalf: the survey read and the receipt."""
@@ -405,6 +410,7 @@ class Entered:
     survey: Survey
     receipt: str
     replaced: bool
+    channel: str
     """Whether the unit had submitted before (the earlier answers stay in the history)."""
 
 
@@ -438,6 +444,7 @@ def enter_on_behalf(
     open and the agency holds the status; the latest submission counts, earlier ones stay.
     A guided unit without an invitation yet gets one (its link can still be handed out)."""
     now = now or utcnow()
+    channel = code_of(channel, ADMIN_CHANNELS, channel_label) or channel
     if channel not in ADMIN_CHANNELS:
         raise InvalidInput("survey.entry.bad_channel", channel=channel)
     if sorted(answers) != list(ITEM_NUMBERS) or any(v not in POINTS for v in answers.values()):
@@ -469,7 +476,7 @@ def enter_on_behalf(
             )
         )
         _reload(session, SurveyProgress, invitation.id)
-    return Entered(survey, receipt, replaced=view.survey.receipt is not None)
+    return Entered(survey, receipt, replaced=view.survey.receipt is not None, channel=channel)
 
 
 def _submit(

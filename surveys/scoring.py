@@ -17,12 +17,14 @@ from sqlmodel import Session, select
 
 from surveys.aggregate import indicator_points
 from surveys.answering import latest_submissions
+from surveys.errors import survey_texts
 from surveys.models import Invitation, answers_of
 from workflow.assessment.sheets import find_sheet, set_questionnaire_points
 from workflow.community.campaigns import campaign_for, is_open
 from workflow.community.units import guidance_for
 from workflow.core.clock import utcnow
 from workflow.core.settings import Settings
+from workflow.lifecycle.states import join_words
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,16 @@ class Filled:
     agency: str
     responses: int
     points: dict[str, int]
+
+    def points_in_words(self, language: str | None = None) -> str:
+        """ "3.1 得 4 分、3.2 得 3 分…" (TERMS.md: results in words, not "3.1:4")."""
+        return join_words(
+            (
+                survey_texts.text("survey.indicator_points", language, code=code, points=value)
+                for code, value in self.points.items()
+            ),
+            language,
+        )
 
 
 @dataclass(frozen=True)

@@ -346,6 +346,7 @@ def exits_propose(year: YearArg) -> None:
     """按第十四条列出各机构保留或取消优先推荐资格的建议（不作更改） / Art. 14 proposals for YEAR."""
     from workflow.assessment import exits as exit_rules
     from workflow.core.db import transaction
+    from workflow.lifecycle.states import state_label
 
     config = settings()
     with transaction(open_engine()) as session:
@@ -360,7 +361,7 @@ def exits_propose(year: YearArg) -> None:
                 _t("exits.not_assessed") if p.evaluation is None else p.evaluation.grade_text(),
                 _t(f"exits.decision.{p.decision}"),
                 p.reason(),
-                _t("exits.open") if p.open else _t("exits.done", status=p.status),
+                _t("exits.open") if p.open else _t("exits.done", status=state_label(p.status)),
             ]
             for p in proposals
         ],
@@ -408,7 +409,7 @@ def results(
     year: YearArg,
     out: Annotated[Path, typer.Option(help="输出目录 / output folder")] = Path("."),
 ) -> None:
-    """年度考核结果排名，并写出 xlsx、csv 和 PNG 图表 / YEAR's ranked results, also as files."""
+    """年度考核结果排名，并导出 xlsx、csv 和 PNG 图表 / YEAR's ranked results, also as files."""
     from workflow.access.actors import Actor
     from workflow.assessment import publication
     from workflow.assessment import results as year_results

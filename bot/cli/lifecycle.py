@@ -138,6 +138,7 @@ def actions(
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
 ) -> None:
     """机构当前可做的操作及不可做的原因 / what may be done with the agency now, and why not."""
+    from workflow.access.actors import role_label
     from workflow.lifecycle import engine as lifecycle
     from workflow.registry.service import find_agency
 
@@ -163,12 +164,13 @@ def actions(
             if action.allowed and action.needs_reason:
                 notes.append(_t("needs_reason"))
             if action.allowed and action.grounds:
-                notes.append(_t("grounds", grounds=", ".join(action.grounds)))
+                grounds = states.join_words(map(states.ground_label, action.grounds), None)
+                notes.append(_t("grounds", grounds=grounds))
             rows.append(
                 [
-                    action.trigger,
-                    action.dest,
-                    action.role.value,
+                    states.trigger_label(action.trigger),
+                    states.state_label(action.dest),
+                    role_label(action.role),
                     _t("yes") if action.allowed else _t("no"),
                     workflow_texts.text("lifecycle.separator").join(notes),
                 ]
@@ -179,9 +181,9 @@ def actions(
 def show_history(
     agency: str = typer.Argument(..., help="机构编号或统一社会信用代码 / agency id or credit code"),
 ) -> None:
-    """机构流程记录，按时间先后（本地时区） / an agency's lifecycle history, oldest first."""
+    """机构办理记录，按时间先后（本地时区） / an agency's lifecycle history, oldest first."""
     from workflow.core.clock import local_text
-    from workflow.lifecycle.audit import history
+    from workflow.lifecycle.audit import history, in_words
     from workflow.registry.service import find_agency
 
     zone = settings().zone
@@ -198,14 +200,14 @@ def show_history(
                 [
                     e.seq,
                     local_text(e.at, zone),
-                    e.trigger,
-                    f"{e.source} → {e.target}",
+                    words.trigger,
+                    f"{words.source} → {words.target}" if e.source or e.target else "",
                     e.actor_name,
-                    e.role,
-                    e.channel,
-                    " ".join(part for part in (e.ground, e.reason, e.subject) if part),
+                    words.role,
+                    words.channel,
+                    words.note,
                 ]
-                for e in entries
+                for e, words in ((e, in_words(e)) for e in entries)
             ],
         )
 
@@ -229,17 +231,17 @@ def role_grant(
         ...,
         help="tg:<Telegram 用户编号> 或 Telegram 用户编号 / tg:<Telegram id> or Telegram id",
     ),
-    role: str = typer.Argument(..., help="admin（管理员） | expert（专家） / admin | expert"),
+    role: str = typer.Argument(..., help="管理员（admin） | 专家（expert） / admin | expert"),
 ) -> None:
     """授予 Telegram 用户管理员或专家角色（替换原角色） / grant the admin or expert role."""
     from workflow.access import grants
-    from workflow.access.actors import parse_role
+    from workflow.access.actors import Role, parse_role, role_label
 
     current = settings()
-    wanted = parse_role(role)
+    wanted = parse_role(states.code_of(role, tuple(Role), role_label) or role)
     with _session() as session:
         entry = grants.grant(session, key, wanted, _actor(), current)
-    print(_t("granted", key=entry.subject, role=wanted.value, seq=entry.seq))
+    print(_t("granted", key=entry.subject, role=role_label(wanted), seq=entry.seq))
 
 
 @role_app.command("revoke")
@@ -250,21 +252,25 @@ def role_revoke(
 ) -> None:
     """撤销授予的角色（SAFECOMM_ADMIN_IDS 中的管理员不受影响） / revoke a granted role."""
     from workflow.access import grants
+    from workflow.access.actors import role_label
 
     current = settings()
     with _session() as session:
         entry = grants.revoke(session, key, _actor(), current)
-    print(_t("revoked", key=entry.subject, role=entry.source, seq=entry.seq))
+    print(_t("revoked", key=entry.subject, role=role_label(entry.source), seq=entry.seq))
 
 
 @role_app.command("list")
 def role_list() -> None:
     """列出全部管理员与专家及角色来源 / list admins and experts, and where each role comes from."""
+    from workflow.access.actors import role_label
     from workflow.access.roles import list_grants
 
     current = settings()
     with _session() as session:
-        rows = [[key, role.value, source] for key, role, source in list_grants(session, current)]
+        rows = [
+            [key, role_label(role), source] for key, role, source in list_grants(session, current)
+        ]
     print_table(_headers("roles_header"), rows)
     print(_t("cli_operator", operator=operator()))
 
@@ -449,7 +455,7 @@ def round_ranking(
                     _number(r.application.interview_score),
                     f"{r.composite:.2f}",
                     r.received_on or "-",
-                    r.agency.status,
+                    states.state_label(r.agency.status),
                     inside,
                 ]
             )

@@ -317,12 +317,25 @@ def agency_add(
     print(_t("added_agency", id=agency.id, name=agency.name, n=len(people)))
 
 
+def _state_code(typed: str) -> str:
+    """The state a person typed, by its Chinese or English name or its code."""
+    from workflow.core.errors import InvalidInput
+    from workflow.lifecycle.states import STATES, code_of, join_words
+
+    code = code_of(typed, STATES, state_label)
+    if code is None:
+        known = join_words((state_label(s) for s in STATES), None)
+        raise InvalidInput("lifecycle.unknown_state", state=typed, known=known)
+    return code
+
+
 @agency_app.command("list")
 def agency_list(
     status: str | None = typer.Option(
         None,
         "--status",
-        help="只列出此状态的机构，如 filed / only agencies in this state, e.g. filed",
+        help="只列出此状态的机构，中文名称或代码，如 已备案 或 filed"
+        " / only agencies in this state, by name or code, e.g. filed",
     ),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON / JSON output"),
 ) -> None:
@@ -339,6 +352,8 @@ def agency_list(
         missing_materials,
     )
 
+    if status is not None:
+        status = _state_code(status)
     with transaction(open_engine()) as session:
         rows = []
         for agency in list_agencies(session, status):

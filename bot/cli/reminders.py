@@ -176,7 +176,7 @@ def remind_plan(
 
 @remind_app.command("send")
 def remind_send() -> None:
-    """立即把到期的提醒入队并发送一次 / enqueue what is due and send it, once."""
+    """立即发送一次到期的提醒 / enqueue what is due and send it, once."""
     import asyncio
 
     current = settings()
@@ -213,7 +213,7 @@ async def _send_once(engine: Engine, current: Settings) -> CycleReport:
 def remind_status(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
-    """发件箱状态：各状态数量、屏蔽了机器人的用户、结果不确定的提醒 / the outbox at a glance."""
+    """提醒发送情况：各状态数量、屏蔽了机器人的用户、结果不确定的提醒 / the outbox at a glance."""
     from workflow.core.clock import local_text
     from workflow.core.db import transaction
     from workflow.reminders import models, outbox

@@ -62,7 +62,7 @@ unit_app = typer.Typer(help="创建单位 / creation units (communities)", no_ar
 
 @unit_app.command("add")
 def unit_add(
-    name: Annotated[str, typer.Argument(help="社区名称 / community name")],
+    name: Annotated[str, typer.Argument(help="创建单位名称 / creation unit name")],
     district: Annotated[str, typer.Option(help="所在区，如 朝阳区 / Beijing district")],
     safe_community: Annotated[
         bool, typer.Option(help="参加安全社区创建 / safe-community programme")
@@ -131,7 +131,7 @@ def unit_list(
 
 @unit_app.command("template")
 def unit_template(
-    path: Annotated[Path, typer.Argument(help="要写出的 .xlsx 文件 / .xlsx file to write")],
+    path: Annotated[Path, typer.Argument(help="要生成的 .xlsx 文件 / .xlsx file to write")],
 ) -> None:
     """生成创建单位与指导记录导入模板 .xlsx / write the template for `unit import` and `guidance import`."""
     from workflow.community import units
@@ -366,7 +366,7 @@ survey_app = typer.Typer(
 def survey_status(
     year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
     xlsx: Annotated[
-        Path | None, typer.Option(help="同时写出 .xlsx 报表 / also write an .xlsx report")
+        Path | None, typer.Option(help="同时导出 .xlsx 报表 / also write an .xlsx report")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
@@ -435,7 +435,7 @@ def survey_fill(year: Annotated[int, typer.Argument(help="考核年度 / assessm
         print(_t("fill.none", year=year))
         return
     for filled in report.filled:
-        points = "  ".join(f"{code}={value}" for code, value in filled.points.items())
+        points = filled.points_in_words()
         print(_t("fill.filled", agency=filled.agency, points=points, responses=filled.responses))
     for skipped in report.skipped:
         print(_t(f"fill.{skipped.reason}", agency=skipped.agency))
@@ -451,7 +451,7 @@ def survey_enter(
     channel: Annotated[
         str,
         typer.Option(
-            help="forum（座谈会）、paper（纸质问卷）或 phone（电话） / forum, paper or phone"
+            help="座谈会（forum）、纸质问卷（paper）或电话（phone） / forum, paper or phone"
         ),
     ],
     answers: Annotated[
@@ -459,8 +459,7 @@ def survey_enter(
     ],
 ) -> None:
     """代创建单位录入座谈会、纸质或电话答复（第十二条） / enter a unit's answers on its behalf (Art. 12)."""
-    from surveys.answering import enter_on_behalf, parse_answers
-    from surveys.errors import survey_texts
+    from surveys.answering import channel_label, enter_on_behalf, parse_answers
     from workflow.community import units
     from workflow.core.db import transaction
     from workflow.registry.service import find_agency
@@ -475,18 +474,17 @@ def survey_enter(
             found_agency,
             year,
             given,
-            channel=channel.strip().lower(),
+            channel=channel,
             actor=operator(),
             settings=config,
         )
-    label = survey_texts.text(f"survey.channel.{channel.strip().lower()}", config.language)
     print(
         _t(
             "entry.saved",
             unit=entered.survey.unit,
             agency=entered.survey.agency,
             year=year,
-            channel=label,
+            channel=channel_label(entered.channel),
             actor=operator(),
             receipt=entered.receipt,
         )

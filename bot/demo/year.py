@@ -518,7 +518,7 @@ def assessment(
                 "questionnaire",
                 agency=filled.agency,
                 responses=filled.responses,
-                points=" ".join(f"{c}:{p}" for c, p in filled.points.items()),
+                points=filled.points_in_words(),
             )
         for place, (agency_id, seed) in enumerate(seeds.items()):
             lines = {

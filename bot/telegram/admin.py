@@ -177,16 +177,14 @@ def _history_lines(session: Session, ref: str, staff: Staff, zone: Any) -> Listi
     assert agency.id is not None
     lines = []
     for entry in audit.history(session, agency.id):
+        words = audit.in_words(entry, staff.language)
         moved = ""
         if entry.source and entry.target and entry.source != entry.target:
-            moved = (
-                f" {states.state_label(entry.source, staff.language)}"
-                f" → {states.state_label(entry.target, staff.language)}"
-            )
-        reason = "：" + " ".join(p for p in (entry.ground, entry.reason, entry.subject) if p)
+            moved = f" {words.source} → {words.target}"
+        reason = f"：{words.note}" if words.note else ""
         lines.append(
-            f"{local_text(entry.at, zone)} {entry.actor_name}（{entry.role}）"
-            f" {_trigger_name(entry.trigger, staff)}{moved}{reason.rstrip('：')}"
+            f"{local_text(entry.at, zone)} {entry.actor_name}（{words.role}）"
+            f" {words.trigger}{moved}{reason}"
         )
     title = staff.texts.text("admin.history_title", agency=agency.name, count=len(lines))
     return Listing(title, lines, str(agency.id))
@@ -216,14 +214,6 @@ def _survey_lines(session: Session, arg: str, staff: Staff) -> Listing:
         )
         lines.append(f"#{summary.agency_id} {summary.agency}：{counts}")
     return Listing(staff.texts.text("admin.survey_title", year=year), lines, str(year))
-
-
-def _trigger_name(trigger: str, staff: Staff) -> str:
-    """The trigger's label, or its code for audit entries that have none."""
-    try:
-        return states.trigger_label(trigger, staff.language)
-    except KeyError:
-        return trigger
 
 
 def _year(text: str, staff: Staff) -> int:
@@ -361,7 +351,10 @@ async def actions(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
             )
         ]
         for action in options:
-            label = f"{action.trigger}（{states.trigger_label(action.trigger, staff.language)} → {states.state_label(action.dest, staff.language)}）"
+            label = (
+                f"{states.trigger_label(action.trigger, staff.language)}"
+                f" → {states.state_label(action.dest, staff.language)}"
+            )
             if action.allowed:
                 lines.append(f"✓ {label}")
             else:
@@ -404,10 +397,7 @@ async def score(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff
                     ),
                 )
             )
-            if evaluation.zero_indicators:
-                lines.append(
-                    staff.texts.text("admin.score_zero", codes=" ".join(evaluation.zero_indicators))
-                )
+            lines.append(staff.texts.text("admin.score_why", why=evaluation.reason(staff.language)))
         state = "admin.sheet_final" if view.sheet.finalised_at else "admin.sheet_draft"
         return [*lines, staff.texts.text(state)]
 

@@ -46,19 +46,19 @@ class Actor:
         return cls(f"cli:{login}", login, "cli")
 
 
-def role_label(role: Role, language: str | None = None) -> str:
+def role_label(role: str, language: str | None = None) -> str:
     """管理员 / admin, 专家 / expert."""
-    return workflow_texts.text(f"lifecycle.role.{role.value}", language)
+    return workflow_texts.text(f"lifecycle.role.{Role(role).value}", language)
 
 
 def parse_role(text: str) -> Role:
-    """`admin` / `expert` (case-insensitive), else a clear refusal."""
+    """`admin` / `expert` (case-insensitive), else a clear refusal; a caller that
+    takes the Chinese names (管理员, 专家) maps them first with `states.code_of`."""
     try:
         return Role(text.strip().lower())
     except ValueError:
-        raise InvalidInput(
-            "lifecycle.unknown_role", role=text, known=", ".join(r.value for r in Role)
-        ) from None
+        known = ", ".join(f"{role_label(r, 'zh')} / {r.value}" for r in Role)
+        raise InvalidInput("lifecycle.unknown_role", role=text, known=known) from None
 
 
 def parse_grantee(text: str) -> str:

@@ -60,8 +60,8 @@ class ExitProposal:
     one, or an idle agency still on the register."""
 
     def reason(self, language: str | None = None) -> str:
-        """The text recorded with the decision, e.g. "2026 年度考核不合格：指标 2.4 为 0 分"
-        or "2025年、2026年连续两年未开展指导工作"."""
+        """The text recorded with the decision, e.g. "2026年度考核不合格：基本分 65 分，
+        低于合格线 70 分" or "2025年、2026年连续两年未开展指导工作"."""
         language = language or current_language()
         if self.ground == Ground.INACTIVE_TWO_YEARS:
             return workflow_texts.text(

@@ -18,6 +18,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+from workflow.core.i18n import workflow_texts
+
 STANDARD_FILE = Path(__file__).with_name("standard.json")
 METHODS = ("materials", "questionnaire")
 
@@ -27,6 +29,31 @@ _FIRST_CLAUSE = re.compile(r"[，。：,:;；]")
 
 class StandardError(ValueError):
     """The standard file is inconsistent; the message says where."""
+
+
+@dataclass(frozen=True)
+class Slip:
+    """A slip of the original table (TERMS.md): `text_zh` keeps the verbatim words,
+    the shown text reads `corrected` with a note that the original reads `original`."""
+
+    original: str
+    corrected: str
+
+
+def _shown(verbatim: str, slip: Slip | None) -> str:
+    if slip is None:
+        return verbatim
+    note = workflow_texts.text("assessment.standard.original_reads", "zh", original=slip.original)
+    return verbatim.replace(slip.original, slip.corrected) + note
+
+
+def _slip(item: dict[str, Any]) -> Slip | None:
+    slip = item.get("slip_zh")
+    if slip is None:
+        return None
+    if slip["original"] not in item["text_zh"]:
+        raise StandardError(f"standard: {item['code']} slip not in its text: {slip['original']}")
+    return Slip(original=slip["original"], corrected=slip["corrected"])
 
 
 @dataclass(frozen=True)
@@ -52,9 +79,10 @@ class Indicator:
     max: int
     text_zh: str
     text_en: str
+    slip_zh: Slip | None = None
 
     def text(self, language: str) -> str:
-        return self.text_zh if language == "zh" else self.text_en
+        return _shown(self.text_zh, self.slip_zh) if language == "zh" else self.text_en
 
     def short_text(self, language: str) -> str:
         """The indicator's first clause, e.g. 2.4 "指导创建单位开展风险辨识工作及设立项目",
@@ -72,9 +100,10 @@ class BonusItem:
     unit_en: str
     text_zh: str
     text_en: str
+    slip_zh: Slip | None = None
 
     def text(self, language: str) -> str:
-        return self.text_zh if language == "zh" else self.text_en
+        return _shown(self.text_zh, self.slip_zh) if language == "zh" else self.text_en
 
     def unit(self, language: str, points: int) -> str:
         return (self.unit_zh if language == "zh" else self.unit_en).format(points=points)
@@ -166,6 +195,7 @@ def parse_standard(data: dict[str, Any]) -> Standard:
                 max=_whole(i["max"], f"maximum of indicator {i['code']}", 1),
                 text_zh=i["text_zh"],
                 text_en=i["text_en"],
+                slip_zh=_slip(i),
             )
             for i in data["indicators"]
         )
@@ -177,6 +207,7 @@ def parse_standard(data: dict[str, Any]) -> Standard:
                 unit_en=b["unit_en"],
                 text_zh=b["text_zh"],
                 text_en=b["text_en"],
+                slip_zh=_slip(b),
             )
             for b in data["bonus"]
         )

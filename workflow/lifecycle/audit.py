@@ -57,6 +57,45 @@ HASHED_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class EntryInWords:
+    """An audit entry's codes as a person reads them (TERMS.md: no English code in
+    Chinese output): the operation, the states (or roles) before and after, the role
+    and channel of whoever acted, and the ground, reason and subject as one note."""
+
+    trigger: str
+    source: str
+    target: str
+    role: str
+    channel: str
+    note: str
+
+
+def in_words(entry: AuditEntry, language: str | None = None) -> EntryInWords:
+    from workflow.lifecycle.states import ground_label
+
+    ground = ground_label(entry.ground, language) if entry.ground else ""
+    return EntryInWords(
+        trigger=_named(("lifecycle.trigger",), entry.trigger, language),
+        source=_named(("lifecycle.state", "lifecycle.role"), entry.source, language),
+        target=_named(("lifecycle.state", "lifecycle.role"), entry.target, language),
+        role=_named(("lifecycle.role",), entry.role, language),
+        channel=_named(("lifecycle.channel",), entry.channel, language),
+        note=" ".join(part for part in (ground, entry.reason, entry.subject) if part),
+    )
+
+
+def _named(kinds: tuple[str, ...], code: str, language: str | None) -> str:
+    """The catalogue's name for `code` under the first of `kinds` that has one, else
+    the code itself (an entry older than its label)."""
+    for kind in kinds:
+        try:
+            return workflow_texts.text(f"{kind}.{code}", language)
+        except KeyError:
+            continue
+    return code
+
+
 def _canonical(value: Any) -> Any:
     if isinstance(value, datetime):
         moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)

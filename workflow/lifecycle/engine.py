@@ -42,6 +42,7 @@ from workflow.lifecycle.states import (
     STATES,
     State,
     join_words,
+    state_label,
     trigger_label,
 )
 from workflow.registry import service as registry
@@ -87,7 +88,9 @@ def _local_now(settings: Settings, now: datetime | None) -> datetime:
 def _known_trigger(trigger: str) -> None:
     if trigger not in TRIGGER_NAMES:
         raise InvalidInput(
-            "lifecycle.unknown_trigger", trigger=trigger, known=", ".join(TRIGGER_NAMES)
+            "lifecycle.unknown_trigger",
+            trigger=trigger,
+            known=join_words(map(trigger_label, TRIGGER_NAMES), None),
         )
 
 
@@ -116,7 +119,7 @@ def _load(session: Session, agency_id: int) -> Agency:
 def _check_reason(spec: TriggerSpec, reason: str | None) -> str | None:
     reason = " ".join((reason or "").split()) or None
     if spec.needs_reason and reason is None:
-        raise InvalidInput("lifecycle.reason_required", trigger=spec.name)
+        raise InvalidInput("lifecycle.reason_required", trigger=trigger_label(spec.name))
     if reason is not None and len(reason) > REASON_MAX:
         raise InvalidInput("lifecycle.reason_too_long", limit=REASON_MAX)
     return reason
@@ -160,13 +163,16 @@ def advance(
         valid = [s.name for s in TRIGGERS if source in s.sources]
         raise Refused(
             "lifecycle.not_from_state",
-            trigger=trigger,
-            state=source,
-            valid=", ".join(dict.fromkeys(valid)) or "-",
+            trigger=trigger_label(trigger),
+            state=state_label(source),
+            valid=join_words(map(trigger_label, dict.fromkeys(valid)), None) or "-",
         )
     if not may(role, spec.role):
         raise Refused(
-            "lifecycle.forbidden", actor=actor.name, trigger=trigger, role=role_label(spec.role)
+            "lifecycle.forbidden",
+            actor=actor.name,
+            trigger=trigger_label(trigger),
+            role=role_label(spec.role),
         )
     reason = _check_reason(spec, reason)
     if ground is not None and spec.name != "withdraw":
@@ -301,11 +307,12 @@ def seed_status(
     fixtures): recorded in the audit log as trigger `seed`. Flushed, not committed."""
     settings = settings or get_settings()
     if status not in STATES:
-        raise InvalidInput("lifecycle.unknown_state", state=status, known=", ".join(STATES))
+        known = join_words(map(state_label, STATES), None)
+        raise InvalidInput("lifecycle.unknown_state", state=status, known=known)
     role = require_role(session, actor, Role.ADMIN, settings, "seed")
     reason = " ".join(reason.split())
     if not reason:
-        raise InvalidInput("lifecycle.reason_required", trigger="seed")
+        raise InvalidInput("lifecycle.reason_required", trigger=trigger_label("seed"))
     agency = _load(session, agency_id)
     has_history = session.exec(
         select(AuditEntry.id).where(AuditEntry.agency_id == agency_id)

@@ -35,7 +35,7 @@ from workflow.core.errors import InvalidInput, Refused
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings, get_settings
 from workflow.lifecycle.audit import REASON_MAX, append
-from workflow.lifecycle.states import State, state_label
+from workflow.lifecycle.states import State, join_words, state_label
 from workflow.registry.models import ApplicationJudgement
 from workflow.registry.service import current_application, find_agency
 
@@ -208,9 +208,9 @@ def record_scope(
         source=agency.status,
         target=agency.status,
         reason=reason,
-        subject=(
-            f"{SCOPE}={'related' if related else 'unrelated'} "
-            f"{'confirms' if related == suggested else 'overrules'}"
+        subject=_text(
+            f"subject.scope.{'related' if related else 'unrelated'}",
+            how=_text(f"subject.{'confirms' if related == suggested else 'overrules'}"),
         ),
         at=at,
     )
@@ -268,6 +268,14 @@ def record_familiarity(
 
 
 def _subject(familiar: bool, stage: str, items: tuple[str, ...]) -> str:
-    """`familiar=yes interview all` or `familiar=no review fire_safety,gas_safety` (≤ 100)."""
-    which = "all" if items == FAMILIAR_ITEMS else ",".join(items)
-    return f"familiar={'yes' if familiar else 'no'} {stage} {which}"[:100]
+    """The audit subject in words (≤ 100), e.g. "面试答辩：熟悉，七个方面" or
+    "材料审核：不熟悉，消防安全、燃气安全"."""
+    which = (
+        _text("subject.all_items")
+        if items == FAMILIAR_ITEMS
+        else join_words((item_label(i) for i in items), None)
+    )
+    verdict = _text(f"subject.{'familiar' if familiar else 'unfamiliar'}")
+    return _text("subject.familiarity", stage=stage_label(stage), verdict=verdict, items=which)[
+        :100
+    ]

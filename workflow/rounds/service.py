@@ -15,9 +15,10 @@ from workflow.access.actors import Actor, Role
 from workflow.access.roles import require_role
 from workflow.core.clock import local_date, utcnow
 from workflow.core.errors import InvalidInput, NotFound, Refused
+from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings, get_settings
 from workflow.lifecycle.audit import append
-from workflow.lifecycle.states import INTERVIEW_SCORING, MATERIAL_SCORING
+from workflow.lifecycle.states import INTERVIEW_SCORING, MATERIAL_SCORING, state_label
 from workflow.registry.models import Agency, Application
 from workflow.registry.service import current_application
 from workflow.rounds.models import Round
@@ -102,7 +103,9 @@ def join_round(
         raise NotFound("lifecycle.unknown_agency", agency=agency_id)
     application = current_application(session, agency_id)
     if application.closed or agency.status not in MATERIAL_SCORING:
-        raise Refused("lifecycle.round.cannot_join", agency=agency.name, state=agency.status)
+        raise Refused(
+            "lifecycle.round.cannot_join", agency=agency.name, state=state_label(agency.status)
+        )
     if application.round_id not in (None, the_round.id):
         other = session.get(Round, application.round_id)
         raise Refused(
@@ -139,10 +142,15 @@ def join_round(
             application_id=application.id,
             source=agency.status,
             target=agency.status,
-            subject=f"{the_round.name} received={received_on.isoformat()}",
+            subject=_words("received", round=the_round.name, date=received_on.isoformat()),
             at=now,
         )
     return application
+
+
+def _words(what: str, **params: object) -> str:
+    """The audit subject of a join or a score in words (TERMS.md: no codes shown)."""
+    return workflow_texts.text(f"lifecycle.subject.{what}", None, **params)
 
 
 def _check_score(value: float | None) -> float | None:
@@ -182,16 +190,16 @@ def record_scores(
         if the_round is not None:
             check_open(the_round)
     if material is not None and agency.status not in MATERIAL_SCORING:
-        raise Refused("lifecycle.round.material_not_now", state=agency.status)
+        raise Refused("lifecycle.round.material_not_now", state=state_label(agency.status))
     if interview is not None and agency.status not in INTERVIEW_SCORING:
-        raise Refused("lifecycle.round.interview_not_now", state=agency.status)
+        raise Refused("lifecycle.round.interview_not_now", state=state_label(agency.status))
     parts = []
     if material is not None:
         application.material_score = material
-        parts.append(f"material={material:g}")
+        parts.append(_words("material", score=f"{material:g}"))
     if interview is not None:
         application.interview_score = interview
-        parts.append(f"interview={interview:g}")
+        parts.append(_words("interview", score=f"{interview:g}"))
     session.add(application)
     session.flush()
     append(
@@ -203,7 +211,7 @@ def record_scores(
         application_id=application.id,
         source=agency.status,
         target=agency.status,
-        subject=" ".join(parts),
+        subject=_words("separator").join(parts),
         at=now,
     )
     return application

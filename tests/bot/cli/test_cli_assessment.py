@@ -92,7 +92,7 @@ def test_the_assessment_year_from_entry_to_exit(
 
     code, out, _ = cli("assess", "section", str(agency_id), YEAR, "4", "4", "4", "4", "4")
     # Art. 12 "满分为100分": 100 + 1 counts as 100
-    assert code == 0 and "基本分 100  加分 1  总分 100" in out and "优秀" in out
+    assert code == 0 and "基本分 100 分，加分 1 分，总分 100 分" in out and "优秀" in out
     assert "考核通过" in out and "总分按满分 100 分计" in out
 
     code, out, _ = cli("assess", "show", str(agency_id), YEAR)
@@ -160,7 +160,7 @@ def test_bad_entries_are_refused_and_nothing_saved(
     code, out, err = cli("assess", "enter", str(agency.id), YEAR, *args)
     assert code == 1 and message in err and out == ""
     code, _, err = cli("assess", "show", str(agency.id), YEAR)
-    assert code == 1 and "没有 2026 年度的考核评分表" in err
+    assert code == 1 and "没有 2026年度的考核评分表" in err
 
 
 def test_export_fill_import(db: Engine, cli: Cli, session: Session, tmp_path: Path) -> None:
@@ -342,7 +342,7 @@ def test_import_checks_every_file_before_saving_any(
     assert f"sheet-{bad.id}.xlsx：表格有误" in err and "指标 1.1 的得分 99 超出范围" in err
     assert "missing.xlsx：找不到文件" in err
     code, _, err = cli("assess", "show", str(good.id), YEAR)
-    assert code == 1 and "没有 2026 年度的考核评分表" in err
+    assert code == 1 and "没有 2026年度的考核评分表" in err
 
 
 def test_a_file_that_cannot_be_written_is_one_clear_refusal(

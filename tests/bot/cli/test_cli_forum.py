@@ -82,9 +82,24 @@ def test_survey_enter_records_the_channel_and_who_entered_it(db: Engine, cli: Cl
         "survey", "enter", unit.name, str(agency.id), str(OPEN_YEAR),
         "--channel", "email", "--answers", "4,3,4,4,3",
     )  # fmt: skip
-    assert code == 1 and "forum（座谈会）、paper（纸质问卷）或 phone（电话）" in err
+    assert code == 1 and "座谈会（forum）、纸质问卷（paper）或电话（phone）" in err
     code, _, err = cli(
         "survey", "enter", unit.name, str(agency.id), str(OPEN_YEAR),
         "--channel", "phone", "--answers", "4,3,4",
     )  # fmt: skip
     assert code == 1 and "请按顺序填写 5 项评价的得分" in err
+
+
+def test_survey_enter_takes_the_channel_by_its_chinese_name(db: Engine, cli: Cli) -> None:
+    """TERMS.md: where a user types a code, the Chinese name is accepted too."""
+    with Session(db, expire_on_commit=False) as session:
+        guided = guided_units(session, count=1)
+    unit, agency = guided.units[0], guided.agency
+    code, out, err = cli(
+        "survey", "enter", unit.name, str(agency.id), str(OPEN_YEAR),
+        "--channel", "座谈会", "--answers", "4,3,4,4,3",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "（座谈会，录入人 王管理）" in out
+    with Session(db) as session:
+        assert session.exec(select(Submission)).one().channel == "forum"

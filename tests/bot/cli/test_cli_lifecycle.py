@@ -86,7 +86,7 @@ def test_a_round_from_scores_to_publication(db: Engine, cli: Cli, tmp_path: Path
 
     code, out, _ = cli("history", str(second.id))
     assert code == 0
-    assert "interviewed → rejected" in out and "因总量控制未列入本批次备案名单" in out
+    assert "已通过面试答辩 → 未通过" in out and "因总量控制未列入本批次备案名单" in out
     assert "王管理" in out
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", out)
 
@@ -168,10 +168,10 @@ def test_actions_say_why_not(db: Engine, cli: Cli) -> None:
     agency = _agency(db, materials_complete=False)
     code, out, _ = cli("actions", str(agency.id))
     assert code == 0
-    assert "当前状态：applied（已申请）" in out
-    review = next(line for line in out.splitlines() if line.startswith("review"))
+    assert "当前状态：已申请" in out
+    review = next(line for line in out.splitlines() if line.startswith("材料审核通过"))
     assert "否" in review and "缺少" in review and "尚未录入材料审核评分" in review
-    reject = next(line for line in out.splitlines() if line.startswith("reject"))
+    reject = next(line for line in out.splitlines() if line.startswith("不予通过"))
     assert "是" in reject and "--reason" in reject
 
 
@@ -180,7 +180,7 @@ def test_actions_say_why_not(db: Engine, cli: Cli) -> None:
     [
         (["advance", "999", "review"], "没有找到机构“999”"),
         (["advance", "{id}", "promote"], "未知操作“promote”"),
-        (["advance", "{id}", "file"], "不能在“applied”状态下执行"),
+        (["advance", "{id}", "file"], "操作“备案”不能在“已申请”状态下执行"),
         (["advance", "{id}", "reject"], "必须填写原因"),
         (["advance", "{id}", "review"], "不能执行“材料审核通过”：尚未录入材料审核评分"),
         (
@@ -213,8 +213,11 @@ def test_every_refusal_is_one_line_and_changes_nothing(
 
 def test_roles_from_the_command_line(db: Engine, cli: Cli) -> None:
     code, out, _ = cli("role", "grant", "2001", "expert")
-    assert code == 0 and "tg:2001" in out and "expert" in out
+    assert code == 0 and out == "已授予 tg:2001 “专家”角色（审计日志第 1 条）。\n"
+    code, out, _ = cli("role", "grant", "2002", "管理员")
+    assert code == 0 and out == "已授予 tg:2002 “管理员”角色（审计日志第 2 条）。\n"
     code, out, _ = cli("role", "list")
+    assert re.search(r"tg:2001\s+专家", out) and re.search(r"tg:2002\s+管理员", out)
     assert "tg:2001" in out and "cli:王管理" in out and "按管理员身份操作" in out
     code, out, _ = cli("role", "revoke", "tg:2001")
     assert code == 0 and "已撤销" in out

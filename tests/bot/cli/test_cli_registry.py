@@ -278,6 +278,17 @@ def test_list_and_show_name_the_state_in_words(db: Engine, cli: Cli) -> None:
     assert code == 0 and "已申请" in out.splitlines()[0]
 
 
+def test_list_takes_the_state_by_its_chinese_name(db: Engine, cli: Cli) -> None:
+    """TERMS.md: `agency list --status 已申请` as well as `--status applied`."""
+    with Session(db, expire_on_commit=False) as session:
+        agency = make_agency(session)
+    by_name = cli("agency", "list", "--json", "--status", "已申请")
+    by_code = cli("agency", "list", "--json", "--status", "applied")
+    assert by_name == by_code and [a["id"] for a in json.loads(by_name[1])] == [agency.id]
+    code, out, err = cli("agency", "list", "--status", "备案了")
+    assert code == 1 and out == "" and "未知状态“备案了”" in err and "已备案" in err
+
+
 def test_scope_and_judge_commands_record_the_experts_judgements(db: Engine, cli: Cli) -> None:
     """Art. 8(2): `agency scope` shows the suggestion and records the decision with a reason;
     Art. 8(3): `agency judge` records the seven fields (or some of them), with a reason."""

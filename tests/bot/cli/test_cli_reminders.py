@@ -154,8 +154,8 @@ def test_remind_send_enqueues_and_sends_once(
     first = cli("remind", "send")
     second = cli("remind", "send")
 
-    assert first[0] == 0 and "新入队 1 条" in first[1] and "已发送 1 条" in first[1]
-    assert "新入队 0 条" in second[1] and "已发送 0 条" in second[1]
+    assert first[0] == 0 and "新增待发送提醒 1 条" in first[1] and "已发送 1 条" in first[1]
+    assert "新增待发送提醒 0 条" in second[1] and "已发送 0 条" in second[1]
     assert len(request.sent(ALICE)) == 1
     planned = json.loads(cli("remind", "plan", "--at", "2026-12-12T09:30", "--json")[1])
     assert [row["state"] for row in planned] == ["已被后续提醒取代", "已发送", "待发送", "待发送"]

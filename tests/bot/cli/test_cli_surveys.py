@@ -72,7 +72,7 @@ def test_guidance_add_by_unit_name_and_credit_code(db: Engine, cli: Cli) -> None
     guide = an_agency(db)
     cli("unit", "add", "和平里街道", "--district", "东城区", "--disaster-reduction")
     code, out, _ = cli("guidance", "add", "和平里街道", guide.credit_code, "2026")
-    assert code == 0 and out.strip() == f"已记录：{guide.name} 在 2026 年指导了 东城区 和平里街道。"
+    assert code == 0 and out.strip() == f"已记录：{guide.name} 在 2026年指导了 东城区 和平里街道。"
     code, _, err = cli("guidance", "add", "和平里街道", "91110000MA02WXY778", "2026")
     assert code == 1 and "没有找到机构" in err
 
@@ -86,7 +86,7 @@ def test_invite_issues_missing_invitations_with_a_sheet_and_qr_codes(
         session.delete(session.get(Invitation, extra.invitations[0].id))
         session.commit()
     code, out, _ = cli("invite", str(OPEN_YEAR), "--out", str(tmp_path / "out"))
-    assert code == 0 and f"{OPEN_YEAR} 年：新发出 1 份问卷邀请，共 3 份。" in out
+    assert code == 0 and f"{OPEN_YEAR}年：新发出 1 份问卷邀请，共 3 份。" in out
     sheet = tmp_path / "out" / f"邀请名单-{OPEN_YEAR}.xlsx"
     rows = list(load_workbook(sheet).active.iter_rows(values_only=True))[1:]
     assert len(rows) == 3 and all(
@@ -159,7 +159,10 @@ def test_survey_status_and_fill(db: Engine, cli: Cli, settings: Settings, tmp_pa
 
     code, out, _ = cli("survey", "fill", str(OPEN_YEAR))
     assert code == 0
-    assert f"已填入 {guided.agency.name}：3.1=4  3.2=3  3.3=2  3.4=1  3.5=0（1 个单位提交）" in out
+    assert (
+        f"已填入 {guided.agency.name}：3.1 得 4 分、3.2 得 3 分、3.3 得 2 分、3.4 得 1 分、3.5 得 0 分（1 个单位提交）"
+        in out
+    )
     assert f"未填入 {silent.agency.name}：没有创建单位提交问卷" in out
     assert "尚未截止" in out
     with Session(db) as session:

@@ -29,7 +29,7 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "👤 社区工作人员1：/start" in printed and "🤖 第 1/5 题" in printed
     assert "回执码：" in printed and "已收到“" in printed
     assert (
-        "名额之外" in printed
+        "因总量控制未列入本批次备案名单" in printed
         and "二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分" in printed
     )
     # Art. 14: what is lost or kept is the priority-recommendation status
@@ -45,10 +45,10 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "当前备案机构名录共 3 家" in printed and "当前备案机构名录共 1 家" in printed
     assert "手机 138****0005，已备案，备案日期 " in printed
     # 评分说明一、三 and Art. 12: passed on the base score; graded on base + bonus, at most 100
-    assert "基本分 98，加分 4，总分 100，优秀" in printed
+    assert "基本分 98 分，加分 4 分，总分 100 分，优秀" in printed
     assert "基本分与加分合计 102 分，总分按满分 100 分计" in printed
     assert (
-        "基本分 69，加分 3，总分 72，不合格（基本分 69 分，低于合格线 70 分（加分不计入是否通过））"
+        "基本分 69 分，加分 3 分，总分 72 分，不合格（基本分 69 分，低于合格线 70 分（加分不计入是否通过））"
         in printed
     )
     # Art. 15: results open the 公示 period; objections recorded and decided; the exit list;
@@ -79,7 +79,7 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert audit.verify(session).ok
     engine.dispose()
 
-    year = int(re.search(r"(\d{4}) 年度全流程", printed)[1])  # type: ignore[index]
+    year = int(re.search(r"(\d{4})年度全流程", printed)[1])  # type: ignore[index]
     for name in (
         "演示批次-面试答辩名单.xlsx",
         "演示批次-面试答辩名单.csv",

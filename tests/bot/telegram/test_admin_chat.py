@@ -168,7 +168,7 @@ async def test_advance_refuses_with_the_reason_in_one_reply(
     await chat.send(ADMIN_ID, f"/advance {agency.id} reject")
     assert "需要填写理由" in chat.last_text(ADMIN_ID)
     await chat.send(ADMIN_ID, f"/advance {agency.id} fly")
-    assert "没有动作“fly”" in chat.last_text(ADMIN_ID)
+    assert "没有操作“fly”" in chat.last_text(ADMIN_ID)
     await chat.send(ADMIN_ID, "/advance 999 review")
     assert "999" in chat.last_text(ADMIN_ID)
     await chat.send(ADMIN_ID, "/advance")
@@ -201,7 +201,9 @@ async def test_history_actions_and_agency_views(
     assert "已申请 → 材料审核通过" in history and "材料审核通过 → 已通过面试答辩" in history
     assert "录入评分" in history
     await chat.send(ADMIN_ID, f"/actions {agency.id}")
-    assert "file" in chat.last_text(ADMIN_ID) and "reject" in chat.last_text(ADMIN_ID)
+    actions = chat.last_text(ADMIN_ID)
+    assert "✗ 备案 → 已备案：" in actions and "✓ 不予通过 → 未通过" in actions
+    assert "file" not in actions and "reject" not in actions
     await chat.send(ADMIN_ID, f"/agency {agency.id}")
     shown = chat.last_text(ADMIN_ID)
     assert agency.name in shown and "13812345678" not in shown
@@ -211,7 +213,7 @@ async def test_score_reports_an_incomplete_sheet(chat: OfflineChat, engine: Engi
     with Session(engine, expire_on_commit=False) as session:
         agency = make_agency(session)
     await chat.send(ADMIN_ID, f"/score {agency.id} 2026")
-    assert "没有 2026 年度的考核评分表" in chat.last_text(ADMIN_ID)
+    assert "没有 2026年度的考核评分表" in chat.last_text(ADMIN_ID)
     await chat.send(ADMIN_ID, f"/score {agency.id} 20x6")
     assert "不是有效的年份" in chat.last_text(ADMIN_ID)
 
@@ -226,9 +228,13 @@ async def test_score_says_passed_or_not_in_the_terms(chat: OfflineChat, engine: 
         fill_sheet(session, low.id or 0, 2026, points_totalling(69), {"B1": 1})
     await chat.send(ADMIN_ID, f"/score {good.id} 2026")
     shown = chat.last_text(ADMIN_ID)
-    assert "基本分 80，加分 0，总分 80，等级：合格，考核通过" in shown and "符合" not in shown
+    assert (
+        "基本分 80 分，加分 0 分，总分 80 分，等级：合格，考核通过" in shown and "符合" not in shown
+    )
     await chat.send(ADMIN_ID, f"/score {low.id} 2026")
-    assert "基本分 69，加分 1，总分 70，等级：不合格，考核不通过" in chat.last_text(ADMIN_ID)
+    shown = chat.last_text(ADMIN_ID)
+    assert "基本分 69 分，加分 1 分，总分 70 分，等级：不合格，考核不通过" in shown
+    assert "说明：基本分 69 分，低于合格线 70 分" in shown
 
 
 async def test_score_defaults_to_the_campaign_still_open_in_january(
@@ -255,7 +261,7 @@ async def test_score_defaults_to_the_campaign_still_open_in_january(
     april = datetime(2027, 4, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     monkeypatch.setattr("bot.telegram.admin.utcnow", lambda: april)
     await chat.send(ADMIN_ID, f"/score {agency.id}")
-    assert "没有 2027 年度的考核评分表" in chat.last_text(ADMIN_ID)
+    assert "没有 2027年度的考核评分表" in chat.last_text(ADMIN_ID)
 
 
 async def test_commands_are_registered_per_role(chat: OfflineChat) -> None:
@@ -307,7 +313,9 @@ async def test_an_expert_may_review_but_not_file(
         prepare(session, reviewable.id, "review", admin_settings)
         interviewed = agency_in(session, "interviewed", admin_settings)
     await chat.send(EXPERT_ID, f"/actions {interviewed.id}")
-    assert "✗ file" in chat.last_text(EXPERT_ID) and "需要“管理员”角色" in chat.last_text(EXPERT_ID)
+    assert "✗ 备案 → 已备案" in chat.last_text(EXPERT_ID) and "需要“管理员”角色" in chat.last_text(
+        EXPERT_ID
+    )
     await chat.send(EXPERT_ID, f"/advance {interviewed.id} file")
     assert _status(engine, interviewed.id) == "interviewed"
     await chat.send(EXPERT_ID, f"/advance {reviewable.id} review")

@@ -85,7 +85,7 @@ async def test_the_ground_one_exit_waits_in_chat(
 ) -> None:
     agency = _failed_agency(engine, admin_settings)
     period = _period(engine, admin_settings, from_today=-2)
-    await chat.send(ADMIN_ID, f"/advance {agency.id} withdraw unqualified 2026 年度考核不合格")
+    await chat.send(ADMIN_ID, f"/advance {agency.id} withdraw unqualified 2026年度考核不合格")
     await chat.tap_label(ADMIN_ID, "确认")
     ends = f"{period.ends.year}年{period.ends.month}月{period.ends.day}日"
     assert f"公示期至 {ends}，期满且无未处理异议后方可取消优先推荐资格" in chat.last_text(ADMIN_ID)

@@ -256,7 +256,7 @@ async def test_text_where_a_button_is_expected_shows_the_current_question_again(
     await chat.send(STAFF, f"/start {guided.invitations[0].token}")
     await chat.tap_label(STAFF, "2 分")
     said = await chat.send(STAFF, "3")
-    assert said[0].text == "请点按下方的按钮作答。"
+    assert said[0].text == "请点击下方的按钮作答。"
     assert said[1].text.startswith("第 2/5 题") and said[1].keyboard
     assert progress(engine, guided.invitations[0]).message_id == said[1].message_id
     await chat.tap_label(STAFF, "4 分")
@@ -292,7 +292,7 @@ async def test_a_closed_questionnaire_says_so_and_changes_nothing(
     with Session(engine, expire_on_commit=False) as session:
         closed = guided_units(session, count=1, year=CLOSED_YEAR).invitations[0]
     said = await chat.send(STAFF, f"/start {closed.token}")
-    assert said[-1].text.startswith(f"{CLOSED_YEAR} 年度问卷已于 {CLOSED_YEAR}-12-20 截止")
+    assert said[-1].text.startswith(f"{CLOSED_YEAR}年度问卷已于 {CLOSED_YEAR}-12-20 截止")
 
     await chat.send(STAFF, f"/start {guided.invitations[0].token}")
     data = chat.button(STAFF, "4 分")

@@ -92,7 +92,7 @@ def test_expert_reviews_and_rejects_before_the_interview_only(
     assert other.id is not None
     with pytest.raises(Refused, match="需要“管理员”角色"):
         committed(lifecycle.advance)(
-            session, other.id, "reject", EXPERT, "名额之外", settings=settings
+            session, other.id, "reject", EXPERT, "因总量控制未列入本批次备案名单", settings=settings
         )
 
 

@@ -76,7 +76,7 @@ def test_unqualified_is_withdrawn_with_its_ground(any_engine: Engine, settings: 
         assert (proposal.decision, proposal.ground) == ("withdraw", "unqualified")
         assert (
             proposal.reason("zh")
-            == "2026 年度考核不合格：二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分，按评分说明第三条视为不通过"
+            == "2026年度考核不合格：二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分，按评分说明第三条视为不通过"
         )
         confirm(session, YEAR, ADMIN, settings, agency_id=agency.id)
         session.commit()

@@ -79,7 +79,7 @@ def _withdraw(session: Session, settings: Settings, agency: Agency, now: datetim
         agency.id or 0,
         "withdraw",
         ADMIN,
-        "2026 年度考核不合格",
+        "2026年度考核不合格",
         ground="unqualified",
         year=YEAR,
         settings=settings,
@@ -319,7 +319,7 @@ def test_the_exit_list_names_ground_one_with_the_reason_in_words(
             95,
             95,
             "年度考核不合格",
-            "2026 年度考核不合格：二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分，按评分说明第三条视为不通过",
+            "2026年度考核不合格：二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分，按评分说明第三条视为不通过",
         ]
     ]
     write_exit_xlsx(rows, YEAR, tmp_path / "list.xlsx", "zh")

@@ -76,3 +76,34 @@ def test_an_unknown_method_is_refused() -> None:
     data["indicators"][0]["method"] = "interview"
     with pytest.raises(StandardError, match="unknown method"):
         parse_standard(data)
+
+
+@pytest.mark.parametrize(
+    ("item", "verbatim", "shown"),
+    [
+        (STANDARD.indicator("1.2"), "风险辨识工作工作方式方法", "风险辨识工作方式方法"),
+        (STANDARD.indicator("2.5"), "安全社理念", "安全社区理念"),
+        (STANDARD.bonus_item("B3"), "公共安全教育教育基地", "公共安全宣传教育基地场馆"),
+    ],
+    ids=["1.2", "2.5", "B3"],
+)
+def test_the_originals_slips_are_kept_in_the_file_and_shown_corrected(  # type: ignore[no-untyped-def]
+    item, verbatim: str, shown: str
+) -> None:
+    """TERMS.md: the data keeps the table verbatim; the shown text is corrected (B3 as
+    Art. 13(2) has it) with a note that the original reads otherwise."""
+    assert verbatim in item.text_zh
+    text = item.text("zh")
+    assert text.endswith(f"（原表作“{verbatim}”）")
+    assert shown in text and verbatim not in text.removesuffix(f"（原表作“{verbatim}”）")
+
+
+def test_a_text_without_a_slip_is_shown_as_it_stands() -> None:
+    assert STANDARD.indicator("2.4").text("zh") == STANDARD.indicator("2.4").text_zh
+
+
+def test_a_slip_that_is_not_in_its_text_is_refused() -> None:
+    data = json.loads(STANDARD_FILE.read_text(encoding="utf-8"))
+    data["indicators"][1]["slip_zh"]["original"] = "不在原文中"
+    with pytest.raises(StandardError, match=r"1\.2 slip not in its text"):
+        parse_standard(data)

@@ -93,5 +93,5 @@ def test_one_year_rule_for_every_command() -> None:
     now = datetime(2026, 11, 26, tzinfo=UTC)
     assert check_year(2000, now) == 2000 and check_year(2027, now) == 2027
     for wrong in (1999, 2028):
-        with pytest.raises(InvalidInput, match=f"年度 {wrong} 无效，应在 2000 至 2027 年之间"):
+        with pytest.raises(InvalidInput, match=f"年度 {wrong} 无效，应在 2000 至 2027年之间"):
             check_year(wrong, now)

@@ -48,7 +48,7 @@ from workflow.lifecycle.audit import history, verify
 from workflow.lifecycle.engine import advance
 from workflow.lifecycle.machine import TRIGGER_NAMES, TRIGGERS, spec_for
 from workflow.lifecycle.models import AuditEntry
-from workflow.lifecycle.states import STATES
+from workflow.lifecycle.states import STATES, state_label, trigger_label
 from workflow.registry.judgements import record_familiarity, record_scope
 from workflow.registry.models import Agency
 
@@ -173,7 +173,8 @@ def test_every_illegal_trigger_is_refused(
         with pytest.raises(Refused) as refused:
             advance(session, agency.id, trigger, ADMIN, "原因", settings=settings)
         assert refused.value.key == "lifecycle.not_from_state"
-        assert trigger in str(refused.value) and state in str(refused.value)
+        said = str(refused.value)
+        assert f"“{trigger_label(trigger)}”" in said and f"“{state_label(state)}”" in said
         assert snapshot(session) == before
 
 
@@ -346,7 +347,7 @@ def test_assess_needs_a_finalised_assessment(session: Session, settings: Setting
     agency = agency_in(session, "filed", settings)
     assert agency.id is not None
     message = _refusal(session, agency.id, "assess", settings, year=2026)
-    assert message == "不能执行“年度考核”：2026 年度尚无已定稿的考核结果。"
+    assert message == "不能执行“年度考核”：2026年度尚无已定稿的考核结果。"
 
 
 def test_assess_year_defaults_to_the_current_local_year(
@@ -357,7 +358,7 @@ def test_assess_year_defaults_to_the_current_local_year(
     agency = agency_in(session, "filed", settings)
     assert agency.id is not None
     new_year_in_beijing = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)  # 2027-01-01 00:30 local
-    with pytest.raises(lifecycle.GuardsUnmet, match="2027 年度"):
+    with pytest.raises(lifecycle.GuardsUnmet, match="2027年度"):
         advance(session, agency.id, "assess", ADMIN, settings=settings, now=new_year_in_beijing)
 
 
@@ -448,7 +449,7 @@ def test_an_unqualified_agency_cannot_be_retained(any_engine: Engine, settings: 
         agency_id = _assessed(session, settings, passed=False)
         message = _refusal(session, agency_id, "retain", settings, year=YEAR, now=NOW)
         assert message == (
-            "不能执行“保留优先推荐资格”：2026 年度考核不合格（二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分，按评分说明第三条视为不通过），"
+            "不能执行“保留优先推荐资格”：2026年度考核不合格（二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分，按评分说明第三条视为不通过），"
             "不能保留优先推荐资格，应按第十四条第一项取消优先推荐资格。"
         )
 
@@ -471,7 +472,7 @@ def test_retain_needs_the_assessment_of_that_year(any_engine: Engine, settings: 
     with Session(any_engine, expire_on_commit=False) as session:
         agency_id = _assessed(session, settings)
         message = _refusal(session, agency_id, "retain", settings, year=YEAR + 1, now=NOW)
-        assert message == "不能执行“保留优先推荐资格”：2027 年度尚无已定稿的考核结果。"
+        assert message == "不能执行“保留优先推荐资格”：2027年度尚无已定稿的考核结果。"
 
 
 def test_ground_unqualified_needs_a_failed_assessment(
@@ -490,7 +491,7 @@ def test_ground_unqualified_needs_a_failed_assessment(
             now=NOW,
         )
         assert message == (
-            "不能执行“取消优先推荐资格”：2026 年度考核结果为“合格”（基本分 80 分，达到合格线 70 分；总分 80 分，低于优秀线 90 分），"
+            "不能执行“取消优先推荐资格”：2026年度考核结果为“合格”（基本分 80 分，达到合格线 70 分；总分 80 分，低于优秀线 90 分），"
             "不属于年度考核不合格。"
         )
         failed = _assessed(session, settings, passed=False)
@@ -588,7 +589,7 @@ def test_available_triggers_show_why_retain_is_refused(
 
     retain = actions(failed)["retain"]
     assert [u.message() for u in retain.unmet] == [
-        "2026 年度考核不合格（二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分，按评分说明第三条视为不通过），不能保留优先推荐资格，"
+        "2026年度考核不合格（二级指标 2.4（指导创建单位开展风险辨识工作及设立项目）得 0 分，按评分说明第三条视为不通过），不能保留优先推荐资格，"
         "应按第十四条第一项取消优先推荐资格"
     ]
     assert actions(failed)["withdraw"].allowed  # the ground is the actor's input
@@ -698,7 +699,7 @@ def test_seed_status_only_without_history(session: Session, settings: Settings) 
     entry = lifecycle.seed_status(session, agency.id, "filed", ADMIN, "2025 年已备案", settings)
     session.commit()
     assert (entry.trigger, entry.source, entry.target) == ("seed", "applied", "filed")
-    with pytest.raises(Refused, match="已有生命周期记录"):
+    with pytest.raises(Refused, match="已有办理记录"):
         lifecycle.seed_status(session, agency.id, "retained", ADMIN, "再导入", settings)
     with pytest.raises(InvalidInput, match="未知状态"):
         lifecycle.seed_status(session, agency.id, "archived", ADMIN, "x", settings)

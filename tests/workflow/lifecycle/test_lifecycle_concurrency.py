@@ -94,7 +94,7 @@ def test_simultaneous_changes_of_two_agencies_do_not_fork_the_chain(
         pg_engine,
         [
             lambda s, i=agency_id: lifecycle.advance(
-                s, i, "reject", ADMIN, "名额之外", settings=settings
+                s, i, "reject", ADMIN, "因总量控制未列入本批次备案名单", settings=settings
             )  # type: ignore[misc]
             for agency_id in ids
         ],

@@ -66,25 +66,25 @@ def test_consultant_counts_on_postgres_too(any_engine: Engine) -> None:
             date(2024, 11, 26),
             date(2026, 11, 26),
             True,
-            "自 2024-11-26 起从事相关服务 2 年 0 个月，满 2 年",
+            "自 2024-11-26 起从事相关服务2年0个月，满2年",
         ),
         (
             date(2024, 11, 27),
             date(2026, 11, 26),
             False,
-            "自 2024-11-27 起从事相关服务 1 年 11 个月，不足 2 年",
+            "自 2024-11-27 起从事相关服务1年11个月，不足2年",
         ),
         (
             date(2020, 2, 29),
             date(2022, 2, 28),
             False,
-            "自 2020-02-29 起从事相关服务 1 年 11 个月，不足 2 年",
+            "自 2020-02-29 起从事相关服务1年11个月，不足2年",
         ),
         (
             date(2020, 2, 29),
             date(2022, 3, 1),
             True,
-            "自 2020-02-29 起从事相关服务 2 年 0 个月，满 2 年",
+            "自 2020-02-29 起从事相关服务2年0个月，满2年",
         ),
     ],
 )
@@ -111,7 +111,7 @@ def test_service_months() -> None:
 def test_legal_person_office_names_what_is_missing(engine: Engine) -> None:
     with Session(engine) as session:
         result = _check(session, independent_legal_person=False, fixed_office=False)
-    assert _reason(result, "legal_person_office") == (False, "未具有独立法人资格；无固定办公场所")
+    assert _reason(result, "legal_person_office") == (False, "不具有独立法人资格；无固定办公场所")
 
 
 def test_admin_staff_documents_and_violations(engine: Engine) -> None:

@@ -92,7 +92,10 @@ def test_art_8_2_the_experts_overrule_the_suggestion_with_a_reason_audited(
         )
         assert "理由：营业执照另载安全生产技术咨询" in reason
         entry = audit.history(session, agency.id)[-1]
-        assert (entry.trigger, entry.subject) == ("judge.scope", "business_scope=related overrules")
+        assert (entry.trigger, entry.subject) == (
+            "judge.scope",
+            "经营范围属相关咨询服务内容（推翻系统提示）",
+        )
         assert entry.reason == "营业执照另载安全生产技术咨询" and entry.actor_name == ADMIN.name
 
 
@@ -143,7 +146,7 @@ def test_art_8_3_may_be_judged_at_the_interview_and_is_needed_to_pass_it(engine:
         rows = record_familiarity(session, agency.id, ADMIN, True, "答辩熟悉", settings=settings)
         assert {r.item for r in rows} == set(FAMILIAR_ITEMS) and rows[0].stage == "interview"
         entry = audit.history(session, agency.id)[-1]
-        assert (entry.trigger, entry.subject) == ("judge.familiar", "familiar=yes interview all")
+        assert (entry.trigger, entry.subject) == ("judge.familiar", "面试答辩：熟悉，七个方面")
         lifecycle.advance(session, agency.id, "interview", ADMIN, settings=settings)
         with pytest.raises(Refused) as late:
             record_familiarity(session, agency.id, ADMIN, False, "事后", settings=settings)

@@ -113,7 +113,7 @@ def test_the_date_received_is_recorded_when_the_application_joins_a_round(
     assert agency.id is not None
     assert current_application(session, agency.id).received_on == date(2026, 3, 5)
     entry = next(e for e in history(session, agency.id) if e.trigger == "round.join")
-    assert entry.subject == "第一批 received=2026-03-05"
+    assert entry.subject == "第一批，收件日期 2026-03-05"
     assert verify(session).ok
 
 
@@ -144,7 +144,7 @@ def test_joining_again_corrects_the_date_or_keeps_it(session: Session, settings:
     )
     assert fixed.received_on == DAY0
     joins = [e.subject for e in history(session, agency.id) if e.trigger == "round.join"]
-    assert joins == ["第一批 received=2026-03-05", "第一批 received=2026-03-01"]
+    assert joins == ["第一批，收件日期 2026-03-05", "第一批，收件日期 2026-03-01"]
 
 
 @pytest.mark.parametrize(

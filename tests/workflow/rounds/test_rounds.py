@@ -291,7 +291,7 @@ def test_record_scores_checks_range_state_and_role(session: Session, settings: S
     )
     assert application.material_score == 80
     entry = session.exec(select(AuditEntry).where(AuditEntry.trigger == "score")).one()
-    assert (entry.actor, entry.subject, entry.source) == (EXPERT.key, "material=80", "applied")
+    assert (entry.actor, entry.subject, entry.source) == (EXPERT.key, "材料审核 80 分", "applied")
 
 
 def test_scores_freeze_once_filed(session: Session, settings: Settings) -> None:
