@@ -52,6 +52,7 @@ BANNED = re.compile(
     )
 )
 
+
 def _zh_catalogues() -> list[Path]:
     return sorted(
         path
