@@ -221,7 +221,7 @@ class IssueByDefault(TyperGroup):
 
 invite_app = typer.Typer(
     cls=IssueByDefault,
-    help="问卷邀请（链接与二维码）/ questionnaire invitations: safecomm invite YEAR",
+    help="问卷邀请（链接与二维码）/ questionnaire invitations: safecomm invite issue YEAR",
     no_args_is_help=True,
 )
 

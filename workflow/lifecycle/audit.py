@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,8 +82,21 @@ def in_words(entry: AuditEntry, language: str | None = None) -> EntryInWords:
         target=_named(("lifecycle.state", "lifecycle.role"), entry.target, language),
         role=_named(("lifecycle.role",), entry.role, language),
         channel=_named(("lifecycle.channel",), entry.channel, language),
-        note=" ".join(part for part in (ground, entry.reason, entry.subject) if part),
+        note=" ".join(
+            part for part in (ground, entry.reason, _subject(entry.subject, language)) if part
+        ),
     )
+
+
+_SUBJECT = re.compile(r"^(?P<kind>objection|activity|publication):(?P<n>\d+)$")
+
+
+def _subject(subject: str, language: str | None) -> str:
+    """`objection:3` as 异议 3 (the stored subject keeps its code: it is hashed)."""
+    match = _SUBJECT.match(subject)
+    if match is None:
+        return subject
+    return workflow_texts.text(f"lifecycle.subject.{match['kind']}", language, n=match["n"])
 
 
 def _named(kinds: tuple[str, ...], code: str, language: str | None) -> str:

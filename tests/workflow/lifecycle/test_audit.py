@@ -17,7 +17,7 @@ from workflow.access.actors import Role
 from workflow.core.errors import Refused
 from workflow.core.settings import Settings
 from workflow.lifecycle import engine as lifecycle
-from workflow.lifecycle.audit import VERIFY_CHUNK, entry_hash, history, verify
+from workflow.lifecycle.audit import VERIFY_CHUNK, entry_hash, history, in_words, verify
 from workflow.lifecycle.models import GENESIS, AuditEntry
 from workflow.rounds import service as rounds
 
@@ -252,3 +252,18 @@ def test_english_messages(any_engine: Engine, settings: Settings) -> None:
     _five_entries(any_engine, settings)
     _tamper(any_engine, "UPDATE auditentry SET actor_name = 'x' WHERE seq = 4")
     assert _verify(any_engine).message("en").startswith("Audit log tampered with: entry 4 (id ")
+
+
+@pytest.mark.parametrize(
+    ("subject", "zh", "en"),
+    [
+        ("objection:3", "异议 3", "objection 3"),
+        ("activity:12", "指导工作记录 12", "guidance record 12"),
+        ("publication:2026", "2026年考核结果公示", "publication of the 2026 results"),
+        ("2026 第一批: 4", "2026 第一批: 4", "2026 第一批: 4"),  # free text stays as stored
+    ],
+)
+def test_the_subject_of_an_entry_reads_in_words(subject: str, zh: str, en: str) -> None:
+    entry = AuditEntry(seq=1, actor="cli:a", trigger="guidance.add", subject=subject, hash="")
+    assert in_words(entry, "zh").note == zh
+    assert in_words(entry, "en").note == en
