@@ -162,6 +162,17 @@ def find_unit(session: Session, ref: str | int) -> CreationUnit:
     return matches[0]
 
 
+def find_unit_in(session: Session, name: object, district: object) -> CreationUnit:
+    """A unit by name and district (a blank district: `find_unit` by the name alone)."""
+    if is_blank(district):
+        return find_unit(session, _clean(name))
+    clean_name, clean_district = _clean(name), normalise_district(district)
+    unit = _existing(session, clean_name, clean_district)
+    if unit is None:
+        raise NotFound("units.not_found", ref=f"{clean_district} {clean_name}")
+    return unit
+
+
 def list_units(
     session: Session, *, year: int | None = None, agency_id: int | None = None
 ) -> list[CreationUnit]:
@@ -449,7 +460,14 @@ def write_template(path: Path) -> Path:
     guidance = workbook.create_sheet(GUIDANCE_SHEET)
     guidance.append([zh for _, zh, _ in (*GUIDANCE_COLUMNS, *GUIDANCE_OPTIONAL)])
     guidance.append(
-        [EXAMPLE_MARK + "建国门街道", "东城区", "91110101MA01XY3K3Y", 2026, "安全社区", "2026-03-01"]
+        [
+            EXAMPLE_MARK + "建国门街道",
+            "东城区",
+            "91110101MA01XY3K3Y",
+            2026,
+            "安全社区",
+            "2026-03-01",
+        ]
     )
     for sheet in (units, guidance):
         for cell in sheet[2]:
