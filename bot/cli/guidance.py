@@ -217,6 +217,7 @@ def _what(kind: str, topic: str) -> str:
 
 def _row(activity: GuidanceActivity, unit: str, files: int) -> list[object]:
     from workflow.guidance import kinds
+    from workflow.guidance.spreadsheet import details_text
 
     language = settings().language
     return [
@@ -226,6 +227,7 @@ def _row(activity: GuidanceActivity, unit: str, files: int) -> list[object]:
         _what(activity.kind, activity.topic),
         kinds.programme_label(activity.programme, language) if activity.programme else "",
         activity.title or activity.description,
+        details_text(activity.kind, activity.details, language),
         "" if activity.attendance is None else activity.attendance,
         files,
         _t("on_behalf") if activity.on_behalf else _t("by_agency"),
@@ -262,7 +264,7 @@ def guidance_list(
         table = [_row(a, names.get(a.unit_id, ""), per_activity[a.id or 0]) for a in rows]
         listed = {a.id for a in rows}
         file_rows = [
-            [f.id, f.activity_id, f.original_name, f"{f.size / 1024:.0f} KB", f.sha256[:12]]
+            [f.id, f.activity_id, f.original_name, f"{-(-f.size // 1024)} KB", f.sha256[:12]]
             for f in files
             if f.activity_id in listed
         ]

@@ -115,6 +115,23 @@ def parse_details(kind: str, named: Mapping[str, object]) -> dict[str, Any]:
     }
 
 
+def details_text(kind: str, details: Mapping[str, Any], language: str | None = None) -> str:
+    """An activity's details in words: `居民 3、社会组织 2`, `走访点位 12`, `消防、已完成`."""
+    if kind == kinds.PROJECT:
+        status = details.get("status")
+        words = [
+            str(details.get("field") or ""),
+            workflow_texts.text(f"guidance.project_status.{status}", language) if status else "",
+        ]
+        return "、".join(w for w in words if w)
+    group = "member" if kind == kinds.LEADING_BODY else "risk"
+    return "、".join(
+        f"{workflow_texts.text(f'guidance.{group}.{key}', language)} {details[key]}"
+        for key in DETAILS.get(kind, ())
+        if key in details
+    )
+
+
 def file_names(cell: object) -> list[str]:
     """The file names of a 佐证文件 cell, separated by 、 or ；."""
     return [name.strip() for name in FILE_SEPARATORS.split(str(cell or "")) if name.strip()]
