@@ -35,6 +35,7 @@ from workflow.registry.models import Agency
 from workflow.registry.service import find_agency
 
 ACTIVITY_SHEET = "指导工作"
+HELP_SHEET = "填写说明"
 REQUIRED = (
     ("agency", "机构", "agency"),
     ("unit", "创建单位", "unit"),
@@ -167,8 +168,27 @@ def write_template(path: Path) -> Path:
         [16 if zh != "佐证文件" else 30 for _, zh, _ in COLUMNS]
     ).items():
         sheet.column_dimensions[letter].width = width
+    _write_help(workbook.create_sheet(HELP_SHEET))
     save_workbook(workbook, path)
     return path
+
+
+def _write_help(sheet: Any) -> None:
+    """What each kind of work takes: its topics, whether people are counted, its details."""
+    sheet.append([_text(f"help.{name}") for name in ("kind", "topics", "attendance", "details")])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for kind in kinds.KINDS:
+        topics = "、".join(kinds.topic_label(kind, t) for t in kinds.TOPICS.get(kind, ()))
+        details = "、".join(zh for key, zh, _ in DETAIL_COLUMNS if key in DETAILS.get(kind, ()))
+        people = _text("help.yes") if kind in kinds.WITH_ATTENDANCE else ""
+        sheet.append([kinds.kind_label(kind), topics, people, details])
+    programmes = "、".join(kinds.programme_label(p) for p in kinds.PROGRAMMES)
+    sheet.append([])
+    sheet.append([_text("help.programme", programmes=programmes)])
+    sheet.append([_text("help.files")])
+    for letter, width in widths_in_order([16, 50, 10, 60]).items():
+        sheet.column_dimensions[letter].width = width
 
 
 def is_activity_sheet(path: Path) -> bool:

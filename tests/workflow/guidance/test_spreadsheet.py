@@ -55,6 +55,12 @@ def test_the_template_sample_row_is_never_imported(tmp_path: Path) -> None:
     headers = [c.value for c in load_workbook(path)[spreadsheet.ACTIVITY_SHEET][1]]
     assert headers[:7] == ["机构", "创建单位", "区", "工作类型", "主题", "创建类型", "日期"]
     assert "佐证文件" in headers and "走访点位" in headers
+    help_rows = {
+        row[0]: row[1:]
+        for row in load_workbook(path)[spreadsheet.HELP_SHEET].iter_rows(values_only=True)
+    }
+    assert help_rows["培训"][:2] == ("建设理念、机构搭建、风险辨识、项目策划、其他", "可填")
+    assert help_rows["风险辨识走访"][2] == "走访点位、发现隐患、建议措施"
     with pytest.raises(InvalidInput) as refused:
         spreadsheet.read_activities(path)
     assert refused.value.key == "units.file_empty"
