@@ -271,3 +271,47 @@ def test_0010_moves_agency_judgements_onto_the_current_application(tmp_path: Pat
          "traffic_safety", "fire_safety", "gas_safety", "public_safety"]
     )  # fmt: skip
     assert "familiar_judgement" not in columns
+
+
+def test_0015_gives_stored_guidance_the_units_programmes(tmp_path: Path) -> None:
+    """Guidance recorded before programmes were: each row takes its unit's programmes,
+    a unit in neither becomes a safe community (the stricter reading of Art. 11 2(4)),
+    and guidance starts on 1 January."""
+    import sqlalchemy as sa
+
+    from tests.builders import agency_fields
+    from workflow.registry.models import Agency
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'guided.db'}")
+    upgrade(engine, "0014_forum_bonus")
+    units = {"安全": (1, 0), "减灾": (0, 1), "两者": (1, 1), "均无": (0, 0)}
+    agencies = Agency.__table__  # type: ignore[attr-defined]  # unchanged by 0015
+    with engine.begin() as connection:
+        inserted = connection.execute(agencies.insert().values(**agency_fields()))
+        agency_id = inserted.inserted_primary_key[0]
+        for name, (safe, disaster) in units.items():
+            unit_id = connection.execute(
+                sa.text(
+                    "INSERT INTO creationunit (name, district, safe_community, disaster_reduction)"
+                    " VALUES (:name, '东城区', :safe, :disaster) RETURNING id"
+                ),
+                {"name": name, "safe": safe, "disaster": disaster},
+            ).scalar_one()
+            connection.execute(
+                sa.text("INSERT INTO guidance (unit_id, agency_id, year) VALUES (:u, :a, 2025)"),
+                {"u": unit_id, "a": agency_id},
+            )
+    upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT u.name, g.safe_community, g.disaster_reduction, g.started_on"
+                " FROM guidance g JOIN creationunit u ON u.id = g.unit_id"
+            )
+        ).all()
+    assert {r[0]: (bool(r[1]), bool(r[2]), r[3]) for r in rows} == {
+        "安全": (True, False, None),
+        "减灾": (False, True, None),
+        "两者": (True, True, None),
+        "均无": (True, False, None),
+    }

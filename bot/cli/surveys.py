@@ -4,8 +4,7 @@ safecomm unit add NAME --district 朝阳区 [--safe-community] [--disaster-reduc
 safecomm unit list [--year Y] [--agency REF] [--json]
 safecomm unit template FILE.xlsx          both sheets: 创建单位, 指导记录
 safecomm unit import FILE.xlsx            all rows or none
-safecomm guidance add UNIT AGENCY YEAR    UNIT = number or name, AGENCY = id or credit code
-safecomm guidance import FILE.xlsx
+(safecomm guidance …: bot/cli/guidance.py)
 safecomm invite YEAR [--out DIR]          issue missing invitations; sheet + QR codes
 safecomm invite show UNIT AGENCY YEAR [--json]
 safecomm invite rebind UNIT AGENCY YEAR [--user TELEGRAM_ID]
@@ -152,56 +151,6 @@ def unit_import(
     rows = units.read_rows(path, units.UNIT_SHEET, units.UNIT_COLUMNS)
     with transaction(open_engine()) as session:
         result = units.import_units(session, rows)
-    print(_t("import.done", added=len(result.added), unchanged=len(result.unchanged)))
-
-
-# ---------------------------------------------------------------------------
-# safecomm guidance …
-# ---------------------------------------------------------------------------
-
-guidance_app = typer.Typer(help="指导记录 / which agency guided which unit", no_args_is_help=True)
-
-
-@guidance_app.command("add")
-def guidance_add(
-    unit: Annotated[str, typer.Argument(help="创建单位编号或名称 / unit number or name")],
-    agency: Annotated[
-        str, typer.Argument(help="机构编号或统一社会信用代码 / agency id or credit code")
-    ],
-    year: Annotated[int, typer.Argument(help="指导年度 / year of guidance")],
-) -> None:
-    """登记指导记录：某机构某年度指导某创建单位 / record that an agency guided a unit in a year."""
-    from workflow.community import units
-    from workflow.core.db import transaction
-    from workflow.registry.service import find_agency
-
-    with transaction(open_engine()) as session:
-        found_unit, found_agency = units.find_unit(session, unit), find_agency(session, agency)
-        units.add_guidance(session, found_unit, found_agency, year)
-    print(
-        _t(
-            "guidance.added",
-            agency=found_agency.name,
-            year=year,
-            district=found_unit.district,
-            unit=found_unit.name,
-        )
-    )
-
-
-@guidance_app.command("import")
-def guidance_import(
-    path: Annotated[
-        Path, typer.Argument(help=".xlsx，工作表“指导记录” / .xlsx with sheet 指导记录")
-    ],
-) -> None:
-    """导入指导记录：先检查全部行，有任何错误则不写入 / import guidance records, all rows or none."""
-    from workflow.community import units
-    from workflow.core.db import transaction
-
-    rows = units.read_rows(path, units.GUIDANCE_SHEET, units.GUIDANCE_COLUMNS)
-    with transaction(open_engine()) as session:
-        result = units.import_guidance(session, rows)
     print(_t("import.done", added=len(result.added), unchanged=len(result.unchanged)))
 
 
@@ -580,7 +529,6 @@ def forum_list(
 def register(app: typer.Typer) -> None:
     """Add this topic's commands to the app."""
     app.add_typer(unit_app, name="unit")
-    app.add_typer(guidance_app, name="guidance")
     app.add_typer(invite_app, name="invite")
     app.add_typer(survey_app, name="survey")
     app.add_typer(forum_app, name="forum")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,10 @@ from workflow.core.db import as_row_id
 from workflow.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from workflow.core.i18n import workflow_texts
 from workflow.core.spreadsheets import save_workbook
+from workflow.guidance import kinds
 from workflow.registry.models import Agency
 from workflow.registry.service import find_agency
-from workflow.registry.values import is_blank, read_yes_no
+from workflow.registry.values import BadValue, is_blank, read_date, read_yes_no
 
 NAME_LIMIT = 200
 DISTRICTS = (
@@ -67,6 +69,13 @@ GUIDANCE_COLUMNS = (
     ("agency", "咨询服务机构", "agency"),
     ("year", "年度", "year"),
 )
+GUIDANCE_OPTIONAL = (
+    ("programmes", "创建类型", "programme"),
+    ("started_on", "指导开始日期", "started_on"),
+)
+"""Columns an older sheet may lack: then the unit's own programmes, from 1 January."""
+BOTH_PROGRAMMES = ("两者", "两项", "both")
+"""How a sheet or the CLI says "guided in both programmes"."""
 
 
 def _clean(text: object) -> str:
@@ -153,6 +162,17 @@ def find_unit(session: Session, ref: str | int) -> CreationUnit:
     return matches[0]
 
 
+def find_unit_in(session: Session, name: object, district: object) -> CreationUnit:
+    """A unit by name and district (a blank district: `find_unit` by the name alone)."""
+    if is_blank(district):
+        return find_unit(session, _clean(name))
+    clean_name, clean_district = _clean(name), normalise_district(district)
+    unit = _existing(session, clean_name, clean_district)
+    if unit is None:
+        raise NotFound("units.not_found", ref=f"{clean_district} {clean_name}")
+    return unit
+
+
 def list_units(
     session: Session, *, year: int | None = None, agency_id: int | None = None
 ) -> list[CreationUnit]:
@@ -167,13 +187,66 @@ def list_units(
     return list(session.exec(query).all())
 
 
-def add_guidance(session: Session, unit: CreationUnit, agency: Agency, year: int) -> Guidance:
-    """Record that `agency` guided `unit` in `year` (once)."""
+def parse_programmes(value: object, unit: CreationUnit) -> tuple[bool, bool]:
+    """(safe community, disaster reduction) of a guidance record: 安全社区, 综合减灾示范社区 or
+    两者 (codes too); blank means the unit's own programmes. A programme the unit is not
+    in is refused: it cannot be guided in it."""
+    text = _clean(value)
+    if not text:
+        return unit.safe_community or not unit.disaster_reduction, unit.disaster_reduction
+    if text.lower() in BOTH_PROGRAMMES:
+        wanted = set(kinds.PROGRAMMES)
+    else:
+        wanted = {kinds.parse_programme(text)}
+    for programme in kinds.PROGRAMMES:
+        if programme in wanted and not getattr(unit, programme):
+            raise InvalidInput(
+                "units.programme_not_in_unit",
+                unit=unit.name,
+                programme=kinds.programme_label(programme),
+            )
+    return kinds.SAFE_COMMUNITY in wanted, kinds.DISASTER_REDUCTION in wanted
+
+
+def parse_start(value: object, year: int) -> date | None:
+    """The first day of guidance in `year` (指导开始日期), blank for 1 January."""
+    if is_blank(value):
+        return None
+    try:
+        day = read_date(value)
+    except BadValue as bad:
+        problem = workflow_texts.text(bad.key, **bad.params)
+        raise InvalidInput("units.bad_start", problem=problem) from None
+    if day.year != year:
+        raise InvalidInput("units.start_outside_year", day=day, year=year)
+    return day
+
+
+def add_guidance(
+    session: Session,
+    unit: CreationUnit,
+    agency: Agency,
+    year: int,
+    *,
+    programmes: object = "",
+    started_on: object = None,
+) -> Guidance:
+    """Record that `agency` guided `unit` in `year` (once), in the programme(s) named
+    (default: the unit's own), from `started_on` (default 1 January)."""
     year = campaigns.parse_year(year)
     assert unit.id is not None and agency.id is not None
+    safe, disaster = parse_programmes(programmes, unit)
+    start = parse_start(started_on, year)
     if find_guidance(session, unit.id, agency.id, year) is not None:
         raise Conflict("units.guidance_duplicate", unit=unit.name, year=year)
-    guidance = Guidance(unit_id=unit.id, agency_id=agency.id, year=year)
+    guidance = Guidance(
+        unit_id=unit.id,
+        agency_id=agency.id,
+        year=year,
+        safe_community=safe,
+        disaster_reduction=disaster,
+        started_on=start,
+    )
     session.add(guidance)
     session.flush()
     return guidance
@@ -213,22 +286,32 @@ class ImportResult:
 
 
 @dataclass
-class _RowErrors:
+class RowErrors:
+    """The errors of an all-or-nothing import, each with its row number."""
+
     messages: list[str] = field(default_factory=list)
+    limit: int | None = 10
+    """How many are shown in the refusal (None: all)."""
 
     def add(self, row: int, message: str) -> None:
         self.messages.append(workflow_texts.text("units.row_error", row=row, message=message))
 
     def raise_if_any(self) -> None:
         if self.messages:
-            shown = "；".join(self.messages[:10]) + ("；…" if len(self.messages) > 10 else "")
+            shown = "；".join(self.messages[: self.limit])
+            if self.limit is not None and len(self.messages) > self.limit:
+                shown += "；…"
             raise InvalidInput("units.import_failed", count=len(self.messages), errors=shown)
 
 
 def read_rows(
-    path: Path, sheet: str, columns: Sequence[tuple[str, str, str]]
+    path: Path,
+    sheet: str,
+    columns: Sequence[tuple[str, str, str]],
+    optional: Sequence[tuple[str, str, str]] = (),
 ) -> list[tuple[int, dict[str, Any]]]:
-    """The data rows of `sheet` (or the first sheet) keyed by field, with their row numbers."""
+    """The data rows of `sheet` (or the first sheet) keyed by field, with their row numbers;
+    `optional` columns may be missing (their fields are then None)."""
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not xlsx
@@ -249,10 +332,16 @@ def read_rows(
                 break
         else:
             raise InvalidInput("units.column_missing", column=zh)
+    for name, zh, en in optional:
+        for label in (zh.lower(), en.lower()):
+            if label in headers:
+                positions[name] = headers.index(label)
+                break
     data = [
         (
             number,
-            {name: row[index] if index < len(row) else None for name, index in positions.items()},
+            {name: row[index] if index < len(row) else None for name, index in positions.items()}
+            | {name: None for name, _, _ in optional if name not in positions},
         )
         for number, row in enumerate(rows[1:], start=2)
         if any(_clean(cell) for cell in row) and not is_example(row)
@@ -270,7 +359,7 @@ def is_example(row: Sequence[object]) -> bool:
 
 def import_units(session: Session, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> ImportResult:
     """Add every unit of the sheet, or none: a unit already registered identically is kept."""
-    errors = _RowErrors()
+    errors = RowErrors()
     seen: dict[tuple[str, str], int] = {}
     new: list[CreationUnit] = []
     result = ImportResult()
@@ -315,7 +404,7 @@ def import_guidance(
     session: Session, rows: Iterable[tuple[int, Mapping[str, Any]]]
 ) -> ImportResult:
     """Add every guidance record of the sheet, or none; one already recorded is kept."""
-    errors = _RowErrors()
+    errors = RowErrors()
     seen: dict[tuple[int, int, int], int] = {}
     new: list[Guidance] = []
     result = ImportResult()
@@ -327,6 +416,8 @@ def import_guidance(
                 raise NotFound("units.not_found", ref=f"{district} {name}")
             agency = find_agency(session, _clean(row.get("agency")))
             year = campaigns.parse_year(row.get("year"))
+            safe, disaster = parse_programmes(row.get("programmes"), unit)
+            start = parse_start(row.get("started_on"), year)
         except DomainError as error:
             errors.add(number, error.message())
             continue
@@ -340,7 +431,16 @@ def import_guidance(
         if find_guidance(session, *key) is not None:
             result.unchanged.append(label)
         else:
-            new.append(Guidance(unit_id=unit.id, agency_id=agency.id, year=year))
+            new.append(
+                Guidance(
+                    unit_id=unit.id,
+                    agency_id=agency.id,
+                    year=year,
+                    safe_community=safe,
+                    disaster_reduction=disaster,
+                    started_on=start,
+                )
+            )
             result.added.append(label)
     errors.raise_if_any()
     session.add_all(new)
@@ -358,12 +458,21 @@ def write_template(path: Path) -> Path:
     units.append([zh for _, zh, _ in UNIT_COLUMNS])
     units.append([EXAMPLE_MARK + "建国门街道", "东城区", "是", "否"])
     guidance = workbook.create_sheet(GUIDANCE_SHEET)
-    guidance.append([zh for _, zh, _ in GUIDANCE_COLUMNS])
-    guidance.append([EXAMPLE_MARK + "建国门街道", "东城区", "91110101MA01XY3K3Y", 2026])
+    guidance.append([zh for _, zh, _ in (*GUIDANCE_COLUMNS, *GUIDANCE_OPTIONAL)])
+    guidance.append(
+        [
+            EXAMPLE_MARK + "建国门街道",
+            "东城区",
+            "91110101MA01XY3K3Y",
+            2026,
+            "安全社区",
+            "2026-03-01",
+        ]
+    )
     for sheet in (units, guidance):
         for cell in sheet[2]:
             cell.font = Font(italic=True, color="808080")
-        for letter in "ABCD":
+        for letter in "ABCDEF":
             sheet.column_dimensions[letter].width = 24
     save_workbook(workbook, path)
     return path

@@ -72,7 +72,9 @@ def test_guidance_add_by_unit_name_and_credit_code(db: Engine, cli: Cli) -> None
     guide = an_agency(db)
     cli("unit", "add", "和平里街道", "--district", "东城区", "--disaster-reduction")
     code, out, _ = cli("guidance", "add", "和平里街道", guide.credit_code, "2026")
-    assert code == 0 and out.strip() == f"已记录：{guide.name} 在 2026年指导了 东城区 和平里街道。"
+    assert code == 0 and out.strip() == (
+        f"已记录：{guide.name} 在 2026年指导 东城区 和平里街道（综合减灾示范社区，指导开始日期：1月1日）。"
+    )
     code, _, err = cli("guidance", "add", "和平里街道", "91110000MA02WXY778", "2026")
     assert code == 1 and "没有找到机构" in err
 
