@@ -48,10 +48,12 @@ from workflow.reminders import outbox
 from workflow.reminders.plan import (
     ADMIN_DIGEST,
     AGENCY_REPORT,
+    GUIDANCE_SHORTFALL,
     UNIT_QUESTIONNAIRE,
     days_left,
     in_quiet_period,
 )
+from workflow.reminders.shortfalls import shortfall_text
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +113,8 @@ def render(kind: str, params: dict[str, Any], now: datetime, settings: Settings)
     separator = texts.text("reminder.separator")
     if kind == ADMIN_DIGEST:
         return render_digest(params, texts)
+    if kind == GUIDANCE_SHORTFALL:
+        return shortfall_text(params, now, settings)
     due = datetime.fromisoformat(params["due"]).date()
     left = days_left(due, now, settings)
     when = (

@@ -95,6 +95,10 @@ class Settings(BaseSettings):
         default_factory=lambda: [7, 3, 1, 0]
     )
     unit_reminder_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [5, 2, 0])
+    # policy: the quarterly Art. 11 shortfall reminder, days before the quarter's end (the
+    # report deadline for the quarter it falls in); 20 is about the 10th of the last month
+    guidance_reminders: bool = True
+    guidance_reminder_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [20])
     reminder_send_time: time = time(9, 0)
     quiet_start: time = time(21, 0)
     quiet_end: time = time(8, 0)
@@ -141,7 +145,13 @@ class Settings(BaseSettings):
             raise ValueError("not an e-mail address (e.g. office@example.org.cn)")
         return value
 
-    @field_validator("admin_ids", "agency_reminder_days", "unit_reminder_days", mode="before")
+    @field_validator(
+        "admin_ids",
+        "agency_reminder_days",
+        "unit_reminder_days",
+        "guidance_reminder_days",
+        mode="before",
+    )
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return _split_ints(value)
@@ -160,7 +170,14 @@ class Settings(BaseSettings):
         not a setting. Sheets finalised before database revision 0008 store "graded"."""
         return "base"
 
-    @field_validator("agency_reminder_days", "unit_reminder_days")
+    @field_validator("guidance_reminder_days")
+    @classmethod
+    def _within_a_quarter(cls, value: list[int]) -> list[int]:
+        if any(not 0 <= day <= 80 for day in value):
+            raise ValueError("days before the quarter ends must be between 0 and 80")
+        return value
+
+    @field_validator("agency_reminder_days", "unit_reminder_days", "guidance_reminder_days")
     @classmethod
     def _non_negative(cls, value: list[int]) -> list[int]:
         if any(day < 0 for day in value):

@@ -16,10 +16,21 @@ from sqlmodel import Session
 
 from workflow.community.campaigns import campaign_or_default, current_campaign_year
 from workflow.community.models import Campaign
+from workflow.core.clock import local_date
 from workflow.core.settings import Settings
 from workflow.reminders import models, outbox
 from workflow.reminders.contacts import agency_facts
-from workflow.reminders.plan import KINDS, Facts, PendingUnit, Reminder, due_reminders, plan
+from workflow.reminders.plan import (
+    KINDS,
+    Facts,
+    GuidanceFacts,
+    PendingUnit,
+    Reminder,
+    due_reminders,
+    guidance_quarter,
+    plan,
+)
+from workflow.reminders.shortfalls import guidance_facts
 
 
 @dataclass(frozen=True)
@@ -49,10 +60,13 @@ def campaigns_near(session: Session, now: datetime, settings: Settings) -> list[
     return campaigns
 
 
-def gather_facts(session: Session, campaign: Campaign, units: UnitFactsReader) -> Facts:
-    """What the plan needs for `campaign`, read from the database."""
+def gather_facts(
+    session: Session, campaign: Campaign, units: UnitFactsReader, now: datetime, settings: Settings
+) -> Facts:
+    """What the plan needs for `campaign` at `now`, read from the database."""
     questionnaire = units(session, campaign.year)
     return Facts(
+        guidance=quarterly_facts(session, campaign, now, settings),
         agencies=agency_facts(session, campaign.year),
         pending_units=questionnaire.pending,
         units_not_submitted=questionnaire.not_submitted,
@@ -61,13 +75,26 @@ def gather_facts(session: Session, campaign: Campaign, units: UnitFactsReader) -
     )
 
 
+def quarterly_facts(
+    session: Session, campaign: Campaign, now: datetime, settings: Settings
+) -> list[GuidanceFacts]:
+    """The Art. 11 shortfalls of this quarter, read only while its reminder may be
+    relevant (switched on, and `now` in a quarter of the campaign's year)."""
+    window = guidance_quarter(campaign, local_date(now, settings.zone))
+    if not settings.guidance_reminders or window is None:
+        return []
+    return guidance_facts(session, campaign, window[1], settings)
+
+
 def current_plan(
     session: Session, now: datetime, settings: Settings, units: UnitFactsReader
 ) -> list[Reminder]:
     """Every reminder still relevant at `now`, due or not (for `safecomm remind plan`)."""
     reminders = []
     for campaign in campaigns_near(session, now, settings):
-        reminders += plan(campaign, gather_facts(session, campaign, units), now, settings)
+        reminders += plan(
+            campaign, gather_facts(session, campaign, units, now, settings), now, settings
+        )
     return sorted(reminders, key=lambda r: (r.due_at, r.key))
 
 
@@ -77,7 +104,8 @@ def enqueue_due(
     """Enqueue what is due now and skip pending rows the plan dropped; (enqueued, skipped)."""
     due: list[Reminder] = []
     for campaign in campaigns_near(session, now, settings):
-        due += due_reminders(campaign, gather_facts(session, campaign, units), now, settings)
+        facts = gather_facts(session, campaign, units, now, settings)
+        due += due_reminders(campaign, facts, now, settings)
     added = outbox.enqueue(session, due, now)
     skipped = outbox.retire(session, {r.key for r in due}, KINDS)
     return added, skipped

@@ -13,7 +13,11 @@ Rules (offsets and the quiet period are settings):
   submitted are reminded `unit_reminder_days` before `questionnaire_closes`
   (default T-5, T-2 and on the day);
 - admins: a daily digest from the day the campaign opens until the results are
-  published.
+  published;
+- agencies during the year (Art. 11): each bound contact of an agency on the
+  register is told, `guidance_reminder_days` before the end of each quarter (the
+  report deadline for the quarter it falls in), which guided units still fall
+  short of the minimums — only while some unit does (`guidance_reminders` on/off).
 
 A reminder falls due at `settings.reminder_send_time` (local, default 09:00) on its day; a due time inside the
 quiet period moves to the quiet period's end. Offsets count calendar days, so
@@ -34,11 +38,13 @@ from workflow.community.campaigns import is_open
 from workflow.community.models import Campaign
 from workflow.core.clock import local_date
 from workflow.core.settings import Settings
+from workflow.guidance.minimums import Quarter, quarter_of
 
 AGENCY_REPORT = "agency_report"
 UNIT_QUESTIONNAIRE = "unit_questionnaire"
 ADMIN_DIGEST = "admin_digest"
-KINDS = (AGENCY_REPORT, UNIT_QUESTIONNAIRE, ADMIN_DIGEST)
+GUIDANCE_SHORTFALL = "guidance_shortfall"
+KINDS = (AGENCY_REPORT, UNIT_QUESTIONNAIRE, ADMIN_DIGEST, GUIDANCE_SHORTFALL)
 
 # What an agency hands in every year; `AgencyFacts.missing` holds a subset, in this order.
 REPORT = "report"
@@ -71,6 +77,24 @@ class PendingUnit:
 
 
 @dataclass(frozen=True)
+class UnitShortfalls:
+    """A guided unit below the Art. 11 minimums: its name and each shortfall (code, params)."""
+
+    unit_name: str
+    shortfalls: tuple[tuple[str, dict[str, Any]], ...]
+
+
+@dataclass(frozen=True)
+class GuidanceFacts:
+    """An agency on the register, its bound chats and its guided units that fall short."""
+
+    agency_id: int
+    name: str
+    chat_ids: tuple[int, ...]
+    units: tuple[UnitShortfalls, ...]
+
+
+@dataclass(frozen=True)
 class Facts:
     """Everything the plan needs from the database, as plain data."""
 
@@ -80,6 +104,8 @@ class Facts:
     units_not_submitted: int | None = None
     undeliverable: int = 0
     uncertain: int = 0
+    # agencies on the register with units below the Art. 11 minimums (the quarterly reminder)
+    guidance: Sequence[GuidanceFacts] = ()
 
 
 @dataclass(frozen=True)
@@ -249,12 +275,66 @@ def digest_params(campaign: Campaign, facts: Facts, today: date) -> dict[str, An
     }
 
 
+def guidance_quarter(campaign: Campaign, today: date) -> tuple[Quarter, date] | None:
+    """The quarter of the campaign's year that `today` is in, and the day its records are
+    due (its last day, or the report deadline in the quarter that holds it); None outside
+    the year or after the report deadline."""
+    quarter = quarter_of(today)
+    ends = min(quarter.last_day, campaign.report_due)
+    if quarter.year != campaign.year or today > ends:
+        return None
+    return quarter, ends
+
+
+def plan_guidance_reminders(
+    campaign: Campaign, agencies: Sequence[GuidanceFacts], now: datetime, settings: Settings
+) -> list[Reminder]:
+    """This quarter's shortfall reminders still relevant at `now` (none when switched off,
+    none for an agency whose units all meet the minimums), keyed by year, quarter, agency
+    and chat; a day that would fall before the quarter began is dropped."""
+    window = guidance_quarter(campaign, local_date(now, settings.zone))
+    if not settings.guidance_reminders or window is None:
+        return []
+    quarter, ends = window
+    reminders = []
+    for agency in agencies:
+        if not agency.units:
+            continue
+        params = {
+            "agency": agency.name,
+            "year": campaign.year,
+            "quarter": quarter.number,
+            "due": ends.isoformat(),
+            "units": [
+                {"unit": u.unit_name, "missing": [[code, p] for code, p in u.shortfalls]}
+                for u in agency.units
+            ],
+        }
+        for chat_id in agency.chat_ids:
+            series = f"guidance:{agency.agency_id}:{chat_id}:{campaign.year}-Q{quarter.number}"
+            reminders += [
+                r
+                for r in countdown(
+                    series,
+                    chat_id,
+                    GUIDANCE_SHORTFALL,
+                    ends,
+                    settings.guidance_reminder_days,
+                    params,
+                    settings,
+                )
+                if r.due_at.date() >= quarter.first_day
+            ]
+    return reminders
+
+
 def plan(campaign: Campaign, facts: Facts, now: datetime, settings: Settings) -> list[Reminder]:
     """Every reminder of the campaign still relevant at `now`, due or not, by due time."""
     reminders = (
         plan_agency_reminders(campaign, facts.agencies, now, settings)
         + plan_unit_reminders(campaign, facts.pending_units, now, settings)
         + plan_admin_digests(campaign, facts, now, settings)
+        + plan_guidance_reminders(campaign, facts.guidance, now, settings)
     )
     return sorted(reminders, key=lambda r: (r.due_at, r.key))
 

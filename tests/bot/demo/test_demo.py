@@ -36,6 +36,8 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "建议取消优先推荐资格" in printed and "建议保留优先推荐资格" in printed
     assert "：已取消优先推荐资格" in printed and "：保留优先推荐资格" in printed
     assert "审计日志完整" in printed
+    # Art. 11: the quarterly reminder tells an agency its units' shortfalls
+    assert "【指导工作提醒】" in printed and "培训 0 次，不少于 5 次，还差 5 次" in printed
     # Art. 10(1): material review publishes the list invited to interview
     assert (
         "公布面试答辩名单（3 家）" in printed
@@ -75,7 +77,12 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert states == ["rejected", "rejected", "retained", "withdrawn", "withdrawn"]
         assert len(session.exec(select(Submission)).all()) == 3
         kinds = {row.kind for row in session.exec(select(Outbox)) if row.sent_at is not None}
-        assert kinds == {"agency_report", "unit_questionnaire", "admin_digest"}
+        assert kinds == {
+            "agency_report",
+            "unit_questionnaire",
+            "admin_digest",
+            "guidance_shortfall",
+        }
         assert audit.verify(session).ok
     engine.dispose()
 
