@@ -42,6 +42,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from bot.demo import work
 from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest, UpdateFactory
 from bot.telegram.app import BotApplication, build_application
 from bot.telegram.jobs import run_cycle
@@ -67,6 +68,7 @@ from workflow.core.db import make_engine, transaction
 from workflow.core.errors import Refused
 from workflow.core.i18n import set_help_contact, set_language
 from workflow.core.settings import Settings, load_settings
+from workflow.guidance import kinds
 from workflow.lifecycle import audit, states
 from workflow.lifecycle import engine as lifecycle
 from workflow.registry.eligibility import check_eligibility
@@ -76,6 +78,7 @@ from workflow.registry.models import MATERIALS, Agency
 from workflow.registry.register import Refreshed, after_commit, current_register
 from workflow.registry.service import add_consultant, register_agency, set_materials
 from workflow.reminders import contacts
+from workflow.reminders.models import SENT, Outbox
 from workflow.rounds import closing, review, service
 
 ADMIN_CHAT = 880001
@@ -412,20 +415,56 @@ def application_round(
 
 def guidance(
     engine: Engine, settings: Settings, filed: Sequence[int], year: int, out: Path
-) -> None:
+) -> list[tuple[int, int, str]]:
+    """The units each filed agency guides from April; returns (agency, unit, name)."""
     heading("guidance")
+    guided: list[tuple[int, int, str]] = []
     with transaction(engine) as session:
         for name, district, which in UNITS:
             unit = add_unit(
                 session, name, district, safe_community=True, disaster_reduction=which == 1
             )
             agency = session.get(Agency, filed[which])
-            assert agency is not None
-            add_guidance(session, unit, agency, year)
-            say("guided", unit=name, agency=agency.name, year=year)
+            assert agency is not None and agency.id is not None and unit.id is not None
+            record = add_guidance(session, unit, agency, year, started_on=guidance_start(year))
+            programmes = phrase("list_separator").join(
+                kinds.programme_label(code)
+                for code, on in (
+                    (kinds.SAFE_COMMUNITY, record.safe_community),
+                    (kinds.DISASTER_REDUCTION, record.disaster_reduction),
+                )
+                if on
+            )
+            say("guided", unit=name, agency=agency.name, year=year, programmes=programmes)
+            guided.append((agency.id, unit.id, name))
         issued = issue_invitations(session, year)
         export = export_invitations(session, year, out, settings.bot_username, settings.language)
     say("invited", count=len(issued), sheet=export.sheet, qr=len(export.qr_codes))
+    return guided
+
+
+def guidance_start(year: int) -> date:
+    """Guidance begins the month after the March round files the agencies."""
+    return date(year, 4, 1)
+
+
+def year_of_work(
+    engine: Engine,
+    settings: Settings,
+    filed: Sequence[int],
+    guided: Sequence[tuple[int, int, str]],
+    year: int,
+    out: Path,
+) -> None:
+    """Art. 11: the year's work recorded, and the shortfalls it leaves."""
+    heading("work")
+    files = work.record_year(
+        engine, settings, guided, year, guidance_start(year), OPERATOR, out / "scratch"
+    )
+    shutil.rmtree(out / "scratch")
+    say("work_recorded", units=len(guided), files=files)
+    say("work_as_of", day=date(year, 10, 1))
+    work.show_shortfalls(engine, settings, filed, year, date(year, 10, 1), say)
 
 
 async def chats(
@@ -483,16 +522,15 @@ async def december(app: BotApplication, engine: Engine, settings: Settings, year
     day = campaign.opens
     while day <= campaign.questionnaire_closes:
         moment = datetime.combine(day, time(9, 30), tzinfo=settings.zone)
-        before = len(request.calls)
+        before, already = len(request.calls), _sent_ids(engine)
         await run_cycle(app.bot, engine, settings, now=moment)
         sent = [c for c in request.calls[before:] if c.method == "sendMessage"]
         if sent:
-            kinds = [_reminder_kind(int(c.params["chat_id"])) for c in sent]
             say(
                 "reminders_sent",
                 day=day.strftime("%m-%d"),
                 count=len(sent),
-                who=phrase("list_separator").join(kinds),
+                who=phrase("list_separator").join(_sent_kinds(engine, already)),
             )
             for call in sent:
                 to_admin = int(call.params["chat_id"]) == ADMIN_CHAT
@@ -501,9 +539,21 @@ async def december(app: BotApplication, engine: Engine, settings: Settings, year
         day += timedelta(days=1)
 
 
-def _reminder_kind(chat_id: int) -> str:
-    key = "admin" if chat_id == ADMIN_CHAT else "agency" if chat_id == CONTACT_CHAT else "unit"
-    return phrase(f"recipient.{key}")
+def _sent_ids(engine: Engine) -> set[int]:
+    with transaction(engine, read_only=True) as session:
+        ids = session.exec(select(Outbox.id).where(Outbox.state == SENT)).all()
+    return {i for i in ids if i is not None}
+
+
+def _sent_kinds(engine: Engine, already: set[int]) -> list[str]:
+    """The kinds of the reminders a cycle sent, by name (from the outbox, not the text)."""
+    with transaction(engine, read_only=True) as session:
+        sent = session.exec(
+            select(Outbox.id, Outbox.kind).where(Outbox.state == SENT).order_by(col(Outbox.id))
+        ).all()
+    return [
+        bot_texts.text(f"reminders.cli.kind.{kind}") for id_, kind in sent if id_ not in already
+    ]
 
 
 def assessment(
@@ -727,7 +777,8 @@ def run_demo(out: Path, *, language: str = "zh", today: date | None = None) -> P
     say("intro", year=year, out=out)
     ids = register(engine, settings)
     filed = application_round(engine, settings, ids, year, out)
-    guidance(engine, settings, filed, year, out)
+    guided = guidance(engine, settings, filed, year, out)
+    year_of_work(engine, settings, filed, guided, year, out)
 
     async def chat_and_remind() -> None:
         app = await chats(engine, settings, filed, year)

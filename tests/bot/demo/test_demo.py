@@ -36,8 +36,14 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "建议取消优先推荐资格" in printed and "建议保留优先推荐资格" in printed
     assert "：已取消优先推荐资格" in printed and "：保留优先推荐资格" in printed
     assert "审计日志完整" in printed
-    # Art. 11: the quarterly reminder tells an agency its units' shortfalls
-    assert "【指导工作提醒】" in printed and "培训 0 次，不少于 5 次，还差 5 次" in printed
+    # Art. 11: a year of guidance work recorded and counted against the minimums — one unit
+    # a training short, one safe community with 12 projects; the quarterly reminder tells
+    # the agency its units' shortfalls
+    assert "✓ 幸福里社区：培训 5 次，安全社区促进项目 15 个" in printed
+    assert "✗ 和平街社区：安全社区促进项目 12 个，不少于 15 个，还差 3 个" in printed
+    assert "✗ 中关村社区：培训 4 次，不少于 5 次，还差 1 次" in printed
+    assert "【指导工作提醒】北京众安应急管理咨询有限公司" in printed
+    assert "发出 2 条：指导工作提醒、每日汇总" in printed
     # Art. 10(1): material review publishes the list invited to interview
     assert (
         "公布面试答辩名单（3 家）" in printed
@@ -145,7 +151,7 @@ def test_the_demo_in_english(
     assert main(["demo", "--out", str(tmp_path / "en")]) == 0
     printed = capsys.readouterr().out
     assert "👤 community staff 1: /start" in printed and "[✅ Submit]" in printed
-    assert "8. Results" in printed and "Audit log intact" in printed
+    assert "9. Results" in printed and "Audit log intact" in printed
     # the interface is English; only names typed as data stay Chinese
     ui = [line for line in printed.splitlines() if re.search(r"[一-鿿]", line)]
     assert all(re.search(r"北京|社区|咨询师|演示批次", line) for line in ui), ui[:5]
