@@ -36,24 +36,28 @@ from telegram.ext import (
     filters,
 )
 
+from bot.telegram import recording
 from bot.telegram.blocking import DatabaseUnavailable, in_thread
 from bot.telegram.context import settings_of, texts
 from bot.telegram.start import add_deep_link
 from bot.texts import LocalCatalogue
 from surveys.coverage import Status, by_agency, coverage
 from workflow.community.campaigns import DATE_FIELDS, campaign_or_default, current_campaign_year
-from workflow.core.clock import utcnow
+from workflow.core.clock import local_date, utcnow
 from workflow.core.errors import DomainError
 from workflow.core.settings import Settings
+from workflow.guidance import drafts
 from workflow.lifecycle.states import REPORTING, state_label
 from workflow.registry.models import Agency
 from workflow.reminders import contacts
 from workflow.reminders.models import SubmittedDocument
-from workflow.reminders.plan import DOCUMENT_KINDS, EVIDENCE, REPORT
+from workflow.reminders.plan import DOCUMENT_KINDS, EVIDENCE, FILE_KINDS, REPORT
 
 logger = logging.getLogger(__name__)
 
-CALLBACK = re.compile(r"^agdoc:(?P<document>[1-9]\d{0,11}):(?P<kind>report|evidence)$")
+CALLBACK = re.compile(
+    r"^agdoc:(?P<document>[1-9]\d{0,11}):(?P<kind>report|training_evidence|risk_report|evidence)$"
+)
 
 
 # --- binding -------------------------------------------------------------------------
@@ -100,14 +104,16 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     settings, catalogue = settings_of(context), texts(context)
 
-    def look(session: Session) -> str:
+    def look(session: Session) -> tuple[str, bool]:
         contact = contacts.contact_of(session, user.id)
         agency = session.get(Agency, contact.agency_id) if contact else None
         if agency is None:
-            return catalogue.text("agency.not_contact")
-        return status_text(session, agency, settings, catalogue)
+            return catalogue.text("agency.not_contact"), False
+        return status_text(session, agency, settings, catalogue), True
 
-    await message.reply_text(await in_thread(context, look, read_only=True))
+    text, bound = await in_thread(context, look, read_only=True)
+    keyboard = recording.status_keyboard(catalogue) if bound else None
+    await message.reply_text(text, reply_markup=keyboard)
 
 
 def status_text(
@@ -156,6 +162,9 @@ def status_text(
                 guided=survey.guided,
             )
         )
+    assert agency.id is not None
+    today = local_date(now or utcnow(), settings.zone)
+    lines += recording.shortfall_lines(session, agency.id, year, settings, catalogue, today)
     missing = [kind_label(kind, catalogue) for kind in DOCUMENT_KINDS if not counts[kind]]
     if agency.status not in REPORTING:
         lines.append(catalogue.text("agency.status_not_reporting"))
@@ -181,56 +190,112 @@ def how_to_hand_in(catalogue: LocalCatalogue, settings: Settings) -> str:
 
 
 async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A document or photo from a contact: check, download, store, record — or refuse."""
+    """A document or photo from a contact: checked, then attached to the activity being
+    recorded, or (no flow open) held until the contact chooses what it is — or refused."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    settings = settings_of(context)
-    contact = await in_thread(
-        context, lambda session: contacts.contact_of(session, user.id), read_only=True
+    settings, catalogue = settings_of(context), texts(context)
+    recorder = recording.actor_of(user.id, "").key
+    found = await in_thread(
+        context,
+        lambda session: (contacts.contact_of(session, user.id), drafts.draft_of(session, recorder)),
+        read_only=True,
     )
+    contact, draft = found
     if contact is None:
-        await message.reply_text(texts(context).text("agency.not_contact_upload"))
+        await message.reply_text(catalogue.text("agency.not_contact_upload"))
         return
     try:
-        file_id, unique_id, name, mime, extension = _checked_file(message, settings)
+        held = _checked_file(message, settings)
     except DomainError as refusal:
         await message.reply_text(refusal.message(settings.language))
+        return
+    if draft is not None and draft.step == drafts.FILES:
+        actor = recording.actor_of(user.id, user.full_name)
+        await recording.attach(context, message.chat_id, actor, held)
+        return
+    if draft is not None and draft.step != drafts.CHOICE:
+        await message.reply_text(catalogue.text("recording.finish_first"))
+        await recording.show_current(context, message.chat_id, recorder)
         return
     now = utcnow()
     year, duplicate = await in_thread(
         context,
-        lambda session: contacts.upload_year(session, contact.agency_id, unique_id, now, settings),
+        lambda session: contacts.upload_year(
+            session, contact.agency_id, held.unique_id, now, settings
+        ),
         read_only=True,
     )
     if duplicate:
-        await message.reply_text(texts(context).text("agency.upload_duplicate", year=year))
+        await message.reply_text(catalogue.text("agency.upload_duplicate", year=year))
         return
-    kind = contacts.document_kind(message.caption)
-    folder = Path(settings.upload_dir) / str(year) / str(contact.agency_id)
+    if contacts.document_kind(message.caption) == REPORT:  # the caption chose already
+        await store_document(context, message.chat_id, user.id, held, REPORT)
+        return
+
+    def hold(session: Session) -> recording.Screen:
+        waiting = drafts.start(
+            session, recorder, contact.agency_id, year, step=drafts.CHOICE, pending=held
+        )
+        return recording.screen(session, waiting, catalogue)
+
+    shown = await in_thread(context, hold)
+    await recording.show_new(context, message.chat_id, recorder, shown)
+
+
+async def store_document(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    user_id: int,
+    held: drafts.PendingFile,
+    kind: str,
+    *,
+    clear_draft: str | None = None,
+) -> None:
+    """Download a file and record it as one of the agency's year's documents (`kind`);
+    `clear_draft`: the draft that held it goes in the same transaction."""
+    settings, catalogue = settings_of(context), texts(context)
+    now = utcnow()
+
+    def where(session: Session) -> tuple[int, int] | None:
+        contact = contacts.contact_of(session, user_id)
+        if contact is None:
+            return None
+        return contact.agency_id, current_campaign_year(session, now, settings)
+
+    place = await in_thread(context, where, read_only=True)
+    if place is None:
+        await context.bot.send_message(chat_id, catalogue.text("agency.not_contact_upload"))
+        return
+    agency_id, year = place
+    extension = Path(held.name).suffix.lower().lstrip(".") or "jpg"
+    folder = Path(settings.upload_dir) / str(year) / str(agency_id)
     path = folder / f"{kind}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.{extension}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        telegram_file = await context.bot.get_file(file_id)
+        telegram_file = await context.bot.get_file(held.file_id)
         await telegram_file.download_to_drive(path)
         stored_size = path.stat().st_size
         contacts.check_size(stored_size, settings)
         row = SubmittedDocument(
-            agency_id=contact.agency_id,
+            agency_id=agency_id,
             year=year,
             kind=kind,
             stored_path=str(path),
-            original_name=name[:255],
-            mime_type=mime[:100],
+            original_name=held.name[:255],
+            mime_type=held.mime[:100],
             size=stored_size,
-            file_unique_id=unique_id[:100],
-            telegram_user_id=user.id,
+            file_unique_id=held.unique_id[:100],
+            telegram_user_id=user_id,
             submitted_at=now,
         )
 
         def record(session: Session) -> tuple[SubmittedDocument, dict[str, int]]:
             document = contacts.record_document(session, row)
-            return document, contacts.document_counts(session, contact.agency_id, year)
+            if clear_draft is not None:
+                drafts.clear(session, clear_draft)
+            return document, contacts.document_counts(session, agency_id, year)
 
         document, counts = await in_thread(context, record)
     except DatabaseUnavailable:
@@ -238,55 +303,68 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         raise
     except DomainError as refusal:
         path.unlink(missing_ok=True)
-        await message.reply_text(refusal.message(settings.language))
+        await context.bot.send_message(chat_id, refusal.message(settings.language))
         return
     except IntegrityError:
         path.unlink(missing_ok=True)
-        await message.reply_text(texts(context).text("agency.upload_duplicate", year=year))
+        await context.bot.send_message(
+            chat_id, catalogue.text("agency.upload_duplicate", year=year)
+        )
         return
     except (TelegramError, OSError) as error:
         path.unlink(missing_ok=True)
-        logger.warning("agency %s: upload failed: %s", contact.agency_id, type(error).__name__)
-        await message.reply_text(texts(context).text("agency.upload_failed"))
+        logger.warning("agency %s: upload failed: %s", agency_id, type(error).__name__)
+        await context.bot.send_message(chat_id, catalogue.text("agency.upload_failed"))
         return
-    logger.info("agency %s: %s recorded for %s", contact.agency_id, kind, year)
-    await message.reply_text(
-        texts(context).text(
+    logger.info("agency %s: %s recorded for %s", agency_id, kind, year)
+    await context.bot.send_message(
+        chat_id,
+        catalogue.text(
             "agency.upload_saved",
-            name=name,
+            name=held.name,
             year=year,
-            kind=kind_label(kind, texts(context)),
+            kind=recording.file_kind_label(kind, catalogue),
             reports=counts[REPORT],
             evidence=counts[EVIDENCE],
         ),
-        reply_markup=switch_button(document, texts(context)),
+        reply_markup=switch_buttons(document, catalogue),
     )
 
 
-def _checked_file(message: Message, settings: Settings) -> tuple[str, str, str, str, str]:
-    """(file id, unique id, name, MIME type, extension) of an acceptable upload."""
+def _checked_file(message: Message, settings: Settings) -> drafts.PendingFile:
+    """The Telegram file of an acceptable upload (type and declared size checked)."""
     if message.document is not None:
         document = message.document
         name, mime = document.file_name or "", document.mime_type or ""
-        extension = contacts.check_upload(name, mime, document.file_size, settings)
-        return document.file_id, document.file_unique_id, name, mime, extension
+        contacts.check_upload(name, mime, document.file_size, settings)
+        return drafts.PendingFile(
+            document.file_id, document.file_unique_id, name, mime, document.file_size
+        )
     photo = message.photo[-1]  # the largest size Telegram made
     contacts.check_size(photo.file_size, settings)
     name = f"photo-{message.message_id}.jpg"
-    return photo.file_id, photo.file_unique_id, name, "image/jpeg", "jpg"
+    return drafts.PendingFile(
+        photo.file_id, photo.file_unique_id, name, "image/jpeg", photo.file_size
+    )
 
 
-def switch_button(document: SubmittedDocument, catalogue: LocalCatalogue) -> InlineKeyboardMarkup:
-    """The button that records the document as the other kind."""
-    other = EVIDENCE if document.kind == REPORT else REPORT
-    data = f"agdoc:{document.id}:{other}"
-    assert len(data.encode()) <= 64, "callback data above Telegram's 64 bytes"
-    label = catalogue.text(f"agency.upload_switch_to_{other}")
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+def switch_buttons(document: SubmittedDocument, catalogue: LocalCatalogue) -> InlineKeyboardMarkup:
+    """The buttons that record the document as another kind."""
+    rows = []
+    for other in FILE_KINDS:
+        if other == document.kind:
+            continue
+        data = f"agdoc:{document.id}:{other}"
+        assert len(data.encode()) <= 64, "callback data above Telegram's 64 bytes"
+        label = catalogue.text(
+            "agency.upload_switch_to", kind=recording.file_kind_label(other, catalogue)
+        )
+        rows.append([InlineKeyboardButton(label, callback_data=data)])
+    return InlineKeyboardMarkup(rows)
 
 
 async def switch_kind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The receipt's button: record the document as report or evidence instead."""
+    """The receipt's buttons: record the document as another kind instead."""
     query = update.callback_query
     if query is None or query.data is None:
         return
@@ -305,11 +383,11 @@ async def switch_kind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await query.answer()
     text = texts(context).text(
         "agency.upload_switched",
-        kind=kind_label(document.kind, texts(context)),
+        kind=recording.file_kind_label(document.kind, texts(context)),
         name=document.original_name,
     )
     if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=switch_button(document, texts(context)))
+        await query.message.edit_text(text, reply_markup=switch_buttons(document, texts(context)))
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
