@@ -118,9 +118,8 @@ def screen(
         )
     elif step == drafts.FILES:
         files = _file_count(session, draft)
-        rows = [[_button(catalogue.text("recording.done"), step, "done")]]
-        cancel = catalogue.text("recording.cancel_saved")
         text = catalogue.text("recording.ask_files", summary=_summary(session, draft), n=files)
+        return text, files_keyboard(catalogue)
     else:  # CHOICE
         rows = [
             [_button(catalogue.text(f"recording.choice.{kind}"), step, kind)]
@@ -130,6 +129,16 @@ def screen(
         text = catalogue.text("recording.ask_choice", name=draft.file_name)
     rows.append([_button(cancel, step, "cancel")])
     return text, InlineKeyboardMarkup(rows)
+
+
+def files_keyboard(catalogue: LocalCatalogue) -> InlineKeyboardMarkup:
+    """完成 and 取消本条记录, under the files step and under each file's receipt."""
+    return InlineKeyboardMarkup(
+        [
+            [_button(catalogue.text("recording.done"), drafts.FILES, "done")],
+            [_button(catalogue.text("recording.cancel_saved"), drafts.FILES, "cancel")],
+        ]
+    )
 
 
 def _unit_name(session: Session, draft: ActivityDraft) -> str:
@@ -372,12 +381,13 @@ def _cancel(
     """取消: forget the draft; at the files step the saved activity and its files go too."""
     paths: list[str] = []
     key = "recording.cancelled_file" if draft.step == drafts.CHOICE else "recording.cancelled"
-    if draft.activity_id is not None:
+    activity_id = draft.activity_id
+    drafts.clear(session, draft.recorder)  # first: the activity's delete would cascade to it
+    if activity_id is not None:
         paths = activities.delete_activity(
-            session, draft.activity_id, actor, settings, reason=catalogue.text("recording.reason")
+            session, activity_id, actor, settings, reason=catalogue.text("recording.reason")
         )
         key = "recording.cancelled_saved"
-    drafts.clear(session, draft.recorder)
     return Outcome(text=catalogue.text(key), unlink=tuple(paths))
 
 
@@ -488,9 +498,8 @@ async def attach(
             evidence.discard(staged)
         raise
     logger.info("agency %s: evidence file recorded for activity %s", agency_id, activity_id)
-    await context.bot.send_message(
-        chat_id, catalogue.text("recording.file_saved", name=held.name, n=count)
-    )
+    receipt = catalogue.text("recording.file_saved", name=held.name, n=count)
+    await show_new(context, chat_id, actor.key, (receipt, files_keyboard(catalogue)))
 
 
 def _drop(session: Session, recorder: str) -> None:
