@@ -3,13 +3,13 @@
 - `/start <agency token>` (from `safecomm agency link AGENCY`) binds the Telegram
   user as a contact of that agency; they receive its reminders from then on.
 - `/status` shows the agency's lifecycle state, the current campaign's dates, what
-  is handed in and what is missing, and how many guided units answered the
-  questionnaire.
+  is handed in and what is missing, how many guided units answered the
+  questionnaire, and the Art. 11 shortfalls per unit, with the /record button.
 - A document (pdf, doc/docx, xls/xlsx, jpg/png, zip) or photo from a contact is
-  stored under `upload_dir/<year>/<agency id>/` and recorded for the agency and
-  the campaign it is handed in for (in January, last year's while its window is
-  still open: `current_campaign_year`): captioned "报告"/"report" it is the annual work report, otherwise
-  evidence; a button under the receipt switches between the two.
+  evidence of the activity being recorded (`bot.telegram.recording`), or, with no
+  flow open, held until the contact chooses what it is (`bot.telegram.documents`;
+  a caption "报告"/"report" chooses the annual report at once), for the campaign it
+  is handed in for (in January, last year's while its window is still open).
 Every refusal (not a contact, wrong type, too large, another agency's link)
 gets its own reply and stores nothing.
 """
@@ -17,16 +17,11 @@ gets its own reply and stores nothing.
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -36,8 +31,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram import recording
-from bot.telegram.blocking import DatabaseUnavailable, in_thread
+from bot.telegram import documents, recording
+from bot.telegram.blocking import in_thread
 from bot.telegram.context import settings_of, texts
 from bot.telegram.start import add_deep_link
 from bot.texts import LocalCatalogue
@@ -50,14 +45,9 @@ from workflow.guidance import drafts
 from workflow.lifecycle.states import REPORTING, state_label
 from workflow.registry.models import Agency
 from workflow.reminders import contacts
-from workflow.reminders.models import SubmittedDocument
-from workflow.reminders.plan import DOCUMENT_KINDS, EVIDENCE, FILE_KINDS, REPORT
+from workflow.reminders.plan import DOCUMENT_KINDS, REPORT
 
 logger = logging.getLogger(__name__)
-
-CALLBACK = re.compile(
-    r"^agdoc:(?P<document>[1-9]\d{0,11}):(?P<kind>report|training_evidence|risk_report|evidence)$"
-)
 
 
 # --- binding -------------------------------------------------------------------------
@@ -207,7 +197,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await message.reply_text(catalogue.text("agency.not_contact_upload"))
         return
     try:
-        held = _checked_file(message, settings)
+        held = documents.checked_file(message, settings)
     except DomainError as refusal:
         await message.reply_text(refusal.message(settings.language))
         return
@@ -231,7 +221,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await message.reply_text(catalogue.text("agency.upload_duplicate", year=year))
         return
     if contacts.document_kind(message.caption) == REPORT:  # the caption chose already
-        await store_document(context, message.chat_id, user.id, held, REPORT)
+        await documents.store_document(context, message.chat_id, user.id, held, REPORT)
         return
 
     def hold(session: Session) -> recording.Screen:
@@ -244,152 +234,6 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await recording.show_new(context, message.chat_id, recorder, shown)
 
 
-async def store_document(
-    context: ContextTypes.DEFAULT_TYPE,
-    chat_id: int,
-    user_id: int,
-    held: drafts.PendingFile,
-    kind: str,
-    *,
-    clear_draft: str | None = None,
-) -> None:
-    """Download a file and record it as one of the agency's year's documents (`kind`);
-    `clear_draft`: the draft that held it goes in the same transaction."""
-    settings, catalogue = settings_of(context), texts(context)
-    now = utcnow()
-
-    def where(session: Session) -> tuple[int, int] | None:
-        contact = contacts.contact_of(session, user_id)
-        if contact is None:
-            return None
-        return contact.agency_id, current_campaign_year(session, now, settings)
-
-    place = await in_thread(context, where, read_only=True)
-    if place is None:
-        await context.bot.send_message(chat_id, catalogue.text("agency.not_contact_upload"))
-        return
-    agency_id, year = place
-    extension = Path(held.name).suffix.lower().lstrip(".") or "jpg"
-    folder = Path(settings.upload_dir) / str(year) / str(agency_id)
-    path = folder / f"{kind}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.{extension}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        telegram_file = await context.bot.get_file(held.file_id)
-        await telegram_file.download_to_drive(path)
-        stored_size = path.stat().st_size
-        contacts.check_size(stored_size, settings)
-        row = SubmittedDocument(
-            agency_id=agency_id,
-            year=year,
-            kind=kind,
-            stored_path=str(path),
-            original_name=held.name[:255],
-            mime_type=held.mime[:100],
-            size=stored_size,
-            file_unique_id=held.unique_id[:100],
-            telegram_user_id=user_id,
-            submitted_at=now,
-        )
-
-        def record(session: Session) -> tuple[SubmittedDocument, dict[str, int]]:
-            document = contacts.record_document(session, row)
-            if clear_draft is not None:
-                drafts.clear(session, clear_draft)
-            return document, contacts.document_counts(session, agency_id, year)
-
-        document, counts = await in_thread(context, record)
-    except DatabaseUnavailable:
-        path.unlink(missing_ok=True)  # no row, no file
-        raise
-    except DomainError as refusal:
-        path.unlink(missing_ok=True)
-        await context.bot.send_message(chat_id, refusal.message(settings.language))
-        return
-    except IntegrityError:
-        path.unlink(missing_ok=True)
-        await context.bot.send_message(
-            chat_id, catalogue.text("agency.upload_duplicate", year=year)
-        )
-        return
-    except (TelegramError, OSError) as error:
-        path.unlink(missing_ok=True)
-        logger.warning("agency %s: upload failed: %s", agency_id, type(error).__name__)
-        await context.bot.send_message(chat_id, catalogue.text("agency.upload_failed"))
-        return
-    logger.info("agency %s: %s recorded for %s", agency_id, kind, year)
-    await context.bot.send_message(
-        chat_id,
-        catalogue.text(
-            "agency.upload_saved",
-            name=held.name,
-            year=year,
-            kind=recording.file_kind_label(kind, catalogue),
-            reports=counts[REPORT],
-            evidence=counts[EVIDENCE],
-        ),
-        reply_markup=switch_buttons(document, catalogue),
-    )
-
-
-def _checked_file(message: Message, settings: Settings) -> drafts.PendingFile:
-    """The Telegram file of an acceptable upload (type and declared size checked)."""
-    if message.document is not None:
-        document = message.document
-        name, mime = document.file_name or "", document.mime_type or ""
-        contacts.check_upload(name, mime, document.file_size, settings)
-        return drafts.PendingFile(
-            document.file_id, document.file_unique_id, name, mime, document.file_size
-        )
-    photo = message.photo[-1]  # the largest size Telegram made
-    contacts.check_size(photo.file_size, settings)
-    name = f"photo-{message.message_id}.jpg"
-    return drafts.PendingFile(
-        photo.file_id, photo.file_unique_id, name, "image/jpeg", photo.file_size
-    )
-
-
-def switch_buttons(document: SubmittedDocument, catalogue: LocalCatalogue) -> InlineKeyboardMarkup:
-    """The buttons that record the document as another kind."""
-    rows = []
-    for other in FILE_KINDS:
-        if other == document.kind:
-            continue
-        data = f"agdoc:{document.id}:{other}"
-        assert len(data.encode()) <= 64, "callback data above Telegram's 64 bytes"
-        label = catalogue.text(
-            "agency.upload_switch_to", kind=recording.file_kind_label(other, catalogue)
-        )
-        rows.append([InlineKeyboardButton(label, callback_data=data)])
-    return InlineKeyboardMarkup(rows)
-
-
-async def switch_kind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The receipt's buttons: record the document as another kind instead."""
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    match = CALLBACK.match(query.data)
-    if match is None:
-        await query.answer()
-        return
-    document_id, kind, user_id = int(match["document"]), match["kind"], query.from_user.id
-    try:
-        document = await in_thread(
-            context, lambda session: contacts.change_kind(session, document_id, kind, user_id)
-        )
-    except DomainError as refusal:
-        await query.answer(refusal.message(settings_of(context).language), show_alert=True)
-        return
-    await query.answer()
-    text = texts(context).text(
-        "agency.upload_switched",
-        kind=recording.file_kind_label(document.kind, texts(context)),
-        name=document.original_name,
-    )
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=switch_buttons(document, texts(context)))
-
-
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add this topic's handlers to the application."""
     add_deep_link(app, open_agency_link)
@@ -399,4 +243,4 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             filters.ChatType.PRIVATE & (filters.Document.ALL | filters.PHOTO), receive_document
         )
     )
-    app.add_handler(CallbackQueryHandler(switch_kind, pattern=r"^agdoc:"))
+    app.add_handler(CallbackQueryHandler(documents.switch_kind, pattern=r"^agdoc:"))

@@ -23,6 +23,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.telegram import documents
 from bot.telegram.blocking import in_thread
 from bot.telegram.context import settings_of, texts
 from bot.texts import LocalCatalogue
@@ -279,13 +280,14 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     for path in outcome.unlink:
         Path(path).unlink(missing_ok=True)
     if outcome.store is not None:
-        from bot.telegram.agency import store_document  # the agency module registers us
-
         kind, held = outcome.store
         await _edit(
-            message, catalogue.text("recording.choice_made", kind=file_kind_label(kind, catalogue))
+            message,
+            catalogue.text(
+                "recording.choice_made", kind=documents.file_kind_label(kind, catalogue)
+            ),
         )
-        await store_document(context, chat_id, user.id, held, kind, clear_draft=actor.key)
+        await documents.store_document(context, chat_id, user.id, held, kind, clear_draft=actor.key)
         return
     if outcome.attach is not None:
         await attach(context, chat_id, actor, outcome.attach, from_draft=True)
@@ -295,11 +297,6 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _edit(message, *outcome.screen)
     else:
         await _edit(message, outcome.text)
-
-
-def file_kind_label(kind: str, catalogue: LocalCatalogue) -> str:
-    """What a handed-in file is (`FILE_KINDS`), as the contact chose it."""
-    return catalogue.text(f"recording.choice.{kind}")
 
 
 async def _edit(

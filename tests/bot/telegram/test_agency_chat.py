@@ -340,6 +340,7 @@ async def test_an_upload_in_january_counts_for_the_campaign_still_open_and_statu
     await chat.send(ALICE, f"/start {link_for(any_engine, agency)}")
     january = datetime(2027, 1, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     monkeypatch.setattr("bot.telegram.agency.utcnow", lambda: january)
+    monkeypatch.setattr("bot.telegram.documents.utcnow", lambda: january)
 
     await chat.send_document(ALICE, "年度工作情况报告.pdf", PDF, caption="报告")
     (recorded,) = documents(any_engine)
@@ -354,6 +355,7 @@ async def test_an_upload_in_january_counts_for_the_campaign_still_open_and_statu
 
     april = datetime(2027, 4, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     monkeypatch.setattr("bot.telegram.agency.utcnow", lambda: april)
+    monkeypatch.setattr("bot.telegram.documents.utcnow", lambda: april)
     await chat.send_photo(ALICE)
     await chat.tap_label(ALICE, "其他佐证材料")
     assert [d.year for d in documents(any_engine)] == [2026, 2027]  # the window has ended

@@ -33,7 +33,7 @@ def policy(tmp_path: Path) -> Settings:
 
 @pytest.fixture(autouse=True)
 def clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("bot.telegram.recording", "bot.telegram.agency"):
+    for module in ("bot.telegram.recording", "bot.telegram.agency", "bot.telegram.documents"):
         monkeypatch.setattr(f"{module}.utcnow", lambda: NOW)
 
 
