@@ -104,6 +104,9 @@ def screen(
         ]
         rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
         text = catalogue.text("recording.ask_topic", what=_what(draft))
+    elif step == drafts.PROGRAMME:
+        rows = [[_button(kinds.programme_label(p), step, p)] for p in kinds.PROGRAMMES]
+        text = catalogue.text("recording.ask_programme", unit=_unit_name(session, draft))
     elif step == drafts.DATE:
         rows = [
             [
@@ -332,6 +335,8 @@ def _apply(
         drafts.choose_kind(session, draft, value)
     elif step == drafts.TOPIC:
         drafts.choose_topic(session, draft, value)
+    elif step == drafts.PROGRAMME:
+        drafts.choose_programme(session, draft, value)
     elif step == drafts.DATE:
         day = today(settings) - timedelta(days=1 if value == "yesterday" else 0)
         drafts.choose_date(session, draft, day, settings, today(settings))

@@ -6,7 +6,8 @@ Create Date: 2026-12-02
 
 A file an agency contact sends with no guided flow open is stored only once they
 choose what it is (RULES, annual assessment): until then its Telegram file id,
-name, type and size wait on the contact's `activitydraft` row.
+name, type and size wait on the contact's `activitydraft` row. A draft also keeps
+the programme a promotion project belongs to, asked when the unit is guided in both.
 """
 
 from __future__ import annotations
@@ -36,9 +37,19 @@ def upgrade() -> None:
             sa.Column("file_mime", _TEXT(length=100), server_default="", nullable=False)
         )
         batch.add_column(sa.Column("file_size", sa.Integer(), nullable=True))
+        batch.add_column(
+            sa.Column("programme", _TEXT(length=30), server_default="", nullable=False)
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("activitydraft") as batch:
-        for name in ("file_size", "file_mime", "file_name", "file_unique_id", "file_id"):
+        for name in (
+            "programme",
+            "file_size",
+            "file_mime",
+            "file_name",
+            "file_unique_id",
+            "file_id",
+        ):
             batch.drop_column(name)

@@ -1,7 +1,8 @@
 """An activity recorded step by step (the agency chat's guided flow), kept in the
 database so it resumes at its step after a restart.
 
-Steps: unit → kind → topic (kinds that have one) → date → description → files. A
+Steps: unit → kind → topic (kinds that have one) or programme (a project for a unit
+guided in both programmes) → date → description → files. A
 draft at `CHOICE` holds a file sent with no flow open, waiting for the contact to say
 what it is. Every step is checked here, with the rules of `activities` (the unit must
 be guided that year, the date within the guidance and the campaign), so a channel
@@ -30,11 +31,12 @@ from workflow.guidance.models import ActivityDraft, GuidanceActivity
 UNIT = "unit"
 KIND = "kind"
 TOPIC = "topic"
+PROGRAMME = "programme"
 DATE = "date"
 DESCRIPTION = "description"
 FILES = "files"
 CHOICE = "choice"
-STEPS = (UNIT, KIND, TOPIC, DATE, DESCRIPTION, FILES, CHOICE)
+STEPS = (UNIT, KIND, TOPIC, PROGRAMME, DATE, DESCRIPTION, FILES, CHOICE)
 MONTH_DAY = re.compile(r"^\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?\s*$")
 
 
@@ -142,8 +144,20 @@ def choose_unit(session: Session, draft: ActivityDraft, unit_id: int) -> Activit
 
 def choose_kind(session: Session, draft: ActivityDraft, kind: str) -> ActivityDraft:
     draft.kind = kinds.parse_kind(kind)
-    draft.topic = ""
-    return _save(session, draft, TOPIC if draft.kind in kinds.TOPICS else DATE)
+    draft.topic = draft.programme = ""
+    if draft.kind in kinds.TOPICS:
+        return _save(session, draft, TOPIC)
+    if draft.kind == kinds.PROJECT and draft.unit_id is not None:
+        guidance = activities.guidance_of(session, draft.agency_id, draft.unit_id, draft.year)
+        if guidance.safe_community and guidance.disaster_reduction:
+            return _save(session, draft, PROGRAMME)
+    return _save(session, draft, DATE)
+
+
+def choose_programme(session: Session, draft: ActivityDraft, programme: str) -> ActivityDraft:
+    """The programme of a project (checked against the guidance when it is saved)."""
+    draft.programme = kinds.parse_programme(programme)
+    return _save(session, draft, DATE)
 
 
 def choose_topic(session: Session, draft: ActivityDraft, topic: str) -> ActivityDraft:
@@ -185,7 +199,11 @@ def save(
     if draft.unit_id is None or draft.held_on is None:
         raise Refused("guidance.draft_incomplete")
     given = activities.parse_fields(
-        draft.kind, draft.held_on, topic=draft.topic, description=description
+        draft.kind,
+        draft.held_on,
+        topic=draft.topic,
+        programme=draft.programme,
+        description=description,
     )
     activity = activities.record_activity(
         session, draft.agency_id, draft.unit_id, draft.year, given, actor, settings, today=today

@@ -75,6 +75,7 @@ class ActivityDraft(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="creationunit.id", ondelete="CASCADE")
     kind: str = Field(default="", max_length=30)
     topic: str = Field(default="", max_length=30)
+    programme: str = Field(default="", max_length=30)
     held_on: date | None = None
     description: str = Field(default="", max_length=500)
     activity_id: int | None = Field(

@@ -170,6 +170,22 @@ async def test_many_units_are_paged(chat: OfflineChat, any_engine: Engine) -> No
     assert "第09社区：请选择工作类型" in chat.last_text(USER)
 
 
+async def test_a_project_of_a_unit_guided_in_both_programmes_asks_which(
+    chat: OfflineChat, any_engine: Engine
+) -> None:
+    world(any_engine, safe=True, disaster=True)
+    await chat.send(USER, "/record")
+    await chat.tap_label(USER, "幸福里社区")
+    await chat.tap_label(USER, "促进项目")
+    assert "属于哪一类创建" in chat.last_text(USER)
+    await chat.tap_label(USER, "综合减灾示范社区")
+    await chat.tap_label(USER, "今天")
+    await chat.send(USER, "应急避难场所标识改造")
+
+    (activity,) = activities(any_engine)
+    assert (activity.kind, activity.programme) == ("project", "disaster_reduction")
+
+
 # --- cancel ---------------------------------------------------------------------------------
 
 
