@@ -3,13 +3,13 @@
 - `/start <agency token>` (from `safecomm agency link AGENCY`) binds the Telegram
   user as a contact of that agency; they receive its reminders from then on.
 - `/status` shows the agency's lifecycle state, the current campaign's dates, what
-  is handed in and what is missing, and how many guided units answered the
-  questionnaire.
+  is handed in and what is missing, how many guided units answered the
+  questionnaire, and the Art. 11 shortfalls per unit, with the /record button.
 - A document (pdf, doc/docx, xls/xlsx, jpg/png, zip) or photo from a contact is
-  stored under `upload_dir/<year>/<agency id>/` and recorded for the agency and
-  the campaign it is handed in for (in January, last year's while its window is
-  still open: `current_campaign_year`): captioned "报告"/"report" it is the annual work report, otherwise
-  evidence; a button under the receipt switches between the two.
+  evidence of the activity being recorded (`bot.telegram.recording`), or, with no
+  flow open, held until the contact chooses what it is (`bot.telegram.documents`;
+  a caption "报告"/"report" chooses the annual report at once), for the campaign it
+  is handed in for (in January, last year's while its window is still open).
 Every refusal (not a contact, wrong type, too large, another agency's link)
 gets its own reply and stores nothing.
 """
@@ -17,16 +17,11 @@ gets its own reply and stores nothing.
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -36,24 +31,23 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram.blocking import DatabaseUnavailable, in_thread
+from bot.telegram import documents, recording
+from bot.telegram.blocking import in_thread
 from bot.telegram.context import settings_of, texts
 from bot.telegram.start import add_deep_link
 from bot.texts import LocalCatalogue
 from surveys.coverage import Status, by_agency, coverage
 from workflow.community.campaigns import DATE_FIELDS, campaign_or_default, current_campaign_year
-from workflow.core.clock import utcnow
+from workflow.core.clock import local_date, utcnow
 from workflow.core.errors import DomainError
 from workflow.core.settings import Settings
+from workflow.guidance import drafts
 from workflow.lifecycle.states import REPORTING, state_label
 from workflow.registry.models import Agency
 from workflow.reminders import contacts
-from workflow.reminders.models import SubmittedDocument
-from workflow.reminders.plan import DOCUMENT_KINDS, EVIDENCE, REPORT
+from workflow.reminders.plan import DOCUMENT_KINDS, REPORT
 
 logger = logging.getLogger(__name__)
-
-CALLBACK = re.compile(r"^agdoc:(?P<document>[1-9]\d{0,11}):(?P<kind>report|evidence)$")
 
 
 # --- binding -------------------------------------------------------------------------
@@ -100,14 +94,16 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     settings, catalogue = settings_of(context), texts(context)
 
-    def look(session: Session) -> str:
+    def look(session: Session) -> tuple[str, bool]:
         contact = contacts.contact_of(session, user.id)
         agency = session.get(Agency, contact.agency_id) if contact else None
         if agency is None:
-            return catalogue.text("agency.not_contact")
-        return status_text(session, agency, settings, catalogue)
+            return catalogue.text("agency.not_contact"), False
+        return status_text(session, agency, settings, catalogue), True
 
-    await message.reply_text(await in_thread(context, look, read_only=True))
+    text, bound = await in_thread(context, look, read_only=True)
+    keyboard = recording.status_keyboard(catalogue) if bound else None
+    await message.reply_text(text, reply_markup=keyboard)
 
 
 def status_text(
@@ -156,6 +152,9 @@ def status_text(
                 guided=survey.guided,
             )
         )
+    assert agency.id is not None
+    today = local_date(now or utcnow(), settings.zone)
+    lines += recording.shortfall_lines(session, agency.id, year, settings, catalogue, today)
     missing = [kind_label(kind, catalogue) for kind in DOCUMENT_KINDS if not counts[kind]]
     if agency.status not in REPORTING:
         lines.append(catalogue.text("agency.status_not_reporting"))
@@ -181,135 +180,58 @@ def how_to_hand_in(catalogue: LocalCatalogue, settings: Settings) -> str:
 
 
 async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A document or photo from a contact: check, download, store, record — or refuse."""
+    """A document or photo from a contact: checked, then attached to the activity being
+    recorded, or (no flow open) held until the contact chooses what it is — or refused."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    settings = settings_of(context)
-    contact = await in_thread(
-        context, lambda session: contacts.contact_of(session, user.id), read_only=True
+    settings, catalogue = settings_of(context), texts(context)
+    recorder = recording.actor_of(user.id, "").key
+    found = await in_thread(
+        context,
+        lambda session: (contacts.contact_of(session, user.id), drafts.draft_of(session, recorder)),
+        read_only=True,
     )
+    contact, draft = found
     if contact is None:
-        await message.reply_text(texts(context).text("agency.not_contact_upload"))
+        await message.reply_text(catalogue.text("agency.not_contact_upload"))
         return
     try:
-        file_id, unique_id, name, mime, extension = _checked_file(message, settings)
+        held = documents.checked_file(message, settings)
     except DomainError as refusal:
         await message.reply_text(refusal.message(settings.language))
+        return
+    if draft is not None and draft.step == drafts.FILES:
+        actor = recording.actor_of(user.id, user.full_name)
+        await recording.attach(context, message.chat_id, actor, held)
+        return
+    if draft is not None and draft.step != drafts.CHOICE:
+        await message.reply_text(catalogue.text("recording.finish_first"))
+        await recording.show_current(context, message.chat_id, recorder)
         return
     now = utcnow()
     year, duplicate = await in_thread(
         context,
-        lambda session: contacts.upload_year(session, contact.agency_id, unique_id, now, settings),
+        lambda session: contacts.upload_year(
+            session, contact.agency_id, held.unique_id, now, settings
+        ),
         read_only=True,
     )
     if duplicate:
-        await message.reply_text(texts(context).text("agency.upload_duplicate", year=year))
+        await message.reply_text(catalogue.text("agency.upload_duplicate", year=year))
         return
-    kind = contacts.document_kind(message.caption)
-    folder = Path(settings.upload_dir) / str(year) / str(contact.agency_id)
-    path = folder / f"{kind}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.{extension}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        telegram_file = await context.bot.get_file(file_id)
-        await telegram_file.download_to_drive(path)
-        stored_size = path.stat().st_size
-        contacts.check_size(stored_size, settings)
-        row = SubmittedDocument(
-            agency_id=contact.agency_id,
-            year=year,
-            kind=kind,
-            stored_path=str(path),
-            original_name=name[:255],
-            mime_type=mime[:100],
-            size=stored_size,
-            file_unique_id=unique_id[:100],
-            telegram_user_id=user.id,
-            submitted_at=now,
+    if contacts.document_kind(message.caption) == REPORT:  # the caption chose already
+        await documents.store_document(context, message.chat_id, user.id, held, REPORT)
+        return
+
+    def hold(session: Session) -> recording.Screen:
+        waiting = drafts.start(
+            session, recorder, contact.agency_id, year, step=drafts.CHOICE, pending=held
         )
+        return recording.screen(session, waiting, catalogue)
 
-        def record(session: Session) -> tuple[SubmittedDocument, dict[str, int]]:
-            document = contacts.record_document(session, row)
-            return document, contacts.document_counts(session, contact.agency_id, year)
-
-        document, counts = await in_thread(context, record)
-    except DatabaseUnavailable:
-        path.unlink(missing_ok=True)  # no row, no file
-        raise
-    except DomainError as refusal:
-        path.unlink(missing_ok=True)
-        await message.reply_text(refusal.message(settings.language))
-        return
-    except IntegrityError:
-        path.unlink(missing_ok=True)
-        await message.reply_text(texts(context).text("agency.upload_duplicate", year=year))
-        return
-    except (TelegramError, OSError) as error:
-        path.unlink(missing_ok=True)
-        logger.warning("agency %s: upload failed: %s", contact.agency_id, type(error).__name__)
-        await message.reply_text(texts(context).text("agency.upload_failed"))
-        return
-    logger.info("agency %s: %s recorded for %s", contact.agency_id, kind, year)
-    await message.reply_text(
-        texts(context).text(
-            "agency.upload_saved",
-            name=name,
-            year=year,
-            kind=kind_label(kind, texts(context)),
-            reports=counts[REPORT],
-            evidence=counts[EVIDENCE],
-        ),
-        reply_markup=switch_button(document, texts(context)),
-    )
-
-
-def _checked_file(message: Message, settings: Settings) -> tuple[str, str, str, str, str]:
-    """(file id, unique id, name, MIME type, extension) of an acceptable upload."""
-    if message.document is not None:
-        document = message.document
-        name, mime = document.file_name or "", document.mime_type or ""
-        extension = contacts.check_upload(name, mime, document.file_size, settings)
-        return document.file_id, document.file_unique_id, name, mime, extension
-    photo = message.photo[-1]  # the largest size Telegram made
-    contacts.check_size(photo.file_size, settings)
-    name = f"photo-{message.message_id}.jpg"
-    return photo.file_id, photo.file_unique_id, name, "image/jpeg", "jpg"
-
-
-def switch_button(document: SubmittedDocument, catalogue: LocalCatalogue) -> InlineKeyboardMarkup:
-    """The button that records the document as the other kind."""
-    other = EVIDENCE if document.kind == REPORT else REPORT
-    data = f"agdoc:{document.id}:{other}"
-    assert len(data.encode()) <= 64, "callback data above Telegram's 64 bytes"
-    label = catalogue.text(f"agency.upload_switch_to_{other}")
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
-
-
-async def switch_kind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The receipt's button: record the document as report or evidence instead."""
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    match = CALLBACK.match(query.data)
-    if match is None:
-        await query.answer()
-        return
-    document_id, kind, user_id = int(match["document"]), match["kind"], query.from_user.id
-    try:
-        document = await in_thread(
-            context, lambda session: contacts.change_kind(session, document_id, kind, user_id)
-        )
-    except DomainError as refusal:
-        await query.answer(refusal.message(settings_of(context).language), show_alert=True)
-        return
-    await query.answer()
-    text = texts(context).text(
-        "agency.upload_switched",
-        kind=kind_label(document.kind, texts(context)),
-        name=document.original_name,
-    )
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=switch_button(document, texts(context)))
+    shown = await in_thread(context, hold)
+    await recording.show_new(context, message.chat_id, recorder, shown)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -321,4 +243,4 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             filters.ChatType.PRIVATE & (filters.Document.ALL | filters.PHOTO), receive_document
         )
     )
-    app.add_handler(CallbackQueryHandler(switch_kind, pattern=r"^agdoc:"))
+    app.add_handler(CallbackQueryHandler(documents.switch_kind, pattern=r"^agdoc:"))

@@ -36,7 +36,7 @@ from telegram.request import BaseRequest
 
 from bot.telegram import admin as admin_chat
 from bot.telegram import agency as agency_chat
-from bot.telegram import jobs, start
+from bot.telegram import jobs, recording, start
 from bot.telegram import survey as survey_chat
 from bot.telegram.blocking import DatabaseUnavailable, new_executor
 from bot.telegram.context import ENGINE, EXECUTOR, SETTINGS, texts
@@ -71,7 +71,7 @@ def build_application(
     app.bot_data[SETTINGS] = settings
     set_help_contact(settings.help_phone, settings.help_email)
     app.bot_data[ENGINE] = engine
-    for module in (start, survey_chat, agency_chat, admin_chat):
+    for module in (start, survey_chat, recording, agency_chat, admin_chat):
         module.register(app)
     app.add_handler(CallbackQueryHandler(expired_button))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
@@ -117,12 +117,17 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def not_understood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Anything else in a private chat: the survey step of someone in the middle of one,
-    else a pointer to what the bot can do. (The survey lookup is here, in a worker
+    """Anything else in a private chat: the date or description of an activity being
+    recorded, the survey step of someone in the middle of one, the recording step
+    of someone in the middle of that, else a pointer to what the bot can do. (The survey lookup is here, in a worker
     thread, rather than in a filter, which PTB would run on the event loop.)"""
     if update.effective_message is None:
         return
+    if await recording.take_text(update, context):  # a date or description being typed
+        return
     if await survey_chat.resume(update, context):
+        return
+    if await recording.resume(update, context):
         return
     await update.effective_message.reply_text(texts(context).text("message.not_understood"))
 

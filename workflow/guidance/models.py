@@ -65,7 +65,8 @@ class EvidenceFile(SQLModel, table=True):
 class ActivityDraft(SQLModel, table=True):
     """An activity being recorded step by step (the agency chat's guided flow), kept in
     the database so the flow resumes where it was after a restart. One draft per
-    recorder; `activity_id` is set once the activity is saved and files are being added."""
+    recorder; `activity_id` is set once the activity is saved and files are being added.
+    `file_*` hold a file sent with no flow open until the contact says what it is."""
 
     recorder: str = Field(primary_key=True, max_length=100)
     agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
@@ -74,10 +75,16 @@ class ActivityDraft(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="creationunit.id", ondelete="CASCADE")
     kind: str = Field(default="", max_length=30)
     topic: str = Field(default="", max_length=30)
+    programme: str = Field(default="", max_length=30)
     held_on: date | None = None
     description: str = Field(default="", max_length=500)
     activity_id: int | None = Field(
         default=None, foreign_key="guidanceactivity.id", ondelete="CASCADE"
     )
     message_id: int | None = None
+    file_id: str = Field(default="", max_length=200)
+    file_unique_id: str = Field(default="", max_length=100)
+    file_name: str = Field(default="", max_length=255)
+    file_mime: str = Field(default="", max_length=100)
+    file_size: int | None = None
     updated_at: datetime = Field(default_factory=utcnow)

@@ -24,7 +24,14 @@ from workflow.core.settings import Settings
 from workflow.lifecycle.states import REPORTING
 from workflow.registry.models import Agency
 from workflow.reminders.models import AgencyContact, AgencyLinkToken, SubmittedDocument
-from workflow.reminders.plan import DOCUMENT_KINDS, EVIDENCE, REPORT, AgencyFacts
+from workflow.reminders.plan import (
+    DOCUMENT_KINDS,
+    EVIDENCE,
+    FILE_KINDS,
+    REPORT,
+    AgencyFacts,
+    owed_kind,
+)
 
 # What an agency may upload: extension → the MIME types Telegram may report for it.
 ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
@@ -180,7 +187,7 @@ def already_submitted(session: Session, agency_id: int, year: int, file_unique_i
 
 def record_document(session: Session, document: SubmittedDocument) -> SubmittedDocument:
     """Record a stored file against its agency and year."""
-    if document.kind not in DOCUMENT_KINDS:
+    if document.kind not in FILE_KINDS:
         raise InvalidInput("contacts.document_kind", kind=document.kind)
     session.add(document)
     session.flush()
@@ -190,12 +197,12 @@ def record_document(session: Session, document: SubmittedDocument) -> SubmittedD
 def change_kind(
     session: Session, document_id: int, kind: str, telegram_user_id: int
 ) -> SubmittedDocument:
-    """Reclassify a document (report ↔ evidence); only a contact of its agency may."""
+    """Reclassify a document (any of `FILE_KINDS`); only a contact of its agency may."""
     document = session.get(SubmittedDocument, document_id)
     contact = contact_of(session, telegram_user_id)
     if document is None or contact is None or contact.agency_id != document.agency_id:
         raise NotFound("contacts.document_unknown")
-    if kind not in DOCUMENT_KINDS:
+    if kind not in FILE_KINDS:
         raise InvalidInput("contacts.document_kind", kind=kind)
     document.kind = kind
     session.add(document)
@@ -203,8 +210,8 @@ def change_kind(
     return document
 
 
-def document_counts(session: Session, agency_id: int, year: int) -> dict[str, int]:
-    """How many documents of each kind the agency handed in for `year`."""
+def file_counts(session: Session, agency_id: int, year: int) -> dict[str, int]:
+    """How many documents of each of `FILE_KINDS` the agency handed in for `year`."""
     found = dict(
         session.exec(
             select(SubmittedDocument.kind, func.count())
@@ -212,7 +219,16 @@ def document_counts(session: Session, agency_id: int, year: int) -> dict[str, in
             .group_by(col(SubmittedDocument.kind))
         ).all()
     )
-    return {kind: int(found.get(kind, 0)) for kind in DOCUMENT_KINDS}
+    return {kind: int(found.get(kind, 0)) for kind in FILE_KINDS}
+
+
+def document_counts(session: Session, agency_id: int, year: int) -> dict[str, int]:
+    """How many documents the agency handed in for `year`, per owed kind (report, evidence
+    of any kind)."""
+    counts = dict.fromkeys(DOCUMENT_KINDS, 0)
+    for kind, count in file_counts(session, agency_id, year).items():
+        counts[owed_kind(kind)] += count
+    return counts
 
 
 def missing_documents(session: Session, agency_id: int, year: int) -> tuple[str, ...]:
@@ -235,7 +251,7 @@ def agency_facts(session: Session, year: int) -> list[AgencyFacts]:
         .where(SubmittedDocument.year == year)
         .distinct()
     ):
-        handed_in.setdefault(agency_id, set()).add(kind)
+        handed_in.setdefault(agency_id, set()).add(owed_kind(kind))
     facts = []
     for agency in agencies:
         assert agency.id is not None

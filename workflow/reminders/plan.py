@@ -50,6 +50,17 @@ KINDS = (AGENCY_REPORT, UNIT_QUESTIONNAIRE, ADMIN_DIGEST, GUIDANCE_SHORTFALL)
 REPORT = "report"
 EVIDENCE = "evidence"
 DOCUMENT_KINDS = (REPORT, EVIDENCE)
+# What a file handed in is, as the contact chooses it (RULES, annual assessment): the
+# report (4.3), training evidence (4.1), the risk-identification and project report
+# (4.2), other evidence ("evidence", also every row from before the choice existed).
+TRAINING_EVIDENCE = "training_evidence"
+RISK_REPORT = "risk_report"
+FILE_KINDS = (REPORT, TRAINING_EVIDENCE, RISK_REPORT, EVIDENCE)
+
+
+def owed_kind(kind: str) -> str:
+    """Which of `DOCUMENT_KINDS` a file of `kind` counts for: every evidence kind is evidence."""
+    return REPORT if kind == REPORT else EVIDENCE
 
 
 # How many agency names the digest lists before "…and N more".

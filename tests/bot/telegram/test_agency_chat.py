@@ -148,6 +148,7 @@ async def test_status_shows_state_dates_and_what_is_missing(
 
     await chat.send_document(ALICE, "年度报告.pdf", PDF, caption="报告")
     await chat.send_photo(ALICE)
+    await chat.tap_label(ALICE, "其他佐证材料")
     await chat.send(ALICE, "/status")
     after = chat.last_text(ALICE)
     assert "年度工作报告：已提交 1 份" in after and "佐证材料：已提交 1 份" in after
@@ -184,28 +185,38 @@ async def test_a_report_is_stored_under_year_and_agency_and_recorded(
     assert stored.name.startswith("report-") and stored.suffix == ".pdf"
     assert "2026年度" not in stored.name  # generated, safe name
     keyboard = chat.request.last_keyboard(ALICE)
-    assert keyboard[0][0]["callback_data"] == f"agdoc:{recorded.id}:evidence"
+    assert [row[0]["callback_data"] for row in keyboard] == [
+        f"agdoc:{recorded.id}:{kind}" for kind in ("training_evidence", "risk_report", "evidence")
+    ]
 
 
-async def test_a_photo_or_an_uncaptioned_file_is_evidence(
-    chat: OfflineChat, any_engine: Engine
+async def test_a_photo_or_an_uncaptioned_file_is_stored_as_what_the_contact_chooses(
+    chat: OfflineChat, any_engine: Engine, policy: Settings
 ) -> None:
+    """RULES, annual assessment: the agency says what each file is by choosing."""
     await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
 
     await chat.send_photo(ALICE)
+    asked = chat.last_text(ALICE)
+    assert "请选择这是什么材料" in asked and "选择后才会保存" in asked
+    assert documents(any_engine) == [] and stored_files(policy) == [] and chat.downloads() == 0
+    await chat.tap_label(ALICE, "培训佐证材料（4.1）")
     await chat.send_document(
         ALICE, "签到表.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
+    await chat.tap_label(ALICE, "风险辨识及项目策划报告（4.2）")
 
     assert [(d.kind, Path(d.stored_path).suffix) for d in documents(any_engine)] == [
-        ("evidence", ".jpg"),
-        ("evidence", ".xlsx"),
+        ("training_evidence", ".jpg"),
+        ("risk_report", ".xlsx"),
     ]
+    assert "风险辨识及项目策划报告（4.2）" in chat.last_text(ALICE)
 
 
 async def test_the_same_file_twice_is_recorded_once(chat: OfflineChat, any_engine: Engine) -> None:
     await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
     await chat.send_document(ALICE, "报告.pdf", PDF)
+    await chat.tap_label(ALICE, "其他佐证材料")
 
     await chat.send_document(ALICE, "报告.pdf", PDF)
     reply = chat.last_text(ALICE)
@@ -248,6 +259,7 @@ async def test_a_file_too_large_is_refused(
     await chat.send_document(
         ALICE, "没写大小.pdf", PDF, content=b"x" * (1024 * 1024 + 1), unsized=True
     )
+    await chat.tap_label(ALICE, "其他佐证材料")
     undeclared = chat.last_text(ALICE)
 
     assert "文件太大" in declared and "1 MB" in declared
@@ -261,13 +273,14 @@ async def test_the_receipt_button_switches_between_report_and_evidence(
 ) -> None:
     await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
     await chat.send_document(ALICE, "报告.pdf", PDF)
+    await chat.tap_label(ALICE, "其他佐证材料")
     (recorded,) = documents(any_engine)
     assert recorded.kind == "evidence"
 
     await chat.tap(ALICE, f"agdoc:{recorded.id}:report")
 
     assert documents(any_engine)[0].kind == "report"
-    assert "已改记为年度工作报告" in chat.last_text(ALICE)
+    assert "已改记为年度工作情况报告" in chat.last_text(ALICE)
 
 
 async def test_only_the_agencys_contacts_may_press_the_switch(
@@ -275,6 +288,7 @@ async def test_only_the_agencys_contacts_may_press_the_switch(
 ) -> None:
     await chat.send(ALICE, f"/start {link_for(any_engine, new_agency(any_engine))}")
     await chat.send_document(ALICE, "报告.pdf", PDF)
+    await chat.tap_label(ALICE, "其他佐证材料")
     (recorded,) = documents(any_engine)
 
     await chat.tap(BOB, f"agdoc:{recorded.id}:report", message_id=1)  # a message BOB never got
@@ -295,6 +309,7 @@ async def test_a_contact_in_the_middle_of_a_survey_can_still_hand_in_documents(
 
     await chat.send_document(ALICE, "报告.pdf", PDF, caption="报告")
     await chat.send_photo(ALICE)
+    await chat.tap_label(ALICE, "其他佐证材料")
 
     assert [d.kind for d in documents(any_engine)] == ["report", "evidence"]
 
@@ -325,6 +340,7 @@ async def test_an_upload_in_january_counts_for_the_campaign_still_open_and_statu
     await chat.send(ALICE, f"/start {link_for(any_engine, agency)}")
     january = datetime(2027, 1, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     monkeypatch.setattr("bot.telegram.agency.utcnow", lambda: january)
+    monkeypatch.setattr("bot.telegram.documents.utcnow", lambda: january)
 
     await chat.send_document(ALICE, "年度工作情况报告.pdf", PDF, caption="报告")
     (recorded,) = documents(any_engine)
@@ -339,5 +355,7 @@ async def test_an_upload_in_january_counts_for_the_campaign_still_open_and_statu
 
     april = datetime(2027, 4, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     monkeypatch.setattr("bot.telegram.agency.utcnow", lambda: april)
+    monkeypatch.setattr("bot.telegram.documents.utcnow", lambda: april)
     await chat.send_photo(ALICE)
+    await chat.tap_label(ALICE, "其他佐证材料")
     assert [d.year for d in documents(any_engine)] == [2026, 2027]  # the window has ended
