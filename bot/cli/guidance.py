@@ -210,9 +210,7 @@ def guidance_record(
 def _what(kind: str, topic: str) -> str:
     from workflow.guidance import kinds
 
-    language = settings().language
-    label = kinds.topic_label(kind, topic, language)
-    return kinds.kind_label(kind, language) + (f"（{label}）" if label else "")
+    return kinds.described(kind, topic, settings().language)
 
 
 def _row(activity: GuidanceActivity, unit: str, files: int) -> list[object]:

@@ -10,12 +10,16 @@ functions as the CLI and the live bot. On a fresh SQLite file the demo
    material review, the list invited to interview published (Art. 10(1)),
    interview, ranking, filing, one rejected outside the quota, the publication
    list and the current register (Art. 6) written;
-3. records the communities each filed agency guided and issues questionnaire
-   invitations (sheet and QR codes);
-4. binds an agency contact who hands in the annual report in the chat, and lets
+3. records the communities each filed agency guided, by programme, and issues
+   questionnaire invitations (sheet and QR codes); records a year of Art. 11 guidance
+   work (`bot.demo.work`: one unit a training short, one safe community with 12
+   projects) and shows the shortfalls;
+4. binds an agency contact who records a piece of work with a photo (/record) and
+   hands in the annual report in the chat, and lets
    community staff answer the questionnaire in the chat (the transcript is
    printed; one unit changes an answer, one stops half-way);
-5. runs the December reminders on a simulated clock (what would be sent each day);
+5. runs the December reminders on a simulated clock (what would be sent each day,
+   the quarterly Art. 11 shortfall reminder among them);
 6. fills the questionnaire section from the answers, scores the other
    indicators (one agency's base + bonus above 100, another's bonus not turning
    a fail into a pass), finalises the assessments and proposes the exits (one
@@ -227,6 +231,25 @@ class DemoChat:
             user, name, "application/pdf", len(content), file_id=file_id, caption=caption, name=who
         )
         await self._process(update)
+
+    async def photo(self, user: int, who: str, content: bytes) -> None:
+        say("line.photo", who=who)
+        file_id = self.request.add_file(content)
+        await self._process(self.updates.photo(user, file_id, len(content), name=who))
+
+    async def tap(self, user: int, who: str, label: str) -> None:
+        """Press the newest button labelled `label` (the agency chat's buttons)."""
+        for call in reversed(self.request.sent(user)):
+            for row in call.keyboard:
+                for button in row:
+                    if button["text"] == label and call.message_id is not None:
+                        say("line.press", who=who, button=label)
+                        update = self.updates.callback(
+                            user, str(button["callback_data"]), call.message_id, name=who
+                        )
+                        await self._process(update)
+                        return
+        raise LookupError(f"no button {label!r}")
 
     async def press(self, user: int, who: str, action: Action, **wanted: int) -> None:
         """Press the newest survey button doing `action` (with that item / points)."""
@@ -486,6 +509,7 @@ async def chats(
     say("contact_binds", agency=agency.name)
     await chat.send(CONTACT_CHAT, contact, f"/start {link.token}")
     await chat.send(CONTACT_CHAT, contact, "/status")
+    await record_in_chat(chat, contact, settings, year)
     report = phrase("report_file", year=year)
     await chat.upload(
         CONTACT_CHAT, contact, report, b"%PDF-1.7 demo report", phrase("caption.report")
@@ -504,6 +528,24 @@ async def chats(
         if finish:
             await chat.press(user, who, Action.SUBMIT)
     return app
+
+
+async def record_in_chat(chat: DemoChat, contact: str, settings: Settings, year: int) -> None:
+    """The contact records a publicity event with a photo through /record (Art. 11 2(5)):
+    only on a day inside this year's guidance, since the chat records work done by today."""
+    today = local_date(utcnow(), settings.zone)
+    if not guidance_start(year) <= today <= default_campaign(year, settings).report_due:
+        say("record_skipped", day=today)
+        return
+    say("contact_records")
+    await chat.send(CONTACT_CHAT, contact, "/record")
+    await chat.tap(CONTACT_CHAT, contact, "万柳社区")
+    await chat.tap(CONTACT_CHAT, contact, kinds.kind_label(kinds.PUBLICITY))
+    await chat.tap(CONTACT_CHAT, contact, kinds.topic_label(kinds.PUBLICITY, "campaign"))
+    await chat.tap(CONTACT_CHAT, contact, bot_texts.text("recording.today"))
+    await chat.send(CONTACT_CHAT, contact, phrase("record_description"))
+    await chat.photo(CONTACT_CHAT, contact, b"\xff\xd8\xff\xe0 demo publicity photo")
+    await chat.tap(CONTACT_CHAT, contact, bot_texts.text("recording.done"))
 
 
 async def december(app: BotApplication, engine: Engine, settings: Settings, year: int) -> None:

@@ -151,8 +151,7 @@ def _unit_name(session: Session, draft: ActivityDraft) -> str:
 
 
 def _what(draft: ActivityDraft) -> str:
-    topic = kinds.topic_label(draft.kind, draft.topic)
-    return kinds.kind_label(draft.kind) + (f"（{topic}）" if topic else "")
+    return kinds.described(draft.kind, draft.topic)
 
 
 def _summary(session: Session, draft: ActivityDraft) -> str:

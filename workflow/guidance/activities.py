@@ -219,8 +219,7 @@ def check_programme(guidance: Guidance, given: ActivityInput) -> ActivityInput:
 
 
 def _summary(activity: GuidanceActivity, unit: CreationUnit | None) -> str:
-    topic = kinds.topic_label(activity.kind, activity.topic)
-    what = kinds.kind_label(activity.kind) + (f"（{topic}）" if topic else "")
+    what = kinds.described(activity.kind, activity.topic)
     return workflow_texts.text(
         "guidance.summary",
         what=what,

@@ -107,6 +107,18 @@ def topic_label(kind: str, topic: str, language: str | None = None) -> str:
     return workflow_texts.text(f"guidance.topic.{kind}.{topic}", language) if topic else ""
 
 
+def described(kind: str, topic: str = "", language: str | None = None) -> str:
+    """An activity's kind with its topic, as every text names it: 培训（风险辨识）."""
+    if not topic:
+        return kind_label(kind, language)
+    return workflow_texts.text(
+        "guidance.described",
+        language,
+        kind=kind_label(kind, language),
+        topic=topic_label(kind, topic, language),
+    )
+
+
 def programme_label(programme: str, language: str | None = None) -> str:
     return workflow_texts.text(f"guidance.programme.{programme}", language)
 

@@ -44,6 +44,13 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "✗ 中关村社区：培训 4 次，不少于 5 次，还差 1 次" in printed
     assert "【指导工作提醒】北京众安应急管理咨询有限公司" in printed
     assert "发出 2 条：指导工作提醒、每日汇总" in printed
+    # ... and the contact records a piece of work in the chat, with a photo, when today
+    # lies inside the demo year's guidance (April to the report deadline)
+    if "联系人在聊天中记录一项工作的演示从略" not in printed:
+        assert (
+            "👤 机构联系人：/record" in printed
+            and "已完成记录：宣传教育（宣传活动），万柳社区" in printed
+        )
     # Art. 10(1): material review publishes the list invited to interview
     assert (
         "公布面试答辩名单（3 家）" in printed
