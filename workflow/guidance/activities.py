@@ -228,6 +228,30 @@ def _summary(activity: GuidanceActivity, unit: CreationUnit | None) -> str:
     )
 
 
+def audit_change(
+    session: Session,
+    actor: Actor,
+    on_behalf: bool,
+    trigger: str,
+    activity: GuidanceActivity,
+    now: datetime,
+    what: str,
+    reason: str = "",
+) -> None:
+    """The audit entry of a change to an activity or its files: who (agency contact, or an
+    admin on its behalf), what, and why."""
+    append(
+        session,
+        actor=actor,
+        role=Role.ADMIN.value if on_behalf else AGENCY_ROLE,
+        trigger=trigger,
+        agency_id=activity.agency_id,
+        subject=f"activity:{activity.id}",
+        reason=f"{what}{'；' + reason if reason else ''}"[:500],
+        at=now,
+    )
+
+
 def _audit(
     session: Session,
     actor: Actor,
@@ -238,18 +262,8 @@ def _audit(
     now: datetime,
     reason: str = "",
 ) -> None:
-    role = Role.ADMIN.value if on_behalf else AGENCY_ROLE
     summary = _summary(activity, session.get(CreationUnit, activity.unit_id))
-    append(
-        session,
-        actor=actor,
-        role=role,
-        trigger=trigger,
-        agency_id=activity.agency_id,
-        subject=f"activity:{activity.id}",
-        reason=f"{summary}{'；' + reason if reason else ''}"[:500],
-        at=now,
-    )
+    audit_change(session, actor, on_behalf, trigger, activity, now, summary, reason)
 
 
 def _prepare(

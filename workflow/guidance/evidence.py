@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from workflow.access.actors import Actor, Role
+from workflow.access.actors import Actor
 from workflow.community.models import CreationUnit
 from workflow.core.clock import utcnow
 from workflow.core.db import transaction
@@ -33,7 +33,6 @@ from workflow.core.errors import NotFound, Refused
 from workflow.core.settings import Settings
 from workflow.guidance import activities
 from workflow.guidance.models import EvidenceFile, GuidanceActivity
-from workflow.lifecycle.audit import append
 from workflow.reminders.contacts import check_upload
 
 ATTACH = "guidance.attach"
@@ -154,16 +153,7 @@ def add_evidence(
         session.flush()
     except IntegrityError:  # the same content recorded at the same moment elsewhere
         raise Refused("guidance.duplicate_file_now", name=name) from None
-    append(
-        session,
-        actor=actor,
-        role=Role.ADMIN.value if on_behalf else activities.AGENCY_ROLE,
-        trigger=ATTACH,
-        agency_id=activity.agency_id,
-        subject=f"activity:{activity_id}",
-        reason=name,
-        at=now,
-    )
+    activities.audit_change(session, actor, on_behalf, ATTACH, activity, now, name)
     return row
 
 
@@ -217,15 +207,8 @@ def remove_evidence(
     on_behalf = activities.recorder_on_behalf(session, actor, row.agency_id, settings)
     activities.check_open(session, row.agency_id, row.year)
     why = activities.parse_text("reason", reason, 200)
-    append(
-        session,
-        actor=actor,
-        role=Role.ADMIN.value if on_behalf else activities.AGENCY_ROLE,
-        trigger=DETACH,
-        agency_id=activity.agency_id,
-        subject=f"activity:{activity.id}",
-        reason=f"{row.original_name}{'；' + why if why else ''}"[:500],
-        at=now or utcnow(),
+    activities.audit_change(
+        session, actor, on_behalf, DETACH, activity, now or utcnow(), row.original_name, why
     )
     session.delete(row)
     session.flush()
