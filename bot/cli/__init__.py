@@ -16,7 +16,16 @@ from collections.abc import Sequence
 
 import typer
 
-from bot.cli import assessment, database, lifecycle, main_job, registry, reminders, surveys
+from bot.cli import (
+    assessment,
+    database,
+    evidence,
+    lifecycle,
+    main_job,
+    registry,
+    reminders,
+    surveys,
+)
 
 app = typer.Typer(
     name="safecomm",
@@ -28,7 +37,7 @@ app = typer.Typer(
 
 _ERROR_PREFIX = {"zh": "错误：", "en": "error: "}
 
-for module in (main_job, database, registry, lifecycle, assessment, surveys, reminders):
+for module in (main_job, database, registry, lifecycle, assessment, surveys, reminders, evidence):
     module.register(app)
 
 

@@ -81,7 +81,7 @@ def document_label(kind: str, language: str | None = None) -> str:
 
 
 def activity_label(kind: str, topic: str, language: str | None = None) -> str:
-    """"培训（风险辨识）", "启动会"."""
+    """ "培训（风险辨识）", "启动会"."""
     name = kinds.kind_label(kind, language)
     return f"{name}（{kinds.topic_label(kind, topic, language)}）" if topic else name
 
@@ -158,7 +158,7 @@ class IndicatorDesk:
         return "；".join(parts)
 
     def suggestion(self, language: str | None = None) -> str:
-        """"建议：有此项内容，有证据" ('' where the sheet has no such judgement)."""
+        """ "建议：有此项内容，有证据" ('' where the sheet has no such judgement)."""
         if self.content is None or self.evidence is None:
             return ""
         return _t(
@@ -331,7 +331,7 @@ def build_desk(
 
 
 def _group_counts(activities: list[GuidanceActivity], language: str | None) -> list[str]:
-    """"培训（风险辨识） 2 次" per kind and topic, in first-seen order."""
+    """ "培训（风险辨识） 2 次" per kind and topic, in first-seen order."""
     counts: dict[tuple[str, str], int] = {}
     for a in activities:
         counts[(a.kind, a.topic)] = counts.get((a.kind, a.topic), 0) + 1
@@ -371,9 +371,7 @@ def _minimum_facts(records: list[UnitRecord], language: str | None) -> dict[str,
             quarters=sum(len(r.quarters_missing) for r in records),
         )
     ]
-    facts["2.1"] = [
-        _t("minimum.plans", language, short=sum(1 for r in records if r.plans_missing))
-    ]
+    facts["2.1"] = [_t("minimum.plans", language, short=sum(1 for r in records if r.plans_missing))]
     safe = [r for r in records if r.guidance.safe_community]
     if safe:
         facts["2.4"] = [
