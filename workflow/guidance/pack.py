@@ -110,6 +110,7 @@ def _fill(
     lines: list[tuple[DeskFile, str | None]] = []
     first_copy: dict[str, Path] = {}
     used: set[str] = set()
+    folders: set[str] = set()
     copied = missing = 0
     for item in desk.files:
         if not item.present:
@@ -125,7 +126,9 @@ def _fill(
         relative = f"{folder}/{stem}-{n}{extension}"
         used.add(relative)
         path = work / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if folder not in folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(folder)
         source = first_copy.get(item.stored_path)
         if source is not None:
             try:
