@@ -26,7 +26,7 @@ from workflow.community.forums import forums_of
 from workflow.community.models import CreationUnit
 from workflow.core.clock import local_date, utcnow
 from workflow.core.errors import NotFound
-from workflow.core.i18n import workflow_texts
+from workflow.core.i18n import current_language, workflow_texts
 from workflow.core.settings import Settings
 from workflow.guidance import kinds
 from workflow.guidance.evidence import files_of
@@ -194,11 +194,9 @@ class Desk:
 
 
 def _name(code: str, language: str | None) -> str:
-    if code == FORUM:
-        return _t("forum_name", language)
-    if code == EDUCATION_BASE:
-        return STANDARD.bonus_item(code).text(language or "zh").split("，")[0]
-    return STANDARD.indicator(code).short_text(language or "zh")
+    if code in (FORUM, EDUCATION_BASE):
+        return _t(f"name.{code}", language)
+    return STANDARD.indicator(code).short_text(language or current_language())
 
 
 def build_desk(

@@ -85,6 +85,7 @@ def write_pack(
         raise Refused("desk.pack_exists", path=shown)
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    work.chmod(0o755)  # mkdtemp's folder is private; the pack is for the experts to read
     try:
         lines, copied, missing = _fill(desk, work, language)
         _index(desk, work / INDEX_NAME, lines, language)
