@@ -31,7 +31,9 @@ from workflow.guidance.desk import FORUM, Desk, DeskFile
 
 INDEX_NAME = "索引.xlsx"
 NAME_LIMIT = 40
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+_UNSAFE = re.compile(r'[\\/:*?"<>|#%\s\x00-\x1f\x7f]+')
+"""Characters Windows forbids in names, and those a hyperlink target would read as part
+of a URL (`#`, `%`, spaces), so the index links open as written."""
 _HEADERS = (
     "indicator",
     "name",
@@ -53,9 +55,10 @@ def _t(key: str, language: str | None = None, **params: object) -> str:
 
 
 def safe_name(text: str, fallback: str = "_") -> str:
-    """`text` as one file or folder name on Windows, macOS and Linux: no separators or
-    reserved characters, no leading dot or trailing dot/space, at most `NAME_LIMIT`."""
-    name = _UNSAFE.sub("_", text).strip().lstrip(".").rstrip(". ")[:NAME_LIMIT].rstrip(". ")
+    """`text` as one file or folder name on Windows, macOS and Linux and in a link: no
+    separators, reserved characters or spaces, no leading or trailing dot, at most
+    `NAME_LIMIT`."""
+    name = _UNSAFE.sub("_", text.strip()).lstrip(".").rstrip(".")[:NAME_LIMIT].rstrip(".")
     return name or fallback
 
 

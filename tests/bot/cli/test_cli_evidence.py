@@ -143,4 +143,5 @@ def test_a_failed_pack_leaves_nothing_and_an_existing_one_is_kept(
 def test_file_names_are_safe_everywhere() -> None:
     assert safe_name('a/b\\c:d*e?"f<g>h|') == "a_b_c_d_e_f_g_h_"
     assert safe_name("..隐藏. ") == "隐藏"
+    assert safe_name("第 1 社区#2 100%") == "第_1_社区_2_100_"
     assert safe_name("") == "_" and len(safe_name("长" * 100)) == 40
