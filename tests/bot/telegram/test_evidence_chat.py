@@ -81,7 +81,7 @@ async def test_files_beyond_the_limit_and_missing_files_are_named(
 
 async def test_bad_input_gets_a_clear_reply(year: Year, chat: OfflineChat) -> None:
     await chat.send(ADMIN_ID, "/evidence")
-    assert chat.last_text(ADMIN_ID) == "用法：/evidence 机构编号 [指标编号] [年度]"
+    assert chat.last_text(ADMIN_ID) == "用法：/evidence 机构编号 [指标编号] [年份]"
     await chat.send(ADMIN_ID, f"/evidence {year.world.agency_id} 3.1 2026")
     assert chat.last_text(ADMIN_ID).startswith("“3.1”不是可查阅的指标。")
     await chat.send(ADMIN_ID, "/evidence 999 2026")
