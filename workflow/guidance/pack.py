@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -28,6 +28,7 @@ from workflow.core.errors import Refused
 from workflow.core.i18n import workflow_texts
 from workflow.core.spreadsheets import save_workbook, widths_in_order
 from workflow.guidance.desk import FORUM, Desk, DeskFile
+from workflow.guidance.evidence import checksum
 
 INDEX_NAME = "索引.xlsx"
 NAME_LIMIT = 40
@@ -110,7 +111,8 @@ def write_pack(
 def _fill(
     desk: Desk, work: Path, language: str | None
 ) -> tuple[list[tuple[DeskFile, str | None]], int, int]:
-    """Copy (or link) every file; each line with its relative path, None when missing."""
+    """Copy (or link) every file; each line with its relative path, None when missing.
+    Uploads and forum minutes have no stored checksum: theirs is taken here."""
     lines: list[tuple[DeskFile, str | None]] = []
     first_copy: dict[str, Path] = {}
     used: set[str] = set()
@@ -133,6 +135,8 @@ def _fill(
         if folder not in folders:
             path.parent.mkdir(parents=True, exist_ok=True)
             folders.add(folder)
+        if not item.sha256:
+            item = replace(item, sha256=checksum(Path(item.stored_path))[0])
         source = first_copy.get(item.stored_path)
         if source is not None:
             try:

@@ -4,6 +4,7 @@ links, missing files listed as missing, a zip, and nothing half-written on failu
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import zipfile
@@ -76,6 +77,9 @@ def test_the_pack_names_files_by_indicator_and_links_them_from_the_index(
         "培训（风险辨识）",
     )
     assert first[6] == "签到表.jpg" and len(str(first[8])) == 12
+    report = next(line for line in lines if line[0] == "4.3")
+    digest = hashlib.sha256(b"%PDF-1.7 report").hexdigest()
+    assert report[6] == "report.pdf" and report[8] == digest[:12]
     sheet = load_workbook(target / INDEX_NAME).worksheets[0]
     for row in range(2, sheet.max_row + 1):
         link = sheet.cell(row, LINK_COLUMN).hyperlink
