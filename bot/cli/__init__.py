@@ -19,6 +19,7 @@ import typer
 from bot.cli import (
     assessment,
     database,
+    evidence,
     guidance,
     lifecycle,
     main_job,
@@ -37,7 +38,17 @@ app = typer.Typer(
 
 _ERROR_PREFIX = {"zh": "错误：", "en": "error: "}
 
-for module in (main_job, database, registry, lifecycle, assessment, surveys, guidance, reminders):
+for module in (
+    main_job,
+    database,
+    registry,
+    lifecycle,
+    assessment,
+    surveys,
+    guidance,
+    reminders,
+    evidence,
+):
     module.register(app)
 
 

@@ -306,7 +306,7 @@ def assess_export(
         for row in agencies:
             target = out / f"assessment-{year}-{row.id}.xlsx" if out.is_dir() else out
             with _writing(target):
-                export_sheet(session, _id(row), row.name, year, target, config)
+                export_sheet(session, _id(row), row.name, year, target, config, settings=config)
             print(_t("assessment.cli.exported", path=target))
 
 

@@ -737,6 +737,7 @@ def assessment(
                 year,
                 out / f"考核评分表-{year}-{agency_id}.xlsx",
                 settings,
+                settings=settings,
             )
     heading("results")
     for row in rows:

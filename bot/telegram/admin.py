@@ -68,6 +68,7 @@ ADMIN_COMMANDS = (
     "survey",
     "remind",
     "objection",
+    "evidence",
 )
 
 BotApplication = Application[Any, Any, Any, Any, Any, Any]

@@ -36,6 +36,7 @@ from telegram.request import BaseRequest
 
 from bot.telegram import admin as admin_chat
 from bot.telegram import agency as agency_chat
+from bot.telegram import evidence as evidence_chat
 from bot.telegram import jobs, recording, start
 from bot.telegram import survey as survey_chat
 from bot.telegram.blocking import DatabaseUnavailable, new_executor
@@ -71,7 +72,7 @@ def build_application(
     app.bot_data[SETTINGS] = settings
     set_help_contact(settings.help_phone, settings.help_email)
     app.bot_data[ENGINE] = engine
-    for module in (start, survey_chat, recording, agency_chat, admin_chat):
+    for module in (start, survey_chat, recording, agency_chat, admin_chat, evidence_chat):
         module.register(app)
     app.add_handler(CallbackQueryHandler(expired_button))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))

@@ -13,18 +13,25 @@ Bonus rows keep the count in F and the evidence description in J.
 F and G must be filled on every materials row (评分说明二: the expert records
 both explicitly): a blank is a bad cell, not 有. An indicator without evidence
 gets at most the policy share of its maximum (`no_evidence_fraction`).
+
+With the experts' desk (`export_sheet(..., settings=...)`), column K carries beside
+each materials indicator what was recorded ("培训合计 4 次（…）；文件 12 个") and the
+system's suggestion, and F/G of an indicator not yet judged are pre-filled with that
+suggestion, coloured and commented as such. Reading is unchanged: F and G must still
+hold 有 or 无, and a pre-filled value the expert leaves is what the expert confirmed.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -56,7 +63,9 @@ from workflow.assessment.sheets import (
 from workflow.assessment.standard import STANDARD
 from workflow.core.errors import InvalidInput, Refused
 from workflow.core.i18n import current_language, workflow_texts
+from workflow.core.settings import Settings
 from workflow.core.spreadsheets import save_workbook
+from workflow.guidance.desk import IndicatorDesk, build_desk
 from workflow.registry.values import is_blank, read_yes_no
 
 TITLE_ROW, AGENCY_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3, 4
@@ -72,8 +81,9 @@ COLUMNS = (
     "effect",
     "points",
     "note",
+    "facts",
 )
-WIDTHS = (14, 7, 60, 10, 10, 10, 10, 24, 8, 30)
+WIDTHS = (14, 7, 60, 10, 10, 10, 10, 24, 8, 30, 40)
 COL = {name: index + 1 for index, name in enumerate(COLUMNS)}
 _INDICATOR_CODE = re.compile(r"^\d+\.\d+$")
 _BONUS_CODE = re.compile(r"^B\d+$")
@@ -81,7 +91,8 @@ _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(wrap_text=True, vertical="center")
 _CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
-WRAPPED_COLUMNS = (COL["indicator"], COL["effect"], COL["note"])
+WRAPPED_COLUMNS = (COL["indicator"], COL["effect"], COL["note"], COL["facts"])
+_SUGGESTED = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
 
 
 def _add_styles(book: Workbook) -> None:
@@ -92,6 +103,9 @@ def _add_styles(book: Workbook) -> None:
         NamedStyle("sc_header", font=Font(bold=True), border=_BOX, alignment=_CENTRE)
     )
     book.add_named_style(NamedStyle("sc_bold", font=Font(bold=True)))
+    book.add_named_style(
+        NamedStyle("sc_suggested", border=_BOX, alignment=_CENTRE, fill=_SUGGESTED)
+    )
 
 
 def _t(key: str, language: str, **params: object) -> str:
@@ -109,8 +123,10 @@ def write_sheet(
     view: SheetView | None,
     policy: Policy | None = None,
     language: str | None = None,
+    facts: Mapping[str, IndicatorDesk] | None = None,
 ) -> Workbook:
-    """The official table for one agency and year, filled from `view` (blank without one)."""
+    """The official table for one agency and year, filled from `view` (blank without one);
+    with `facts` (the experts' desk) column K and the pre-filled suggestions."""
     language = language or current_language()
     # A finalised sheet shows the policy it was finalised with (e.g. what B4 was worth).
     policy = view.effective_policy(policy) if view else policy or DEFAULT_POLICY
@@ -131,11 +147,14 @@ def write_sheet(
     ws[YEAR_CELL] = year
     _header(ws, HEADER_ROW, [_t(f"col.{name}", language) for name in COLUMNS])
 
-    row = _indicator_rows(ws, FIRST_ROW, view, language)
+    row = _indicator_rows(ws, FIRST_ROW, view, language, facts or {})
     row = _bonus_rows(ws, row, view, policy, language)
     evaluation = view.evaluation(policy) if view else None
     row = _totals(ws, row, evaluation, language)
-    for note in (*STANDARD.notes(language), _no_evidence_note(policy, language)):
+    notes = [*STANDARD.notes(language), _no_evidence_note(policy, language)]
+    if facts:
+        notes.append(_t("suggestion_note", language))
+    for note in notes:
         ws.cell(row, 1, note).alignment = _WRAP
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(COLUMNS))
         row += 1
@@ -151,7 +170,13 @@ def _no_evidence_note(policy: Policy, language: str) -> str:
     return _t("no_evidence_note", language, share=share_text(fraction))
 
 
-def _indicator_rows(ws: Worksheet, row: int, view: SheetView | None, language: str) -> int:
+def _indicator_rows(
+    ws: Worksheet,
+    row: int,
+    view: SheetView | None,
+    language: str,
+    facts: Mapping[str, IndicatorDesk],
+) -> int:
     """The 17 indicators from `row`, each section merged down column A; the next free row."""
     lines = view.lines if view else {}
     first_row = row
@@ -170,8 +195,12 @@ def _indicator_rows(ws: Worksheet, row: int, view: SheetView | None, language: s
                 line.effect if line else None,
                 line.points if line else None,
                 line.note if line else None,
+                _facts_text(facts.get(indicator.code), language),
             ]
             _row(ws, row, values)
+            desk = facts.get(indicator.code)
+            if desk is not None and (line is None or line.content_present is None):
+                _suggest(ws, row, desk, language)
             row += 1
         ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
     answers = DataValidation(
@@ -180,6 +209,21 @@ def _indicator_rows(ws: Worksheet, row: int, view: SheetView | None, language: s
     ws.add_data_validation(answers)
     answers.add(f"F{first_row}:G{row - 1}")
     return row
+
+
+def _facts_text(desk: IndicatorDesk | None, language: str) -> str | None:
+    """Column K: what was recorded and the system's suggestion."""
+    if desk is None or desk.content is None:
+        return None
+    return f"{desk.short(language)}\n{desk.suggestion(language)}"
+
+
+def _suggest(ws: Worksheet, row: int, desk: IndicatorDesk, language: str) -> None:
+    """Pre-fill F and G with the desk's suggestion, coloured and commented as such."""
+    for name, value in (("content", desk.content), ("evidence", desk.evidence)):
+        cell = ws.cell(row, COL[name], _yes_no(value, language))
+        cell.style = "sc_suggested"
+        cell.comment = Comment(_t("suggested", language), "safecomm")
 
 
 def _bonus_rows(
@@ -264,11 +308,19 @@ def export_sheet(
     year: int,
     target: Path | IO[bytes],
     policy: Policy | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> ScoreSheet | None:
-    """Write the agency's sheet for `year` (or a blank form for the experts) to `target`."""
+    """Write the agency's sheet for `year` (or a blank form for the experts) to `target`;
+    with `settings`, beside each materials indicator the desk's facts and suggestions."""
     sheet = find_sheet(session, agency_id, year)
     view = load_view(session, sheet) if sheet else None
-    save_workbook(write_sheet(agency_id, agency_name, year, view, policy), target)
+    facts = None
+    if settings is not None:
+        desk = build_desk(session, agency_id, year, settings)
+        facts = {item.code: item for item in desk.indicators}
+    book = write_sheet(agency_id, agency_name, year, view, policy, facts=facts)
+    save_workbook(book, target)
     return sheet
 
 
