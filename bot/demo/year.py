@@ -20,7 +20,9 @@ functions as the CLI and the live bot. On a fresh SQLite file the demo
    printed; one unit changes an answer, one stops half-way);
 5. runs the December reminders on a simulated clock (what would be sent each day,
    the quarterly Art. 11 shortfall reminder among them);
-6. fills the questionnaire section from the answers, scores the other
+6. lays the experts' desk out for one agency (per indicator the facts, files and the
+   suggested judgement; the evidence pack with its linked index written), fills the
+   questionnaire section from the answers, scores the other
    indicators (one agency's base + bonus above 100, another's bonus not turning
    a fail into a pass), finalises the assessments and proposes the exits (one
    on ground 1, the agency filed two years back and idle on ground 2);
@@ -73,6 +75,8 @@ from workflow.core.errors import Refused
 from workflow.core.i18n import set_help_contact, set_language
 from workflow.core.settings import Settings, load_settings
 from workflow.guidance import kinds
+from workflow.guidance.desk import build_desk
+from workflow.guidance.pack import write_pack
 from workflow.lifecycle import audit, states
 from workflow.lifecycle import engine as lifecycle
 from workflow.registry.eligibility import check_eligibility
@@ -598,10 +602,31 @@ def _sent_kinds(engine: Engine, already: set[int]) -> list[str]:
     ]
 
 
+def experts_desk(engine: Engine, settings: Settings, agency_id: int, year: int, out: Path) -> None:
+    """What the experts read before they score an agency: per indicator the recorded facts
+    and files, with the suggested judgement, and the evidence pack with its linked index."""
+    with transaction(engine, read_only=True) as session:
+        due = campaign_for(session, year, settings).report_due
+        desk = build_desk(session, agency_id, year, settings, as_of=due)
+    say("desk", agency=desk.agency_name, units=desk.units)
+    for item in desk.indicators:
+        suggestion = item.suggestion()
+        say(
+            "desk_line",
+            code=item.code,
+            name=item.name,
+            facts=item.short(),
+            suggestion=f"；{suggestion}" if suggestion else "",
+        )
+    pack = write_pack(desk, out / phrase("pack_folder", agency=desk.agency_name, year=year))
+    say("pack", folder=pack.folder, files=pack.files)
+
+
 def assessment(
     engine: Engine, settings: Settings, filed: Sequence[int], year: int, out: Path
 ) -> None:
     heading("assessment")
+    experts_desk(engine, settings, filed[1], year, out)
     seeds = {agency_id: AGENCIES[index] for index, agency_id in enumerate(filed)}
     with transaction(engine) as session:
         report = fill_sheets(session, year, OPERATOR.name, settings=settings)

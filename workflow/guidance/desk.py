@@ -361,15 +361,23 @@ def _minimum_facts(records: list[UnitRecord], language: str | None) -> dict[str,
             units=len(records),
         ),
     )
+    late = sum(1 for r in records if r.quarters_missing)
     facts["1.4"] = [
         _t(
             "minimum.progress",
             language,
-            short=sum(1 for r in records if r.quarters_missing),
+            short=late,
             quarters=sum(len(r.quarters_missing) for r in records),
         )
+        if late
+        else _t("minimum.progress_met", language)
     ]
-    facts["2.1"] = [_t("minimum.plans", language, short=sum(1 for r in records if r.plans_missing))]
+    unplanned = sum(1 for r in records if r.plans_missing)
+    facts["2.1"] = [
+        _t("minimum.plans", language, short=unplanned)
+        if unplanned
+        else _t("minimum.plans_met", language)
+    ]
     safe = [r for r in records if r.guidance.safe_community]
     if safe:
         facts["2.4"] = [

@@ -51,6 +51,18 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
             "👤 机构联系人：/record" in printed
             and "已完成记录：宣传教育（宣传活动），万柳社区" in printed
         )
+    # the experts' desk: per indicator the facts and the suggested judgement, and the pack
+    assert "专家查阅材料：北京众安应急管理咨询有限公司（2 个创建单位）" in printed
+    assert "2.4 指导创建单位开展风险辨识工作及设立项目：安全社区促进项目 0 个" in printed
+    assert "系统建议：无此项内容，无证据" in printed
+    index = out / f"证据包-北京众安应急管理咨询有限公司-{demo_year_of(printed)}年" / "索引.xlsx"
+    links = [
+        c.hyperlink.target
+        for row in load_workbook(index).active.iter_rows()
+        for c in row
+        if c.hyperlink
+    ]
+    assert len(links) > 20 and all((index.parent / link).is_file() for link in links)
     # Art. 10(1): material review publishes the list invited to interview
     assert (
         "公布面试答辩名单（3 家）" in printed
@@ -134,6 +146,10 @@ def _personal_numbers() -> list[str]:
             person = consultant_form(index, number)
             numbers += [str(person["mobile"]), str(person["id_number"])]
     return numbers
+
+
+def demo_year_of(printed: str) -> int:
+    return int(re.search(r"(\d{4})年度全流程", printed)[1])  # type: ignore[index]
 
 
 def test_start_without_a_token_runs_the_demo(
