@@ -209,6 +209,11 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await message.reply_text(catalogue.text("recording.finish_first"))
         await recording.show_current(context, message.chat_id, recorder)
         return
+    waiting = drafts.pending_file(draft) if draft is not None else None
+    if waiting is not None:  # one file waits for its kind: never replaced unseen
+        await message.reply_text(catalogue.text("recording.choose_first", name=waiting.name))
+        await recording.show_current(context, message.chat_id, recorder)
+        return
     now = utcnow()
     year, duplicate = await in_thread(
         context,

@@ -53,7 +53,8 @@ async def store_document(
     clear_draft: str | None = None,
 ) -> None:
     """Download a file and record it as one of the agency's year's documents (`kind`);
-    `clear_draft`: the draft that held it goes in the same transaction."""
+    `clear_draft`: the draft that held it goes in the same transaction (if it still holds
+    this file: not one the contact began meanwhile)."""
     settings, catalogue = settings_of(context), texts(context)
     now = utcnow()
 
@@ -93,7 +94,7 @@ async def store_document(
         def record(session: Session) -> tuple[SubmittedDocument, dict[str, int]]:
             document = contacts.record_document(session, row)
             if clear_draft is not None:
-                drafts.clear(session, clear_draft)
+                drafts.clear(session, clear_draft, holding=held.file_id)
             return document, contacts.document_counts(session, agency_id, year)
 
         document, counts = await in_thread(context, record)

@@ -184,7 +184,7 @@ async def begin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) 
         contact = contacts.contact_of(session, user_id)
         if contact is None:
             return catalogue.text("agency.not_contact")
-        draft = drafts.draft_of(session, recorder)
+        draft = drafts.draft_of(session, recorder, for_update=True)
         if draft is None or draft.step == drafts.CHOICE:
             year = current_campaign_year(session, utcnow(), settings)
             if not drafts.units_of(session, contact.agency_id, year):
@@ -264,7 +264,7 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message_id = message.message_id if message is not None else None
 
     def apply(session: Session) -> Outcome | None:
-        draft = drafts.draft_of(session, actor.key)
+        draft = drafts.draft_of(session, actor.key, for_update=True)
         if not drafts.is_current(draft, step, message_id):
             return None
         assert draft is not None
@@ -416,7 +416,7 @@ async def take_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     actor, typed = actor_of(user.id, user.full_name), message.text
 
     def answer(session: Session) -> Outcome | None:
-        draft = drafts.draft_of(session, actor.key)
+        draft = drafts.draft_of(session, actor.key, for_update=True)
         if draft is None or draft.step not in (drafts.DATE, drafts.DESCRIPTION):
             return None
         if draft.step == drafts.DATE:

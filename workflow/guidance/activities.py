@@ -12,6 +12,7 @@ and call these; no channel checks a rule itself.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -92,8 +93,8 @@ def parse_day(value: object) -> date:
 def parse_attendance(value: object) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    text = re.sub(r"\s*人$", "", str(value).strip())
-    if isinstance(value, bool) or not text.isdigit() or len(text) > 6:
+    text = re.sub(r"\s*人$", "", unicodedata.normalize("NFKC", str(value)).strip())
+    if isinstance(value, bool) or not (text.isascii() and text.isdecimal()) or len(text) > 6:
         raise InvalidInput("guidance.bad_attendance", value=value, max=ATTENDANCE_MAX)
     number = int(text)
     if number > ATTENDANCE_MAX:
@@ -167,7 +168,9 @@ def guidance_start(guidance: Guidance) -> date:
 def check_open(session: Session, agency_id: int, year: int) -> None:
     """Refused once the agency's sheet for the year is finalised: the record it was judged on."""
     sheet = session.exec(
-        select(ScoreSheet).where(ScoreSheet.agency_id == agency_id, ScoreSheet.year == year)
+        select(ScoreSheet)
+        .where(ScoreSheet.agency_id == agency_id, ScoreSheet.year == year)
+        .with_for_update(read=True)  # a finalise waits for this change, or this for it
     ).first()
     if sheet is not None and sheet.finalised_at is not None:
         raise Refused("guidance.finalised", year=year)

@@ -51,8 +51,14 @@ class PendingFile:
     size: int | None
 
 
-def draft_of(session: Session, recorder: str) -> ActivityDraft | None:
-    return session.get(ActivityDraft, recorder)
+def draft_of(session: Session, recorder: str, *, for_update: bool = False) -> ActivityDraft | None:
+    """The recorder's draft; `for_update` when the caller advances it: two presses handled
+    at once (updates run concurrently) then queue on the row, and the second finds the
+    step already moved on instead of recording the activity twice."""
+    query = select(ActivityDraft).where(ActivityDraft.recorder == recorder)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query.execution_options(populate_existing=True)).first()
 
 
 def is_current(draft: ActivityDraft | None, step: str, message_id: int | None) -> bool:
@@ -116,9 +122,11 @@ def set_message(session: Session, recorder: str, message_id: int) -> None:
         session.flush()
 
 
-def clear(session: Session, recorder: str) -> None:
-    draft = draft_of(session, recorder)
-    if draft is not None:
+def clear(session: Session, recorder: str, *, holding: str | None = None) -> None:
+    """Remove the recorder's draft; with `holding`, only while it still holds that file
+    (a draft begun meanwhile, with another file, stays)."""
+    draft = draft_of(session, recorder, for_update=True)
+    if draft is not None and (holding is None or draft.file_id == holding):
         session.delete(draft)
         session.flush()
 

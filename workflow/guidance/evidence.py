@@ -148,9 +148,10 @@ def add_evidence(
         uploaded_by=actor.key,
         uploaded_at=now,
     )
-    session.add(row)
     try:
-        session.flush()
+        with session.begin_nested():  # a savepoint: the caller's transaction stays usable
+            session.add(row)
+            session.flush()
     except IntegrityError:  # the same content recorded at the same moment elsewhere
         raise Refused("guidance.duplicate_file_now", name=name) from None
     activities.audit_change(session, actor, on_behalf, ATTACH, activity, now, name)

@@ -7,6 +7,7 @@ Kinds and their topics are codes; people read and type their Chinese names
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -158,8 +159,8 @@ def parse_programme(text: str) -> str:
 def _count(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise InvalidInput("guidance.bad_count", field=name, max=COUNT_MAX)
-    text = str(value).strip()
-    if not text.isdigit() or len(text) > 6 or int(text) > COUNT_MAX:
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not (text.isascii() and text.isdecimal()) or len(text) > 6 or int(text) > COUNT_MAX:
         raise InvalidInput("guidance.bad_count", field=name, max=COUNT_MAX)
     return int(text)
 

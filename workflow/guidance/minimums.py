@@ -60,8 +60,10 @@ def quarter_of(day: date) -> Quarter:
 
 
 def quarters_due(start: date, as_of: date, report_due: date) -> list[Quarter]:
-    """The quarters of guidance that need their progress meeting by `as_of`."""
-    last = quarter_of(min(as_of, report_due))
+    """The quarters of guidance that need their progress meeting by `as_of`: those ended,
+    and the deadline's quarter at the deadline; never a quarter of the next year (a
+    deadline moved into January leaves the guidance year's four)."""
+    last = quarter_of(min(as_of, report_due, date(start.year, 12, 31)))
     due: list[Quarter] = []
     quarter = quarter_of(start)
     while (quarter.year, quarter.number) <= (last.year, last.number):

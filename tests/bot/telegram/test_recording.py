@@ -366,6 +366,17 @@ async def test_a_photo_with_no_flow_open_waits_for_the_choice(
     assert draft(any_engine) is None and stored(policy) == []
 
 
+async def test_a_second_file_never_replaces_one_waiting_for_its_choice(
+    chat: OfflineChat, any_engine: Engine
+) -> None:
+    world(any_engine)
+    await chat.send_document(USER, "签到表一.pdf", PDF, b"%PDF sign-in one")
+    await chat.send_document(USER, "签到表二.pdf", PDF, b"%PDF sign-in two")
+    assert any("请先为上一个文件“签到表一.pdf”选择" in call.text for call in chat.in_chat(USER))
+    await chat.tap_label(USER, "其他佐证材料")
+    assert [d.original_name for d in documents_of(any_engine)] == ["签到表一.pdf"]
+
+
 async def test_a_file_chosen_for_a_record_is_attached_once_the_record_is_saved(
     chat: OfflineChat, any_engine: Engine
 ) -> None:

@@ -213,6 +213,14 @@ def test_a_project_takes_the_units_only_programme_or_must_name_one(
             "guidance.bad_count",
         ),
         (
+            lambda: parse_fields("培训", "2026-03-05", topic="其他", attendance="½"),
+            "guidance.bad_attendance",
+        ),
+        (
+            lambda: parse_fields("领导机构", "2026-03-05", details={"residents": "¾"}),
+            "guidance.bad_count",
+        ),
+        (
             lambda: parse_fields("领导机构", "2026-03-05", details={"pets": 1}),
             "guidance.bad_detail",
         ),
@@ -223,6 +231,14 @@ def test_bad_input_is_refused_in_words(call: object, key: str) -> None:
         call()  # type: ignore[operator]
     assert refused.value.key == key
     assert refused.value.message("zh")  # a Chinese sentence, not the key
+
+
+def test_numbers_are_read_as_people_type_them() -> None:
+    """Full-width and circled digits fold to their value (NFKC), never a traceback."""
+    assert parse_fields("培训", "2026-03-05", topic="其他", attendance="３２人").attendance == 32
+    assert parse_fields("培训", "2026-03-05", topic="其他", attendance="①").attendance == 1
+    members = parse_fields("领导机构", "2026-03-05", details={"residents": "²"}).details
+    assert members == {"residents": 2}
 
 
 def test_a_finalised_sheet_closes_the_years_record(session: Session, settings: Settings) -> None:

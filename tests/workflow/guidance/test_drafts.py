@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from tests.workflow.guidance.helpers import TODAY, YEAR, guided
 from workflow.core.db import transaction
 from workflow.core.errors import DomainError
 from workflow.core.settings import load_settings
 from workflow.guidance import drafts
-from workflow.guidance.models import ActivityDraft
+from workflow.guidance.models import ActivityDraft, GuidanceActivity
 
 
 def test_a_date_typed_in_chat() -> None:
@@ -58,3 +60,36 @@ def test_the_steps_check_the_unit_and_the_date(any_engine: Engine) -> None:
         assert (draft.step, draft.activity_id) == (drafts.FILES, activity.id)
         drafts.clear(session, w.contact.key)
         assert drafts.draft_of(session, w.contact.key) is None
+
+
+def test_two_presses_at_once_record_the_activity_once(pg_engine: Engine) -> None:
+    """Updates are handled concurrently: two 跳过 presses (or a press and a typed line) on
+    the description step queue on the draft row; the second finds the step moved on."""
+    settings = load_settings()
+    with transaction(pg_engine) as session:
+        world = guided(session)
+        draft = drafts.start(session, world.contact.key, world.agency_id, YEAR)
+        drafts.choose_unit(session, draft, world.unit_id)
+        drafts.choose_kind(session, draft, "培训")
+        drafts.choose_topic(session, draft, "风险辨识")
+        drafts.choose_date(session, draft, date(2026, 6, 1), settings, TODAY)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def press() -> None:
+        barrier.wait()
+        with transaction(pg_engine) as session:
+            current = drafts.draft_of(session, world.contact.key, for_update=True)
+            if current is None or current.step != drafts.DESCRIPTION:
+                outcomes.append("stale")
+                return
+            drafts.save(session, current, "", world.contact, settings, TODAY)
+            outcomes.append("saved")
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with transaction(pg_engine, read_only=True) as session:
+        assert len(session.exec(select(GuidanceActivity)).all()) == 1
+    assert sorted(outcomes) == ["saved", "stale"]

@@ -41,6 +41,16 @@ def test_quarters_fall_due_when_they_end_and_the_last_at_the_deadline() -> None:
     assert quarters_due(date(2026, 8, 1), date(2026, 12, 1), REPORT_DUE) == [Quarter(2026, 3)]
 
 
+def test_a_deadline_in_the_next_year_asks_for_no_quarter_of_that_year() -> None:
+    """Campaign dates may run to 31 March of the next year: the guidance year's four quarters
+    are due, never the next year's first."""
+    due = quarters_due(date(2026, 1, 1), date(2027, 2, 1), date(2027, 1, 20))
+    assert due == [Quarter(2026, n) for n in (1, 2, 3, 4)]
+    assert quarters_due(date(2026, 1, 1), date(2026, 12, 20), date(2027, 1, 20))[-1] == Quarter(
+        2026, 3
+    )
+
+
 def test_shortfalls_against_the_article(any_engine: Engine, settings: Settings) -> None:
     with Session(any_engine) as session:
         world = guided(session)  # a safe community
