@@ -459,7 +459,10 @@ async def attach(
     found = await in_thread(
         context, lambda session: drafts.draft_of(session, actor.key), read_only=True
     )
-    if found is None or found.activity_id is None:
+    if found is None or found.activity_id is None:  # finished or cancelled meanwhile
+        await context.bot.send_message(
+            chat_id, catalogue.text("recording.file_not_kept", name=held.name)
+        )
         return
     activity_id, agency_id, year = found.activity_id, found.agency_id, found.year
     staged: evidence.Staged | None = None
