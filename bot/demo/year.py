@@ -383,12 +383,19 @@ def application_round(
     heading("round")
     earlier_filing(engine, settings, ids[-1], year - 2)
     name = "演示批次"
+    opened = at(date(year, 3, 2), settings)  # the round runs in March: filed before April
+    received = opened + timedelta(days=7)
     with transaction(engine) as session:  # material review (Art. 10(1))
-        service.create_round(session, name, OPERATOR, quota=2, settings=settings)
+        service.create_round(session, name, OPERATOR, quota=2, settings=settings, now=opened)
         for agency_id, seed in zip(ids, THIS_ROUND, strict=False):
-            service.join_round(session, name, agency_id, OPERATOR, settings=settings)
+            service.join_round(session, name, agency_id, OPERATOR, settings=settings, now=received)
             service.record_scores(
-                session, agency_id, OPERATOR, material=seed.material, settings=settings
+                session,
+                agency_id,
+                OPERATOR,
+                material=seed.material,
+                settings=settings,
+                now=received,
             )
             if seed.consultants < 5:
                 lifecycle.advance(
@@ -398,11 +405,17 @@ def application_round(
                     OPERATOR,
                     "材料审核未通过：咨询人员少于 5 名",
                     settings=settings,
+                    now=received,
                 )
                 say("rejected", agency=seed.name)
                 continue
-            lifecycle.advance(session, agency_id, "review", OPERATOR, settings=settings)
-        invited = review.publish_interview_list(session, name, OPERATOR, settings=settings)
+            lifecycle.advance(
+                session, agency_id, "review", OPERATOR, settings=settings, now=received
+            )
+        published = received + timedelta(days=7)
+        invited = review.publish_interview_list(
+            session, name, OPERATOR, settings=settings, now=published
+        )
         say("interview_list", count=len(invited.invited))
         for item in invited.invited:
             say(
@@ -413,17 +426,25 @@ def application_round(
             )
     for path in review.write_interview_list(invited.invited, out, name, settings.language):
         say("wrote", path=path)
+    interviewed, closes = published + timedelta(days=7), published + timedelta(days=14)
     with transaction(engine) as session:  # interview, ranking and filing (Art. 10(2)-(4))
         for item in invited.invited:
             agency_id = int(item.agency.id or 0)
             seed = THIS_ROUND[ids.index(agency_id)]
             service.record_scores(
-                session, agency_id, OPERATOR, interview=seed.interview, settings=settings
+                session,
+                agency_id,
+                OPERATOR,
+                interview=seed.interview,
+                settings=settings,
+                now=interviewed,
             )
-            lifecycle.advance(session, agency_id, "interview", OPERATOR, settings=settings)
-        closed = closing.close_round(session, name, OPERATOR, settings=settings)
+            lifecycle.advance(
+                session, agency_id, "interview", OPERATOR, settings=settings, now=interviewed
+            )
+        closed = closing.close_round(session, name, OPERATOR, settings=settings, now=closes)
         moves = audit.appended(session)
-    refreshed = after_commit(engine, moves, settings)  # the register (Art. 6)
+    refreshed = after_commit(engine, moves, settings, now=closes)  # the register (Art. 6)
     written = closing.write_publication(closed.published, out, closed.round.name, settings.language)
     for ranked in closed.filed:
         say("filed", rank=ranked.rank, agency=ranked.agency.name, score=f"{ranked.composite:.1f}")
