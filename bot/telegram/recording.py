@@ -342,6 +342,9 @@ def _apply(
     elif step == drafts.DESCRIPTION:
         return _save(session, draft, "", actor, settings, catalogue)
     elif step == drafts.FILES:
+        held = drafts.pending_file(draft)
+        if held is not None:  # its attach never finished (a kill after the save): now
+            return Outcome(attach=held)
         summary, files = _summary(session, draft), _file_count(session, draft)
         drafts.clear(session, draft.recorder)
         return Outcome(text=catalogue.text("recording.finished", summary=summary, n=files))

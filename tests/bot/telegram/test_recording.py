@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.telegram import recording
 from tests.chat import OfflineChat
 from tests.workflow.guidance.helpers import CONTACT_ID, World, guided
 from workflow.community.models import CreationUnit, Guidance
@@ -395,6 +396,31 @@ async def test_a_file_chosen_for_a_record_is_attached_once_the_record_is_saved(
         (activity.id, "启动会纪要.pdf")
     ]
     assert documents_of(any_engine) == []
+
+
+async def test_a_held_file_whose_attach_never_ran_is_attached_at_done(
+    chat: OfflineChat, any_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill between the record's commit and the attach leaves the file on the draft:
+    完成 attaches it first instead of finishing without it."""
+    world(any_engine)
+    await chat.send_document(USER, "启动会纪要.pdf", PDF, b"%PDF kickoff minutes, held")
+    await chat.tap_label(USER, "记入一项指导工作记录")
+    await chat.tap_label(USER, "幸福里社区")
+    await chat.tap_label(USER, "启动会")
+    await chat.tap_label(USER, "今天")
+
+    async def killed(*args: object, **kwargs: object) -> None:
+        return None
+
+    with monkeypatch.context() as patch:
+        patch.setattr(recording, "attach", killed)
+        await chat.tap_label(USER, "跳过")
+    assert files(any_engine) == []
+    await chat.tap_label(USER, "完成")
+    assert [f.original_name for f in files(any_engine)] == ["启动会纪要.pdf"]
+    await chat.tap_label(USER, "完成")
+    assert "佐证材料 1 个" in chat.last_text(USER)
 
 
 # --- /status ----------------------------------------------------------------------------------
