@@ -52,19 +52,9 @@ def _t(key: str, **params: object) -> str:
 
 
 def _agency(session: Session, ref: str) -> Agency:
-    """An agency by id, credit code or exact name."""
-    from sqlmodel import select
+    from workflow.registry.service import find_agency_named
 
-    from workflow.registry.models import Agency
-    from workflow.registry.service import find_agency
-
-    try:
-        return find_agency(session, ref)
-    except NotFound:
-        agency = session.exec(select(Agency).where(Agency.name == ref.strip())).first()
-        if agency is None:
-            raise NotFound("assessment.no_agency_named", name=ref) from None
-        return agency
+    return find_agency_named(session, ref)
 
 
 def _id(agency: Agency) -> int:

@@ -78,14 +78,14 @@ def evidence(
     """工作佐证：逐项指标查阅记录的指导工作和文件，可导出证据包 / the experts' evidence desk."""
     from dataclasses import replace
 
-    from bot.cli.assessment import _agency
     from workflow.core.db import transaction
     from workflow.guidance.desk import build_desk
     from workflow.guidance.pack import write_pack
+    from workflow.registry.service import find_agency_named
 
     config = settings()
     with transaction(open_engine(), read_only=True) as session:
-        row = _agency(session, agency)
+        row = find_agency_named(session, agency)
         assert row.id is not None
         desk = build_desk(session, row.id, year, config)
     chosen = [desk.indicator(indicator)] if indicator else list(desk.indicators)

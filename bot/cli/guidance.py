@@ -84,7 +84,7 @@ def guidance_add(
     """登记指导记录：某机构某年度按何种创建指导某创建单位 / record that an agency guides a unit."""
     from workflow.community import units
     from workflow.core.db import transaction
-    from workflow.guidance.spreadsheet import find_agency_named
+    from workflow.registry.service import find_agency_named
 
     with transaction(open_engine()) as session:
         found_unit = units.find_unit(session, unit)
@@ -123,7 +123,7 @@ def guidance_records(
     """列出一年的指导记录：机构、创建单位、创建类型、指导开始日期 / list a year's guidance records."""
     from workflow.community import units
     from workflow.core.db import transaction
-    from workflow.guidance.spreadsheet import find_agency_named
+    from workflow.registry.service import find_agency_named
 
     with transaction(open_engine(), read_only=True) as session:
         agency_id = find_agency_named(session, agency).id if agency else None
@@ -167,6 +167,7 @@ def guidance_record(
     from workflow.community import units
     from workflow.core.db import transaction
     from workflow.guidance import activities, kinds, spreadsheet
+    from workflow.registry.service import find_agency_named
 
     code = kinds.parse_kind(kind)
     given = activities.parse_fields(
@@ -181,7 +182,7 @@ def guidance_record(
     )
     engine, config = open_engine(), settings()
     with transaction(engine, read_only=True) as session:
-        found_agency = spreadsheet.find_agency_named(session, agency)
+        found_agency = find_agency_named(session, agency)
         found_unit = units.find_unit(session, unit)
     assert found_agency.id is not None and found_unit.id is not None
     activity_id = spreadsheet.record_with_files(
@@ -245,7 +246,7 @@ def guidance_list(
     from workflow.community.models import CreationUnit
     from workflow.core.db import transaction
     from workflow.guidance import activities, evidence
-    from workflow.guidance.spreadsheet import find_agency_named
+    from workflow.registry.service import find_agency_named
 
     with transaction(open_engine(), read_only=True) as session:
         found = find_agency_named(session, agency)
@@ -403,12 +404,13 @@ def guidance_status(
     from workflow.core.clock import local_date, utcnow
     from workflow.core.db import transaction
     from workflow.guidance import spreadsheet
+    from workflow.registry.service import find_agency_named
 
     config = settings()
     today = local_date(utcnow(), config.zone)
     with transaction(open_engine(), read_only=True) as session:
         agencies = (
-            [spreadsheet.find_agency_named(session, agency)]
+            [find_agency_named(session, agency)]
             if agency
             else spreadsheet.guiding_agencies(session, year)
         )

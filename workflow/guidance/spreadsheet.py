@@ -26,13 +26,13 @@ from workflow.access.actors import Actor
 from workflow.community import units
 from workflow.community.models import Guidance
 from workflow.core.db import transaction
-from workflow.core.errors import DomainError, InvalidInput, NotFound
+from workflow.core.errors import DomainError, InvalidInput
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings
 from workflow.core.spreadsheets import save_workbook, widths_in_order, write_table_xlsx
 from workflow.guidance import activities, evidence, kinds, minimums
 from workflow.registry.models import Agency
-from workflow.registry.service import find_agency
+from workflow.registry.service import find_agency_named
 
 ACTIVITY_SHEET = "指导工作"
 HELP_SHEET = "填写说明"
@@ -78,18 +78,6 @@ FILE_SEPARATORS = re.compile(r"[、;；\n]+")
 
 def _text(key: str, **params: object) -> str:
     return workflow_texts.text(f"guidance_sheet.{key}", None, **params)
-
-
-def find_agency_named(session: Session, ref: object) -> Agency:
-    """An agency by number, credit code or exact full name."""
-    text = str(ref or "").strip()
-    try:
-        return find_agency(session, text)
-    except NotFound:
-        found = session.exec(select(Agency).where(Agency.name == text)).first()
-        if found is None:
-            raise NotFound("guidance_sheet.no_agency", ref=text) from None
-        return found
 
 
 def detail_key(kind: str, name: str) -> str:

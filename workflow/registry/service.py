@@ -40,6 +40,19 @@ def find_agency(session: Session, ref: str | int) -> Agency:
     return agency
 
 
+def find_agency_named(session: Session, ref: object) -> Agency:
+    """The agency by number, credit code or exact full name: what people type at the
+    terminal and in spreadsheets."""
+    text = str(ref or "").strip()
+    try:
+        return find_agency(session, text)
+    except NotFound:
+        found = session.exec(select(Agency).where(Agency.name == text)).first()
+        if found is None:
+            raise NotFound("registry.agency_not_named", ref=text) from None
+        return found
+
+
 def list_agencies(session: Session, status: str | None = None) -> list[Agency]:
     """Agencies by id, optionally only those in one lifecycle state."""
     query = select(Agency).order_by(col(Agency.id))

@@ -20,6 +20,7 @@ from workflow.registry.service import (
     add_consultant,
     current_application,
     find_agency,
+    find_agency_named,
     missing_materials,
     register_agency,
     set_materials,
@@ -93,6 +94,18 @@ def test_find_agency_by_id_or_code(any_engine: Engine) -> None:
         with pytest.raises(NotFound) as missing:
             find_agency(session, "91110105MA09UNKN7E")
         assert "没有找到机构“91110105MA09UNKN7E”" in str(missing.value)
+
+
+def test_find_agency_named_takes_what_people_type(any_engine: Engine) -> None:
+    """Number, credit code or exact full name — the one finder of the CLI and the imports."""
+    with transaction(any_engine) as session:
+        agency = make_agency(session)
+        for ref in (agency.id, f" {agency.credit_code} ", agency.name):
+            assert find_agency_named(session, ref) is agency
+        with pytest.raises(NotFound) as missing:
+            find_agency_named(session, "北京不存在咨询有限公司")
+        assert missing.value.key == "registry.agency_not_named"
+        assert "机构全称" in str(missing.value)
 
 
 def test_current_application_is_the_newest(any_engine: Engine) -> None:
