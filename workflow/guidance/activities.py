@@ -11,8 +11,6 @@ and call these; no channel checks a rule itself.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -93,11 +91,8 @@ def parse_day(value: object) -> date:
 def parse_attendance(value: object) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    text = re.sub(r"\s*人$", "", unicodedata.normalize("NFKC", str(value)).strip())
-    if isinstance(value, bool) or not (text.isascii() and text.isdecimal()) or len(text) > 6:
-        raise InvalidInput("guidance.bad_attendance", value=value, max=ATTENDANCE_MAX)
-    number = int(text)
-    if number > ATTENDANCE_MAX:
+    number = kinds.whole_count(value, ATTENDANCE_MAX, unit="人")
+    if number is None:
         raise InvalidInput("guidance.bad_attendance", value=value, max=ATTENDANCE_MAX)
     return number
 

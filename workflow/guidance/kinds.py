@@ -156,13 +156,24 @@ def parse_programme(text: str) -> str:
     return found
 
 
-def _count(name: str, value: object) -> int:
+def whole_count(value: object, maximum: int = COUNT_MAX, unit: str = "") -> int | None:
+    """A count as people type it (NFKC-folded: ３２, ①; an optional trailing `unit` such
+    as 人), 0 … `maximum`; None for anything else — the caller refuses in its words."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidInput("guidance.bad_count", field=name, max=COUNT_MAX)
+        return None
     text = unicodedata.normalize("NFKC", str(value)).strip()
-    if not (text.isascii() and text.isdecimal()) or len(text) > 6 or int(text) > COUNT_MAX:
-        raise InvalidInput("guidance.bad_count", field=name, max=COUNT_MAX)
+    if unit:
+        text = text.removesuffix(unit).rstrip()
+    if not (text.isascii() and text.isdecimal()) or len(text) > 6 or int(text) > maximum:
+        return None
     return int(text)
+
+
+def _count(name: str, value: object) -> int:
+    number = whole_count(value)
+    if number is None:
+        raise InvalidInput("guidance.bad_count", field=name, max=COUNT_MAX)
+    return number
 
 
 def check_details(kind: str, details: Mapping[str, Any] | None) -> dict[str, Any]:
