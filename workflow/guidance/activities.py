@@ -23,6 +23,7 @@ from workflow.access.roles import require_role
 from workflow.assessment.models import ScoreSheet
 from workflow.community.campaigns import campaign_or_default, check_year
 from workflow.community.models import CreationUnit, Guidance
+from workflow.community.units import find_guidance
 from workflow.core.clock import local_date, utcnow
 from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
 from workflow.core.i18n import workflow_texts
@@ -145,11 +146,7 @@ def recorder_on_behalf(session: Session, actor: Actor, agency_id: int, settings:
 
 def guidance_of(session: Session, agency_id: int, unit_id: int, year: int) -> Guidance:
     """The guidance record the activity belongs to, or a refusal naming the unit."""
-    found = session.exec(
-        select(Guidance).where(
-            Guidance.agency_id == agency_id, Guidance.unit_id == unit_id, Guidance.year == year
-        )
-    ).first()
+    found = find_guidance(session, unit_id, agency_id, year)
     if found is None:
         unit = session.get(CreationUnit, unit_id)
         raise Refused("guidance.not_guided", unit=unit.name if unit else unit_id, year=year)
