@@ -468,42 +468,35 @@ async def attach(
         )
         return
     activity_id, agency_id, year = found.activity_id, found.agency_id, found.year
-    staged: evidence.Staged | None = None
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            source = Path(folder) / "upload"
-            telegram_file = await context.bot.get_file(held.file_id)
-            await telegram_file.download_to_drive(source)
-            staged = evidence.stage(source, held.name, held.mime, agency_id, year, settings)
+        with evidence.staging() as staged:
+            with tempfile.TemporaryDirectory() as folder:
+                source = Path(folder) / "upload"
+                telegram_file = await context.bot.get_file(held.file_id)
+                await telegram_file.download_to_drive(source)
+                staged.append(
+                    evidence.stage(source, held.name, held.mime, agency_id, year, settings)
+                )
 
-        def record_file(session: Session) -> int:
-            assert staged is not None
-            evidence.add_evidence(
-                session, activity_id, staged, held.name, held.mime, actor, settings
-            )
-            draft = drafts.draft_of(session, actor.key)
-            if from_draft and draft is not None:
-                drafts.drop_file(session, draft)
-            return len(evidence.files_of(session, agency_id, year, activity_id=activity_id))
+            def record_file(session: Session) -> int:
+                evidence.add_evidence(
+                    session, activity_id, staged[0], held.name, held.mime, actor, settings
+                )
+                draft = drafts.draft_of(session, actor.key)
+                if from_draft and draft is not None:
+                    drafts.drop_file(session, draft)
+                return len(evidence.files_of(session, agency_id, year, activity_id=activity_id))
 
-        count = await in_thread(context, record_file)
-    except DomainError as refusal:
-        if staged is not None:
-            evidence.discard(staged)
+            count = await in_thread(context, record_file)
+    except DomainError as refusal:  # the staged file is gone already (`staging`)
         if from_draft:
             await in_thread(context, lambda session: _drop(session, actor.key))
         await context.bot.send_message(chat_id, refusal.message(settings.language))
         return
     except (TelegramError, OSError) as error:
-        if staged is not None:
-            evidence.discard(staged)
         logger.warning("agency %s: evidence upload failed: %s", agency_id, type(error).__name__)
         await context.bot.send_message(chat_id, catalogue.text("agency.upload_failed"))
         return
-    except BaseException:
-        if staged is not None:
-            evidence.discard(staged)
-        raise
     logger.info("agency %s: evidence file recorded for activity %s", agency_id, activity_id)
     receipt = catalogue.text("recording.file_saved", name=held.name, n=count)
     await show_new(context, chat_id, actor.key, (receipt, files_keyboard(catalogue)))

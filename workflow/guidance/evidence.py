@@ -2,8 +2,8 @@
 
 A file and its row exist together or not at all. The file is written first (`stage`),
 under a name no other upload shares, then the row is added in the caller's
-transaction (`add_evidence`); when that transaction fails the caller removes the
-staged file (`discard`). A crash between the two leaves at most an unreferenced file,
+transaction (`add_evidence`); when that transaction fails the staged file is removed
+(`staging` does it for the files staged in its block). A crash between the two leaves at most an unreferenced file,
 never a row without its file. `attach_file` does the three steps for the CLI and
 imports; the chat does them around its own worker-thread transaction.
 
@@ -17,6 +17,8 @@ import hashlib
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -92,6 +94,19 @@ def stage(
 def discard(staged: Staged) -> None:
     """Remove a staged file whose row was not committed."""
     staged.path.unlink(missing_ok=True)
+
+
+@contextmanager
+def staging() -> Iterator[list[Staged]]:
+    """The files staged in the block (append them): removed when the block fails, so a
+    file whose row was not committed never stays. Put the transaction inside it."""
+    staged: list[Staged] = []
+    try:
+        yield staged
+    except BaseException:
+        for each in staged:
+            discard(each)
+        raise
 
 
 def _holder(session: Session, agency_id: int, year: int, sha256: str) -> EvidenceFile | None:
@@ -171,18 +186,14 @@ def attach_file(
     with transaction(engine, read_only=True) as session:
         activity = activities.find_activity(session, activity_id)
         agency_id, year = activity.agency_id, activity.year
-    staged = stage(source, original_name, mime_type, agency_id, year, settings)
-    try:
-        with transaction(engine) as session:
-            row = add_evidence(
-                session, activity_id, staged, original_name, mime_type, actor, settings
-            )
-            session.flush()
-            session.expunge(row)
-        return row
-    except BaseException:
-        discard(staged)
-        raise
+    with staging() as staged, transaction(engine) as session:
+        staged.append(stage(source, original_name, mime_type, agency_id, year, settings))
+        row = add_evidence(
+            session, activity_id, staged[0], original_name, mime_type, actor, settings
+        )
+        session.flush()
+        session.expunge(row)
+    return row
 
 
 def find_file(session: Session, file_id: int) -> EvidenceFile:

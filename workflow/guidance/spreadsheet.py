@@ -242,44 +242,38 @@ def import_activities(
     """Record every row's activity and attach its files, or nothing: all errors are
     collected with their row numbers first; on any, no row is kept and no file stays."""
     errors = units.RowErrors(limit=None)
-    staged: list[evidence.Staged] = []
     seen: dict[tuple[int, int, str], tuple[int, str]] = {}
     count = files = 0
-    try:
-        with transaction(engine) as session:
-            for number, row in rows:
+    with evidence.staging() as staged, transaction(engine) as session:
+        for number, row in rows:
+            try:
+                activity_id, agency_id, year = _activity(session, row, actor, settings, today)
+            except DomainError as error:
+                errors.add(number, error.message())
+                continue
+            count += 1
+            for name in file_names(row.get("files")):
                 try:
-                    activity_id, agency_id, year = _activity(session, row, actor, settings, today)
+                    stored = _file(files_dir, name, agency_id, year, settings)
                 except DomainError as error:
                     errors.add(number, error.message())
                     continue
-                count += 1
-                for name in file_names(row.get("files")):
-                    try:
-                        stored = _file(files_dir, name, agency_id, year, settings)
-                    except DomainError as error:
-                        errors.add(number, error.message())
-                        continue
-                    staged.append(stored)
-                    first = seen.setdefault((agency_id, year, stored.sha256), (number, name))
-                    if first != (number, name):
-                        message = _text("same_file", name=name, row=first[0], first=first[1])
-                        errors.add(number, message)
-                        continue
-                    try:
-                        evidence.add_evidence(
-                            session, activity_id, stored, name, _mime(name), actor, settings
-                        )
-                    except DomainError as error:
-                        errors.add(number, error.message())
-                        continue
-                    files += 1
-            errors.raise_if_any()
-        return ImportReport(count, files)
-    except BaseException:
-        for each in staged:
-            evidence.discard(each)
-        raise
+                staged.append(stored)
+                first = seen.setdefault((agency_id, year, stored.sha256), (number, name))
+                if first != (number, name):
+                    message = _text("same_file", name=name, row=first[0], first=first[1])
+                    errors.add(number, message)
+                    continue
+                try:
+                    evidence.add_evidence(
+                        session, activity_id, stored, name, _mime(name), actor, settings
+                    )
+                except DomainError as error:
+                    errors.add(number, error.message())
+                    continue
+                files += 1
+        errors.raise_if_any()
+    return ImportReport(count, files)
 
 
 def _mime(name: str) -> str:
@@ -335,36 +329,24 @@ def record_with_files(
 ) -> int:
     """Record an activity and attach its files in one transaction (all or nothing);
     returns the activity's number."""
-    staged: list[evidence.Staged] = []
-    try:
-        with transaction(engine) as session:
-            recorded = activities.record_activity(
-                session, agency_id, unit_id, year, given, actor, settings, today=today
-            )
-            assert recorded.id is not None
-            _attach_all(session, recorded.id, agency_id, year, sources, actor, settings, staged)
-            return recorded.id
-    except BaseException:
-        for each in staged:
-            evidence.discard(each)
-        raise
+    with evidence.staging() as staged, transaction(engine) as session:
+        recorded = activities.record_activity(
+            session, agency_id, unit_id, year, given, actor, settings, today=today
+        )
+        assert recorded.id is not None
+        _attach_all(session, recorded.id, agency_id, year, sources, actor, settings, staged)
+        return recorded.id
 
 
 def attach_files(
     engine: Engine, activity_id: int, sources: Sequence[Path], actor: Actor, settings: Settings
 ) -> int:
     """Attach several files to an activity, all or none; returns how many."""
-    staged: list[evidence.Staged] = []
-    try:
-        with transaction(engine) as session:
-            found = activities.find_activity(session, activity_id)
-            return _attach_all(
-                session, activity_id, found.agency_id, found.year, sources, actor, settings, staged
-            )
-    except BaseException:
-        for each in staged:
-            evidence.discard(each)
-        raise
+    with evidence.staging() as staged, transaction(engine) as session:
+        found = activities.find_activity(session, activity_id)
+        return _attach_all(
+            session, activity_id, found.agency_id, found.year, sources, actor, settings, staged
+        )
 
 
 # --- the status table -------------------------------------------------------------------
