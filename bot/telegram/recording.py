@@ -11,6 +11,7 @@ Callback data: `rec:start` (the button under /status) and `rec:<step>:<value>`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 from dataclasses import dataclass
@@ -474,9 +475,10 @@ async def attach(
                 source = Path(folder) / "upload"
                 telegram_file = await context.bot.get_file(held.file_id)
                 await telegram_file.download_to_drive(source)
-                staged.append(
-                    evidence.stage(source, held.name, held.mime, agency_id, year, settings)
+                stored = await asyncio.to_thread(  # hashing and copying: off the loop
+                    evidence.stage, source, held.name, held.mime, agency_id, year, settings
                 )
+                staged.append(stored)
 
             def record_file(session: Session) -> int:
                 evidence.add_evidence(
