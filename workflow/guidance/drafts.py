@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from workflow.access.actors import Actor
@@ -114,12 +115,20 @@ def drop_file(session: Session, draft: ActivityDraft) -> None:
 
 
 def set_message(session: Session, recorder: str, message_id: int) -> None:
-    """The message showing the draft's current step (older ones are stale)."""
-    draft = draft_of(session, recorder)
-    if draft is not None and (draft.message_id is None or message_id > draft.message_id):
-        draft.message_id = message_id
-        session.add(draft)
-        session.flush()
+    """The message showing the draft's current step (older ones are stale): one
+    conditional UPDATE, forward only, so a draft finished or cancelled meanwhile (the
+    contact pressed 完成 before this ran) is simply not there to update."""
+    session.execute(
+        update(ActivityDraft)
+        .where(
+            col(ActivityDraft.recorder) == recorder,
+            or_(
+                col(ActivityDraft.message_id).is_(None), col(ActivityDraft.message_id) < message_id
+            ),
+        )
+        .values(message_id=message_id)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def clear(session: Session, recorder: str, *, holding: str | None = None) -> None:

@@ -93,3 +93,19 @@ def test_two_presses_at_once_record_the_activity_once(pg_engine: Engine) -> None
     with transaction(pg_engine, read_only=True) as session:
         assert len(session.exec(select(GuidanceActivity)).all()) == 1
     assert sorted(outcomes) == ["saved", "stale"]
+
+
+def test_the_shown_message_moves_forward_only_and_a_gone_draft_is_no_error(
+    any_engine: Engine,
+) -> None:
+    """The screen is sent before its id is stored: 完成 may clear the draft in between."""
+    with transaction(any_engine) as session:
+        world = guided(session)
+        drafts.start(session, world.contact.key, world.agency_id, YEAR)
+        drafts.set_message(session, world.contact.key, 20)
+        drafts.set_message(session, world.contact.key, 10)  # an older screen: ignored
+        current = drafts.draft_of(session, world.contact.key)
+        assert current is not None and current.message_id == 20
+        drafts.clear(session, world.contact.key)
+        drafts.set_message(session, world.contact.key, 30)  # nothing to update, no error
+        assert drafts.draft_of(session, world.contact.key) is None
