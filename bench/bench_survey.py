@@ -50,9 +50,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.blocking import new_executor, run_unit
 from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest, UpdateFactory
 from bot.telegram.app import BotApplication, build_application
-from bot.telegram.blocking import new_executor, run_unit
 from migrations import upgrade
 from surveys.invitations import invitations_of, issue_invitations
 from workflow.community.models import CreationUnit, Guidance

@@ -33,7 +33,8 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.telegram.blocking import in_thread, run_unit
+from bot.blocking import run_unit
+from bot.telegram.blocking import in_thread
 from bot.telegram.context import ENGINE, EXECUTOR, settings_of, texts
 from bot.telegram.rendering import PAGE_SIZE, Listing, page_of
 from bot.texts import LocalCatalogue

@@ -34,12 +34,12 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.blocking import DatabaseUnavailable, new_executor
 from bot.telegram import admin as admin_chat
 from bot.telegram import agency as agency_chat
 from bot.telegram import evidence as evidence_chat
 from bot.telegram import jobs, recording, start
 from bot.telegram import survey as survey_chat
-from bot.telegram.blocking import DatabaseUnavailable, new_executor
 from bot.telegram.context import ENGINE, EXECUTOR, SETTINGS, texts
 from workflow.core.i18n import set_help_contact
 from workflow.core.settings import Settings

@@ -19,7 +19,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.telegram.blocking import DatabaseUnavailable, in_thread
+from bot.blocking import DatabaseUnavailable
+from bot.telegram.blocking import in_thread
 from bot.telegram.context import settings_of, texts
 from bot.texts import LocalCatalogue
 from workflow.community.campaigns import current_campaign_year

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from telegram import Bot
 from telegram.ext import Application, ContextTypes, Job
 
-from bot.telegram.blocking import run_unit
+from bot.blocking import run_unit
 from bot.telegram.context import EXECUTOR, SETTINGS, engine_of, settings_of
 from bot.telegram.sender import SendReport, send_due
 from surveys.coverage import unit_facts

@@ -41,7 +41,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.telegram.blocking import run_unit
+from bot.blocking import run_unit
 from bot.texts import LocalCatalogue
 from workflow.core.settings import Settings
 from workflow.reminders import outbox

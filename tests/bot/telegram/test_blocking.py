@@ -18,9 +18,9 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.blocking import DatabaseUnavailable
 from bot.demo.offline import OFFLINE_TOKEN, Call, RecordingRequest
 from bot.telegram.app import build_application
-from bot.telegram.blocking import DatabaseUnavailable
 from bot.telegram.jobs import run_cycle
 from surveys.models import Invitation, Submission, SurveyProgress
 from tests.chat import LoopGuard, OfflineChat
@@ -276,7 +276,7 @@ async def test_a_writer_held_up_elsewhere_does_not_queue_every_thread_behind_it(
 ) -> None:
     """A CLI command holding SQLite's write lock: our writers give up in bounded time
     (one waits the busy timeout, the others the writer lock's wait) and a read still runs."""
-    import bot.telegram.blocking as blocking
+    import bot.blocking as blocking
 
     monkeypatch.setattr(blocking, "WRITER_WAIT", 0.2)
     executor = blocking.new_executor(2)
