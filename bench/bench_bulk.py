@@ -222,6 +222,8 @@ def answer_questionnaires(session: Session, rng: random.Random) -> None:
         opened = start + timedelta(minutes=7 * n)
         invitation.opened_at = invitation.bound_at = opened
         invitation.bound_user_id = 7_000_000_000 + n
+        invitation.respondent_channel = "telegram"
+        invitation.respondent_key = str(invitation.bound_user_id)
         session.add(invitation)
         answers = [rng.choice((2, 3, 3, 4, 4)) for _ in range(5)]
         if draw < 0.80:

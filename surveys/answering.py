@@ -40,6 +40,7 @@ from surveys.errors import Conflict, InvalidInput, NotFound, Refused, survey_tex
 from surveys.invitations import TOKEN_PATTERN, find_invitation, new_token
 from surveys.models import ADMIN_CHANNELS, DONE, REVIEW, Invitation, Submission, SurveyProgress
 from surveys.questionnaire import ITEM_NUMBERS, POINTS
+from surveys.respondents import Respondent
 from workflow.community.campaigns import default_date, is_open
 from workflow.community.models import Campaign, CreationUnit
 from workflow.core.clock import utcnow
@@ -113,9 +114,14 @@ class Pressed:
 
 
 def open_survey(
-    session: Session, token: str, user_id: int, settings: Settings, now: datetime | None = None
+    session: Session,
+    token: str,
+    respondent: Respondent,
+    settings: Settings,
+    now: datetime | None = None,
 ) -> Opened:
-    """Open an invitation from its link: bind the first user, resume or reopen the survey.
+    """Open an invitation from its link: bind the first respondent (in Telegram or a
+    browser), resume or reopen the survey.
 
     Reopening after submitting goes to the review screen, so the unit can change
     answers and submit again until the questionnaire closes.
@@ -128,10 +134,9 @@ def open_survey(
         if view is None:
             raise NotFound("survey.unknown_token")
         _refuse_if_closed(view.survey, now, settings)
-        if view.bound_user_id not in (None, user_id):
-            raise Refused("survey.taken")
-        unbound = view.opened_at is None or view.bound_user_id is None
-        if unbound and not _bind(session, view.survey.invitation_id, user_id, now):
+        _refuse_if_taken(view, respondent)
+        unbound = view.opened_at is None or view.respondent is None
+        if unbound and not _bind(session, view.survey.invitation_id, respondent, now):
             continue  # someone opened it meanwhile: read again
         survey = view.survey
         if view.revision is None:  # the first open: the survey starts at question 1
@@ -147,18 +152,37 @@ def open_survey(
     raise Conflict("survey.busy")
 
 
-def _bind(session: Session, invitation_id: int, user_id: int, now: datetime) -> bool:
-    """Bind the invitation to `user_id` (if nobody else has it) and note when it was opened."""
+def _refuse_if_taken(view: _View, respondent: Respondent) -> None:
+    """Refuse a respondent other than the bound one: on the other channel, name it."""
+    bound = view.respondent
+    if bound is None or bound == respondent:
+        return
+    if bound.channel != respondent.channel:
+        raise Refused("survey.taken_elsewhere", channel=channel_label(bound.channel))
+    raise Refused("survey.taken")
+
+
+def _bind(session: Session, invitation_id: int, respondent: Respondent, now: datetime) -> bool:
+    """Bind the invitation to `respondent` (if nobody else has it) and note when it was
+    opened: one conditional UPDATE, so of two openers at once exactly one is bound."""
     invitation = sa.inspect(Invitation).columns
     stamp = invitation.bound_at.type  # UTCDateTime: the value is checked and stored as UTC
     statement = (
         sa.update(Invitation)
         .where(
             invitation.id == invitation_id,
-            sa.or_(invitation.bound_user_id.is_(None), invitation.bound_user_id == user_id),
+            sa.or_(
+                invitation.respondent_key.is_(None),
+                sa.and_(
+                    invitation.respondent_channel == respondent.channel,
+                    invitation.respondent_key == respondent.key,
+                ),
+            ),
         )
         .values(
-            bound_user_id=user_id,
+            respondent_channel=respondent.channel,
+            respondent_key=respondent.key,
+            bound_user_id=respondent.telegram_user,
             bound_at=sa.func.coalesce(invitation.bound_at, sa.literal(now, stamp)),
             opened_at=sa.func.coalesce(invitation.opened_at, sa.literal(now, stamp)),
         )
@@ -192,30 +216,34 @@ def _start_progress(session: Session, invitation_id: int, now: datetime) -> None
 def press(
     session: Session,
     action: Press,
-    user_id: int,
+    respondent: Respondent,
     settings: Settings,
-    message_id: int | None,
+    message_id: int | None = None,
     now: datetime | None = None,
 ) -> Pressed:
-    """Apply one button press from `user_id` on message `message_id`, or find it stale.
+    """Apply one press (a chat button on message `message_id`, or a web form) from
+    `respondent`, or find it stale.
 
     One read of everything the screen needs, then one compare-and-set UPDATE
     (plus the submission's INSERT on submit): the write happens only if nobody
     wrote the progress since it was read. Presses of one chat handled at the
     same time thus never overwrite each other: the loser reads again and, as
-    the step has moved on, is stale.
+    the step has moved on, is stale. A web form names the step it showed (its item),
+    so a second tab or the back button is stale by the same rule; only chat screens
+    have message ids.
     """
     now = now or utcnow()
     for _ in range(CAS_ATTEMPTS):
         view = _read(session, settings, invitation_id=action.invitation_id)
-        if view is None or view.bound_user_id != user_id:
+        if view is None or view.respondent != respondent:
             raise Refused("survey.not_yours")
         _refuse_if_closed(view.survey, now, settings)
         if view.revision is None:  # opened before progress was kept: start it now
             _start_progress(session, action.invitation_id, now)
             continue
         survey = view.survey
-        moved = _apply(survey, action) if is_current(message_id, survey.message_id) else None
+        current = respondent.channel != "telegram" or is_current(message_id, survey.message_id)
+        moved = _apply(survey, action) if current else None
         if moved is None:
             return Pressed(survey, accepted=False)
         changed = _write_progress(session, survey, moved, view.revision, now)
@@ -223,7 +251,7 @@ def press(
             continue  # someone else wrote first: read again
         receipt = None
         if action.action is Action.SUBMIT:
-            receipt = _submit(session, survey, user_id, now)
+            receipt = _submit(session, survey, respondent.user_id, now, channel=respondent.channel)
             changed = replace(changed, receipt=receipt, submitted_at=now)
         return Pressed(changed, accepted=True, receipt=receipt)
     raise Conflict("survey.busy")
@@ -237,7 +265,7 @@ class _View:
     """One read of a survey: the screen's values, whose it is and the progress revision."""
 
     survey: Survey
-    bound_user_id: int | None
+    respondent: Respondent | None
     opened_at: datetime | None
     revision: int | None
 
@@ -256,7 +284,7 @@ def _read(
     row: Any = session.connection().execute(query, {"key": value}).first()
     if row is None:
         return None
-    (id_, bound, opened_at, year, unit, agency, agency_status, closes, position, *rest) = row
+    (id_, channel, key, opened_at, year, unit, agency, agency_status, closes, position, *rest) = row
     items, (message, revision, receipt, submitted_at) = rest[:5], rest[5:]
     if closes is None:  # nobody set this year's dates: the defaults, without storing them
         closes = default_date(year, "questionnaire_closes", settings)
@@ -274,6 +302,7 @@ def _read(
         submitted_at=submitted_at,
         agency_status=agency_status,
     )
+    bound = Respondent(channel, key) if key is not None else None
     return _View(survey, bound, opened_at, revision)
 
 
@@ -306,7 +335,8 @@ def _read_query(key: str) -> sa.Executable:
                 col(column)
                 for column in (
                     Invitation.id,
-                    Invitation.bound_user_id,
+                    Invitation.respondent_channel,
+                    Invitation.respondent_key,
                     Invitation.opened_at,
                     Invitation.year,
                     CreationUnit.name,

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
 from surveys.errors import InvalidInput, NotFound, survey_texts
-from surveys.models import Invitation
+from surveys.models import Invitation, SurveyProgress
 from workflow.community.models import CreationUnit
 from workflow.community.units import find_guidance, guidance_for
 from workflow.core.clock import utcnow
@@ -37,6 +37,11 @@ def new_token() -> str:
 
 def invitation_link(token: str, bot_username: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
+
+
+def web_link(token: str, base_url: str) -> str:
+    """The same invitation in a phone browser: `https://<host>/s/<token>`."""
+    return f"{base_url.rstrip('/')}/s/{token}"
 
 
 def issue_invitations(session: Session, year: int) -> list[Invitation]:
@@ -93,15 +98,24 @@ def invitations_of(session: Session, year: int) -> list[tuple[Invitation, Creati
 
 
 def rebind(session: Session, invitation: Invitation, user_id: int | None, actor: str) -> None:
-    """Let another person answer: bind `user_id`, or (None) let the next opener be bound."""
+    """Let another person answer: bind Telegram user `user_id`, or (None) let the next
+    opener be bound, in Telegram or in a browser. The answers given so far stay; the
+    chat screen on record is forgotten, so the new respondent's first press counts."""
     if user_id is not None and user_id <= 0:
         raise InvalidInput("survey.user_invalid", user=user_id)
     now = utcnow()
+    invitation.respondent_channel = "telegram" if user_id is not None else None
+    invitation.respondent_key = str(user_id) if user_id is not None else None
     invitation.bound_user_id = user_id
     invitation.bound_at = now if user_id is not None else None
     invitation.rebound_by = actor[:100]
     invitation.rebound_at = now
     session.add(invitation)
+    progress = session.get(SurveyProgress, invitation.id)
+    if progress is not None:
+        progress.message_id = None
+        progress.revision += 1
+        session.add(progress)
     session.flush()
 
 

@@ -1,8 +1,9 @@
 """Survey tables: invitations, answers in progress, and the history of submissions.
 
 - `Invitation`: one per (creation unit, agency, year) that has a guidance
-  record; its token is the Telegram deep-link payload. The first Telegram user
-  who opens it is bound to it.
+  record; its token is both the Telegram deep-link payload and the web link's
+  path (`/s/<token>`). The first respondent who opens it — a Telegram user, or a
+  browser on its first POST — is bound to it, whatever the channel.
 - `SurveyProgress`: the answers as they are given, one row per invitation,
   written on every tap, so a restarted bot resumes at the same question.
 - `Submission`: every submitted answer set, never changed or deleted; the
@@ -53,7 +54,13 @@ class Invitation(SQLModel, table=True):
     token: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     opened_at: datetime | None = None
+    respondent_channel: str | None = Field(default=None, max_length=10)
+    """How the bound respondent answers: `telegram` or `web` (None: nobody bound yet)."""
+    respondent_key: str | None = Field(default=None, max_length=64)
+    """Who is bound, channel-neutral: a Telegram user id, or the SHA-256 of a browser's
+    respondent cookie. The binding checks compare channel and key."""
     bound_user_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    """The bound Telegram user, the one reminders can reach (None for a browser)."""
     bound_at: datetime | None = None
     rebound_by: str = Field(default="", max_length=100)
     rebound_at: datetime | None = None

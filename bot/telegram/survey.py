@@ -29,6 +29,7 @@ from bot.telegram.start import add_bare_start, add_deep_link
 from surveys import answering
 from surveys.answering import Survey
 from surveys.errors import NotFound, survey_texts
+from surveys.respondents import Respondent
 from workflow.core.clock import local_text
 from workflow.core.errors import DomainError
 
@@ -100,7 +101,10 @@ async def open_from_link(update: Update, context: ContextTypes.DEFAULT_TYPE, tok
     settings = settings_of(context)
     try:
         opened = await in_thread(
-            context, lambda session: answering.open_survey(session, token, user.id, settings)
+            context,
+            lambda session: answering.open_survey(
+                session, token, Respondent.telegram(user.id), settings
+            ),
         )
     except NotFound:
         return False
@@ -130,7 +134,9 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     try:
         pressed = await in_thread(
             context,
-            lambda session: answering.press(session, press, user_id, settings, message_id),
+            lambda session: answering.press(
+                session, press, Respondent.telegram(user_id), settings, message_id
+            ),
         )
     except DomainError as refusal:
         reason = refusal.message(settings_of(context).language)

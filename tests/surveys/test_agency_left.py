@@ -12,6 +12,7 @@ from surveys.answering import Action, Press, open_survey, press, record_message
 from surveys.coverage import Status, coverage, invitation_status, pending_recipients, unit_facts
 from surveys.errors import Refused
 from surveys.models import Invitation, SurveyProgress
+from surveys.respondents import Respondent
 from tests.surveys.helpers import OPEN_YEAR, guided_units
 from tests.workflow.assessment_builders import ADMIN
 from tests.workflow.lifecycle_steps import agency_in
@@ -23,7 +24,7 @@ REJECTED_TEXT = "该咨询服务机构未列入备案名单，本次满意度调
 
 
 def _start(session: Session, settings: Settings, invitation: Invitation, user: int) -> None:
-    open_survey(session, invitation.token, user, settings)
+    open_survey(session, invitation.token, Respondent.telegram(user), settings)
     assert invitation.id is not None
     record_message(session, invitation.id, 1)
     session.commit()
@@ -33,7 +34,9 @@ def _answer(
     session: Session, settings: Settings, invitation: Invitation, user: int, n: int
 ) -> None:
     assert invitation.id is not None
-    press(session, Press(invitation.id, Action.ANSWER, n, 3), user, settings, 1)
+    press(
+        session, Press(invitation.id, Action.ANSWER, n, 3), Respondent.telegram(user), settings, 1
+    )
     session.commit()
 
 
@@ -48,7 +51,7 @@ def test_after_a_withdrawal_the_unit_is_told_and_can_no_longer_answer(
         for number in range(1, 6):
             _answer(session, settings, done, 21, number)
         assert done.id is not None
-        press(session, Press(done.id, Action.SUBMIT), 21, settings, 1)
+        press(session, Press(done.id, Action.SUBMIT), Respondent.telegram(21), settings, 1)
         _start(session, settings, started, 22)
         _answer(session, settings, started, 22, 1)
         _start(session, settings, opened, 23)
@@ -66,12 +69,18 @@ def test_after_a_withdrawal_the_unit_is_told_and_can_no_longer_answer(
 
         for invitation, user in ((started, 22), (never, 24)):
             with pytest.raises(Refused) as caught:
-                open_survey(session, invitation.token, user, settings)
+                open_survey(session, invitation.token, Respondent.telegram(user), settings)
             assert caught.value.key == "survey.agency_withdrawn"
             assert caught.value.message("zh") == WITHDRAWN_TEXT
         assert started.id is not None
         with pytest.raises(Refused) as caught:
-            press(session, Press(started.id, Action.ANSWER, 2, 4), 22, settings, 1)
+            press(
+                session,
+                Press(started.id, Action.ANSWER, 2, 4),
+                Respondent.telegram(22),
+                settings,
+                1,
+            )
         assert caught.value.key == "survey.agency_withdrawn"
         session.rollback()
         row = session.get(SurveyProgress, started.id)
@@ -102,7 +111,13 @@ def test_a_rejected_agency_closes_its_invitations_too(
         session.commit()
         assert invitation.id is not None
         with pytest.raises(Refused) as caught:
-            press(session, Press(invitation.id, Action.ANSWER, 1, 4), 31, settings, 1)
+            press(
+                session,
+                Press(invitation.id, Action.ANSWER, 1, 4),
+                Respondent.telegram(31),
+                settings,
+                1,
+            )
         assert caught.value.key == "survey.agency_rejected"
         assert caught.value.message("zh") == REJECTED_TEXT
         assert caught.value.message("en").startswith("This consulting agency was not filed")

@@ -25,6 +25,7 @@ from surveys.answering import (
 )
 from surveys.errors import NotFound, Refused
 from surveys.models import DONE, REVIEW, Invitation, Submission, SurveyProgress
+from surveys.respondents import Respondent
 from tests.surveys.helpers import CLOSED_YEAR, OPEN_YEAR, guided_units
 from workflow.community.campaigns import closes_at
 from workflow.core.db import transaction
@@ -47,14 +48,19 @@ def tap(
 ) -> Pressed:
     assert invitation.id is not None
     result = press(
-        session, Press(invitation.id, action, item, points), user, settings, message_id, **kwargs
+        session,
+        Press(invitation.id, action, item, points),
+        Respondent.telegram(user),
+        settings,
+        message_id,
+        **kwargs,
     )
     session.commit()
     return result
 
 
 def opened(session: Session, settings: Settings, invitation: Invitation, user: int = STAFF) -> None:
-    open_survey(session, invitation.token, user, settings)
+    open_survey(session, invitation.token, Respondent.telegram(user), settings)
     assert invitation.id is not None
     record_message(session, invitation.id, 77)
     session.commit()
@@ -80,7 +86,7 @@ def test_first_opener_is_bound_and_another_user_is_refused(
     with Session(any_engine, expire_on_commit=False) as session:
         guided = guided_units(session, count=1)
         invitation = guided.invitations[0]
-        first = open_survey(session, invitation.token, STAFF, settings)
+        first = open_survey(session, invitation.token, Respondent.telegram(STAFF), settings)
         session.commit()
         assert first.first_time and first.survey.question == 1
         assert (first.survey.unit, first.survey.agency, first.survey.year) == (
@@ -89,10 +95,10 @@ def test_first_opener_is_bound_and_another_user_is_refused(
             OPEN_YEAR,
         )
         assert first.survey.closes == date(OPEN_YEAR, 12, 20)
-        again = open_survey(session, invitation.token, STAFF, settings)
+        again = open_survey(session, invitation.token, Respondent.telegram(STAFF), settings)
         assert not again.first_time
         with pytest.raises(Refused) as refused:
-            open_survey(session, invitation.token, OTHER, settings)
+            open_survey(session, invitation.token, Respondent.telegram(OTHER), settings)
         assert "另一位用户" in str(refused.value)
         session.refresh(invitation)
         assert invitation.bound_user_id == STAFF
@@ -100,7 +106,9 @@ def test_first_opener_is_bound_and_another_user_is_refused(
 
 def test_an_unknown_token_is_not_found(any_engine: Engine, settings: Settings) -> None:
     with Session(any_engine, expire_on_commit=False) as session, pytest.raises(NotFound):
-        open_survey(session, "NoSuchToken_0000000000000000000", STAFF, settings)
+        open_survey(
+            session, "NoSuchToken_0000000000000000000", Respondent.telegram(STAFF), settings
+        )
 
 
 def test_five_answers_then_review_then_submit_gives_a_receipt(
@@ -235,7 +243,9 @@ def test_reopening_after_submit_allows_a_new_submission_and_keeps_the_history(
         opened(session, settings, invitation)
         answer_all(session, settings, invitation, [2, 2, 2, 2, 2])
         first = tap(session, settings, invitation, Action.SUBMIT).receipt
-        reopened = open_survey(session, invitation.token, STAFF, settings).survey
+        reopened = open_survey(
+            session, invitation.token, Respondent.telegram(STAFF), settings
+        ).survey
         session.commit()
         assert reopened.reviewing and reopened.receipt == first
         tap(session, settings, invitation, Action.CHANGE, 5)
@@ -264,7 +274,7 @@ def test_after_closing_nothing_can_be_opened_or_changed(
     with Session(any_engine, expire_on_commit=False) as session:
         closed = guided_units(session, count=1, year=CLOSED_YEAR).invitations[0]
         with pytest.raises(Refused) as refused:
-            open_survey(session, closed.token, STAFF, settings)
+            open_survey(session, closed.token, Respondent.telegram(STAFF), settings)
         assert "已于 2020-12-20 截止" in str(refused.value)
         session.refresh(closed)
         assert closed.bound_user_id is None
@@ -318,11 +328,13 @@ def test_the_same_link_opened_twice_at_once_starts_one_survey(
     with Session(pg_engine, expire_on_commit=False) as session:
         invitation = guided_units(session, count=1).invitations[0]
     first = Session(pg_engine)
-    open_survey(first, invitation.token, STAFF, settings)  # not committed yet: holds the rows
+    open_survey(
+        first, invitation.token, Respondent.telegram(STAFF), settings
+    )  # not committed yet: holds the rows
 
     def second() -> object:
         with transaction(pg_engine) as session:
-            return open_survey(session, invitation.token, STAFF, settings)
+            return open_survey(session, invitation.token, Respondent.telegram(STAFF), settings)
 
     thread, out = _in_thread(second)
     time.sleep(0.3)  # the second open now waits for the first's row lock
@@ -351,7 +363,7 @@ def test_reopening_after_submit_reads_again_when_a_write_came_first(
 
     def reopen() -> object:
         with transaction(pg_engine) as session:
-            return open_survey(session, invitation.token, STAFF, settings)
+            return open_survey(session, invitation.token, Respondent.telegram(STAFF), settings)
 
     thread, out = _in_thread(reopen)
     time.sleep(0.3)
@@ -370,7 +382,7 @@ def test_times_written_on_opening_are_stored_as_utc(engine: Engine, settings: Se
     local = datetime(2027, 3, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     with Session(engine, expire_on_commit=False) as session:
         invitation = guided_units(session, count=1).invitations[0]
-        open_survey(session, invitation.token, STAFF, settings, now=local)
+        open_survey(session, invitation.token, Respondent.telegram(STAFF), settings, now=local)
         session.commit()
     with Session(engine) as session:
         row = session.get(Invitation, invitation.id)
@@ -401,7 +413,7 @@ def test_answers_in_january_belong_to_the_campaign_whose_questionnaire_is_open(
         )
         session.commit()
         january = datetime(year + 1, 1, 18, 10, 0, tzinfo=beijing)
-        open_survey(session, invitation.token, STAFF, settings, now=january)
+        open_survey(session, invitation.token, Respondent.telegram(STAFF), settings, now=january)
         assert invitation.id is not None
         record_message(session, invitation.id, 77)
         session.commit()
@@ -414,6 +426,6 @@ def test_answers_in_january_belong_to_the_campaign_whose_questionnaire_is_open(
         assert latest_submissions(session, year)[invitation.id].receipt == receipt
         late = datetime(year + 1, 1, 21, 0, 1, tzinfo=beijing)  # past 20 January in Beijing
         with pytest.raises(Refused) as caught:
-            open_survey(session, invitation.token, STAFF, settings, now=late)
+            open_survey(session, invitation.token, Respondent.telegram(STAFF), settings, now=late)
         assert caught.value.key == "survey.closed"
         assert f"{year + 1}-01-20" in caught.value.message("zh")

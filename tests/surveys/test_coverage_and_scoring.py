@@ -11,6 +11,7 @@ from sqlmodel import Session
 from surveys.answering import Action, Press, open_survey, press, record_message
 from surveys.coverage import Status, by_agency, coverage, pending_recipients, write_xlsx
 from surveys.models import Invitation
+from surveys.respondents import Respondent
 from surveys.scoring import fill_sheets
 from tests.surveys.helpers import CLOSED_YEAR, OPEN_YEAR, guided_units
 from workflow.assessment.sheets import find_sheet, set_questionnaire_points, sheet_view
@@ -30,12 +31,18 @@ def answer(
     submit: bool = True,
 ) -> None:
     assert invitation.id is not None
-    open_survey(session, invitation.token, user, settings)
+    open_survey(session, invitation.token, Respondent.telegram(user), settings)
     record_message(session, invitation.id, 1)
     for number, value in enumerate(points, start=1):
-        press(session, Press(invitation.id, Action.ANSWER, number, value), user, settings, 1)
+        press(
+            session,
+            Press(invitation.id, Action.ANSWER, number, value),
+            Respondent.telegram(user),
+            settings,
+            1,
+        )
     if submit:
-        press(session, Press(invitation.id, Action.SUBMIT), user, settings, 1)
+        press(session, Press(invitation.id, Action.SUBMIT), Respondent.telegram(user), settings, 1)
     session.commit()
 
 
@@ -48,7 +55,7 @@ def test_each_guided_unit_is_in_exactly_one_state(
         session.add(Guidance(unit_id=late.id, agency_id=guided.agency.id, year=OPEN_YEAR))
         session.commit()
         _invited, opened, started, done = guided.invitations
-        open_survey(session, opened.token, 11, settings)
+        open_survey(session, opened.token, Respondent.telegram(11), settings)
         answer(session, settings, started, 12, [3, 3], submit=False)
         answer(session, settings, done, 13, [4, 4, 4, 4, 4])
         rows = coverage(session, OPEN_YEAR)
@@ -91,7 +98,7 @@ def test_the_units_to_remind_are_those_bound_to_a_link_and_not_yet_submitted(
         guided = guided_units(session, count=4)
         other_year = guided_units(session, count=1, year=CLOSED_YEAR, agency=guided.agency)
         _invited, opened, started, done = guided.invitations
-        open_survey(session, opened.token, 11, settings)
+        open_survey(session, opened.token, Respondent.telegram(11), settings)
         answer(session, settings, started, 12, [3, 3], submit=False)
         answer(session, settings, done, 13, [4, 4, 4, 4, 4])
         old = other_year.invitations[0]
@@ -146,10 +153,30 @@ def test_the_latest_submission_counts_and_an_admin_entry_is_kept(
         rated = guided_units(session, count=1)
         by_hand = guided_units(session, count=1)
         answer(session, settings, rated.invitations[0], 31, [1, 1, 1, 1, 1])
-        open_survey(session, rated.invitations[0].token, 31, settings)  # reopen: review screen
-        press(session, Press(rated.invitations[0].id, Action.CHANGE, 1), 31, settings, 1)
-        press(session, Press(rated.invitations[0].id, Action.ANSWER, 1, 4), 31, settings, 1)
-        press(session, Press(rated.invitations[0].id, Action.SUBMIT), 31, settings, 1)
+        open_survey(
+            session, rated.invitations[0].token, Respondent.telegram(31), settings
+        )  # reopen: review screen
+        press(
+            session,
+            Press(rated.invitations[0].id, Action.CHANGE, 1),
+            Respondent.telegram(31),
+            settings,
+            1,
+        )
+        press(
+            session,
+            Press(rated.invitations[0].id, Action.ANSWER, 1, 4),
+            Respondent.telegram(31),
+            settings,
+            1,
+        )
+        press(
+            session,
+            Press(rated.invitations[0].id, Action.SUBMIT),
+            Respondent.telegram(31),
+            settings,
+            1,
+        )
         answer(session, settings, by_hand.invitations[0], 32, [0, 0, 0, 0, 0])
         points = {"3.1": 2, "3.2": 2, "3.3": 2, "3.4": 2, "3.5": 2}
         set_questionnaire_points(

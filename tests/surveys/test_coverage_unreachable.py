@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from surveys.answering import open_survey
 from surveys.coverage import coverage, write_xlsx
+from surveys.respondents import Respondent
 from tests.surveys.helpers import OPEN_YEAR, guided_units
 from workflow.core.clock import utcnow
 from workflow.core.settings import Settings
@@ -35,8 +36,8 @@ def block(session: Session, chat_id: int) -> None:
 def test_blocked_units_are_flagged(any_engine: Engine, settings: Settings, tmp_path: Path) -> None:
     with Session(any_engine, expire_on_commit=False) as session:
         guided = guided_units(session, count=3)
-        open_survey(session, guided.invitations[0].token, BLOCKER, settings)
-        open_survey(session, guided.invitations[1].token, FRIENDLY, settings)
+        open_survey(session, guided.invitations[0].token, Respondent.telegram(BLOCKER), settings)
+        open_survey(session, guided.invitations[1].token, Respondent.telegram(FRIENDLY), settings)
         block(session, BLOCKER)
         session.commit()
         rows = {row.unit_id: row for row in coverage(session, OPEN_YEAR)}

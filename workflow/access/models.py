@@ -1,4 +1,5 @@
-"""Roles granted to Telegram users beyond those named in the settings."""
+"""Roles granted to Telegram users beyond those named in the settings, and the one-time
+sign-in links of the web pages."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from workflow.core.clock import utcnow
+
+# the table our foreign key names, so it is mapped whatever imported this module
+from workflow.registry.models import Agency  # noqa: F401
 
 
 class RoleGrant(SQLModel, table=True):
@@ -20,3 +24,24 @@ class RoleGrant(SQLModel, table=True):
     role: str = Field(max_length=20)
     granted_by: str = Field(max_length=100)
     granted_at: datetime = Field(default_factory=utcnow)
+
+
+class WebLogin(SQLModel, table=True):
+    """A one-time sign-in link for the web pages: an agency's contact (`agency_id`) or an
+    admin or expert (`actor_key`, the key their role is granted to). Only the token's
+    SHA-256 is stored, so the table leaks no usable link; the first visit uses it up."""
+
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_weblogin_token_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64)
+    kind: str = Field(max_length=10)
+    """`agency` or `staff`."""
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", ondelete="CASCADE")
+    actor_key: str = Field(default="", max_length=100)
+    label: str = Field(default="", max_length=100)
+    """The name the pages greet and the audit log records."""
+    issued_by: str = Field(default="", max_length=100)
+    issued_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from surveys.answering import Action, Press, open_survey, press, record_message
 from surveys.models import Invitation
+from surveys.respondents import Respondent
 from tests.bot.conftest import Cli
 from tests.builders import make_agency
 from tests.surveys.helpers import OPEN_YEAR, guided_units
@@ -105,7 +106,7 @@ def test_invite_show_and_rebind(db: Engine, cli: Cli, settings: Settings) -> Non
     with Session(db, expire_on_commit=False) as session:
         guided = guided_units(session, count=1)
         invitation, unit = guided.invitations[0], guided.units[0]
-        open_survey(session, invitation.token, 555, settings)
+        open_survey(session, invitation.token, Respondent.telegram(555), settings)
         session.commit()
     args = ("invite", "show", str(unit.id), guided.agency.credit_code, str(OPEN_YEAR))
     code, out, _ = cli(*args, "--json")
@@ -143,11 +144,17 @@ def test_survey_status_and_fill(db: Engine, cli: Cli, settings: Settings, tmp_pa
         guided = guided_units(session, count=2)
         silent = guided_units(session, count=1)
         invitation = guided.invitations[0]
-        open_survey(session, invitation.token, 42, settings)
+        open_survey(session, invitation.token, Respondent.telegram(42), settings)
         record_message(session, invitation.id, 1)
         for number, points in enumerate([4, 3, 2, 1, 0], start=1):
-            press(session, Press(invitation.id, Action.ANSWER, number, points), 42, settings, 1)
-        press(session, Press(invitation.id, Action.SUBMIT), 42, settings, 1)
+            press(
+                session,
+                Press(invitation.id, Action.ANSWER, number, points),
+                Respondent.telegram(42),
+                settings,
+                1,
+            )
+        press(session, Press(invitation.id, Action.SUBMIT), Respondent.telegram(42), settings, 1)
         session.commit()
     report = tmp_path / "status.xlsx"
     code, out, _ = cli("survey", "status", str(OPEN_YEAR), "--xlsx", str(report))

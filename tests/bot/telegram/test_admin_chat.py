@@ -327,12 +327,15 @@ async def test_survey_coverage_per_agency_and_per_unit(
     chat: OfflineChat, engine: Engine, admin_settings: Settings
 ) -> None:
     from surveys.answering import open_survey
+    from surveys.respondents import Respondent
     from tests.surveys.helpers import OPEN_YEAR, guided_units
     from tests.surveys.test_coverage_unreachable import BLOCKER, block
 
     with Session(engine, expire_on_commit=False) as session:
         guided = guided_units(session, count=2)
-        open_survey(session, guided.invitations[0].token, BLOCKER, admin_settings)
+        open_survey(
+            session, guided.invitations[0].token, Respondent.telegram(BLOCKER), admin_settings
+        )
         block(session, BLOCKER)
         session.commit()
     await chat.send(ADMIN_ID, f"/survey {OPEN_YEAR}")

@@ -1,0 +1,58 @@
+"""channel-neutral survey respondents and one-time web sign-in links
+
+Revision ID: 0017_web_channel
+Revises: 0016_draft_pending_file
+Create Date: 2026-12-02
+
+An invitation opens in Telegram or in a phone browser (RULES, questionnaire):
+it is now bound to a respondent key with its channel (`telegram`: the user id;
+`web`: the SHA-256 of the browser's respondent cookie). `bound_user_id` stays
+the Telegram user that reminders reach. `weblogin` holds the one-time sign-in
+links of agency contacts and of admins and experts (only the token's hash).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision = "0017_web_channel"
+down_revision = "0016_draft_pending_file"
+branch_labels = None
+depends_on = None
+
+_TEXT = sqlmodel.sql.sqltypes.AutoString
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("invitation") as batch:
+        batch.add_column(sa.Column("respondent_channel", _TEXT(length=10), nullable=True))
+        batch.add_column(sa.Column("respondent_key", _TEXT(length=64), nullable=True))
+    op.execute(
+        "UPDATE invitation SET respondent_channel = 'telegram',"
+        " respondent_key = CAST(bound_user_id AS VARCHAR(64)) WHERE bound_user_id IS NOT NULL"
+    )
+    op.create_table(
+        "weblogin",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("token_hash", _TEXT(length=64), nullable=False),
+        sa.Column("kind", _TEXT(length=10), nullable=False),
+        sa.Column(
+            "agency_id", sa.Integer(), sa.ForeignKey("agency.id", ondelete="CASCADE"), nullable=True
+        ),
+        sa.Column("actor_key", _TEXT(length=100), nullable=False),
+        sa.Column("label", _TEXT(length=100), nullable=False),
+        sa.Column("issued_by", _TEXT(length=100), nullable=False),
+        sa.Column("issued_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.UniqueConstraint("token_hash", name="uq_weblogin_token_hash"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("weblogin")
+    with op.batch_alter_table("invitation") as batch:
+        batch.drop_column("respondent_key")
+        batch.drop_column("respondent_channel")
