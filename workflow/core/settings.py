@@ -36,6 +36,7 @@ RENAMED = {
 }
 """Settings that no longer exist, with what replaces them (a start refuses the old name)."""
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
+_BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 
 
 def _split_ints(value: object) -> object:
@@ -115,6 +116,15 @@ class Settings(BaseSettings):
 
     # the current register (Art. 6): written here again after every move onto it or off it
     register_dir: str = ""  # empty: not written automatically (`safecomm register --out DIR`)
+
+    # the web pages (bot/web): the address people open (behind nginx: https://…), where the
+    # app listens, the key that signs sessions (required to serve), and how long a one-time
+    # sign-in link and a signed-in session last
+    web_base_url: str = ""  # empty: http://<web_bind>
+    web_bind: str = "127.0.0.1:8000"
+    session_secret: SecretStr | None = None
+    web_link_hours: int = Field(default=72, ge=1, le=720)
+    web_session_hours: int = Field(default=12, ge=1, le=168)
 
     # policy: the application round's pass marks and total-quantity control (Art. 10(2), 10(3))
     interview_pass_score: float = Field(default=60, ge=0, le=100)
@@ -221,6 +231,33 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
+    @field_validator("web_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not _BASE_URL.fullmatch(value):
+            raise ValueError(
+                "must be http(s)://host[:port] with no path, e.g. https://safecomm.example.cn"
+            )
+        return value
+
+    @field_validator("web_bind")
+    @classmethod
+    def _bind_address(cls, value: str) -> str:
+        host, _, port = value.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, e.g. 127.0.0.1:8000")
+        return value.strip()
+
+    @field_validator("session_secret")
+    @classmethod
+    def _secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "must be at least 32 characters (e.g. the output of: openssl rand -hex 32)"
+            )
+        return value
+
     @field_validator(
         "campaign_opens",
         "campaign_report_due",
@@ -263,6 +300,16 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def public_url(self) -> str:
+        """Where people open the web pages: the base URL, else the bind address over http."""
+        return self.web_base_url or f"http://{self.web_bind}"
+
+    @property
+    def bind_host_port(self) -> tuple[str, int]:
+        host, _, port = self.web_bind.rpartition(":")
+        return host.strip("[]"), int(port)
 
 
 def _first_error_line(error: ValidationError) -> str:
