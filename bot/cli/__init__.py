@@ -26,6 +26,7 @@ from bot.cli import (
     registry,
     reminders,
     surveys,
+    web,
 )
 
 app = typer.Typer(
@@ -48,6 +49,7 @@ for module in (
     guidance,
     reminders,
     evidence,
+    web,
 ):
     module.register(app)
 

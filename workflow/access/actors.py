@@ -1,4 +1,5 @@
-"""Who acts and with which role: `Actor` (a Telegram user or a CLI operator) and
+"""Who acts and with which role: `Actor` (a Telegram user, a CLI operator or someone
+signed in to the web pages) and
 `Role` (expert ⊂ admin), with their names in words. Pure values: no database."""
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from typing import Literal
 from workflow.core.errors import InvalidInput
 from workflow.core.i18n import workflow_texts
 
-Channel = Literal["chat", "cli"]
+Channel = Literal["chat", "cli", "web"]
 TELEGRAM_KEY = re.compile(r"^tg:(\d{1,20})$")
+AGENCY_KEY = re.compile(r"^agency:(\d{1,20})$")
+"""An agency signed in to the web pages by a link printed for it, not for one contact."""
 
 
 class Role(StrEnum):
@@ -44,6 +47,12 @@ class Actor:
     @classmethod
     def cli(cls, login: str) -> Actor:
         return cls(f"cli:{login}", login, "cli")
+
+    @classmethod
+    def web(cls, key: str, name: str) -> Actor:
+        """Someone signed in to the web pages: the key their link was issued to (`tg:<id>`
+        for a person, so their role and contact binding hold there too; `agency:<id>`)."""
+        return cls(key, name, "web")
 
 
 def role_label(role: str, language: str | None = None) -> str:
