@@ -151,9 +151,12 @@ def _font_config(directory: Path) -> Path:
     return config
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Debian's Chromium under Playwright, once per test session."""
+    """Debian's Chromium under Playwright, once per test module: Playwright's sync API
+    keeps an event loop running in this thread while it is open, which later asyncio
+    tests could not start beside, so it closes when the module's tests are done (a
+    browser test module therefore holds no async tests)."""
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium missing at {CHROMIUM}: .ci/run installs Debian's chromium")
