@@ -209,6 +209,8 @@ def hand_in(
     content twice for a year is refused. Flushed, not committed."""
     if not speaks_for(session, actor, agency_id):
         raise Refused("contacts.not_own_agency")
+    if kind not in FILE_KINDS:
+        raise InvalidInput("contacts.document_kind", kind=kind)
     unique = f"sha256:{stored.sha256}"
     if already_submitted(session, agency_id, year, unique):
         raise Refused("contacts.already_handed_in", name=stored.original_name, year=year)
