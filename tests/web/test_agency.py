@@ -6,6 +6,7 @@ are never shown."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -110,7 +111,8 @@ def record(client: TestClient, place: Place, **changes: str) -> int:
     return int(answer.headers["location"].split("/")[-1].split("?")[0])
 
 
-def upload(client: TestClient, url: str, name: str, content: bytes, mime: str, **data: str):  # type: ignore[no-untyped-def]
+def upload(client: TestClient, url: str, name: str, content: bytes, mime: str, **data: str) -> Any:
+    """A multipart form with one file, as a browser's file input sends it."""
     return client.post(url, files={"file": (name, content, mime)}, data=data)
 
 
@@ -398,3 +400,32 @@ def test_before_publication_the_result_page_says_so(web: TestClient, engine: Eng
     place = guided_agency(engine)
     sign_in(web, engine, place.agency_id)
     assert "尚未公示" in web.get("/agency/result").text
+
+
+def test_an_upload_without_a_declared_length_is_stopped_at_the_limit(engine: Engine) -> None:
+    from bot.web.app import create_app
+
+    app = create_app(web_settings(engine, "http://testserver", upload_max_mb=1), engine)
+    boundary = "safecommboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="大.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
+
+    def body() -> Iterator[bytes]:
+        yield head + png_bytes()
+        for _ in range(40):  # 2.5 MB in 64 KB pieces, no Content-Length
+            yield b"\x00" * (64 * 1024)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
+        place = guided_agency(engine)
+        sign_in(client, engine, place.agency_id)
+        activity_id = record(client, place)
+        answer = client.post(
+            f"/agency/records/{activity_id}/files",
+            content=body(),
+            headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+        )
+    assert answer.status_code == 400 and "1MB" in refusal_of(answer).replace(" ", "")
+    assert evidence_rows(engine) == [] and stored_files() == []
