@@ -429,3 +429,33 @@ def test_an_upload_without_a_declared_length_is_stopped_at_the_limit(engine: Eng
         )
     assert answer.status_code == 400 and "1MB" in refusal_of(answer).replace(" ", "")
     assert evidence_rows(engine) == [] and stored_files() == []
+
+
+def test_a_bound_contact_signed_in_on_the_web_records_as_themselves(
+    web: TestClient, engine: Engine
+) -> None:
+    from workflow.reminders.models import AgencyContact
+
+    place = guided_agency(engine)
+    settings = web_settings(engine, "http://testserver")
+    with transaction(engine) as session:
+        session.add(
+            AgencyContact(agency_id=place.agency_id, telegram_user_id=7001, display_name="王")
+        )
+        session.flush()
+        token = issue_login(
+            session,
+            "agency",
+            actor_key="tg:7001",
+            label="王联系人",
+            issued_by=ADMIN,
+            settings=settings,
+            agency_id=place.agency_id,
+        )
+    assert web.post(f"/login/{token}").headers["location"] == "/agency"
+    record(web, place)
+    [row] = activities(engine)
+    assert (row.recorded_by, row.on_behalf) == ("tg:7001", False)
+    with Session(engine) as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.trigger == "guidance.add")).one()
+    assert (entry.channel, entry.actor_name) == ("web", "王联系人")
