@@ -297,6 +297,7 @@ async def show_record(
             "shown": shown,
             "title": kinds.described(shown.activity.kind, shown.activity.topic, settings.language),
             "saved": request.query_params.get("saved"),
+            "removed": request.query_params.get("removed"),
             "inline": evidence_inline,
             "max_mb": settings.upload_max_mb,
             "allowed": ", ".join(sorted(contacts.ALLOWED_TYPES)),
@@ -491,6 +492,28 @@ async def show_file(
 
     row = await unit(request, look, read_only=True)
     return file_response(Path(row.stored_path), row.mime_type, row.original_name)
+
+
+@router.post("/files/{file_id}/delete", response_model=None)
+async def remove_file(request: Request, file_id: int, who: AgencyUser = require_agency) -> Response:
+    """Take a file off its record (audited); the stored file goes once the row has gone."""
+    settings = settings_of(request)
+
+    def remove(session: Session) -> tuple[int, str]:
+        row = session.get(EvidenceFile, file_id)
+        if row is None or row.agency_id != who.agency_id:
+            raise NotFound("guidance.file_not_found", file=file_id)
+        activity_id = row.activity_id
+        return activity_id, evidence.remove_evidence(session, file_id, who.actor, settings)
+
+    try:
+        activity_id, path = await unit(request, remove)
+    except NotFound:
+        raise
+    except DomainError as refusal:
+        return refused_page(request, refusal, "/agency/records")
+    Path(path).unlink(missing_ok=True)
+    return see_other(f"/agency/records/{activity_id}?removed=1")
 
 
 # --- Art. 15 documents ---------------------------------------------------------------------

@@ -235,6 +235,7 @@ def test_another_agencys_record_and_file_are_never_shown(
         web, f"/agency/records/{their_record}/files", "q.png", png_bytes(4), "image/png"
     )
     assert attempt.status_code == 404
+    assert web.post(f"/agency/files/{their_file.id}/delete").status_code == 404
     edit = web.post(f"/agency/records/{their_record}/edit", data=training(theirs, revision="1"))
     assert edit.status_code == 404
     assert len(evidence_rows(engine)) == 1 and [a.title for a in activities(engine)] == [
@@ -459,3 +460,23 @@ def test_a_bound_contact_signed_in_on_the_web_records_as_themselves(
     with Session(engine) as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.trigger == "guidance.add")).one()
     assert (entry.channel, entry.actor_name) == ("web", "王联系人")
+
+
+def test_a_file_is_taken_off_its_record_row_and_file_together(
+    any_web: TestClient, any_engine: Engine
+) -> None:
+    place = guided_agency(any_engine)
+    sign_in(any_web, any_engine, place.agency_id)
+    activity_id = record(any_web, place)
+    upload(any_web, f"/agency/records/{activity_id}/files", "错的.png", png_bytes(), "image/png")
+    [row] = evidence_rows(any_engine)
+    answer = any_web.post(f"/agency/files/{row.id}/delete")
+    assert answer.status_code == 303
+    assert evidence_rows(any_engine) == [] and not Path(row.stored_path).exists()
+    assert "文件已删除" in any_web.get(answer.headers["location"]).text
+    with Session(any_engine) as session:
+        entry = session.exec(
+            select(AuditEntry).where(AuditEntry.trigger == "guidance.detach")
+        ).one()
+    assert (entry.channel, entry.reason) == ("web", "错的.png")
+    assert any_web.post(f"/agency/files/{row.id}/delete").status_code == 404
