@@ -371,7 +371,7 @@ def test_the_result_is_shown_and_an_objection_filed_once_during_the_period(
     page = any_web.get("/agency/result").text
     assert "2025年考核结果" in page and "最终得分" in page and "提交异议" in page
     empty = any_web.post("/agency/objection", data={"reason": "  "})
-    assert empty.status_code == 400 and "理由" in refusal_of(empty)
+    assert empty.status_code == 400 and "请写明异议的理由" in refusal_of(empty)
     filed = any_web.post("/agency/objection", data={"reason": "指标2.4的报告已提交，未计分"})
     assert filed.status_code == 303
     with Session(any_engine) as session:

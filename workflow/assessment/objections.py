@@ -38,10 +38,10 @@ AGENCY_ROLE = "agency"
 UPHELD, DISMISSED = "upheld", "dismissed"
 
 
-def _reason(text: str | None) -> str:
+def _reason(text: str | None, missing: str = "objection.reason_required") -> str:
     reason = " ".join((text or "").split())
     if not reason:
-        raise InvalidInput("objection.reason_required")
+        raise InvalidInput(missing)
     if len(reason) > REASON_MAX:
         raise InvalidInput("lifecycle.reason_too_long", limit=REASON_MAX)
     return reason
@@ -73,7 +73,7 @@ def record(
     now = now or utcnow()
     own = speaks_for(session, actor, agency_id)
     role = AGENCY_ROLE if own else _admin(session, actor, settings, "objection.record").value
-    reason = _reason(reason)
+    reason = _reason(reason, "objection.reason_of_agency" if own else "objection.reason_required")
     agency = session.get(Agency, agency_id)
     if agency is None:
         raise NotFound("assessment.no_agency", agency=agency_id)
