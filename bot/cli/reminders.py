@@ -1,6 +1,7 @@
 """Agency contacts and reminders at the terminal.
 
     safecomm agency link REF               a one-time link that binds a contact to the agency
+    safecomm agency weblink REF            a one-time sign-in link to the agency's web pages
     safecomm agency contacts REF [--json]  who receives the agency's reminders
     safecomm agency unbind REF USER_ID     stop a contact receiving them
     safecomm remind plan [--at DATETIME]   which reminder is due to whom and when
@@ -55,6 +56,42 @@ def agency_link(
         agency = find_agency(session, ref)
         link = contacts.issue_link_token(session, agency, operator())
     print(_t("link", agency=agency.name, link=invitation_link(link.token, current.bot_username)))
+
+
+def agency_weblink(
+    ref: Annotated[
+        str, typer.Argument(help="机构编号或统一社会信用代码 / agency id or credit code")
+    ],
+) -> None:
+    """生成机构网页登录链接（一次性） / a one-time sign-in link to the agency's web pages."""
+    from workflow.access.actors import Actor
+    from workflow.access.weblogins import issue_login
+    from workflow.core.db import transaction
+    from workflow.registry.service import find_agency
+
+    current = settings()
+    with transaction(open_engine()) as session:
+        agency = find_agency(session, ref)
+        assert agency.id is not None
+        token = issue_login(
+            session,
+            "agency",
+            actor_key=f"agency:{agency.id}",
+            label=agency.name,
+            issued_by=Actor.cli(operator()),
+            settings=current,
+            agency_id=agency.id,
+        )
+    url = f"{current.public_url}/login/{token}"
+    print(
+        bot_texts.text(
+            "web.agency.cli.weblink",
+            current.language,
+            agency=agency.name,
+            url=url,
+            hours=current.web_link_hours,
+        )
+    )
 
 
 def agency_contacts(
@@ -247,11 +284,12 @@ def remind_status(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `agency link|contacts|unbind` to the registry's `agency` group (registered
+    """Add `agency link|weblink|contacts|unbind` to the registry's `agency` group (registered
     first, see `bot.cli`), and `remind`."""
     agency_group = next(g.typer_instance for g in app.registered_groups if g.name == "agency")
     assert agency_group is not None
     agency_group.command("link")(agency_link)
+    agency_group.command("weblink")(agency_weblink)
     agency_group.command("contacts")(agency_contacts)
     agency_group.command("unbind")(agency_unbind)
     app.add_typer(remind_app, name="remind")

@@ -1,4 +1,5 @@
-"""Objections (异议) to a year's published results (Art. 15), recorded by an admin.
+"""Objections (异议) to a year's published results (Art. 15), recorded by an admin or
+filed by the agency itself (its contact, or its web pages).
 
 RULES.md "Publication (公示, Art. 15) and objections": during the 公示 period an
 agency may object; an admin records the objection, reviews it and decides it:
@@ -29,14 +30,18 @@ from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings
 from workflow.lifecycle.audit import REASON_MAX, append
 from workflow.registry.models import Agency
+from workflow.reminders.contacts import speaks_for
+
+AGENCY_ROLE = "agency"
+"""The audit role of an agency filing its own objection."""
 
 UPHELD, DISMISSED = "upheld", "dismissed"
 
 
-def _reason(text: str | None) -> str:
+def _reason(text: str | None, missing: str = "objection.reason_required") -> str:
     reason = " ".join((text or "").split())
     if not reason:
-        raise InvalidInput("objection.reason_required")
+        raise InvalidInput(missing)
     if len(reason) > REASON_MAX:
         raise InvalidInput("lifecycle.reason_too_long", limit=REASON_MAX)
     return reason
@@ -58,17 +63,24 @@ def record(
     received_on: date | None = None,
     now: datetime | None = None,
 ) -> Objection:
-    """Record an agency's objection to its result of `year` (admins only; flushed).
+    """Record an agency's objection to its result of `year` (flushed): by an admin, or
+    by the agency itself (a bound contact or its web sign-in; received today, one open
+    objection at a time).
 
     Refused before the results are published, with a day of receipt outside the
     period or in the future, and for an agency without a published result.
     """
     now = now or utcnow()
-    role = _admin(session, actor, settings, "objection.record")
-    reason = _reason(reason)
+    own = speaks_for(session, actor, agency_id)
+    role = AGENCY_ROLE if own else _admin(session, actor, settings, "objection.record").value
+    reason = _reason(reason, "objection.reason_of_agency" if own else "objection.reason_required")
     agency = session.get(Agency, agency_id)
     if agency is None:
         raise NotFound("assessment.no_agency", agency=agency_id)
+    if own:
+        received_on = None  # the agency files it now: received today
+        if _open_of(session, agency_id, year):
+            raise Refused("objection.already_open", year=year)
     publication = publicity.period(session, year)
     if publication is None:
         raise Refused("objection.not_published", year=year)
@@ -100,7 +112,7 @@ def record(
     append(
         session,
         actor=actor,
-        role=role.value,
+        role=role,
         trigger="objection.record",
         agency_id=agency_id,
         reason=reason,
@@ -108,6 +120,29 @@ def record(
         at=now,
     )
     return objection
+
+
+def _open_of(session: Session, agency_id: int, year: int) -> list[Objection]:
+    return list(
+        session.exec(
+            select(Objection).where(
+                Objection.agency_id == agency_id,
+                Objection.year == year,
+                Objection.status == "open",
+            )
+        ).all()
+    )
+
+
+def of_agency(session: Session, agency_id: int, year: int) -> list[Objection]:
+    """The agency's objections to its result of `year`, oldest first."""
+    return list(
+        session.exec(
+            select(Objection)
+            .where(Objection.agency_id == agency_id, Objection.year == year)
+            .order_by(col(Objection.id))
+        ).all()
+    )
 
 
 def _reopened(session: Session, agency_id: int, year: int) -> bool:

@@ -1,7 +1,7 @@
 """Recording guidance activities (Art. 11): add, edit, delete — checked, audited, and
 closed once the year's score sheet is finalised.
 
-Who may record: a contact of the agency (its own work), or an admin on the agency's
+Who may record: the agency itself (a bound contact, or its web sign-in: its own work), or an admin on the agency's
 behalf (paper evidence; the row is marked `on_behalf`). Every change is an audit
 entry (`guidance.add` / `guidance.edit` / `guidance.delete`) with the activity's
 summary. The functions flush and never commit: the caller's transaction decides.
@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from workflow.access.actors import TELEGRAM_KEY, Actor, Role
+from workflow.access.actors import Actor, Role
 from workflow.access.roles import require_role
 from workflow.assessment.models import ScoreSheet
 from workflow.community.campaigns import campaign_or_default, check_year
@@ -33,7 +33,7 @@ from workflow.guidance.models import EvidenceFile, GuidanceActivity
 from workflow.lifecycle.audit import append
 from workflow.registry.models import Agency
 from workflow.registry.values import BadValue, read_date, read_text
-from workflow.reminders.models import AgencyContact
+from workflow.reminders.contacts import speaks_for
 
 ADD = "guidance.add"
 EDIT = "guidance.edit"
@@ -131,15 +131,11 @@ def parse_fields(
 
 
 def recorder_on_behalf(session: Session, actor: Actor, agency_id: int, settings: Settings) -> bool:
-    """False when the actor is a contact of the agency (its own work), True for an admin
-    recording on its behalf; anybody else is refused."""
-    telegram = TELEGRAM_KEY.match(actor.key)
-    if telegram:
-        contact = session.exec(
-            select(AgencyContact).where(AgencyContact.telegram_user_id == int(telegram[1]))
-        ).first()
-        if contact is not None and contact.agency_id == agency_id:
-            return False
+    """False when the actor speaks for the agency (a bound contact, or the agency signed
+    in to the web pages: its own work), True for an admin recording on its behalf;
+    anybody else is refused."""
+    if speaks_for(session, actor, agency_id):
+        return False
     require_role(session, actor, Role.ADMIN, settings, workflow_texts.text("guidance.action"))
     return True
 

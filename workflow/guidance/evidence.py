@@ -35,7 +35,7 @@ from workflow.core.errors import NotFound, Refused
 from workflow.core.settings import Settings
 from workflow.guidance import activities
 from workflow.guidance.models import EvidenceFile, GuidanceActivity
-from workflow.reminders.contacts import check_upload
+from workflow.reminders.contacts import check_content, check_upload
 
 ATTACH = "guidance.attach"
 DETACH = "guidance.detach"
@@ -73,12 +73,19 @@ def stage(
     agency_id: int,
     year: int,
     settings: Settings,
+    *,
+    by_content: bool = False,
+    into: Path | None = None,
 ) -> Staged:
-    """Check the file's type and size and copy it into the evidence folder under a new name
-    (written to a temporary name and renamed, so a reader never sees half a file)."""
+    """Check the file's type and size and copy it into the evidence folder (or `into`)
+    under a new name (written to a temporary name and renamed, so a reader never sees
+    half a file). `by_content`: the first bytes must match the extension too (a browser's
+    upload: its name and type are whatever the sender says)."""
     extension = check_upload(original_name, mime_type, source.stat().st_size, settings)
+    if by_content:
+        check_content(source, extension)
     sha256, size = checksum(source)
-    target_dir = folder(settings, agency_id, year)
+    target_dir = into or folder(settings, agency_id, year)
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{sha256[:16]}-{secrets.token_hex(4)}.{extension}"
     partial = target.with_name(target.name + ".part")

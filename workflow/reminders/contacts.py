@@ -11,12 +11,14 @@ for the campaign it is handed in for, not the calendar year of the upload.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from workflow.access.actors import AGENCY_KEY, TELEGRAM_KEY, Actor
 from workflow.community.campaigns import current_campaign_year
 from workflow.core.clock import utcnow
 from workflow.core.errors import InvalidInput, NotFound, Refused
@@ -45,8 +47,34 @@ ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
     "png": ("image/png",),
     "zip": ("application/zip", "application/x-zip-compressed"),
 }
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "pdf": (b"%PDF",),
+    "doc": (_OLE,),
+    "xls": (_OLE,),
+    "docx": _ZIP,
+    "xlsx": _ZIP,
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "zip": _ZIP,
+}
+"""How each allowed kind of file begins (its magic bytes): a browser's upload says
+whatever its sender wants in its name and type, the content does not lie so easily."""
 # Telegram sometimes labels any file this way; the extension decides then.
 _GENERIC_MIME = {"", "application/octet-stream"}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file already written under `upload_dir`, with what its row records."""
+
+    path: Path
+    original_name: str
+    mime_type: str
+    size: int
+    sha256: str
 
 
 # --- link tokens and binding ---------------------------------------------------------
@@ -108,6 +136,20 @@ def contact_of(session: Session, telegram_user_id: int) -> AgencyContact | None:
     ).first()
 
 
+def speaks_for(session: Session, actor: Actor, agency_id: int) -> bool:
+    """True when the actor acts as the agency itself: a contact bound to it (`tg:<id>`,
+    in the chat or signed in to the web pages) or the agency's own web sign-in
+    (`agency:<id>`, a link printed for it)."""
+    own = AGENCY_KEY.match(actor.key)
+    if own:
+        return int(own[1]) == agency_id
+    telegram = TELEGRAM_KEY.match(actor.key)
+    if telegram:
+        contact = contact_of(session, int(telegram[1]))
+        return contact is not None and contact.agency_id == agency_id
+    return False
+
+
 def contacts_of(session: Session, agency_id: int) -> list[AgencyContact]:
     return list(
         session.exec(
@@ -141,6 +183,64 @@ def check_upload(file_name: str, mime_type: str, size: int | None, settings: Set
         raise InvalidInput("contacts.upload_type", allowed=allowed)
     check_size(size, settings)
     return extension
+
+
+def check_content(path: Path, extension: str) -> None:
+    """Refuse a file whose first bytes are not those of its extension's kind (a program
+    renamed to .jpg, a web page saved as .pdf)."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if not head.startswith(SIGNATURES.get(extension, (b"\x00\x00",))) or not head:
+        raise InvalidInput("contacts.upload_content", extension=extension)
+
+
+def hand_in(
+    session: Session,
+    agency_id: int,
+    year: int,
+    kind: str,
+    stored: StoredFile,
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+) -> SubmittedDocument:
+    """Record a stored file as one of the agency's documents of `year`, handed in by the
+    agency itself (a bound contact or its web sign-in; anybody else is refused); the same
+    content twice for a year is refused. Flushed, not committed."""
+    if not speaks_for(session, actor, agency_id):
+        raise Refused("contacts.not_own_agency")
+    if kind not in FILE_KINDS:
+        raise InvalidInput("contacts.document_kind", kind=kind)
+    unique = f"sha256:{stored.sha256}"
+    if already_submitted(session, agency_id, year, unique):
+        raise Refused("contacts.already_handed_in", name=stored.original_name, year=year)
+    telegram = TELEGRAM_KEY.match(actor.key)
+    return record_document(
+        session,
+        SubmittedDocument(
+            agency_id=agency_id,
+            year=year,
+            kind=kind,
+            stored_path=str(stored.path),
+            original_name=stored.original_name[:255],
+            mime_type=stored.mime_type[:100],
+            size=stored.size,
+            file_unique_id=unique,
+            telegram_user_id=int(telegram[1]) if telegram else 0,
+            submitted_at=now or utcnow(),
+        ),
+    )
+
+
+def documents_of(session: Session, agency_id: int, year: int) -> list[SubmittedDocument]:
+    """The documents the agency handed in for `year`, in the order they came."""
+    return list(
+        session.exec(
+            select(SubmittedDocument)
+            .where(SubmittedDocument.agency_id == agency_id, SubmittedDocument.year == year)
+            .order_by(col(SubmittedDocument.id))
+        ).all()
+    )
 
 
 def check_size(size: int | None, settings: Settings) -> None:
