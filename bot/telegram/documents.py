@@ -89,6 +89,7 @@ async def store_document(
             size=stored_size,
             file_unique_id=held.unique_id[:100],
             telegram_user_id=user_id,
+            submitted_by=f"tg:{user_id}",
             submitted_at=now,
         )
 

@@ -9,6 +9,9 @@ it is now bound to a respondent key with its channel (`telegram`: the user id;
 `web`: the SHA-256 of the browser's respondent cookie). `bound_user_id` stays
 the Telegram user that reminders reach. `weblogin` holds the one-time sign-in
 links of agency contacts and of admins and experts (only the token's hash).
+A document handed in on the web by the agency's own sign-in has no Telegram
+user: `submitteddocument.telegram_user_id` may be empty and `submitted_by`
+records who handed it in (`tg:<id>` or `agency:<id>`).
 """
 
 from __future__ import annotations
@@ -49,9 +52,21 @@ def upgrade() -> None:
         sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.UniqueConstraint("token_hash", name="uq_weblogin_token_hash"),
     )
+    with op.batch_alter_table("submitteddocument") as batch:
+        batch.alter_column("telegram_user_id", existing_type=sa.BigInteger(), nullable=True)
+        batch.add_column(
+            sa.Column("submitted_by", _TEXT(length=100), nullable=False, server_default="")
+        )
+    op.execute(
+        "UPDATE submitteddocument SET submitted_by = 'tg:' || CAST(telegram_user_id AS VARCHAR(20))"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM submitteddocument WHERE telegram_user_id IS NULL")
+    with op.batch_alter_table("submitteddocument") as batch:
+        batch.drop_column("submitted_by")
+        batch.alter_column("telegram_user_id", existing_type=sa.BigInteger(), nullable=False)
     op.drop_table("weblogin")
     with op.batch_alter_table("invitation") as batch:
         batch.drop_column("respondent_key")

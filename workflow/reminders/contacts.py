@@ -226,7 +226,8 @@ def hand_in(
             mime_type=stored.mime_type[:100],
             size=stored.size,
             file_unique_id=unique,
-            telegram_user_id=int(telegram[1]) if telegram else 0,
+            telegram_user_id=int(telegram[1]) if telegram else None,
+            submitted_by=actor.key,
             submitted_at=now or utcnow(),
         ),
     )

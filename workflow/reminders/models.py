@@ -58,7 +58,10 @@ class SubmittedDocument(SQLModel, table=True):
     mime_type: str = Field(default="", max_length=100)
     size: int = Field(default=0, ge=0)
     file_unique_id: str = Field(max_length=100)
-    telegram_user_id: int = Field(sa_type=BigInteger)
+    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger)
+    """The contact who sent it in the chat; empty for the agency's own web sign-in."""
+    submitted_by: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    """Who handed it in: `tg:<id>` (a contact) or `agency:<id>` (the agency on the web)."""
     submitted_at: datetime = Field(default_factory=utcnow)
 
 

@@ -178,7 +178,7 @@ async def test_a_report_is_stored_under_year_and_agency_and_recorded(
         PDF,
         19,
     )
-    assert recorded.telegram_user_id == ALICE
+    assert (recorded.telegram_user_id, recorded.submitted_by) == (ALICE, f"tg:{ALICE}")
     stored = Path(recorded.stored_path)
     assert stored.parent == Path(policy.upload_dir) / str(year) / str(agency.id)
     assert stored.read_bytes() == b"%PDF-1.7 the report"

@@ -70,14 +70,18 @@ def test_documents_are_handed_in_by_the_agency_itself_and_once(
     world = guided(session)
     own = Actor.web(f"agency:{world.agency_id}", "本机构")
     row = hand_in(session, world.agency_id, YEAR, "report", _stored(tmp_path), own)
-    assert (row.kind, row.telegram_user_id, row.file_unique_id) == (
+    assert (row.kind, row.telegram_user_id, row.submitted_by, row.file_unique_id) == (
         "report",
-        0,
+        None,
+        f"agency:{world.agency_id}",
         "sha256:" + "ab" * 32,
     )
     other_file = _stored(tmp_path, "cd" * 32)
     by_contact = hand_in(session, world.agency_id, YEAR, "evidence", other_file, world.contact)
-    assert by_contact.telegram_user_id == CONTACT_ID
+    assert (by_contact.telegram_user_id, by_contact.submitted_by) == (
+        CONTACT_ID,
+        f"tg:{CONTACT_ID}",
+    )
     assert contacts.document_counts(session, world.agency_id, YEAR) == {"report": 1, "evidence": 1}
     with pytest.raises(Refused, match="已经提交过"):
         hand_in(session, world.agency_id, YEAR, "report", _stored(tmp_path), own)
