@@ -75,6 +75,7 @@ async def test_a_bound_contact_gets_a_link_for_their_agency(
 ) -> None:
     with transaction(engine) as session:
         agency = make_agency(session)
+        assert agency.id is not None
         session.add(
             AgencyContact(agency_id=agency.id, telegram_user_id=CONTACT_ID, display_name="王")
         )
