@@ -41,7 +41,7 @@ from workflow.access.actors import Role
 from workflow.assessment import objections
 from workflow.assessment import results as year_results
 from workflow.assessment.entry import enter_line
-from workflow.assessment.evaluation import parse_whole
+from workflow.assessment.evaluation import parse_whole, share_text
 from workflow.assessment.finalising import finalise
 from workflow.assessment.sheets import LineInput, SheetView, find_sheet, load_view
 from workflow.assessment.standard import STANDARD
@@ -273,6 +273,7 @@ async def desk_page(
             "materials": set(MATERIALS),
             "questionnaire": STANDARD.questionnaire_codes,
             "maximum": {i.code: i.max for i in STANDARD.indicators},
+            "share": share_text(settings_of(request).no_evidence_fraction),
             "key": file_key,
             "mime": _mime,
             "redact": redact,

@@ -136,7 +136,7 @@ def test_the_dashboard_counts_per_agency_and_district(
     assert f"{YEAR}年度工作进度" in text
     assert year.agency_name in text and "东城区" in text
     assert f'href="/staff/desk/{year.agency_id}/{YEAR}"' in text
-    assert "未发邀请" in text or "未邀请" in text
+    assert '<th class="num">未邀请</th>' in text
     assert "未交" in text  # no annual report handed in
     assert 'class="scroll"' in text
     assert english_codes(text) == []
@@ -169,6 +169,7 @@ def test_the_desk_shows_the_photo_in_the_page_and_serves_it(
     assert "1.2 组织风险辨识培训会议" in text
     assert "03-05" in text or "2026-03-05" in text
     assert PHOTO_NAME in text and '<img class="evidence"' in text
+    assert "无证据最多得该项分值的 50%（向下取整）" in text  # the policy's share, not a fixed half
     assert english_codes(text) == []
     start = text.index('<img class="evidence" src="') + len('<img class="evidence" src="')
     src = text[start : text.index('"', start)]
