@@ -145,6 +145,54 @@ def test_the_dashboard_counts_per_agency_and_district(
     assert f'<option value="{YEAR}" selected>' in text
 
 
+def _cells(html: str, first: str) -> list[str]:
+    """The cells of the table row whose first cell is `first`."""
+    import re
+
+    for row in re.findall(r"<tr>(.*?)</tr>", html, re.S):
+        cells = [
+            re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        if cells and cells[0] == first:
+            return cells
+    raise AssertionError(f"no row for {first}")
+
+
+def test_the_dashboard_counts_each_state_and_channel(web: TestClient, engine: Engine) -> None:
+    from surveys.answering import Action, enter_on_behalf, open_survey
+    from surveys.respondents import Respondent
+    from tests.surveys.helpers import OPEN_YEAR, guided_units
+    from tests.surveys.test_answering import answer_all, opened, tap
+
+    settings = Settings()
+    with Session(engine, expire_on_commit=False) as session:
+        guided = guided_units(session, count=4)
+        chat, _forum, browser, _untouched = guided.invitations
+        opened(session, settings, chat)
+        answer_all(session, settings, chat, [4, 4, 4, 4, 4])
+        tap(session, settings, chat, Action.SUBMIT)
+        enter_on_behalf(
+            session,
+            guided.units[1],
+            guided.agency,
+            OPEN_YEAR,
+            {1: 3, 2: 3, 3: 3, 4: 3, 5: 3},
+            channel="forum",
+            actor="cli:王管理",
+            settings=settings,
+        )
+        open_survey(session, browser.token, Respondent.web("browser-secret"), settings)
+        session.commit()
+        name, district = guided.agency.name, guided.units[0].district
+    sign_in(web, engine)
+    html = web.get("/staff", params={"year": str(OPEN_YEAR)}).text
+    # guided, not invited, invited, opened, in progress, submitted | telegram, web, forum,
+    # paper, phone | short of Art. 11
+    expected = ["4", "0", "1", "1", "0", "2", "1", "1", "1", "0", "0", "4"]
+    assert _cells(html, name)[1:13] == expected
+    assert _cells(html, district)[1:13] == expected
+
+
 def test_the_year_is_chosen_and_a_bad_year_refused(
     web: TestClient, engine: Engine, year: TrainingYear
 ) -> None:
