@@ -67,6 +67,8 @@ SHOWN_STATUSES = (
     Status.IN_PROGRESS,
     Status.SUBMITTED,
 )
+TEXT_MAX = 500
+"""The longest effect or note a line takes (the form's `maxlength`)."""
 YEARS_BACK = 3
 """How many past years the year selector offers."""
 _chart_lock = threading.Lock()
@@ -317,7 +319,23 @@ def _line_input(form: Any, code: str) -> LineInput:
         if points is None:
             raise InvalidInput("assessment.not_whole", code=code, value=typed[:20])
     effect, note = str(form.get("effect") or ""), str(form.get("note") or "")
-    return LineInput(points, content, evidence, effect[:500], note[:500])
+    return LineInput(points, content, evidence, effect, note)
+
+
+def _too_long(request: Request, code: str, line: LineInput) -> str | None:
+    """What is longer than the form allows (its `maxlength`), in words; None if nothing."""
+    for name, value in (("effect", line.effect), ("note", line.note)):
+        if len(value) > TEXT_MAX:
+            field_name = text(request, f"web.staff.line.{name}")
+            return text(
+                request,
+                "web.staff.line.too_long",
+                code=code,
+                field=field_name,
+                limit=TEXT_MAX,
+                n=len(value),
+            )
+    return None
 
 
 def _refused(request: Request, error: DomainError, way_on: str) -> HTMLResponse:
@@ -347,6 +365,11 @@ async def save_line(
     form = await request.form()
     try:
         line = _line_input(form, code)
+        too_long = _too_long(request, code, line)
+        if too_long is not None:
+            return message_page(
+                request, "web.error.invalid", too_long, status_code=400, way_on=back
+            )
         await unit(
             request,
             lambda s: enter_line(s, agency_id, year, code, line, staff.actor, settings_of(request)),
@@ -363,8 +386,7 @@ async def finalise_sheet(
 ) -> RedirectResponse | HTMLResponse:
     """Finalise with the CLI's guards; a forced reason only when one is typed."""
     form = await request.form()
-    typed = str(form.get("force_reason") or "").strip()
-    reason = typed[:500] or None
+    reason = str(form.get("force_reason") or "").strip() or None
     try:
         await unit(
             request,
@@ -444,7 +466,7 @@ async def decide_objection(
     """Uphold (the sheet reopens) or dismiss, with reasons, as `objection uphold|dismiss`."""
     form = await request.form()
     outcome = str(form.get("outcome") or "")
-    reason = str(form.get("reason") or "")[:1000]
+    reason = str(form.get("reason") or "")
     year = str(form.get("year") or "")
     back = f"/staff/objections?year={year}" if year.isdigit() else "/staff/objections"
     try:

@@ -320,6 +320,7 @@ def test_a_score_line_is_saved_and_audited(
         ({"content": "yes", "evidence": "yes", "points": "99"}, "99"),
         ({"content": "yes", "evidence": "no", "points": "5"}, "最多得"),
         ({"content": "no", "evidence": "no", "points": "3"}, "0"),
+        ({"content": "yes", "evidence": "yes", "points": "4", "note": "长" * 501}, "501"),
     ],
 )
 def test_a_bad_score_line_is_refused_and_nothing_saved(
