@@ -37,7 +37,7 @@ from surveys.answering import latest_submissions
 from surveys.coverage import Status, UnitCoverage, coverage
 from surveys.errors import survey_texts
 from surveys.models import CHANNELS, Invitation
-from workflow.access.actors import Role
+from workflow.access.actors import Role, role_label
 from workflow.assessment import objections
 from workflow.assessment import results as year_results
 from workflow.assessment.entry import enter_line
@@ -73,6 +73,12 @@ YEARS_BACK = 3
 """How many past years the year selector offers."""
 _chart_lock = threading.Lock()
 """matplotlib's pyplot keeps global state: one chart drawn at a time."""
+
+
+def _signed_in(request: Request, staff: Staff) -> str:
+    """ "李专家（专家）" for the header: who the pages are acting as."""
+    role = role_label(staff.role, settings_of(request).language)
+    return text(request, "web.staff.signed_in", name=staff.actor.name, role=role)
 
 
 # --- the progress dashboard ----------------------------------------------------------------
@@ -171,6 +177,7 @@ async def dashboard(
             "title": text(request, "web.staff.dashboard.title", year=board.year),
             "board": board,
             "staff": staff,
+            "signed_in": _signed_in(request, staff),
             "statuses": [(s, s.label(language)) for s in SHOWN_STATUSES],
             "channels": [(c, survey_texts.text(f"survey.channel.{c}", language)) for c in CHANNELS],
         },
@@ -280,6 +287,7 @@ async def desk_page(
             "mime": _mime,
             "redact": redact,
             "staff": staff,
+            "signed_in": _signed_in(request, staff),
             "is_admin": staff.role == Role.ADMIN,
             "language": language,
             "anchor": lambda code: f"i-{code.replace('.', '-')}",
@@ -453,6 +461,7 @@ async def objection_list(
             "years": years,
             "lines": lines,
             "staff": staff,
+            "signed_in": _signed_in(request, staff),
             "is_admin": staff.role == Role.ADMIN,
             "notice": text(request, "web.staff.objections.decided", id=decided) if decided else "",
         },
@@ -508,6 +517,7 @@ async def results_page(
             "headers": year_results.headers(language),
             "rows": [row.cells(language) for row in rows],
             "staff": staff,
+            "signed_in": _signed_in(request, staff),
         },
     )
 

@@ -133,7 +133,7 @@ def test_the_dashboard_counts_per_agency_and_district(
     page = web.get("/staff")
     assert page.status_code == 200
     text = page.text
-    assert f"{YEAR}年度工作进度" in text
+    assert f"{YEAR}年度工作进度" in text and "当前登录：李专家（专家）" in text
     assert year.agency_name in text and "东城区" in text
     assert f'href="/staff/desk/{year.agency_id}/{YEAR}"' in text
     assert '<th class="num">未邀请</th>' in text
