@@ -66,6 +66,7 @@ SHOWN_STATUSES = (
     Status.OPENED,
     Status.IN_PROGRESS,
     Status.SUBMITTED,
+    Status.CLOSED,
 )
 TEXT_MAX = 500
 """The longest effect or note a line takes (the form's `maxlength`)."""

@@ -186,11 +186,11 @@ def test_the_dashboard_counts_each_state_and_channel(web: TestClient, engine: En
         name, district = guided.agency.name, guided.units[0].district
     sign_in(web, engine)
     html = web.get("/staff", params={"year": str(OPEN_YEAR)}).text
-    # guided, not invited, invited, opened, in progress, submitted | telegram, web, forum,
-    # paper, phone | short of Art. 11
-    expected = ["4", "0", "1", "1", "0", "2", "1", "1", "1", "0", "0", "4"]
-    assert _cells(html, name)[1:13] == expected
-    assert _cells(html, district)[1:13] == expected
+    # guided, not invited, invited, opened, in progress, submitted, closed | telegram, web,
+    # forum, paper, phone | short of Art. 11
+    expected = ["4", "0", "1", "1", "0", "2", "0", "1", "1", "1", "0", "0", "4"]
+    assert _cells(html, name)[1:14] == expected
+    assert _cells(html, district)[1:14] == expected
 
 
 def test_the_year_is_chosen_and_a_bad_year_refused(
