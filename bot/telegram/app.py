@@ -38,7 +38,7 @@ from bot.blocking import DatabaseUnavailable, new_executor
 from bot.telegram import admin as admin_chat
 from bot.telegram import agency as agency_chat
 from bot.telegram import evidence as evidence_chat
-from bot.telegram import jobs, recording, start
+from bot.telegram import jobs, recording, start, weblink
 from bot.telegram import survey as survey_chat
 from bot.telegram.context import ENGINE, EXECUTOR, SETTINGS, texts
 from workflow.core.i18n import set_help_contact
@@ -72,7 +72,7 @@ def build_application(
     app.bot_data[SETTINGS] = settings
     set_help_contact(settings.help_phone, settings.help_email)
     app.bot_data[ENGINE] = engine
-    for module in (start, survey_chat, recording, agency_chat, admin_chat, evidence_chat):
+    for module in (start, survey_chat, recording, agency_chat, admin_chat, evidence_chat, weblink):
         module.register(app)
     app.add_handler(CallbackQueryHandler(expired_button))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))

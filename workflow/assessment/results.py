@@ -3,8 +3,9 @@
 Ranked by final score (highest first), ties by base score, then by agency
 name. Only finalised sheets are listed: a draft can still change. The chart
 (score distribution by grade) is drawn with matplotlib's Agg backend; its
-labels are Chinese only when a CJK font is installed, English otherwise, so
-the published report never shows empty boxes.
+labels are Chinese when a CJK font is available — the `cjk` extra's font
+(`workflow.core.fonts`) first, else a system one — English otherwise, so the
+published report never shows empty boxes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, select
 from workflow.assessment.evaluation import GRADES, Evaluation, Policy
 from workflow.assessment.sheets import finalised_views
 from workflow.assessment.standard import STANDARD
+from workflow.core.fonts import register_packaged_font
 from workflow.core.i18n import current_language, workflow_texts
 from workflow.core.spreadsheets import write_table_csv, write_table_xlsx
 from workflow.registry.models import Agency
@@ -100,9 +102,12 @@ def write_csv(rows: Sequence[ResultRow], path: Path, language: str | None = None
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The name of an installed font that can draw Chinese, if any."""
+    """The name of a font that can draw Chinese: the packaged one, else an installed one."""
     from matplotlib import font_manager
 
+    packaged = register_packaged_font()
+    if packaged is not None:
+        return packaged
     for font in font_manager.fontManager.ttflist:
         if any(hint.lower() in font.name.lower() for hint in CJK_FONT_HINTS):
             return str(font.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -15,7 +16,7 @@ from tests.workflow.assessment_builders import (
     full_points,
     points_totalling,
 )
-from workflow.assessment.results import write_chart, write_csv, write_xlsx, year_results
+from workflow.assessment.results import cjk_font, write_chart, write_csv, write_xlsx, year_results
 from workflow.core.settings import Settings
 
 YEAR = 2026
@@ -106,7 +107,29 @@ def test_ranked_by_final_then_base_then_name(
 
     language = write_chart(rows, YEAR, tmp_path / "r.png", "zh")
     assert (tmp_path / "r.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-    assert language in ("zh", "en")
+    assert language == "zh"  # the `cjk` extra's font, installed with the tests
+
+
+def test_the_chart_font_is_the_packaged_one() -> None:
+    """With the `cjk` extra installed, matplotlib knows its font whatever the system has."""
+    from matplotlib import font_manager
+
+    from workflow.core.fonts import packaged_font_path, register_packaged_font
+
+    path = packaged_font_path()
+    assert path is not None and path.name == "NotoSansSC-Regular.otf"
+    assert register_packaged_font() == "Noto Sans SC" == cjk_font()
+    found = font_manager.findfont(font_manager.FontProperties(family="Noto Sans SC"))
+    assert Path(found) == path
+
+
+def test_without_the_extra_there_is_no_packaged_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from workflow.core.fonts import packaged_font_path
+
+    monkeypatch.setitem(sys.modules, "pylopdf_fonts_zh_cn", None)  # import fails
+    assert packaged_font_path() is None
 
 
 def test_no_finalised_sheets_no_results(session: Session, settings: Settings) -> None:
