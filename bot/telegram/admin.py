@@ -624,7 +624,10 @@ async def publish_commands(app: BotApplication) -> None:
     """Register the command menu: everyone sees /start and /status; staff also see theirs."""
     settings = app.bot_data["settings"]
     local = LocalCatalogue(settings.language)
-    public = [BotCommand(c, local.text(f"menu.{c}")) for c in ("start", "status", "record", "help")]
+    public = [
+        BotCommand(c, local.text(f"menu.{c}"))
+        for c in ("start", "status", "record", "weblink", "help")
+    ]
     staff = public + [BotCommand(c, local.text(f"menu.{c}")) for c in ADMIN_COMMANDS]
     await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
     granted = await run_unit(

@@ -64,7 +64,7 @@ def test_objection_add_list_and_decide(db: Engine, cli: Cli, settings: Settings)
         )
         session.commit()
     code, _, err = cli("objection", "add", str(YEAR), str(agency_id))
-    assert code == 1 and "请写明理由（--reason）" in err
+    assert code == 1 and "请写明理由" in err
     code, out, err = cli(
         "objection", "add", str(YEAR), "北京安和咨询有限公司", "--reason", "报告已交"
     )
