@@ -5,7 +5,10 @@ an admin rebinds it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +17,7 @@ from sqlmodel import Session
 from surveys import answering
 from surveys.errors import Refused
 from surveys.invitations import rebind
+from surveys.letters import LetterPage, letter_html
 from surveys.models import Invitation
 from surveys.respondents import Respondent
 from tests.surveys.helpers import guided_units
@@ -168,3 +172,30 @@ def test_telegram_and_browser_refuse_each_other_until_rebound(
     _tap(page, 'button:text-is("开始填写")')
     assert "已在Telegram中打开并绑定" in page.inner_text("main")
     shot(page, "refused-after-telegram-took-it")
+
+
+def test_the_invitation_letter_prints_one_a4_page_per_agency(chromium: Any, tmp_path: Path) -> None:
+    link = "https://wenjuan.example.cn/s/" + "A" * 32
+    pages = [
+        LetterPage(
+            2027,
+            "朝阳区",
+            "建外街道某社区",
+            f"北京安全咨询有限公司{n}",
+            date(2027, 12, 20),
+            link,
+            link,
+        )
+        for n in range(2)
+    ]
+    letter = tmp_path / "letter.html"
+    letter.write_text(letter_html(pages), encoding="utf-8")
+    page = chromium.new_page()
+    try:
+        page.goto(letter.as_uri())
+        pdf = page.pdf(prefer_css_page_size=True)
+    finally:
+        page.close()
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 2
+    boxes = re.findall(rb"/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    assert [(round(float(w)), round(float(h))) for w, h in boxes] == [(595, 842)] * 2  # A4
