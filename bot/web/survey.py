@@ -14,6 +14,7 @@ notice. A form no page of ours could send is refused with a 400 page.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -175,9 +176,10 @@ _FORM = {
 }
 
 
-def parse_form(invitation_id: int, fields: dict[str, str]) -> Press | None:
-    """The press a survey form stands for (`action`, `item`, `points`), or None for
-    anything our pages do not send: an unknown action, an item or an answer out of range."""
+def parse_form(fields: dict[str, str]) -> Press | None:
+    """The press a survey form stands for (`action`, `item`, `points`; the invitation is
+    the URL's, filled in later), or None for anything our pages do not send: an unknown
+    action, an item or an answer out of range, a field an action does not take."""
     try:
         action = Action(fields.get("action", ""))
     except ValueError:
@@ -186,21 +188,20 @@ def parse_form(invitation_id: int, fields: dict[str, str]) -> Press | None:
     shape = f"{item}:{points}" if action is Action.ANSWER else item
     if not _FORM[action].fullmatch(shape) or (action is not Action.ANSWER and points):
         return None
-    number = int(item) if item else None
-    return Press(invitation_id, action, number, int(points) if points else None)
+    return Press(0, action, int(item) if item else None, int(points) if points else None)
 
 
 @router.post("/s/{token}/step")
 async def press(request: Request, token: str) -> Response:
-    """Apply one form (or find it stale) and go to the current step."""
-    found = await _mine(request, token)
-    if isinstance(found, RedirectResponse):
-        return found
-    looked, respondent = found
+    """Apply one form (or find it stale) and go to the current step: the form is checked
+    before anything is read, then one unit of work reads the survey and presses."""
+    respondent = respondent_of(request)
+    if respondent is None:
+        return see_other(f"/s/{token}")
     form = await request.form()
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    press = parse_form(looked.survey.invitation_id, fields)
-    if press is None or len(form) != len(fields):
+    parsed = parse_form(fields)
+    if parsed is None or len(form) != len(fields):
         return message_page(
             request,
             "web.survey.bad_form",
@@ -210,8 +211,14 @@ async def press(request: Request, token: str) -> Response:
         )
     settings = settings_of(request)
 
-    def work(session: Session) -> answering.Pressed:
-        return answering.press(session, press, respondent, settings)
+    def work(session: Session) -> answering.Pressed | None:
+        looked = answering.look(session, token, settings)
+        if looked.respondent != respondent or looked.closed is not None:
+            return None  # not this browser's, or closed: the landing page says which
+        action = replace(parsed, invitation_id=looked.survey.invitation_id)
+        return answering.press(session, action, respondent, settings)
 
     pressed = await unit(request, work)
+    if pressed is None:
+        return see_other(f"/s/{token}")
     return see_other(f"/s/{token}/step" + ("" if pressed.accepted else "?stale=1"))

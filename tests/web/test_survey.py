@@ -109,16 +109,26 @@ def test_the_landing_page_says_what_the_survey_is_and_binds_nothing(
 def test_an_unknown_or_malformed_token_is_a_chinese_404(web: TestClient, token: str) -> None:
     page = web.get(f"/s/{token}")
     assert page.status_code == 404
-    assert "这个问卷链接无效" in page.text
+    assert "这个问卷链接无效" in page.text and english_codes(_visible(page)) == []
     assert web.post(f"/s/{token}/start").status_code == 404
 
 
 def test_the_question_page_without_the_cookie_leads_to_the_landing_page(
-    web: TestClient, token_id: tuple[str, int]
+    web: TestClient, engine: Engine, token_id: tuple[str, int]
 ) -> None:
-    token, _ = token_id
+    token, invitation_id = token_id
     page = web.get(f"/s/{token}/step")
     assert page.status_code == 303 and page.headers["location"] == f"/s/{token}"
+    answered = _answer(web, token, 1, 4)  # a form without the cookie binds nothing either
+    assert answered.status_code == 303 and answered.headers["location"] == f"/s/{token}"
+    assert _invitation(engine, invitation_id).respondent_key is None
+    assert _progress(engine, invitation_id) is None
+
+
+def test_a_form_for_an_unknown_token_is_a_404(web: TestClient, token_id: tuple[str, int]) -> None:
+    token, _ = token_id
+    web.post(f"/s/{token}/start")
+    assert _answer(web, "B" * 32, 1, 4).status_code == 404
 
 
 # ---------------------------------------------------------------------------
@@ -267,7 +277,8 @@ def test_a_second_browser_is_refused(
     other = _browser(web_app)
     refused = other.post(f"/s/{token}/start")
     assert refused.status_code == 403
-    assert "已由另一位用户打开并绑定" in refused.text
+    assert "已由另一位用户打开并绑定" in refused.text and english_codes(_visible(refused)) == []
+    assert f'href="/s/{token}"' in refused.text  # a way on
     # its forms and pages do not reach the survey either
     assert _answer(other, token, 2, 0).headers["location"] == f"/s/{token}"
     assert other.get(f"/s/{token}/step").headers["location"] == f"/s/{token}"
@@ -397,4 +408,5 @@ def test_the_question_page_with_its_css_weighs_at_most_15_kb(
     sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page.text)
     assert sheets == ["/static/site.css", "/static/survey.css"]
     weight = len(page.content) + sum(len(web.get(sheet).content) for sheet in sheets)
+    print(f"question page: {len(page.content)} bytes HTML, {weight} bytes with its CSS")
     assert weight <= 15 * 1024, weight
