@@ -99,6 +99,7 @@ def test_the_landing_page_says_what_the_survey_is_and_binds_nothing(
     invitation = _invitation(engine, invitation_id)
     assert "测试社区" in text and "年度对本单位的指导工作" in text and "开始填写" in text
     assert "截止日期：" in text and "不向被评价机构提供" in text
+    assert "如需更换填写人或手机，请联系文促会秘书处" in text  # the help contact, named
     assert invitation.respondent_key is None and invitation.opened_at is None
     assert _progress(engine, invitation_id) is None
     assert "set-cookie" not in page.headers
