@@ -152,6 +152,29 @@ def open_survey(
     raise Conflict("survey.busy")
 
 
+@dataclass(frozen=True)
+class Looked:
+    """An invitation as a page shows it before anyone presses anything: the survey, who
+    is bound to it (None: nobody yet) and, if it is closed, the refusal that says why."""
+
+    survey: Survey
+    respondent: Respondent | None
+    closed: Refused | None
+
+
+def look(session: Session, token: str, settings: Settings, now: datetime | None = None) -> Looked:
+    """Read an invitation by its token and bind nothing: a link scanner or a landing page
+    may open a URL before the person it was sent to does."""
+    view = _read(session, settings, token=token) if TOKEN_PATTERN.fullmatch(token) else None
+    if view is None:
+        raise NotFound("survey.unknown_token")
+    try:
+        _refuse_if_closed(view.survey, now or utcnow(), settings)
+    except Refused as refusal:
+        return Looked(view.survey, view.respondent, refusal)
+    return Looked(view.survey, view.respondent, None)
+
+
 def _refuse_if_taken(view: _View, respondent: Respondent) -> None:
     """Refuse a respondent other than the bound one: on the other channel, name it."""
     bound = view.respondent

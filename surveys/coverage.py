@@ -20,9 +20,9 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
-from surveys.answering import history, invitation_closed_for, latest_submissions
+from surveys.answering import channel_label, history, invitation_closed_for, latest_submissions
 from surveys.errors import survey_texts
-from surveys.models import Invitation, Submission, SurveyProgress, answers_of
+from surveys.models import ADMIN_CHANNELS, Invitation, Submission, SurveyProgress, answers_of
 from workflow.community.models import CreationUnit
 from workflow.community.units import guidance_for
 from workflow.core.clock import local_text
@@ -40,6 +40,7 @@ UNIT_COLUMNS = (
     "district",
     "unit",
     "status",
+    "channel",
     "answered",
     "submitted_at",
     "receipt",
@@ -73,6 +74,10 @@ class UnitCoverage:
     submitted_at: datetime | None
     receipt: str | None
     unreachable: bool = False  # the bound user blocked the bot: reminders cannot reach them
+    channel: str = ""  # telegram, web or admin: see `channel_of`
+
+    def channel_label(self, language: str | None = None) -> str:
+        return channel_label(self.channel, language) if self.channel else ""
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,17 @@ def status_of(
     if answers:
         return Status.IN_PROGRESS
     return Status.OPENED if invitation.opened_at is not None else Status.INVITED
+
+
+def channel_of(invitation: Invitation | None, submission: Submission | None) -> str:
+    """How a unit answers: "admin" when its latest answers were entered by an admin (forum,
+    paper, phone), else the channel its invitation is bound to ("telegram", "web"), else
+    that of its latest submission (bound, submitted, then released); "" for neither."""
+    if submission is not None and submission.channel in ADMIN_CHANNELS:
+        return "admin"
+    if invitation is not None and invitation.respondent_channel:
+        return invitation.respondent_channel
+    return submission.channel if submission is not None else ""
 
 
 def invitation_status(session: Session, invitation: Invitation) -> Status:
@@ -156,6 +172,7 @@ def coverage(session: Session, year: int) -> list[UnitCoverage]:
                 submitted_at=submission.submitted_at if submission else None,
                 receipt=submission.receipt if submission else None,
                 unreachable=invitation is not None and invitation.bound_user_id in blocked,
+                channel=channel_of(invitation, submission),
             )
         )
     return rows
@@ -204,6 +221,7 @@ def write_xlsx(rows: list[UnitCoverage], path: Path, year: int, settings: Settin
                 row.district,
                 row.unit,
                 row.status.label(language),
+                row.channel_label(language),
                 row.answered,
                 local_text(row.submitted_at, settings.zone),
                 row.receipt or "",

@@ -19,10 +19,13 @@ from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
 from surveys.errors import InvalidInput, NotFound, survey_texts
+from surveys.letters import LetterPage, letter_html
 from surveys.models import Invitation, SurveyProgress
+from workflow.community.campaigns import campaign_or_default
 from workflow.community.models import CreationUnit
 from workflow.community.units import find_guidance, guidance_for
 from workflow.core.clock import utcnow
+from workflow.core.settings import Settings, get_settings
 from workflow.core.spreadsheets import save_workbook
 from workflow.registry.models import Agency
 
@@ -138,31 +141,59 @@ class Export:
 
     sheet: Path
     qr_codes: list[Path] = field(default_factory=list)
+    letters: list[Path] = field(default_factory=list)
+
+
+def letter_file_name(year: int, unit: CreationUnit) -> str:
+    """`2026-朝阳区-建外街道-7.html`: one letter per unit, unique by the unit's id."""
+    parts = (str(year), unit.district, unit.name[:24], str(unit.id))
+    return _UNSAFE_IN_FILE_NAME.sub("_", "-".join(parts)) + ".html"
 
 
 def export_invitations(
-    session: Session, year: int, out_dir: Path, bot_username: str, language: str = "zh"
+    session: Session,
+    year: int,
+    out_dir: Path,
+    bot_username: str,
+    language: str = "zh",
+    *,
+    settings: Settings | None = None,
 ) -> Export:
-    """A sheet (unit, agency, link, QR file) of every invitation of `year`, a sheet of notes
-    for the units (who answers, how, confidentiality, the help contact), plus the QR PNGs."""
+    """A sheet (unit, agency, both links, QR and letter files) of every invitation of
+    `year`, a sheet of notes for the units (who answers, how, confidentiality, the help
+    contact), the QR PNGs of the web links (WeChat scans them; Telegram opens the web
+    link too) and a printable A4 letter per unit (`surveys.letters`)."""
+    settings = settings or get_settings()
     qr_dir = out_dir / survey_texts.text("survey.file.qr", language, year=year)
+    letter_dir = out_dir / survey_texts.text("survey.file.letters", language, year=year)
     qr_dir.mkdir(parents=True, exist_ok=True)
+    letter_dir.mkdir(parents=True, exist_ok=True)
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = survey_texts.text("survey.sheet.invitations", language, year=year)
-    columns = ("year", "district", "unit", "agency", "link", "qr")
+    columns = ("year", "district", "unit", "agency", "web_link", "telegram_link", "qr", "letter")
     sheet.append([survey_texts.text(f"survey.col.{c}", language) for c in columns])
     name = survey_texts.text("survey.file.invitations", language, year=year)
     export = Export(sheet=out_dir / f"{name}.xlsx")
+    closes = campaign_or_default(session, year, settings).questionnaire_closes
+    pages: dict[int, tuple[CreationUnit, list[LetterPage]]] = {}
     for invitation, unit, agency in invitations_of(session, year):
-        link = invitation_link(invitation.token, bot_username)
-        png = write_qr(link, qr_dir / qr_file_name(invitation, unit, agency))
+        web = web_link(invitation.token, settings.public_url)
+        telegram = invitation_link(invitation.token, bot_username)
+        png = write_qr(web, qr_dir / qr_file_name(invitation, unit, agency))
         export.qr_codes.append(png)
-        sheet.append(
-            [year, unit.district, unit.name, agency.name, link, f"{qr_dir.name}/{png.name}"]
-        )
-    for letter, width in zip("ABCDEF", (8, 12, 28, 32, 70, 60), strict=True):
+        letter = f"{letter_dir.name}/{letter_file_name(year, unit)}"
+        qr = f"{qr_dir.name}/{png.name}"
+        sheet.append([year, unit.district, unit.name, agency.name, web, telegram, qr, letter])
+        page = LetterPage(year, unit.district, unit.name, agency.name, closes, web, telegram)
+        assert unit.id is not None
+        pages.setdefault(unit.id, (unit, []))[1].append(page)
+    for unit, unit_pages in pages.values():
+        path = letter_dir / letter_file_name(year, unit)
+        path.write_text(letter_html(unit_pages, language), encoding="utf-8")
+        export.letters.append(path)
+    for letter, width in zip("ABCDEFGH", (8, 12, 28, 32, 60, 70, 60, 40), strict=True):
         sheet.column_dimensions[letter].width = width
     notes = workbook.create_sheet(survey_texts.text("survey.sheet.notes", language))
     for key in ("notes.who", "notes.how", "notes.change", "confidential", "notes.help"):

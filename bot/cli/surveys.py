@@ -194,10 +194,22 @@ def invite_issue(
             print(_t("invite.none", year=year))
             return
         out.mkdir(parents=True, exist_ok=True)
-        export = export_invitations(session, year, out, config.bot_username, config.language)
+        export = export_invitations(
+            session, year, out, config.bot_username, config.language, settings=config
+        )
     print(_t("invite.issued", year=year, new=len(new), total=total))
     qr_dir = export.qr_codes[0].parent if export.qr_codes else out
-    print(_t("invite.exported", sheet=export.sheet, qr_dir=qr_dir, count=len(export.qr_codes)))
+    letter_dir = export.letters[0].parent if export.letters else out
+    print(
+        _t(
+            "invite.exported",
+            sheet=export.sheet,
+            qr_dir=qr_dir,
+            count=len(export.qr_codes),
+            letter_dir=letter_dir,
+            letters=len(export.letters),
+        )
+    )
 
 
 def _invitation(
@@ -217,7 +229,7 @@ def invitation_dict(
     """Everything an admin needs about one invitation (also the `--json` form)."""
     from surveys import coverage as coverage_report
     from surveys.answering import history
-    from surveys.invitations import invitation_link
+    from surveys.invitations import invitation_link, web_link
 
     assert invitation.id is not None
     submissions = history(session, invitation.id)
@@ -228,7 +240,9 @@ def invitation_dict(
         "agency": {"id": agency.id, "name": agency.name, "credit_code": agency.credit_code},
         "token": invitation.token,
         "link": invitation_link(invitation.token, settings().bot_username),
+        "web_link": web_link(invitation.token, settings().public_url),
         "status": coverage_report.invitation_status(session, invitation).value,
+        "channel": coverage_report.channel_of(invitation, latest),
         "opened_at": invitation.opened_at,
         "bound_user_id": invitation.bound_user_id,
         "bound_at": invitation.bound_at,
@@ -257,7 +271,7 @@ def invite_show(
         print_json(data)
         return
     status = coverage_report.Status(data["status"]).label(settings().language)
-    bound = data["bound_user_id"] or _t("invite.unbound")
+    bound = _bound(data["channel"], data["bound_user_id"])
     print(
         _t(
             "invite.show",
@@ -266,10 +280,20 @@ def invite_show(
             agency=data["agency"]["name"],
             year=year,
             link=data["link"],
+            web_link=data["web_link"],
             status=status,
             bound=bound,
         )
     )
+
+
+def _bound(channel: str, user_id: int | None) -> str:
+    """Who answers the invitation, for `invite show`."""
+    from surveys.answering import channel_label
+
+    if user_id is not None:
+        return _t("invite.bound_telegram", user=user_id)
+    return channel_label(channel, settings().language) if channel else _t("invite.unbound")
 
 
 @invite_app.command("rebind")
@@ -349,6 +373,7 @@ def survey_status(
                 col("district"),
                 col("unit"),
                 col("status"),
+                col("channel"),
                 col("answered"),
                 col("receipt"),
                 col("unreachable"),
@@ -359,6 +384,7 @@ def survey_status(
                     r.district,
                     r.unit,
                     r.status.label(language),
+                    r.channel_label(language),
                     r.answered,
                     r.receipt,
                     survey_texts.text("survey.unreachable", language) if r.unreachable else "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,12 +20,17 @@ from surveys.invitations import (
     issue_invitations,
     qr_file_name,
     rebind,
+    web_link,
+    write_qr,
 )
 from surveys.models import Invitation
 from tests.builders import make_agency
 from tests.surveys.helpers import OPEN_YEAR, guided_units
+from tests.web.conftest import english_codes
 from workflow.community.models import CreationUnit
 from workflow.community.units import add_guidance, add_unit
+from workflow.core.i18n import set_help_contact
+from workflow.core.settings import load_settings
 from workflow.registry.models import Agency
 
 
@@ -74,22 +80,75 @@ def test_missing_invitation_says_whether_guidance_or_issuing_is_missing(any_engi
         assert found.id == guided.invitations[0].id
 
 
-def test_export_writes_a_sheet_of_links_and_a_qr_png_per_invitation(
+def test_export_writes_a_sheet_of_both_links_and_a_qr_png_of_the_web_link(
     engine: Engine, tmp_path: Path
 ) -> None:
+    settings = load_settings(web_base_url="https://wenjuan.example.cn")
     with Session(engine, expire_on_commit=False) as session:
         guided = guided_units(session, count=2)
-        export = export_invitations(session, OPEN_YEAR, tmp_path, "safecomm_bot")
+        export = export_invitations(session, OPEN_YEAR, tmp_path, "safecomm_bot", settings=settings)
     assert len(export.qr_codes) == 2
     for png in export.qr_codes:
         assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
         assert png.stat().st_size > 300
     sheet = load_workbook(export.sheet).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("年度", "区", "创建单位", "咨询服务机构", "链接", "二维码文件")
+    assert rows[0] == (
+        "年度",
+        "区",
+        "创建单位",
+        "咨询服务机构",
+        "网页链接",
+        "Telegram 链接",
+        "二维码文件",
+        "邀请函文件",
+    )
     assert [row[2] for row in rows[1:]] == [u.name for u in guided.units]
-    assert rows[1][4] == invitation_link(guided.invitations[0].token, "safecomm_bot")
-    assert (tmp_path / rows[1][5]).exists()
+    token = guided.invitations[0].token
+    assert (
+        rows[1][4]
+        == f"https://wenjuan.example.cn/s/{token}"
+        == web_link(token, settings.public_url)
+    )
+    assert rows[1][5] == invitation_link(token, "safecomm_bot")
+    # the QR code is the web link's (WeChat scans it; Telegram opens the page too)
+    expected = write_qr(rows[1][4], tmp_path / "expected.png")
+    assert (tmp_path / rows[1][6]).read_bytes() == expected.read_bytes()
+    assert (tmp_path / rows[1][7]).exists()
+
+
+@pytest.fixture
+def help_phone() -> Iterator[str]:
+    set_help_contact("010-12345678", "")
+    yield "010-12345678"
+    set_help_contact("", "")
+
+
+def test_the_letter_is_one_a4_file_per_unit_with_a_page_per_agency_and_both_ways_in(
+    engine: Engine, tmp_path: Path, help_phone: str
+) -> None:
+    settings = load_settings(web_base_url="https://wenjuan.example.cn")
+    with Session(engine, expire_on_commit=False) as session:
+        guided = guided_units(session, count=1)
+        second = make_agency(session, consultants=0, seniors=0, name="第二<咨询>公司")
+        add_guidance(session, guided.units[0], second, OPEN_YEAR)
+        issue_invitations(session, OPEN_YEAR)
+        export = export_invitations(session, OPEN_YEAR, tmp_path, "safecomm_bot", settings=settings)
+        tokens = [i.token for i in session.exec(select(Invitation)).all()]
+    [letter] = export.letters
+    assert letter.parent.name == f"邀请函-{OPEN_YEAR}" and letter.suffix == ".html"
+    html = letter.read_text(encoding="utf-8")
+    assert "@page { size: A4" in html
+    assert html.count('<section class="page">') == 2 and html.count("<svg") == 2
+    assert f"{OPEN_YEAR}年度满意度调查（问卷）邀请函" in html
+    assert guided.units[0].name in html and guided.agency.name in html
+    assert "第二&lt;咨询&gt;公司" in html and "第二<咨询>" not in html  # escaped
+    assert f"截止日期：{OPEN_YEAR}-12-20" in html
+    assert help_phone in html and "用微信扫描" in html
+    for token in tokens:
+        assert f"https://wenjuan.example.cn/s/{token}" in html
+        assert f"https://t.me/safecomm_bot?start={token}" in html
+    assert english_codes(re.sub(r"<[^>]+>", " ", html.split("<body>")[1])) == []
 
 
 def test_the_invitation_sheet_tells_units_who_answers_and_that_ratings_stay_confidential(

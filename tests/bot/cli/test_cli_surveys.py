@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from surveys.answering import Action, Press, open_survey, press, record_message
+from surveys.answering import Action, Press, enter_on_behalf, open_survey, press, record_message
+from surveys.invitations import write_qr
 from surveys.models import Invitation
 from surveys.respondents import Respondent
 from tests.bot.conftest import Cli
@@ -80,9 +81,11 @@ def test_guidance_add_by_unit_name_and_credit_code(db: Engine, cli: Cli) -> None
     assert code == 1 and "没有找到机构" in err
 
 
-def test_invite_issues_missing_invitations_with_a_sheet_and_qr_codes(
-    db: Engine, cli: Cli, tmp_path: Path
+def test_invite_issues_missing_invitations_with_a_sheet_qr_codes_and_letters(
+    db: Engine, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SAFECOMM_WEB_BASE_URL", "https://wenjuan.example.cn")
+    get_settings.cache_clear()
     with Session(db, expire_on_commit=False) as session:
         guided = guided_units(session, count=2)
         extra = guided_units(session, count=1, agency=guided.agency)
@@ -92,10 +95,17 @@ def test_invite_issues_missing_invitations_with_a_sheet_and_qr_codes(
     assert code == 0 and f"{OPEN_YEAR}年：新发出 1 份问卷邀请，共 3 份。" in out
     sheet = tmp_path / "out" / f"邀请名单-{OPEN_YEAR}.xlsx"
     rows = list(load_workbook(sheet).active.iter_rows(values_only=True))[1:]
-    assert len(rows) == 3 and all(
-        row[4].startswith("https://t.me/bjsafety_bot?start=") for row in rows
-    )
+    assert len(rows) == 3
+    for row in rows:
+        token = row[4].removeprefix("https://wenjuan.example.cn/s/")
+        assert row[5] == f"https://t.me/bjsafety_bot?start={token}" and len(token) == 32
+        qr = tmp_path / "out" / row[6]
+        assert qr.read_bytes() == write_qr(row[4], tmp_path / "expected.png").read_bytes()
+        letter = (tmp_path / "out" / row[7]).read_text(encoding="utf-8")
+        assert row[4] in letter and row[5] in letter and "<svg" in letter
     assert len(list((tmp_path / "out" / f"二维码-{OPEN_YEAR}").glob("*.png"))) == 3
+    assert len(list((tmp_path / "out" / f"邀请函-{OPEN_YEAR}").glob("*.html"))) == 3
+    assert "可用微信扫描" in out and "邀请函" in out and "3 个 HTML 文件" in out
     code, out, _ = cli("invite", str(OPEN_YEAR), "--out", str(tmp_path / "out"))
     assert "新发出 0 份" in out
     code, out, _ = cli("invite", "1999")
@@ -115,8 +125,11 @@ def test_invite_show_and_rebind(db: Engine, cli: Cli, settings: Settings) -> Non
     assert data["link"] == f"https://t.me/bjsafety_bot?start={invitation.token}"
     assert (data["status"], data["bound_user_id"], data["submissions"]) == ("opened", 555, 0)
     assert data["unit"]["name"] == unit.name and data["agency"]["id"] == guided.agency.id
+    assert data["web_link"] == f"http://127.0.0.1:8000/s/{invitation.token}"
+    assert data["channel"] == "telegram"
     code, out, _ = cli(*args)
-    assert "状态：已打开" in out and "绑定用户：555" in out
+    assert "状态：已打开" in out and "填写方式：Telegram 用户 555" in out
+    assert f"网页链接：http://127.0.0.1:8000/s/{invitation.token}" in out
 
     code, out, _ = cli(
         "invite",
@@ -133,6 +146,18 @@ def test_invite_show_and_rebind(db: Engine, cli: Cli, settings: Settings) -> Non
     with Session(db) as session:
         stored = session.get(Invitation, invitation.id)
         assert stored is not None and stored.bound_user_id is None and stored.rebound_by == "王管理"
+
+    # released: a browser may bind it now, and `show` says so
+    with Session(db, expire_on_commit=False) as session:
+        open_survey(session, invitation.token, Respondent.web("a" * 43), settings)
+        session.commit()
+    code, out, _ = cli(*args)
+    assert "填写方式：网页" in out
+    code, out, _ = cli("invite", "rebind", unit.name, str(guided.agency.id), str(OPEN_YEAR))
+    with Session(db, expire_on_commit=False) as session:  # and, released again, the chat
+        opened = open_survey(session, invitation.token, Respondent.telegram(556), settings)
+        assert opened.survey.invitation_id == invitation.id
+        session.commit()
 
     other = an_agency(db)
     code, _, err = cli("invite", "show", str(unit.id), str(other.id), str(OPEN_YEAR))
@@ -166,6 +191,13 @@ def test_survey_status_and_fill(db: Engine, cli: Cli, settings: Settings, tmp_pa
         and statuses[guided.units[1].name] == "invited"
     )
 
+    channels = {row["unit"]: row["channel"] for row in json.loads(out)}
+    assert channels == {
+        guided.units[0].name: "telegram",
+        guided.units[1].name: "",
+        silent.units[0].name: "",
+    }
+
     code, out, _ = cli("survey", "fill", str(OPEN_YEAR))
     assert code == 0
     assert (
@@ -177,6 +209,42 @@ def test_survey_status_and_fill(db: Engine, cli: Cli, settings: Settings, tmp_pa
     with Session(db) as session:
         assert sheet_view(session, guided.agency.id, OPEN_YEAR).points["3.1"] == 4
         assert session.exec(select(CreationUnit)).all()
+
+
+def test_survey_status_shows_the_channel_of_each_bound_invitation(
+    db: Engine, cli: Cli, settings: Settings, tmp_path: Path
+) -> None:
+    with Session(db, expire_on_commit=False) as session:
+        guided = guided_units(session, count=4)
+        tokens = [invitation.token for invitation in guided.invitations]
+        open_survey(session, tokens[0], Respondent.telegram(42), settings)
+        open_survey(session, tokens[1], Respondent.web("b" * 43), settings)
+        enter_on_behalf(
+            session,
+            guided.units[2],
+            guided.agency,
+            OPEN_YEAR,
+            dict.fromkeys(range(1, 6), 3),
+            channel="paper",
+            actor="王管理",
+            settings=settings,
+        )
+        session.commit()
+    report = tmp_path / "status.xlsx"
+    code, out, _ = cli("survey", "status", str(OPEN_YEAR), "--xlsx", str(report))
+    assert code == 0 and "填写方式" in out
+    lines = {
+        unit.name: line for unit in guided.units for line in out.splitlines() if unit.name in line
+    }
+    assert "Telegram" in lines[guided.units[0].name]
+    assert "网页" in lines[guided.units[1].name]
+    assert "管理员录入" in lines[guided.units[2].name]
+    assert not {"Telegram", "网页", "管理员录入"} & set(lines[guided.units[3].name].split())
+    units = load_workbook(report).worksheets[1]
+    header = [cell.value for cell in units[1]]
+    column = header.index("填写方式")
+    by_unit = {row[3].value: row[column].value for row in units.iter_rows(min_row=2)}
+    assert by_unit[guided.units[1].name] == "网页" and by_unit[guided.units[2].name] == "管理员录入"
 
 
 def test_bot_without_a_token_stops_with_one_line(db: Engine, cli: Cli) -> None:
