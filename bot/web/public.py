@@ -74,9 +74,10 @@ def publicity_on(session: Session, today: date, settings: Settings) -> Publicity
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, signed_out: int = 0) -> HTMLResponse:
-    """What the site is and the ways in; a notice after signing out."""
-    return render(request, "home.html", {"signed_out": signed_out == 1})
+async def home(request: Request, signed_out: str = "") -> HTMLResponse:
+    """What the site is and the ways in; a notice after signing out (`/logout` comes
+    here with `?signed_out=1`; any other value, e.g. from a link scanner, is ignored)."""
+    return render(request, "home.html", {"signed_out": signed_out == "1"})
 
 
 @router.get("/public", response_class=HTMLResponse)

@@ -82,14 +82,16 @@ def test_the_home_page_names_the_ways_in_and_the_public_pages(web: TestClient) -
 
 
 def test_after_signing_out_the_home_page_says_so(web: TestClient) -> None:
-    assert "您已退出登录。" in web.get("/?signed_out=1").text
+    out = web.post("/logout", headers={"Origin": "http://testserver"})
+    assert out.status_code == 303
+    assert "您已退出登录。" in web.get(out.headers["location"]).text
     assert "您已退出登录" not in web.get("/?signed_out=0").text
 
 
-def test_a_malformed_notice_flag_is_a_chinese_page_not_a_crash(web: TestClient) -> None:
-    page = web.get("/?signed_out=yes")
-    assert page.status_code == 400
-    assert "表单内容有误" in page.text or "无法" in page.text
+def test_a_stray_notice_value_shows_the_plain_home_page(web: TestClient) -> None:
+    page = web.get("/?signed_out=yes%3Cscript%3E")
+    assert page.status_code == 200
+    assert "您已退出登录" not in page.text and "<script>" not in page.text
 
 
 # --- the 公示 ---------------------------------------------------------------------------
