@@ -23,6 +23,7 @@ def test_start_with_a_token_and_no_session_secret_refuses_to_run_the_bot_alone(
     db: Engine, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SAFECOMM_TELEGRAM_TOKEN", TOKEN)
+    monkeypatch.delenv("SAFECOMM_SESSION_SECRET", raising=False)
     get_settings.cache_clear()
     code, out, err = cli("start")
     assert code == 2 and out == ""
