@@ -1,8 +1,10 @@
 """`safecomm start` (the main job), `safecomm demo` and `safecomm bot`.
 
-`start` runs the bot when a Telegram token is configured and the offline demo
-otherwise, so one command does the useful thing on any machine; `bot` runs the
-bot only (long polling).
+`start` runs the bot and the web pages together (one process, one event loop) when a
+Telegram token is configured, and the offline demo otherwise (then it says how to
+serve the pages), so one command does the useful thing on any machine. With a token
+but no session secret it refuses (exit 2) rather than start the bot without its
+pages; `bot` runs the bot only (long polling), `web` the pages only.
 """
 
 from __future__ import annotations
@@ -27,16 +29,19 @@ def demo(
 
 
 def start() -> None:
-    """主程序：配置了令牌就运行机器人，否则运行离线演示 / the bot if a token is set, else the demo."""
+    """主程序：配置了令牌就同时运行机器人和网页，否则运行离线演示 / the bot and the web
+    pages if a token is set, else the demo."""
     current = settings()
     if current.telegram_token is None:
         from bot.demo.year import run_demo
+        from bot.texts import bot_texts
 
         run_demo(Path("safecomm-demo"), language=current.language)
+        print(bot_texts.text("serve.web_hint", current.language))
         return
-    from bot.telegram.runner import run_bot
+    from bot.web.serve import run_bot_and_web
 
-    raise typer.Exit(run_bot(current))
+    raise typer.Exit(run_bot_and_web(current))
 
 
 def bot_command() -> None:
