@@ -6,15 +6,14 @@ HTML page of the same size run one after the other, each in its own uvicorn
 subprocess, against the same client: `--clients` (default 50) httpx clients, each
 with its own cookies and connection, each doing `--rounds` round trips in a row.
 
-A round trip is `survey_round_trip(client, token)`: for now the sign-in page (`GET
-/login/<token>`, a database read) and `POST /logout` (a form through the
-same-origin check, answered 303) — real routes of the frame. Once the survey pages
-exist, point that one function at them (GET a question page, POST an answer); `seed`
-already issues every client an invitation (`tokens.survey`) beside its sign-in link
-(`tokens.login`). The bare handler's round trip is the same two requests: a GET
-answered with an HTML page as large as the app's, a POST answered 303.
+A round trip is `survey_round_trip(client, token)`: a unit answering its survey —
+GET the current question page (`/s/<token>/step`: the session cookie, one read) and
+POST the answer (the same-origin check, one compare-and-set write, answered 303);
+every client answers its own invitation, bound in its warm-up trip. The bare
+handler's round trip is the same two requests: a GET answered with an HTML page as
+large as the app's, a POST answered 303.
 
-    python bench/bench_web.py [--clients 50] [--rounds 40]
+    python bench/bench_web.py [--clients 50] [--rounds 100]
     python bench/bench_web.py --postgres             # a throwaway PostgreSQL cluster
     python bench/bench_web.py --database-url postgresql://…/empty_db
 
@@ -116,21 +115,42 @@ class Tokens:
     survey: str
 
 
+ANSWER_FORM = re.compile(rb'name="action" value="a"><input type="hidden" name="item" value="(\d)"')
+
+
 async def survey_round_trip(client: Client, token: Tokens) -> list[float]:
-    """One round trip of the app, the latency of each request (seconds). Today: the
-    sign-in page and a sign-out form; the survey pages: GET a question, POST an answer."""
+    """One round trip of a unit answering: GET the current step (a question page, or the
+    review page once all five are answered) and POST the form it shows — the answer 3
+    to that question, or on the review page a change of item 1, which leads back to the
+    questions. A client's first trip binds its invitation (`POST …/start`, the warm-up)."""
+    base = f"/s/{token.survey}"
+    if "safecomm_respondent" not in client.cookies:
+        bound = await client.post(f"{base}/start", {})
+        assert bound.status == 303, bound.status
     started = time.perf_counter()
-    page = await client.get(f"/login/{token.login}")
+    page = await client.get(f"{base}/step")
     got = time.perf_counter()
     assert page.status == 200, page.status
-    done = await client.post("/logout", {})
-    assert done.status == 303, done.status
+    question = ANSWER_FORM.search(page.body)
+    form = (
+        {"action": "a", "item": question[1].decode(), "points": "3"}
+        if question
+        else {"action": "c", "item": "1"}
+    )
+    done = await client.post(f"{base}/step", form)
+    assert done.status == 303 and "stale" not in done.headers["location"], done.headers
     return [got - started, time.perf_counter() - got]
 
 
-def question_page(token: Tokens) -> str:
-    """The page whose weight counts: the page `survey_round_trip` GETs."""
-    return f"/login/{token.login}"
+def question_page(url: str, token: Tokens) -> tuple[int, int]:
+    """The weight of a question page (HTML, and the stylesheets it links), as a browser of
+    its own that has just started the survey sees it."""
+    with httpx.Client(base_url=url, headers={"origin": url}) as browser:
+        browser.post(f"/s/{token.survey}/start")
+        html = browser.get(f"/s/{token.survey}/step").content
+        assert ANSWER_FORM.search(html), "not a question page"
+        css = sum(len(browser.get(href.decode()).content) for href in STYLESHEET.findall(html))
+    return len(html), css
 
 
 async def bare_round_trip(client: Client, _token: Tokens) -> list[float]:
@@ -258,13 +278,6 @@ async def load(
         await asyncio.gather(*(c.close() for c in clients))
 
 
-def page_weight(url: str, path: str) -> tuple[int, int]:
-    """Bytes of the page's HTML and of the stylesheets it links."""
-    html = httpx.get(url + path).content
-    css = sum(len(httpx.get(url + href.decode()).content) for href in STYLESHEET.findall(html))
-    return len(html), css
-
-
 def seed(url: str, clients: int) -> list[Tokens]:
     """A migrated database with an expert, one sign-in link per client, and one guided
     unit's invitation per client (`bench_survey.seed`)."""
@@ -320,7 +333,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--clients", type=int, default=50, help="clients at the same time")
-    parser.add_argument("--rounds", type=int, default=40, help="round trips per client")
+    parser.add_argument("--rounds", type=int, default=100, help="round trips per client")
     parser.add_argument("--database-url", help="an empty database to run on")
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL cluster")
     parser.add_argument("--serve", choices=("app", "bare"), help=argparse.SUPPRESS)
@@ -337,10 +350,10 @@ def main() -> None:
     from bench_survey import database
 
     with database(args) as url:
-        tokens = seed(url, args.clients)
+        *tokens, weighed = seed(url, args.clients + 1)
         app = Server("app", "--database-url", url)
         try:
-            html, css = page_weight(app.url, question_page(tokens[0]))
+            html, css = question_page(app.url, weighed)
             measured = asyncio.run(load(app.url, tokens, args.rounds, survey_round_trip))
         finally:
             app.stop()
@@ -361,7 +374,7 @@ def main() -> None:
     print(f"app p99 at {args.clients} clients: {app_p99:.1f} ms (target < 100 ms)")
     weight = html + css
     print(
-        f"page weight of {question_page(Tokens('<token>', '<token>'))}: {weight:,} bytes"
+        f"page weight of a question page (/s/<token>/step): {weight:,} bytes"
         f" = HTML {html:,} + CSS {css:,} (target ≤ 15 KB = 15,360 bytes)"
     )
 

@@ -243,9 +243,12 @@ def press(
     settings: Settings,
     message_id: int | None = None,
     now: datetime | None = None,
+    *,
+    token: str | None = None,
 ) -> Pressed:
     """Apply one press (a chat button on message `message_id`, or a web form) from
-    `respondent`, or find it stale.
+    `respondent`, or find it stale. A web form names its invitation by the `token` in
+    its URL instead of the press's invitation id (one read instead of two).
 
     One read of everything the screen needs, then one compare-and-set UPDATE
     (plus the submission's INSERT on submit): the write happens only if nobody
@@ -257,12 +260,17 @@ def press(
     """
     now = now or utcnow()
     for _ in range(CAS_ATTEMPTS):
-        view = _read(session, settings, invitation_id=action.invitation_id)
+        if token is not None:
+            view = _read(session, settings, token=token) if TOKEN_PATTERN.fullmatch(token) else None
+            if view is None:
+                raise NotFound("survey.unknown_token")
+        else:
+            view = _read(session, settings, invitation_id=action.invitation_id)
         if view is None or view.respondent != respondent:
             raise Refused("survey.not_yours")
         _refuse_if_closed(view.survey, now, settings)
         if view.revision is None:  # opened before progress was kept: start it now
-            _start_progress(session, action.invitation_id, now)
+            _start_progress(session, view.survey.invitation_id, now)
             continue
         survey = view.survey
         current = respondent.channel != "telegram" or is_current(message_id, survey.message_id)

@@ -26,6 +26,7 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
+templates.env.auto_reload = False  # no stat() of every template on every page
 
 
 def settings_of(request: Request) -> Settings:

@@ -14,7 +14,6 @@ notice. A form no page of ours could send is refused with a 400 page.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -28,6 +27,7 @@ from surveys.answering import Action, Looked, Press, Survey
 from surveys.questionnaire import ITEM_NUMBERS, POINTS, questionnaire
 from surveys.respondents import Respondent, new_browser_secret
 from workflow.core.clock import local_text, utcnow
+from workflow.core.errors import Refused
 
 router = APIRouter()
 
@@ -212,11 +212,10 @@ async def press(request: Request, token: str) -> Response:
     settings = settings_of(request)
 
     def work(session: Session) -> answering.Pressed | None:
-        looked = answering.look(session, token, settings)
-        if looked.respondent != respondent or looked.closed is not None:
+        try:
+            return answering.press(session, parsed, respondent, settings, token=token)
+        except Refused:
             return None  # not this browser's, or closed: the landing page says which
-        action = replace(parsed, invitation_id=looked.survey.invitation_id)
-        return answering.press(session, action, respondent, settings)
 
     pressed = await unit(request, work)
     if pressed is None:
