@@ -15,27 +15,17 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.web.pages import render, settings_of, unit
-from workflow.assessment import publication, results
-from workflow.assessment.models import Publication
-from workflow.assessment.publicity import day_text
+from workflow.assessment import publication, publicity, results
+from workflow.assessment.publicity import Period, day_text
 from workflow.core.clock import local_date, utcnow
 from workflow.core.settings import Settings
 from workflow.lifecycle.states import state_label
 from workflow.registry import register
 
 router = APIRouter()
-
-
-@dataclass(frozen=True)
-class Period:
-    """A year's 公示 period, as plain values (read in a worker thread, shown on the loop)."""
-
-    year: int
-    starts: date
-    ends: date
 
 
 @dataclass(frozen=True)
@@ -51,25 +41,17 @@ class Publicity:
     next: Period | None = None
 
 
-def periods(session: Session) -> list[Period]:
-    """Every 公示 period opened so far, newest year first."""
-    rows = session.exec(select(Publication).order_by(col(Publication.year).desc())).all()
-    return [Period(row.year, row.starts, row.ends) for row in rows]
-
-
 def publicity_on(session: Session, today: date, settings: Settings) -> Publicity:
-    """The 公示 on `today` (its first and last day included), read only."""
-    known = periods(session)
-    running = next((p for p in known if p.starts <= today <= p.ends), None)
-    if running is None:
-        last = next((p for p in known if p.ends < today), None)
-        upcoming = next((p for p in reversed(known) if p.starts > today), None)
-        return Publicity(today, last=last, next=upcoming)
+    """The 公示 on `today` with its two lists, read only."""
+    found = publicity.on_day(session, today)
+    if found.running is None:
+        return Publicity(today, last=found.last, next=found.next)
+    year = found.running.year
     return Publicity(
         today,
-        running,
-        results.year_results(session, running.year, settings),
-        publication.exit_list(session, running.year, settings),
+        found.running,
+        results.year_results(session, year, settings),
+        publication.exit_list(session, year, settings),
     )
 
 

@@ -9,6 +9,7 @@ period has ended with no open objection. The lifecycle's ground-1 guard reads
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -22,6 +23,42 @@ def day_text(day: date, language: str | None = None) -> str:
     if (language or current_language()) == "zh":
         return f"{day.year}年{day.month}月{day.day}日"
     return day.isoformat()
+
+
+@dataclass(frozen=True)
+class Period:
+    """A year's 公示 period as plain values (first and last day included)."""
+
+    year: int
+    starts: date
+    ends: date
+
+
+@dataclass(frozen=True)
+class OnDay:
+    """The 公示 on a day: the period running then, else the last that ended and the next
+    that has not begun (each None when there is none)."""
+
+    running: Period | None
+    last: Period | None
+    next: Period | None
+
+
+def periods(session: Session) -> list[Period]:
+    """Every 公示 period opened so far, newest year first."""
+    rows = session.exec(select(Publication).order_by(col(Publication.year).desc())).all()
+    return [Period(row.year, row.starts, row.ends) for row in rows]
+
+
+def on_day(session: Session, today: date) -> OnDay:
+    """Which 公示 runs on `today` (its first and last day included)."""
+    known = periods(session)
+    running = next((p for p in known if p.starts <= today <= p.ends), None)
+    if running is not None:
+        return OnDay(running, None, None)
+    last = next((p for p in known if p.ends < today), None)
+    upcoming = next((p for p in reversed(known) if p.starts > today), None)
+    return OnDay(None, last, upcoming)
 
 
 def period(session: Session, year: int) -> Publication | None:
