@@ -65,7 +65,13 @@ def render(
     return templates.TemplateResponse(
         request,
         template,
-        {"t": t, "lang": language, "help_contact": help_contact(language), **(context or {})},
+        {
+            "t": t,
+            "lang": language,
+            "help_contact": help_contact(language),
+            "icp_number": settings_of(request).icp_number,
+            **(context or {}),
+        },
         status_code=status_code,
     )
 

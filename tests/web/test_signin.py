@@ -241,3 +241,12 @@ def test_tokens_never_reach_the_access_log(caplog: pytest.LogCaptureFixture) -> 
     with caplog.at_level(logging.INFO, logger="uvicorn.access.test"):
         logger.info('%s - "%s %s HTTP/%s" %d', "1.2.3.4", "POST", "/s/SECRETTOKEN123", "1.1", 303)
     assert "SECRETTOKEN123" not in caplog.text and "/s/<token>" in caplog.text
+
+
+def test_the_icp_filing_number_sits_in_every_page_footer(engine: Engine) -> None:
+    settings = web_settings(engine, "http://testserver", icp_number="京ICP备12345678号-1")
+    with TestClient(create_app(settings, engine), base_url="http://testserver") as web:
+        page = web.get("/no-such-page").text
+    assert '<a href="https://beian.miit.gov.cn/" rel="noreferrer">京ICP备12345678号-1</a>' in page
+    with pytest.raises(SettingsError, match="SAFECOMM_ICP_NUMBER: must be an ICP filing number"):
+        load_settings(icp_number="ICP 123")

@@ -36,6 +36,7 @@ RENAMED = {
 }
 """Settings that no longer exist, with what replaces them (a start refuses the old name)."""
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
+_ICP = re.compile(r"[\u4e00-\u9fff]{1,2}ICP备\d{4,12}号(-\d{1,3})?")
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 
 
@@ -125,6 +126,7 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = None
     web_link_hours: int = Field(default=72, ge=1, le=720)
     web_session_hours: int = Field(default=12, ge=1, le=168)
+    icp_number: str = ""  # the site's ICP filing number (备案号), shown in every page's footer
 
     # policy: the application round's pass marks and total-quantity control (Art. 10(2), 10(3))
     interview_pass_score: float = Field(default=60, ge=0, le=100)
@@ -239,6 +241,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "must be http(s)://host[:port] with no path, e.g. https://safecomm.example.cn"
             )
+        return value
+
+    @field_validator("icp_number")
+    @classmethod
+    def _icp(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _ICP.fullmatch(value):
+            raise ValueError("must be an ICP filing number such as 京ICP备12345678号-1")
         return value
 
     @field_validator("web_bind")
