@@ -3,6 +3,7 @@ sign-in link for an admin or expert.
 
     safecomm web                                   serve on SAFECOMM_WEB_BIND until Ctrl+C
     safecomm web login-link USER [--name NAME]     print a sign-in link (used once)
+    safecomm web revoke USER | --agency REF        end their web sessions and unused links
 
 USER is a Telegram id or `tg:<id>` that holds a role (`safecomm role grant`); the
 link opens `SAFECOMM_WEB_BASE_URL/login/<token>` and lasts SAFECOMM_WEB_LINK_HOURS.
@@ -57,6 +58,30 @@ def login_link(
             settings=current,
         )
     print(_t("login_link", url=f"{current.public_url}/login/{token}", hours=current.web_link_hours))
+
+
+@web_app.command("revoke")
+def revoke(
+    user: str = typer.Argument(
+        "",
+        help="tg:<Telegram 用户编号> 或 Telegram 用户编号 / tg:<Telegram id> or Telegram id",
+    ),
+    agency: str = typer.Option(
+        "", "--agency", help="机构编号或统一社会信用代码 / agency id or credit code"
+    ),
+) -> None:
+    """结束某人或某机构的所有网页登录和未用的登录链接 / end someone's web sessions and links."""
+    from workflow.access.actors import parse_grantee
+    from workflow.access.weblogins import revoke_sessions
+    from workflow.core.db import transaction
+    from workflow.registry.service import find_agency
+
+    if bool(user.strip()) == bool(agency.strip()):
+        raise typer.BadParameter(_t("revoke_which"))
+    with transaction(open_engine()) as session:
+        key = f"agency:{find_agency(session, agency).id}" if agency.strip() else parse_grantee(user)
+        ended = revoke_sessions(session, key)
+    print(_t("revoked", key=key, count=ended))
 
 
 def register(app: typer.Typer) -> None:

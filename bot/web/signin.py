@@ -20,7 +20,13 @@ from sqlmodel import Session
 from bot.web.errors import SignInNeeded, WrongRole
 from bot.web.pages import render, see_other, settings_of, unit
 from workflow.access.actors import Actor, Role, may
-from workflow.access.weblogins import SignedIn, peek_login, redeem_login, still_holds
+from workflow.access.weblogins import (
+    SignedIn,
+    end_session,
+    peek_login,
+    redeem_login,
+    still_holds,
+)
 
 router = APIRouter()
 SESSION_KEY = "who"
@@ -48,8 +54,10 @@ def signed_in(request: Request) -> SignedIn | None:
     if not isinstance(who, dict):
         return None
     try:
-        return SignedIn(who["kind"], str(who["key"]), str(who["label"]), who.get("agency"))
-    except (KeyError, TypeError):
+        return SignedIn(
+            who["kind"], str(who["key"]), str(who["label"]), who.get("agency"), int(who["login"])
+        )
+    except (KeyError, TypeError, ValueError):
         return None
 
 
@@ -114,11 +122,17 @@ async def login(request: Request, token: str) -> RedirectResponse:
         "key": who.actor_key,
         "label": who.label,
         "agency": who.agency_id,
+        "login": who.login_id,
     }
     return see_other(start_page(who))
 
 
 @router.post("/logout")
 async def logout(request: Request) -> RedirectResponse:
+    """Sign out for good: the session's link row is revoked, so a kept copy of the cookie
+    signs nobody in either."""
+    who = signed_in(request)
+    if who is not None and who.login_id:
+        await unit(request, lambda session: end_session(session, who.login_id))
     request.session.clear()
     return see_other("/?signed_out=1")

@@ -8,7 +8,10 @@ An invitation opens in Telegram or in a phone browser (RULES, questionnaire):
 it is now bound to a respondent key with its channel (`telegram`: the user id;
 `web`: the SHA-256 of the browser's respondent cookie). `bound_user_id` stays
 the Telegram user that reminders reach. `weblogin` holds the one-time sign-in
-links of agency contacts and of admins and experts (only the token's hash).
+links of agency contacts and of admins and experts (only the token's hash);
+a session started by one ends for good when `revoked_at` is set (sign-out,
+`safecomm web revoke`). `webform` holds the one-time ids of forms that create
+something, so a form sent twice creates it once.
 A document handed in on the web by the agency's own sign-in has no Telegram
 user: `submitteddocument.telegram_user_id` may be empty and `submitted_by`
 records who handed it in (`tg:<id>` or `agency:<id>`).
@@ -50,7 +53,13 @@ def upgrade() -> None:
         sa.Column("issued_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.UniqueConstraint("token_hash", name="uq_weblogin_token_hash"),
+    )
+    op.create_table(
+        "webform",
+        sa.Column("nonce", _TEXT(length=64), primary_key=True),
+        sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     )
     with op.batch_alter_table("submitteddocument") as batch:
         batch.alter_column("telegram_user_id", existing_type=sa.BigInteger(), nullable=True)
@@ -63,7 +72,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # documents handed in by an agency's own web sign-in have no Telegram user: their rows
+    # go, their files stay in the upload folder (list them first to keep or remove them)
     op.execute("DELETE FROM submitteddocument WHERE telegram_user_id IS NULL")
+    op.drop_table("webform")
     with op.batch_alter_table("submitteddocument") as batch:
         batch.drop_column("submitted_by")
         batch.alter_column("telegram_user_id", existing_type=sa.BigInteger(), nullable=False)

@@ -250,3 +250,44 @@ def test_the_icp_filing_number_sits_in_every_page_footer(engine: Engine) -> None
     assert '<a href="https://beian.miit.gov.cn/" rel="noreferrer">京ICP备12345678号-1</a>' in page
     with pytest.raises(SettingsError, match="SAFECOMM_ICP_NUMBER: must be an ICP filing number"):
         load_settings(icp_number="ICP 123")
+
+
+def test_signing_out_ends_the_session_even_for_a_copied_cookie(engine: Engine) -> None:
+    token = _staff_link(engine)
+    app = _with_probe_pages(create_app(web_settings(engine, "http://testserver"), engine))
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as web:
+        web.post(f"/login/{token}")
+        kept = web.cookies.get("safecomm_session")
+        assert kept and web.get("/staff/probe-expert").status_code == 200
+        assert web.post("/logout").status_code == 303
+        assert web.get("/staff/probe-expert").status_code == 401
+    with TestClient(app, base_url="http://testserver") as thief:
+        thief.cookies.set("safecomm_session", kept)
+        assert thief.get("/staff/probe-expert").status_code == 403
+
+
+def test_an_admin_revokes_every_session_of_a_person(engine: Engine) -> None:
+    from workflow.access.weblogins import revoke_sessions
+
+    token, unused = _staff_link(engine), _staff_link(engine)
+    app = _with_probe_pages(create_app(web_settings(engine, "http://testserver"), engine))
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as web:
+        web.post(f"/login/{token}")
+        with transaction(engine) as session:
+            assert revoke_sessions(session, "tg:501") == 2
+        assert web.get("/staff/probe-expert").status_code == 403
+        assert "已经用过" in web.post(f"/login/{unused}").text
+
+
+def test_a_form_id_is_claimed_once_even_by_two_sends_at_once(any_engine: Engine) -> None:
+    from workflow.access.weblogins import claim_form, new_form_id
+
+    form = new_form_id()
+    with Session(any_engine) as first, Session(any_engine) as second:
+        assert claim_form(first, form) is True
+        first.commit()
+        assert claim_form(second, form) is False
+        second.commit()
+    with Session(any_engine) as session:
+        assert claim_form(session, "not a form id!") is False
+        assert claim_form(session, new_form_id()) is True

@@ -45,3 +45,13 @@ class WebLogin(SQLModel, table=True):
     issued_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    """The session this link started ended for good (signed out, or revoked by an admin)."""
+
+
+class WebForm(SQLModel, table=True):
+    """The one-time id of a web form that creates something, once it has been sent: the
+    same form sent again (a double tap, a reload, the back button) creates nothing more."""
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    used_at: datetime = Field(default_factory=utcnow)

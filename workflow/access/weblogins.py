@@ -18,10 +18,11 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from workflow.access.actors import AGENCY_KEY, TELEGRAM_KEY, Actor, Role
-from workflow.access.models import WebLogin
+from workflow.access.models import WebForm, WebLogin
 from workflow.access.roles import role_of
 from workflow.core.clock import utcnow
 from workflow.core.errors import NotFound, Refused
@@ -41,6 +42,8 @@ class SignedIn:
     actor_key: str
     label: str
     agency_id: int | None
+    login_id: int = 0
+    """The link's row: revoking it (`end_session`, `revoke_sessions`) ends the session."""
 
 
 def token_hash(token: str) -> str:
@@ -104,7 +107,8 @@ def redeem_login(session: Session, token: str, now: datetime | None = None) -> S
     if used.rowcount != 1:  # type: ignore[attr-defined]
         raise Refused("weblogin.used")
     kind: Kind = "agency" if login.kind == "agency" else "staff"
-    return SignedIn(kind, login.actor_key, login.label, login.agency_id)
+    assert login.id is not None
+    return SignedIn(kind, login.actor_key, login.label, login.agency_id, login.id)
 
 
 def _find(session: Session, token: str) -> WebLogin:
@@ -117,7 +121,7 @@ def _find(session: Session, token: str) -> WebLogin:
 
 
 def _check(login: WebLogin, now: datetime) -> None:
-    if login.used_at is not None:
+    if login.used_at is not None or login.revoked_at is not None:
         raise Refused("weblogin.used")
     if login.expires_at <= now:
         raise Refused("weblogin.expired")
@@ -126,7 +130,12 @@ def _check(login: WebLogin, now: datetime) -> None:
 def still_holds(session: Session, signed: SignedIn, settings: Settings) -> Role | int | None:
     """What a signed-in session may still do, checked on every request (deny by default):
     a staff member's role as held now, an agency's id while the person still speaks for
-    it (the contact still bound, or the agency's own link), else None."""
+    it (the contact still bound, or the agency's own link), else None. A session whose
+    link was revoked (signed out, `safecomm web revoke`) holds nothing, even for someone
+    who kept a copy of its cookie."""
+    login = session.get(WebLogin, signed.login_id) if signed.login_id else None
+    if login is None or login.revoked_at is not None or login.actor_key != signed.actor_key:
+        return None
     if signed.kind == "staff":
         return role_of(session, Actor.web(signed.actor_key, signed.label), settings)
     if signed.agency_id is None or session.get(Agency, signed.agency_id) is None:
@@ -139,3 +148,43 @@ def still_holds(session: Session, signed: SignedIn, settings: Settings) -> Role 
         return signed.agency_id if contact and contact.agency_id == signed.agency_id else None
     agency = AGENCY_KEY.match(signed.actor_key)
     return signed.agency_id if agency and int(agency[1]) == signed.agency_id else None
+
+
+def end_session(session: Session, login_id: int, now: datetime | None = None) -> None:
+    """Sign-out: the session started by this link ends for good. Not committed."""
+    session.execute(
+        update(WebLogin)
+        .where(col(WebLogin.id) == login_id, col(WebLogin.revoked_at).is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+
+
+def revoke_sessions(session: Session, actor_key: str, now: datetime | None = None) -> int:
+    """End every web session and unused link of `actor_key` (`tg:<id>` or `agency:<id>`);
+    how many there were. Not committed."""
+    ended = session.execute(
+        update(WebLogin)
+        .where(col(WebLogin.actor_key) == actor_key, col(WebLogin.revoked_at).is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    return int(ended.rowcount)  # type: ignore[attr-defined]
+
+
+def new_form_id() -> str:
+    """The one-time id a form that creates something carries in a hidden field."""
+    return secrets.token_urlsafe(24)
+
+
+def claim_form(session: Session, form_id: str) -> bool:
+    """True the first time a form with this id is sent, False for every repeat (a double
+    tap, a reload): the id's row is inserted with the change it brings, in its
+    transaction, and the primary key lets only one of two concurrent sends in."""
+    if not TOKEN_SHAPE.fullmatch(form_id):
+        return False
+    try:
+        with session.begin_nested():
+            session.add(WebForm(nonce=form_id))
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

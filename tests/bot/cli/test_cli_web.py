@@ -36,3 +36,15 @@ def test_no_link_for_someone_without_a_role(db: Engine, cli: Cli) -> None:
 def test_serving_without_a_session_secret_says_so(db: Engine, cli: Cli) -> None:
     code, _, err = cli("web")
     assert code == 2 and "SAFECOMM_SESSION_SECRET" in err and "openssl rand -hex 32" in err
+
+
+def test_revoking_ends_a_persons_sessions_and_links(db: Engine, cli: Cli) -> None:
+    cli("role", "grant", "501", "expert")
+    cli("web", "login-link", "501")
+    cli("web", "login-link", "501")
+    code, out, err = cli("web", "revoke", "501")
+    assert (code, err) == (0, "") and "已结束 tg:501 的 2 个网页登录" in out
+    with Session(db) as session:
+        assert all(row.revoked_at is not None for row in session.exec(select(WebLogin)))
+    code, _, err = cli("web", "revoke", "501", "--agency", "1")
+    assert code == 2 and "二者选一" in err
