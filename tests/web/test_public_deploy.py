@@ -3,6 +3,7 @@ tokens in URL paths out of its access log; skipped with a message where nginx is
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -32,6 +33,8 @@ def test_the_access_log_never_records_the_request_uri() -> None:
 def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx missing: .ci/run installs Debian's nginx")
         pytest.skip("nginx missing (apt-get install -y nginx): the configuration is not checked")
     key, cert = tmp_path / "site.key", tmp_path / "site.pem"
     request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
