@@ -22,9 +22,10 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
+from fastapi import Path as InPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
@@ -72,6 +73,12 @@ TEXT_MAX = 500
 """The longest effect or note a line takes (the form's `maxlength`)."""
 YEARS_BACK = 3
 """How many past years the year selector offers."""
+RowId = Annotated[int, InPath(ge=1, le=2**31 - 1)]
+"""A row id in a URL: what the database's INTEGER holds, so a huge number is the 400
+page instead of an overflow in the driver."""
+Year = Annotated[int, InPath(ge=1, le=9999)]
+"""A year in a URL, bounded for the database; `campaigns.check_year` then names the
+years the software keeps."""
 _chart_lock = threading.Lock()
 """matplotlib's pyplot keeps global state: one chart drawn at a time."""
 
@@ -243,8 +250,8 @@ def desk_url(agency_id: int, year: int, code: str | None = None) -> str:
 @router.get("/staff/desk/{agency_id}/{year}", response_class=HTMLResponse)
 async def desk_page(
     request: Request,
-    agency_id: int,
-    year: int,
+    agency_id: RowId,
+    year: Year,
     saved: str | None = None,
     finalised: str | None = None,
     staff: Staff = EXPERT,
@@ -299,7 +306,7 @@ async def desk_page(
 
 @router.get("/staff/file/{agency_id}/{year}/{key}")
 async def desk_file(
-    request: Request, agency_id: int, year: int, key: str, staff: Staff = EXPERT
+    request: Request, agency_id: RowId, year: Year, key: str, staff: Staff = EXPERT
 ) -> Response:
     """A file of this agency's desk for this year, inline where the browser can show it."""
 
@@ -367,7 +374,7 @@ def _refused(request: Request, error: DomainError, way_on: str) -> HTMLResponse:
 
 @router.post("/staff/desk/{agency_id}/{year}/line/{code}", response_model=None)
 async def save_line(
-    request: Request, agency_id: int, year: int, code: str, staff: Staff = EXPERT
+    request: Request, agency_id: RowId, year: Year, code: str, staff: Staff = EXPERT
 ) -> RedirectResponse | HTMLResponse:
     """One indicator's three-part judgement and points, as `assess enter` takes them."""
     back = desk_url(agency_id, year, code)
@@ -391,7 +398,7 @@ async def save_line(
 
 @router.post("/staff/desk/{agency_id}/{year}/finalise", response_model=None)
 async def finalise_sheet(
-    request: Request, agency_id: int, year: int, staff: Staff = ADMIN
+    request: Request, agency_id: RowId, year: Year, staff: Staff = ADMIN
 ) -> RedirectResponse | HTMLResponse:
     """Finalise with the CLI's guards; a forced reason only when one is typed."""
     form = await request.form()
@@ -471,7 +478,7 @@ async def objection_list(
 
 @router.post("/staff/objections/{objection_id}", response_model=None)
 async def decide_objection(
-    request: Request, objection_id: int, staff: Staff = ADMIN
+    request: Request, objection_id: RowId, staff: Staff = ADMIN
 ) -> RedirectResponse | HTMLResponse:
     """Uphold (the sheet reopens) or dismiss, with reasons, as `objection uphold|dismiss`."""
     form = await request.form()
@@ -532,7 +539,7 @@ def chart_png(rows: list[year_results.ResultRow], year: int, language: str) -> b
 
 
 @router.get("/staff/results/{year}/chart.png")
-async def results_chart(request: Request, year: int, staff: Staff = EXPERT) -> Response:
+async def results_chart(request: Request, year: Year, staff: Staff = EXPERT) -> Response:
     _, rows = await unit(request, lambda s: _results(s, request, str(year)), read_only=True)
     png = await run_in_threadpool(chart_png, rows, year, settings_of(request).language)
     return Response(png, media_type="image/png")

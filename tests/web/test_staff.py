@@ -461,3 +461,53 @@ def test_results_list_with_a_chinese_chart(web: TestClient, engine: Engine) -> N
     assert chart.content.startswith(b"\x89PNG\r\n\x1a\n")
     empty = web.get("/staff/results", params={"year": str(YEAR - 1)})
     assert f"{YEAR - 1}年度还没有定稿的评分表。" in empty.text
+
+
+# --- numbers in the URL -------------------------------------------------------------------
+
+BAD_IDS = ("0", "-1", str(2**31), str(2**63), "9" * 40)
+BAD_YEARS = ("0", "-1", str(2**31), str(2**63), "9" * 40)
+ROUTES = [
+    ("get", "/staff/desk/{agency}/{year}"),
+    ("get", "/staff/file/{agency}/{year}/x"),
+    ("post", "/staff/desk/{agency}/{year}/line/1.2"),
+    ("post", "/staff/desk/{agency}/{year}/finalise"),
+]
+
+
+def _bad_urls(year: TrainingYear) -> list[tuple[str, str]]:
+    """Every int path parameter of the staff pages, one out of range at a time."""
+    urls = [
+        (method, route.format(agency=bad, year=YEAR)) for method, route in ROUTES for bad in BAD_IDS
+    ]
+    urls += [
+        (method, route.format(agency=year.agency_id, year=bad))
+        for method, route in ROUTES
+        for bad in BAD_YEARS
+    ]
+    urls += [("post", f"/staff/objections/{bad}") for bad in BAD_IDS]
+    urls += [("get", f"/staff/results/{bad}/chart.png") for bad in BAD_YEARS]
+    return urls
+
+
+def test_a_number_out_of_range_in_the_url_is_a_chinese_page_not_a_crash(
+    any_web: TestClient, any_engine: Engine, any_year: TrainingYear
+) -> None:
+    sign_in(any_web, any_engine, ADMIN_KEY, Role.ADMIN)
+    form = {"content": "yes", "evidence": "yes", "points": "4", "outcome": "dismissed"}
+    crashed = []
+    for method, url in _bad_urls(any_year):
+        if method == "get":
+            page = any_web.get(url)
+        else:
+            page = any_web.post(url, data={**form, "reason": "x"}, headers=ORIGIN)
+        if page.status_code not in (400, 404):
+            crashed.append((url, page.status_code))
+            continue
+        titles = ("<h1>表单内容有误</h1>", "<h1>页面不存在</h1>", "<h1>无法完成</h1>")
+        assert any(title in page.text for title in titles), url
+        assert 'class="button" href="/staff' in page.text, url
+        assert english_codes(page.text) == [], url
+    assert crashed == []
+    assert _lines(any_engine, any_year.agency_id) == {}
+    assert _status(any_engine, any_year.agency_id) == State.FILED
