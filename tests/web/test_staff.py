@@ -511,3 +511,52 @@ def test_a_number_out_of_range_in_the_url_is_a_chinese_page_not_a_crash(
     assert crashed == []
     assert _lines(any_engine, any_year.agency_id) == {}
     assert _status(any_engine, any_year.agency_id) == State.FILED
+
+
+# --- bounded forms ------------------------------------------------------------------------
+
+LINE = {"content": "yes", "evidence": "yes", "points": "4"}
+A_FILE = {"attachment": ("x.txt", b"4", "text/plain")}
+
+
+def test_a_file_in_a_staff_form_is_refused_and_nothing_saved(
+    any_web: TestClient, any_engine: Engine, any_year: TrainingYear
+) -> None:
+    objection_id = _objection(any_engine)
+    sign_in(any_web, any_engine, ADMIN_KEY, Role.ADMIN)
+    with Session(any_engine) as session:
+        fill_sheet(session, any_year.agency_id, YEAR, full_points())
+    before = _lines(any_engine, any_year.agency_id)["1.2"].points
+    forms = [
+        (f"{_desk(any_year)}/line/1.2", {**LINE, "points": "3"}, f"{_desk(any_year)}#i-1-2"),
+        (
+            f"{_desk(any_year)}/finalise",
+            {"force_reason": "区里要求"},
+            f"{_desk(any_year)}#finalise",
+        ),
+        (
+            f"/staff/objections/{objection_id}",
+            {"outcome": "dismissed", "reason": "报告未按时提交", "year": str(YEAR)},
+            "/staff/objections",
+        ),
+    ]
+    for url, form, back in forms:
+        page = any_web.post(url, data=form, files=A_FILE, headers=ORIGIN)
+        assert page.status_code == 400, url
+        assert "带有文件" in page.text and "未保存任何内容" in page.text, url
+        assert f'href="{back}"' in page.text, url
+        assert english_codes(page.text) == [], url
+    assert _lines(any_engine, any_year.agency_id)["1.2"].points == before
+    assert _status(any_engine, any_year.agency_id) == State.FILED
+    with Session(any_engine) as session:
+        objection = session.get(Objection, objection_id)
+        assert objection is not None and objection.status == "open"
+
+
+def test_a_staff_form_too_large_is_refused_by_its_length(
+    web: TestClient, engine: Engine, year: TrainingYear
+) -> None:
+    sign_in(web, engine)
+    page = _line(web, year, "1.2", **LINE, note="长" * 3000)  # 27 KB percent-encoded
+    assert page.status_code == 400 and "过大" in page.text and "500" in page.text
+    assert _lines(engine, year.agency_id) == {}
