@@ -324,7 +324,7 @@ async def desk_file(
     item = await unit(request, find, read_only=True)
     if item is None:
         raise HTTPException(404)
-    return file_response(Path(item.stored_path), _mime(item), item.original_name)
+    return file_response(Path(item.stored_path), _mime(item), redact(item.original_name))
 
 
 def _choice(value: object) -> bool | None:

@@ -560,3 +560,34 @@ def test_a_staff_form_too_large_is_refused_by_its_length(
     page = _line(web, year, "1.2", **LINE, note="长" * 3000)  # 27 KB percent-encoded
     assert page.status_code == 400 and "过大" in page.text and "500" in page.text
     assert _lines(engine, year.agency_id) == {}
+
+
+# --- personal data on the desk ------------------------------------------------------------
+
+
+def test_an_id_number_in_a_file_name_is_masked_on_the_desk_and_in_its_download(
+    web: TestClient, engine: Engine, settings: Settings, year: TrainingYear, tmp_path: Path
+) -> None:
+    from tests.builders import id_number
+    from workflow.access.actors import Actor
+    from workflow.guidance import evidence
+
+    number = id_number()
+    masked = number[:6] + "********" + number[-4:]
+    source = tmp_path / "scan"
+    source.write_bytes(png(40, 30))  # not the training's photo: a file is kept once
+    uploads = settings.model_copy(update={"upload_dir": str(tmp_path / "uploads")})
+    contact = Actor.telegram(7_770_001, "王联系人")
+    evidence.attach_file(
+        engine, year.training_id, source, f"张三身份证{number}.png", "image/png", contact, uploads
+    )
+    sign_in(web, engine)
+    page = web.get(_desk(year)).text
+    assert f"张三身份证{masked}.png" in page and f'alt="张三身份证{masked}.png"' in page
+    assert number not in page
+    start = page.index(f'alt="张三身份证{masked}')
+    src_at = page.rindex('src="', 0, start) + len('src="')
+    served = web.get(page[src_at : page.index('"', src_at)])
+    assert served.status_code == 200 and served.content == png(40, 30)
+    assert number not in served.headers["content-disposition"]
+    assert masked.replace("*", "%2A") in served.headers["content-disposition"]
