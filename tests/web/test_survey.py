@@ -258,12 +258,24 @@ def test_an_answer_out_of_range_or_a_forged_form_is_a_400_page_with_nothing_writ
     assert (after.revision, after.item1) == (before.revision, None)
 
 
-def test_a_file_in_the_form_is_refused(web: TestClient, token_id: tuple[str, int]) -> None:
-    token, _ = token_id
+def test_a_file_in_the_form_is_refused(
+    web: TestClient, engine: Engine, token_id: tuple[str, int]
+) -> None:
+    """A complete, valid answer: only the file beside it makes it a form of no page of ours."""
+    token, invitation_id = token_id
     web.post(f"/s/{token}/start")
-    files = {"points": ("x.txt", b"4", "text/plain")}
-    page = web.post(f"/s/{token}/step", data={"action": "a", "item": "1"}, files=files)
-    assert page.status_code == 400
+    before = _progress(engine, invitation_id)
+    answer = {"action": "a", "item": "1", "points": "4"}
+    files = {"photo": ("x.txt", b"4", "text/plain")}
+    page = web.post(f"/s/{token}/step", data=answer, files=files)
+    assert page.status_code == 400 and "未做任何更改" in page.text
+    assert f'href="/s/{token}/step"' in page.text
+    after = _progress(engine, invitation_id)
+    assert before is not None and after is not None
+    assert (after.revision, after.item1, after.position) == (before.revision, None, 1)
+    assert _answer(web, token, 1, 4).headers["location"] == f"/s/{token}/step"  # without it
+    answered = _progress(engine, invitation_id)
+    assert answered is not None and answered.item1 == 4
 
 
 MB = 1024 * 1024
