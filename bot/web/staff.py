@@ -22,17 +22,20 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
+from fastapi import Path as InPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from bot.web.files import file_response
 from bot.web.pages import message_page, render, see_other, settings_of, text, unit
 from bot.web.signin import Staff, require_staff
+from bot.web.survey import bounded_form
 from surveys.answering import latest_submissions
 from surveys.coverage import Status, UnitCoverage, coverage
 from surveys.errors import survey_texts
@@ -70,8 +73,18 @@ SHOWN_STATUSES = (
 )
 TEXT_MAX = 500
 """The longest effect or note a line takes (the form's `maxlength`)."""
+FORM_PART = 8 * 1024
+"""One field: a text of `TEXT_MAX` characters percent-encoded (up to 12 bytes each)."""
+FORM_BYTES = 16 * 1024
+"""A whole form: at most two such texts and a few short fields."""
 YEARS_BACK = 3
 """How many past years the year selector offers."""
+RowId = Annotated[int, InPath(ge=1, le=2**31 - 1)]
+"""A row id in a URL: what the database's INTEGER holds, so a huge number is the 400
+page instead of an overflow in the driver."""
+Year = Annotated[int, InPath(ge=1, le=9999)]
+"""A year in a URL, bounded for the database; `campaigns.check_year` then names the
+years the software keeps."""
 _chart_lock = threading.Lock()
 """matplotlib's pyplot keeps global state: one chart drawn at a time."""
 
@@ -243,8 +256,8 @@ def desk_url(agency_id: int, year: int, code: str | None = None) -> str:
 @router.get("/staff/desk/{agency_id}/{year}", response_class=HTMLResponse)
 async def desk_page(
     request: Request,
-    agency_id: int,
-    year: int,
+    agency_id: RowId,
+    year: Year,
     saved: str | None = None,
     finalised: str | None = None,
     staff: Staff = EXPERT,
@@ -299,7 +312,7 @@ async def desk_page(
 
 @router.get("/staff/file/{agency_id}/{year}/{key}")
 async def desk_file(
-    request: Request, agency_id: int, year: int, key: str, staff: Staff = EXPERT
+    request: Request, agency_id: RowId, year: Year, key: str, staff: Staff = EXPERT
 ) -> Response:
     """A file of this agency's desk for this year, inline where the browser can show it."""
 
@@ -311,7 +324,7 @@ async def desk_file(
     item = await unit(request, find, read_only=True)
     if item is None:
         raise HTTPException(404)
-    return file_response(Path(item.stored_path), _mime(item), item.original_name)
+    return file_response(Path(item.stored_path), _mime(item), redact(item.original_name))
 
 
 def _choice(value: object) -> bool | None:
@@ -365,13 +378,27 @@ def _refused(request: Request, error: DomainError, way_on: str) -> HTMLResponse:
     )
 
 
+async def _form(request: Request, fields: int, way_on: str) -> FormData | HTMLResponse:
+    """The form of one of our pages (`fields` it has, a few more allowed), or the 400
+    page when it cannot be: too large, a file, many more fields."""
+    form = await bounded_form(
+        request, max_fields=fields + 3, max_bytes=FORM_BYTES, max_part=FORM_PART
+    )
+    if form is not None:
+        return form
+    body = text(request, "web.staff.form_refused", limit=TEXT_MAX)
+    return message_page(request, "web.error.invalid", body, status_code=400, way_on=way_on)
+
+
 @router.post("/staff/desk/{agency_id}/{year}/line/{code}", response_model=None)
 async def save_line(
-    request: Request, agency_id: int, year: int, code: str, staff: Staff = EXPERT
+    request: Request, agency_id: RowId, year: Year, code: str, staff: Staff = EXPERT
 ) -> RedirectResponse | HTMLResponse:
     """One indicator's three-part judgement and points, as `assess enter` takes them."""
     back = desk_url(agency_id, year, code)
-    form = await request.form()
+    form = await _form(request, 5, back)
+    if isinstance(form, HTMLResponse):
+        return form
     try:
         line = _line_input(form, code)
         too_long = _too_long(request, code, line)
@@ -391,10 +418,12 @@ async def save_line(
 
 @router.post("/staff/desk/{agency_id}/{year}/finalise", response_model=None)
 async def finalise_sheet(
-    request: Request, agency_id: int, year: int, staff: Staff = ADMIN
+    request: Request, agency_id: RowId, year: Year, staff: Staff = ADMIN
 ) -> RedirectResponse | HTMLResponse:
     """Finalise with the CLI's guards; a forced reason only when one is typed."""
-    form = await request.form()
+    form = await _form(request, 1, desk_url(agency_id, year) + "#finalise")
+    if isinstance(form, HTMLResponse):
+        return form
     reason = str(form.get("force_reason") or "").strip() or None
     try:
         await unit(
@@ -471,10 +500,12 @@ async def objection_list(
 
 @router.post("/staff/objections/{objection_id}", response_model=None)
 async def decide_objection(
-    request: Request, objection_id: int, staff: Staff = ADMIN
+    request: Request, objection_id: RowId, staff: Staff = ADMIN
 ) -> RedirectResponse | HTMLResponse:
     """Uphold (the sheet reopens) or dismiss, with reasons, as `objection uphold|dismiss`."""
-    form = await request.form()
+    form = await _form(request, 3, "/staff/objections")
+    if isinstance(form, HTMLResponse):
+        return form
     outcome = str(form.get("outcome") or "")
     reason = str(form.get("reason") or "")
     year = str(form.get("year") or "")
@@ -532,7 +563,7 @@ def chart_png(rows: list[year_results.ResultRow], year: int, language: str) -> b
 
 
 @router.get("/staff/results/{year}/chart.png")
-async def results_chart(request: Request, year: int, staff: Staff = EXPERT) -> Response:
+async def results_chart(request: Request, year: Year, staff: Staff = EXPERT) -> Response:
     _, rows = await unit(request, lambda s: _results(s, request, str(year)), read_only=True)
     png = await run_in_threadpool(chart_png, rows, year, settings_of(request).language)
     return Response(png, media_type="image/png")

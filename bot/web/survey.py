@@ -20,6 +20,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.types import Message
 
 from bot.web.pages import message_page, render, see_other, settings_of, text, unit
 from surveys import answering
@@ -36,6 +39,45 @@ COOKIE_PATH = "/s/"
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 """`new_browser_secret()`: 32 random bytes, URL-safe base64 without padding."""
 MIN_COOKIE_AGE = timedelta(days=30)
+FORM_FIELDS = 6
+"""A survey form has at most `action`, `item` and `points`; a few more are refused by
+`parse_form`, many more before they are parsed."""
+FORM_BYTES = 512
+"""A survey form is a few dozen bytes; anything past this is not one of ours."""
+
+
+class _TooLarge(Exception):
+    """The body went past its bound while it was being read."""
+
+
+async def bounded_form(
+    request: Request, *, max_fields: int, max_bytes: int, max_part: int | None = None
+) -> FormData | None:
+    """The request's form, or None when it cannot be one of our pages' forms: larger
+    than `max_bytes` by its Content-Length (refused before a byte is read) or as it
+    arrives (a body without one stops being read there), a file, more than
+    `max_fields` fields, a field over `max_part` bytes (default `max_bytes`).
+    Starlette's defaults (1000 files, 1 MB a part) are no bound for a page anyone on
+    the internet can send to."""
+    declared = request.headers.get("content-length", "")
+    if declared and (not declared.isdigit() or int(declared) > max_bytes):
+        return None
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > max_bytes:
+            raise _TooLarge
+        return message
+
+    try:
+        return await Request(request.scope, receive).form(
+            max_files=0, max_fields=max_fields, max_part_size=max_part or max_bytes
+        )
+    except (_TooLarge, HTTPException):  # Starlette's 400 for a file or too many fields
+        return None
 
 
 def respondent_of(request: Request) -> Respondent | None:
@@ -198,10 +240,10 @@ async def press(request: Request, token: str) -> Response:
     respondent = respondent_of(request)
     if respondent is None:
         return see_other(f"/s/{token}")
-    form = await request.form()
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    form = await bounded_form(request, max_fields=FORM_FIELDS, max_bytes=FORM_BYTES)
+    fields = {key: value for key, value in (form or {}).items() if isinstance(value, str)}
     parsed = parse_form(fields)
-    if parsed is None or len(form) != len(fields):
+    if form is None or parsed is None or len(form) != len(fields):
         return message_page(
             request,
             "web.survey.bad_form",

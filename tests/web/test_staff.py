@@ -461,3 +461,133 @@ def test_results_list_with_a_chinese_chart(web: TestClient, engine: Engine) -> N
     assert chart.content.startswith(b"\x89PNG\r\n\x1a\n")
     empty = web.get("/staff/results", params={"year": str(YEAR - 1)})
     assert f"{YEAR - 1}年度还没有定稿的评分表。" in empty.text
+
+
+# --- numbers in the URL -------------------------------------------------------------------
+
+BAD_IDS = ("0", "-1", str(2**31), str(2**63), "9" * 40)
+BAD_YEARS = ("0", "-1", str(2**31), str(2**63), "9" * 40)
+ROUTES = [
+    ("get", "/staff/desk/{agency}/{year}"),
+    ("get", "/staff/file/{agency}/{year}/x"),
+    ("post", "/staff/desk/{agency}/{year}/line/1.2"),
+    ("post", "/staff/desk/{agency}/{year}/finalise"),
+]
+
+
+def _bad_urls(year: TrainingYear) -> list[tuple[str, str]]:
+    """Every int path parameter of the staff pages, one out of range at a time."""
+    urls = [
+        (method, route.format(agency=bad, year=YEAR)) for method, route in ROUTES for bad in BAD_IDS
+    ]
+    urls += [
+        (method, route.format(agency=year.agency_id, year=bad))
+        for method, route in ROUTES
+        for bad in BAD_YEARS
+    ]
+    urls += [("post", f"/staff/objections/{bad}") for bad in BAD_IDS]
+    urls += [("get", f"/staff/results/{bad}/chart.png") for bad in BAD_YEARS]
+    return urls
+
+
+def test_a_number_out_of_range_in_the_url_is_a_chinese_page_not_a_crash(
+    any_web: TestClient, any_engine: Engine, any_year: TrainingYear
+) -> None:
+    sign_in(any_web, any_engine, ADMIN_KEY, Role.ADMIN)
+    form = {"content": "yes", "evidence": "yes", "points": "4", "outcome": "dismissed"}
+    crashed = []
+    for method, url in _bad_urls(any_year):
+        if method == "get":
+            page = any_web.get(url)
+        else:
+            page = any_web.post(url, data={**form, "reason": "x"}, headers=ORIGIN)
+        if page.status_code not in (400, 404):
+            crashed.append((url, page.status_code))
+            continue
+        titles = ("<h1>表单内容有误</h1>", "<h1>页面不存在</h1>", "<h1>无法完成</h1>")
+        assert any(title in page.text for title in titles), url
+        assert 'class="button" href="/staff' in page.text, url
+        assert english_codes(page.text) == [], url
+    assert crashed == []
+    assert _lines(any_engine, any_year.agency_id) == {}
+    assert _status(any_engine, any_year.agency_id) == State.FILED
+
+
+# --- bounded forms ------------------------------------------------------------------------
+
+LINE = {"content": "yes", "evidence": "yes", "points": "4"}
+A_FILE = {"attachment": ("x.txt", b"4", "text/plain")}
+
+
+def test_a_file_in_a_staff_form_is_refused_and_nothing_saved(
+    any_web: TestClient, any_engine: Engine, any_year: TrainingYear
+) -> None:
+    objection_id = _objection(any_engine)
+    sign_in(any_web, any_engine, ADMIN_KEY, Role.ADMIN)
+    with Session(any_engine) as session:
+        fill_sheet(session, any_year.agency_id, YEAR, full_points())
+    before = _lines(any_engine, any_year.agency_id)["1.2"].points
+    forms = [
+        (f"{_desk(any_year)}/line/1.2", {**LINE, "points": "3"}, f"{_desk(any_year)}#i-1-2"),
+        (
+            f"{_desk(any_year)}/finalise",
+            {"force_reason": "区里要求"},
+            f"{_desk(any_year)}#finalise",
+        ),
+        (
+            f"/staff/objections/{objection_id}",
+            {"outcome": "dismissed", "reason": "报告未按时提交", "year": str(YEAR)},
+            "/staff/objections",
+        ),
+    ]
+    for url, form, back in forms:
+        page = any_web.post(url, data=form, files=A_FILE, headers=ORIGIN)
+        assert page.status_code == 400, url
+        assert "带有文件" in page.text and "未保存任何内容" in page.text, url
+        assert f'href="{back}"' in page.text, url
+        assert english_codes(page.text) == [], url
+    assert _lines(any_engine, any_year.agency_id)["1.2"].points == before
+    assert _status(any_engine, any_year.agency_id) == State.FILED
+    with Session(any_engine) as session:
+        objection = session.get(Objection, objection_id)
+        assert objection is not None and objection.status == "open"
+
+
+def test_a_staff_form_too_large_is_refused_by_its_length(
+    web: TestClient, engine: Engine, year: TrainingYear
+) -> None:
+    sign_in(web, engine)
+    page = _line(web, year, "1.2", **LINE, note="长" * 3000)  # 27 KB percent-encoded
+    assert page.status_code == 400 and "过大" in page.text and "500" in page.text
+    assert _lines(engine, year.agency_id) == {}
+
+
+# --- personal data on the desk ------------------------------------------------------------
+
+
+def test_an_id_number_in_a_file_name_is_masked_on_the_desk_and_in_its_download(
+    web: TestClient, engine: Engine, settings: Settings, year: TrainingYear, tmp_path: Path
+) -> None:
+    from tests.builders import id_number
+    from workflow.access.actors import Actor
+    from workflow.guidance import evidence
+
+    number = id_number()
+    masked = number[:6] + "********" + number[-4:]
+    source = tmp_path / "scan"
+    source.write_bytes(png(40, 30))  # not the training's photo: a file is kept once
+    uploads = settings.model_copy(update={"upload_dir": str(tmp_path / "uploads")})
+    contact = Actor.telegram(7_770_001, "王联系人")
+    evidence.attach_file(
+        engine, year.training_id, source, f"张三身份证{number}.png", "image/png", contact, uploads
+    )
+    sign_in(web, engine)
+    page = web.get(_desk(year)).text
+    assert f"张三身份证{masked}.png" in page and f'alt="张三身份证{masked}.png"' in page
+    assert number not in page
+    start = page.index(f'alt="张三身份证{masked}')
+    src_at = page.rindex('src="', 0, start) + len('src="')
+    served = web.get(page[src_at : page.index('"', src_at)])
+    assert served.status_code == 200 and served.content == png(40, 30)
+    assert number not in served.headers["content-disposition"]
+    assert masked.replace("*", "%2A") in served.headers["content-disposition"]

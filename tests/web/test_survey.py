@@ -4,8 +4,10 @@ change; stale forms change nothing; forged forms are refused with nothing writte
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -256,12 +258,89 @@ def test_an_answer_out_of_range_or_a_forged_form_is_a_400_page_with_nothing_writ
     assert (after.revision, after.item1) == (before.revision, None)
 
 
-def test_a_file_in_the_form_is_refused(web: TestClient, token_id: tuple[str, int]) -> None:
-    token, _ = token_id
+def test_a_file_in_the_form_is_refused(
+    web: TestClient, engine: Engine, token_id: tuple[str, int]
+) -> None:
+    """A complete, valid answer: only the file beside it makes it a form of no page of ours."""
+    token, invitation_id = token_id
     web.post(f"/s/{token}/start")
-    files = {"points": ("x.txt", b"4", "text/plain")}
-    page = web.post(f"/s/{token}/step", data={"action": "a", "item": "1"}, files=files)
-    assert page.status_code == 400
+    before = _progress(engine, invitation_id)
+    answer = {"action": "a", "item": "1", "points": "4"}
+    files = {"photo": ("x.txt", b"4", "text/plain")}
+    page = web.post(f"/s/{token}/step", data=answer, files=files)
+    assert page.status_code == 400 and "未做任何更改" in page.text
+    assert f'href="/s/{token}/step"' in page.text
+    after = _progress(engine, invitation_id)
+    assert before is not None and after is not None
+    assert (after.revision, after.item1, after.position) == (before.revision, None, 1)
+    assert _answer(web, token, 1, 4).headers["location"] == f"/s/{token}/step"  # without it
+    answered = _progress(engine, invitation_id)
+    assert answered is not None and answered.item1 == 4
+
+
+MB = 1024 * 1024
+CHUNK = 64 * 1024
+
+
+async def _huge_body(consumed: list[int], size: int = 30 * MB) -> AsyncIterator[bytes]:
+    """A form of `size` bytes in chunks, counting in `consumed` how much was read."""
+    head = b"action=a&item=1&points="
+    consumed[0] += len(head)
+    yield head
+    sent = len(head)
+    while sent < size:
+        consumed[0] += CHUNK
+        sent += CHUNK
+        yield b"4" * CHUNK
+
+
+async def _post_streamed(
+    app: FastAPI, path: str, headers: dict[str, str], consumed: list[int]
+) -> httpx.Response:
+    """POST a huge body the way a server hands it to the app, a chunk each time the app
+    asks for one (the TestClient reads a streamed body whole before the app sees it)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        return await client.post(path, content=_huge_body(consumed), headers=headers)
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+def test_a_huge_form_is_refused_without_being_read(
+    web: TestClient, engine: Engine, token_id: tuple[str, int], declared: bool
+) -> None:
+    token, invitation_id = token_id
+    web.post(f"/s/{token}/start")
+    before = _progress(engine, invitation_id)
+    consumed = [0]
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "cookie": f"{COOKIE}={web.cookies[COOKIE]}",
+    }
+    if declared:
+        headers["content-length"] = str(30 * MB)
+    app = web.app
+    assert isinstance(app, FastAPI)
+    page = asyncio.run(_post_streamed(app, f"/s/{token}/step", headers, consumed))
+    assert page.status_code == 400 and "未做任何更改" in page.text
+    assert f'href="/s/{token}/step"' in page.text
+    # by its Content-Length: not a byte read; sent in chunks: read up to the first past 512
+    assert consumed[0] == (0 if declared else len(b"action=a&item=1&points=") + CHUNK)
+    after = _progress(engine, invitation_id)
+    assert before is not None and after is not None
+    assert (after.revision, after.item1) == (before.revision, None)
+
+
+def test_a_form_with_too_many_fields_is_refused(
+    web: TestClient, engine: Engine, token_id: tuple[str, int]
+) -> None:
+    token, invitation_id = token_id
+    web.post(f"/s/{token}/start")
+    body = "action=a&item=1&points=4" + "&x=1" * 20
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    page = web.post(f"/s/{token}/step", content=body, headers=headers)
+    assert page.status_code == 400 and "未做任何更改" in page.text
+    progress = _progress(engine, invitation_id)
+    assert progress is not None and progress.item1 is None
 
 
 # ---------------------------------------------------------------------------
