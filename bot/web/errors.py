@@ -78,9 +78,12 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 
 async def invalid_form(request: Request, error: Exception) -> Response:
-    return message_page(
-        request, "web.error.invalid", text(request, "web.error.invalid_body"), status_code=400
-    )
+    """A bad form, or a bad number in the link itself (a page id too large, a year of
+    letters): each said in its own words."""
+    assert isinstance(error, RequestValidationError)
+    in_link = any(problem.get("loc", ("",))[0] in ("path", "query") for problem in error.errors())
+    key = "web.error.bad_link" if in_link else "web.error.invalid"
+    return message_page(request, key, text(request, f"{key}_body"), status_code=400)
 
 
 async def sign_in_needed(request: Request, error: Exception) -> Response:

@@ -504,7 +504,7 @@ def test_a_number_out_of_range_in_the_url_is_a_chinese_page_not_a_crash(
         if page.status_code not in (400, 404):
             crashed.append((url, page.status_code))
             continue
-        titles = ("<h1>表单内容有误</h1>", "<h1>页面不存在</h1>", "<h1>无法完成</h1>")
+        titles = ("<h1>链接有误</h1>", "<h1>页面不存在</h1>", "<h1>无法完成</h1>")
         assert any(title in page.text for title in titles), url
         assert 'class="button" href="/staff' in page.text, url
         assert english_codes(page.text) == [], url
