@@ -19,9 +19,10 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData, UploadFile
@@ -52,6 +53,10 @@ router = APIRouter(prefix="/agency")
 MB = 1024 * 1024
 FORM_SLACK = 64 * 1024
 """What an upload's form may carry besides the file (field names, boundaries)."""
+ROW_ID_MAX = 2**31 - 1
+"""The largest id a row may have (a 32-bit integer column on PostgreSQL)."""
+RowId = Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)]
+"""A row id in a URL: a number beyond a column's range is a 400 page, not a 500."""
 FIELDS = ("unit", "kind", "held_on", "topic", "programme", "title", "description", "attendance")
 
 
@@ -191,7 +196,7 @@ def _parsed(values: Mapping[str, str]) -> activities.ActivityInput:
 
 
 def _unit_id(value: str) -> int:
-    if not value.isdecimal() or len(value) > 12:
+    if not value.isdecimal() or len(value) > 12 or not 1 <= int(value) <= ROW_ID_MAX:
         raise InvalidInput("guidance.bad_unit", unit=value[:20])
     return int(value)
 
@@ -279,7 +284,7 @@ class Shown:
 
 @router.get("/records/{activity_id}", response_class=HTMLResponse)
 async def show_record(
-    request: Request, activity_id: int, who: AgencyUser = require_agency
+    request: Request, activity_id: RowId, who: AgencyUser = require_agency
 ) -> HTMLResponse:
     def look(session: Session) -> Shown:
         activity = _own_activity(session, activity_id, who.agency_id)
@@ -329,7 +334,7 @@ def _values_of(activity: GuidanceActivity) -> dict[str, str]:
 
 @router.get("/records/{activity_id}/edit", response_class=HTMLResponse)
 async def edit_form(
-    request: Request, activity_id: int, who: AgencyUser = require_agency
+    request: Request, activity_id: RowId, who: AgencyUser = require_agency
 ) -> HTMLResponse:
     values = await unit(
         request,
@@ -341,7 +346,7 @@ async def edit_form(
 
 @router.post("/records/{activity_id}/edit", response_model=None)
 async def edit_record(
-    request: Request, activity_id: int, who: AgencyUser = require_agency
+    request: Request, activity_id: RowId, who: AgencyUser = require_agency
 ) -> Response:
     settings = settings_of(request)
     values = _form_values(await request.form())
@@ -440,7 +445,9 @@ async def read_upload(request: Request, settings: Settings, folder: Path) -> Upl
 
 
 @router.post("/records/{activity_id}/files", response_model=None)
-async def attach(request: Request, activity_id: int, who: AgencyUser = require_agency) -> Response:
+async def attach(
+    request: Request, activity_id: RowId, who: AgencyUser = require_agency
+) -> Response:
     def place(session: Session) -> int:
         return _own_activity(session, activity_id, who.agency_id).year
 
@@ -481,7 +488,7 @@ async def _attach(request: Request, who: AgencyUser, activity_id: int, year: int
 
 @router.get("/files/{file_id}", response_class=FileResponse)
 async def show_file(
-    request: Request, file_id: int, who: AgencyUser = require_agency
+    request: Request, file_id: RowId, who: AgencyUser = require_agency
 ) -> FileResponse:
     def look(session: Session) -> EvidenceFile:
         row = session.get(EvidenceFile, file_id)
@@ -495,7 +502,9 @@ async def show_file(
 
 
 @router.post("/files/{file_id}/delete", response_model=None)
-async def remove_file(request: Request, file_id: int, who: AgencyUser = require_agency) -> Response:
+async def remove_file(
+    request: Request, file_id: RowId, who: AgencyUser = require_agency
+) -> Response:
     """Take a file off its record (audited); the stored file goes once the row has gone."""
     settings = settings_of(request)
 
@@ -587,7 +596,7 @@ async def _hand_in(request: Request, who: AgencyUser, year: int) -> None:
 
 @router.get("/documents/{document_id}", response_class=FileResponse)
 async def show_document(
-    request: Request, document_id: int, who: AgencyUser = require_agency
+    request: Request, document_id: RowId, who: AgencyUser = require_agency
 ) -> FileResponse:
     def look(session: Session) -> SubmittedDocument:
         row = session.get(SubmittedDocument, document_id)

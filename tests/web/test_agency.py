@@ -480,3 +480,39 @@ def test_a_file_is_taken_off_its_record_row_and_file_together(
         ).one()
     assert (entry.channel, entry.reason) == ("web", "错的.png")
     assert any_web.post(f"/agency/files/{row.id}/delete").status_code == 404
+
+
+# --- ids in URLs ---------------------------------------------------------------------
+
+
+ROUTES = [
+    ("get", "/agency/records/{id}"),
+    ("get", "/agency/records/{id}/edit"),
+    ("post", "/agency/records/{id}/edit"),
+    ("post", "/agency/records/{id}/files"),
+    ("get", "/agency/files/{id}"),
+    ("post", "/agency/files/{id}/delete"),
+    ("get", "/agency/documents/{id}"),
+]
+
+
+@pytest.mark.parametrize(("method", "route"), ROUTES)
+@pytest.mark.parametrize("row_id", ["99999999999999999999", "2147483648", "0", "-1"])
+def test_an_id_out_of_range_in_a_url_is_a_clear_page(
+    any_web: TestClient, any_engine: Engine, method: str, route: str, row_id: str
+) -> None:
+    place = guided_agency(any_engine)
+    sign_in(any_web, any_engine, place.agency_id)
+    answer = any_web.request(method, route.format(id=row_id))
+    assert answer.status_code == 400, answer.text
+    assert "表单内容不完整或有误" in answer.text and "Traceback" not in answer.text
+
+
+def test_a_unit_id_out_of_range_in_the_form_is_refused(
+    any_web: TestClient, any_engine: Engine
+) -> None:
+    place = guided_agency(any_engine)
+    sign_in(any_web, any_engine, place.agency_id)
+    answer = any_web.post("/agency/records", data=training(place, unit="999999999999"))
+    assert answer.status_code == 400 and "社区" in refusal_of(answer)
+    assert activities(any_engine) == []
