@@ -32,6 +32,8 @@ from bot.web.files import file_response, safe_name
 from bot.web.pages import message_page, render, see_other, settings_of, text, unit
 from bot.web.signin import AgencyUser, require_agency
 from surveys.coverage import Status, by_agency, coverage
+from workflow.access.models import WebForm
+from workflow.access.weblogins import claim_form, new_form_id
 from workflow.assessment import objections, publicity
 from workflow.assessment.models import Objection, Publication
 from workflow.assessment.results import year_results
@@ -156,8 +158,23 @@ async def records(request: Request, who: AgencyUser = require_agency) -> HTMLRes
     return _page(
         request,
         "agency_records.html",
-        {**found, "title": text(request, "web.agency.records.title")},
+        {
+            **found,
+            "title": text(request, "web.agency.records.title"),
+            "repeat": request.query_params.get("repeat"),
+        },
     )
+
+
+class _Repeat(Exception):
+    """A form sent before (its one-time id is claimed): the unit rolls back."""
+
+
+def _claim(session: Session, form_id: str) -> None:
+    """Claim the form's one-time id after the change's first insert (on SQLite a
+    savepoint opened before any write would commit on its own) or refuse a repeat."""
+    if not claim_form(session, form_id):
+        raise _Repeat
 
 
 def _form_values(form: FormData) -> dict[str, str]:
@@ -165,6 +182,7 @@ def _form_values(form: FormData) -> dict[str, str]:
     for name in (*kinds.MEMBER_CATEGORIES, *kinds.RISK_COUNTS, "field", "status"):
         values[f"detail_{name}"] = str(form.get(f"detail_{name}") or "")
     values["revision"] = str(form.get("revision") or "")
+    values["form_id"] = str(form.get("form_id") or "")
     return values
 
 
@@ -237,7 +255,10 @@ async def new_record(
 ) -> HTMLResponse:
     values = dict.fromkeys(FIELDS, "")
     values.update(
-        unit=unit_id, kind=kinds.TRAINING, held_on=_today(settings_of(request)).isoformat()
+        unit=unit_id,
+        kind=kinds.TRAINING,
+        held_on=_today(settings_of(request)).isoformat(),
+        form_id=new_form_id(),
     )
     return await _form_page(request, who, values, action="/agency/records")
 
@@ -258,11 +279,14 @@ async def add_record(request: Request, who: AgencyUser = require_agency) -> Resp
             who.actor,
             settings,
         )
+        _claim(session, values["form_id"])
         assert made.id is not None
         return made.id
 
     try:
         activity_id = await unit(request, save)
+    except _Repeat:
+        return see_other("/agency/records?repeat=1")
     except DomainError as refusal:
         return await _form_page(
             request,
@@ -649,6 +673,8 @@ async def result(request: Request, who: AgencyUser = require_agency) -> HTMLResp
             "found": found,
             "day": lambda d: publicity.day_text(d, settings.language),
             "filed": request.query_params.get("filed"),
+            "repeat": request.query_params.get("repeat"),
+            "form_id": new_form_id(),
         },
     )
 
@@ -658,14 +684,23 @@ async def object_to_result(request: Request, who: AgencyUser = require_agency) -
     settings = settings_of(request)
     form = await request.form()
     reason = str(form.get("reason") or "")
+    form_id = str(form.get("form_id") or "")
 
     def save(session: Session) -> None:
         published = session.exec(select(Publication).order_by(col(Publication.year).desc())).first()
         year = published.year if published else _year(session, settings)
-        objections.record(session, who.agency_id, year, reason, who.actor, settings)
+        try:
+            objections.record(session, who.agency_id, year, reason, who.actor, settings)
+        except DomainError:  # the repeat of a form that was filed meets "already open"
+            if session.get(WebForm, form_id) is not None:
+                raise _Repeat from None
+            raise
+        _claim(session, form_id)
 
     try:
         await unit(request, save)
+    except _Repeat:
+        return see_other("/agency/result?repeat=1")
     except DomainError as refusal:
         return refused_page(request, refusal, "/agency/result")
     return see_other("/agency/result?filed=1")

@@ -21,7 +21,7 @@ from tests.web.agency_fixtures import png_bytes
 from tests.web.conftest import web_settings
 from tests.workflow.assessment_builders import assessed_agency, full_points, new_agency
 from workflow.access.actors import Actor
-from workflow.access.weblogins import issue_login
+from workflow.access.weblogins import issue_login, new_form_id
 from workflow.assessment.models import Objection, Publication
 from workflow.community.campaigns import current_campaign_year
 from workflow.community.models import CreationUnit, Guidance
@@ -79,6 +79,7 @@ def training(place: Place, **changes: str) -> dict[str, str]:
         "topic": "建设理念",
         "title": "安全社区建设培训",
         "attendance": "32",
+        "form_id": new_form_id(),
         **changes,
     }
 
@@ -370,10 +371,16 @@ def test_the_result_is_shown_and_an_objection_filed_once_during_the_period(
     sign_in(any_web, any_engine, agency_id)
     page = any_web.get("/agency/result").text
     assert "2025年考核结果" in page and "最终得分" in page and "提交异议" in page
-    empty = any_web.post("/agency/objection", data={"reason": "  "})
+    empty = any_web.post("/agency/objection", data={"reason": "  ", "form_id": new_form_id()})
     assert empty.status_code == 400 and "请写明异议的理由" in refusal_of(empty)
-    filed = any_web.post("/agency/objection", data={"reason": "指标2.4的报告已提交，未计分"})
-    assert filed.status_code == 303
+    form_id = re.search(r'name="form_id" value="([^"]+)"', page)
+    assert form_id, page
+    sent = {"reason": "指标2.4的报告已提交，未计分", "form_id": form_id[1]}
+    filed = any_web.post("/agency/objection", data=sent)
+    assert filed.status_code == 303 and filed.headers["location"] == "/agency/result?filed=1"
+    repeat = any_web.post("/agency/objection", data=sent)  # the same form sent twice
+    assert repeat.headers["location"] == "/agency/result?repeat=1"
+    assert "这份异议已经收到" in any_web.get(repeat.headers["location"]).text
     with Session(any_engine) as session:
         [objection] = session.exec(select(Objection)).all()
         entry = session.exec(
@@ -383,7 +390,7 @@ def test_the_result_is_shown_and_an_objection_filed_once_during_the_period(
     assert (entry.channel, entry.role) == ("web", "agency")
     page = any_web.get("/agency/result").text
     assert "待处理" in page and "提交异议" not in page
-    again = any_web.post("/agency/objection", data={"reason": "再提一次"})
+    again = any_web.post("/agency/objection", data={"reason": "再提一次", "form_id": new_form_id()})
     assert again.status_code == 400 and "待处理" in refusal_of(again)
 
 
@@ -391,7 +398,7 @@ def test_no_objection_after_the_period(web: TestClient, engine: Engine) -> None:
     agency_id = _published_result(engine, running=False)
     sign_in(web, engine, agency_id)
     assert "提交异议" not in web.get("/agency/result").text
-    answer = web.post("/agency/objection", data={"reason": "晚了"})
+    answer = web.post("/agency/objection", data={"reason": "晚了", "form_id": new_form_id()})
     assert answer.status_code == 400 and "不在公示期内" in refusal_of(answer)
     with Session(engine) as session:
         assert session.exec(select(Objection)).all() == []
@@ -516,3 +523,35 @@ def test_a_unit_id_out_of_range_in_the_form_is_refused(
     answer = any_web.post("/agency/records", data=training(place, unit="999999999999"))
     assert answer.status_code == 400 and "社区" in refusal_of(answer)
     assert activities(any_engine) == []
+
+
+def test_the_add_record_form_sent_twice_saves_one_record(
+    any_web: TestClient, any_engine: Engine
+) -> None:
+    place = guided_agency(any_engine)
+    sign_in(any_web, any_engine, place.agency_id)
+    form = any_web.get(f"/agency/records/new?unit_id={place.unit_id}").text
+    form_id = re.search(r'name="form_id" value="([^"]+)"', form)
+    assert form_id, form
+    sent = training(place, form_id=form_id[1])
+    first = any_web.post("/agency/records", data=sent)
+    assert first.status_code == 303 and "saved=1" in first.headers["location"]
+    again = any_web.post("/agency/records", data=sent)
+    assert again.status_code == 303 and again.headers["location"] == "/agency/records?repeat=1"
+    assert "这项记录已经保存过" in any_web.get(again.headers["location"]).text
+    assert len(activities(any_engine)) == 1
+
+
+def test_a_refused_record_keeps_its_form_id_so_the_corrected_form_saves(
+    any_web: TestClient, any_engine: Engine
+) -> None:
+    web, engine = any_web, any_engine
+    place = guided_agency(engine)
+    sign_in(web, engine, place.agency_id)
+    sent = training(place, held_on="")
+    refused = web.post("/agency/records", data=sent)
+    assert refused.status_code == 400
+    assert f'name="form_id" value="{sent["form_id"]}"' in refused.text
+    fixed = web.post("/agency/records", data={**sent, "held_on": f"{place.year}-01-01"})
+    assert fixed.status_code == 303 and "saved=1" in fixed.headers["location"]
+    assert len(activities(engine)) == 1
