@@ -7,7 +7,8 @@ workflow functions the chat and the CLI call (`workflow.guidance`,
 `workflow.reminders.contacts`, `workflow.assessment.objections`) with the web actor.
 Uploads are read as a stream with a limit (`upload_max_mb`), spooled to disk, then
 checked by extension, declared type and first bytes, and stored with their row in
-one step (`evidence.staging`): a refused upload leaves nothing behind.
+one call in the worker thread (`evidence.attach_upload`, `evidence.hand_in_upload`):
+a refused upload leaves nothing behind, a request cancelled meanwhile splits nothing.
 """
 
 from __future__ import annotations
@@ -472,12 +473,9 @@ async def read_upload(request: Request, settings: Settings, folder: Path) -> Upl
 async def attach(
     request: Request, activity_id: RowId, who: AgencyUser = require_agency
 ) -> Response:
-    def place(session: Session) -> int:
-        return _own_activity(session, activity_id, who.agency_id).year
-
-    year = await unit(request, place, read_only=True)
+    await unit(request, lambda s: _own_activity(s, activity_id, who.agency_id), read_only=True)
     try:
-        await _attach(request, who, activity_id, year)
+        await _attach(request, who, activity_id)
     except NotFound:
         raise
     except DomainError as refusal:
@@ -485,29 +483,18 @@ async def attach(
     return see_other(f"/agency/records/{activity_id}?saved=1")
 
 
-async def _attach(request: Request, who: AgencyUser, activity_id: int, year: int) -> None:
+async def _attach(request: Request, who: AgencyUser, activity_id: int) -> None:
     settings = settings_of(request)
     with tempfile.TemporaryDirectory() as folder:
         upload = await read_upload(request, settings, Path(folder))
-        with evidence.staging() as staged:
-            stored = await asyncio.to_thread(
-                evidence.stage,
-                upload.path,
-                upload.name,
-                upload.mime,
-                who.agency_id,
-                year,
-                settings,
-                by_content=True,
+
+        def record(session: Session) -> None:
+            _own_activity(session, activity_id, who.agency_id)
+            evidence.attach_upload(
+                session, activity_id, upload.path, upload.name, upload.mime, who.actor, settings
             )
-            staged.append(stored)
 
-            def record(session: Session) -> None:
-                evidence.add_evidence(
-                    session, activity_id, stored, upload.name, upload.mime, who.actor, settings
-                )
-
-            await unit(request, record)
+        await unit(request, record)
 
 
 @router.get("/files/{file_id}", response_class=FileResponse)
@@ -596,26 +583,21 @@ async def _hand_in(request: Request, who: AgencyUser, year: int) -> None:
         kind = upload.fields.get("kind", "")
         if kind not in FILE_KINDS:
             raise InvalidInput("contacts.document_kind", kind=kind[:20])
-        into = Path(settings.upload_dir) / str(year) / str(who.agency_id)
-        with evidence.staging() as staged:
-            stored = await asyncio.to_thread(
-                evidence.stage,
+
+        def record(session: Session) -> None:
+            evidence.hand_in_upload(
+                session,
+                who.agency_id,
+                year,
+                kind,
                 upload.path,
                 upload.name,
                 upload.mime,
-                who.agency_id,
-                year,
+                who.actor,
                 settings,
-                by_content=True,
-                into=into,
             )
-            staged.append(stored)
-            kept = contacts.StoredFile(
-                stored.path, upload.name, upload.mime, stored.size, stored.sha256
-            )
-            await unit(
-                request, lambda s: contacts.hand_in(s, who.agency_id, year, kind, kept, who.actor)
-            )
+
+        await unit(request, record)
 
 
 @router.get("/documents/{document_id}", response_class=FileResponse)
