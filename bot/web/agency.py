@@ -29,14 +29,14 @@ from sqlmodel import Session, col, select
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from bot.web.files import file_response, safe_name
+from bot.web.files import INLINE_TYPES, file_response, safe_name
 from bot.web.pages import message_page, render, see_other, settings_of, text, unit
 from bot.web.signin import AgencyUser, require_agency
 from surveys.coverage import Status, by_agency, coverage
 from workflow.access.models import WebForm
 from workflow.access.weblogins import claim_form, new_form_id
 from workflow.assessment import objections, publicity
-from workflow.assessment.models import Objection, Publication
+from workflow.assessment.models import Objection
 from workflow.assessment.results import year_results
 from workflow.community.campaigns import DATE_FIELDS, campaign_or_default, current_campaign_year
 from workflow.community.models import CreationUnit, Guidance
@@ -180,7 +180,7 @@ def _claim(session: Session, form_id: str) -> None:
 
 def _form_values(form: FormData) -> dict[str, str]:
     values = {name: str(form.get(name) or "") for name in FIELDS}
-    for name in (*kinds.MEMBER_CATEGORIES, *kinds.RISK_COUNTS, "field", "status"):
+    for name in kinds.DETAIL_NAMES:
         values[f"detail_{name}"] = str(form.get(f"detail_{name}") or "")
     values["revision"] = str(form.get("revision") or "")
     values["form_id"] = str(form.get("form_id") or "")
@@ -193,11 +193,7 @@ def _details(values: Mapping[str, str]) -> dict[str, str]:
         kind = kinds.parse_kind(values["kind"])
     except InvalidInput:
         return {}  # parse_fields refuses the kind itself
-    names: tuple[str, ...] = {
-        kinds.LEADING_BODY: kinds.MEMBER_CATEGORIES,
-        kinds.RISK_VISIT: kinds.RISK_COUNTS,
-        kinds.PROJECT: ("field", "status"),
-    }.get(kind, ())
+    names = kinds.detail_names(kind)
     return {n: values[f"detail_{n}"] for n in names if values[f"detail_{n}"].strip()}
 
 
@@ -336,7 +332,8 @@ async def show_record(
 
 
 def evidence_inline(mime_type: str) -> bool:
-    return mime_type in ("image/jpeg", "image/png")
+    """A file the page shows as a picture (one the browser is given inline, an image)."""
+    return mime_type in INLINE_TYPES and mime_type.startswith("image/")
 
 
 def _values_of(activity: GuidanceActivity) -> dict[str, str]:
@@ -351,7 +348,7 @@ def _values_of(activity: GuidanceActivity) -> dict[str, str]:
         "attendance": "" if activity.attendance is None else str(activity.attendance),
         "revision": str(activity.revision),
     }
-    for name in (*kinds.MEMBER_CATEGORIES, *kinds.RISK_COUNTS, "field", "status"):
+    for name in kinds.DETAIL_NAMES:
         value = (activity.details or {}).get(name)
         values[f"detail_{name}"] = "" if value is None else str(value)
     return values
@@ -621,7 +618,7 @@ async def show_document(
 @dataclass(frozen=True)
 class Result:
     year: int
-    publication: Publication | None
+    publication: publicity.Period | None
     row: Any
     objections: list[Objection]
     may_object: bool
@@ -633,7 +630,7 @@ async def result(request: Request, who: AgencyUser = require_agency) -> HTMLResp
     today = _today(settings)
 
     def look(session: Session) -> Result:
-        published = session.exec(select(Publication).order_by(col(Publication.year).desc())).first()
+        published = publicity.shown_on(session, today)
         year = published.year if published else _year(session, settings)
         row = None
         if published is not None:
@@ -641,10 +638,9 @@ async def result(request: Request, who: AgencyUser = require_agency) -> HTMLResp
                 (r for r in year_results(session, year) if r.agency_id == who.agency_id), None
             )
         filed = objections.of_agency(session, who.agency_id, year)
-        open_now = any(o.status == "open" for o in filed)
-        in_period = published is not None and published.starts <= today <= published.ends
+        may = objections.may_object(session, who.agency_id, year, today)
         session.expunge_all()
-        return Result(year, published, row, filed, in_period and not open_now)
+        return Result(year, published, row, filed, may)
 
     found = await unit(request, look, read_only=True)
     return _page(
@@ -669,7 +665,7 @@ async def object_to_result(request: Request, who: AgencyUser = require_agency) -
     form_id = str(form.get("form_id") or "")
 
     def save(session: Session) -> None:
-        published = session.exec(select(Publication).order_by(col(Publication.year).desc())).first()
+        published = publicity.shown_on(session, _today(settings))
         year = published.year if published else _year(session, settings)
         try:
             objections.record(session, who.agency_id, year, reason, who.actor, settings)

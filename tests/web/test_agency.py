@@ -349,16 +349,15 @@ def test_the_annual_report_is_handed_in_listed_and_not_twice(
 # --- the result and objections ---------------------------------------------------------
 
 
-def _published_result(engine: Engine, *, running: bool = True) -> int:
+def _published_result(engine: Engine, *, running: bool = True, begun: bool = True) -> int:
     settings = web_settings(engine, "http://testserver")
     year = 2025
     with Session(engine) as session:
         agency = assessed_agency(session, settings, full_points(), year=year, guided=(year,))
         today = local_date(utcnow(), settings.zone)
         ends = today + timedelta(days=3) if running else today - timedelta(days=1)
-        session.add(
-            Publication(year=year, starts=ends - timedelta(days=7), ends=ends, opened_by="x")
-        )
+        starts = ends - timedelta(days=7) if begun else today + timedelta(days=1)
+        session.add(Publication(year=year, starts=starts, ends=ends, opened_by="x"))
         session.commit()
         assert agency.id is not None
         return agency.id
@@ -555,3 +554,38 @@ def test_a_refused_record_keeps_its_form_id_so_the_corrected_form_saves(
     fixed = web.post("/agency/records", data={**sent, "held_on": f"{place.year}-01-01"})
     assert fixed.status_code == 303 and "saved=1" in fixed.headers["location"]
     assert len(activities(engine)) == 1
+
+
+def test_a_publicity_not_begun_is_not_shown_yet(web: TestClient, engine: Engine) -> None:
+    agency_id = _published_result(engine, begun=False)
+    sign_in(web, engine, agency_id)
+    page = web.get("/agency/result").text
+    assert "尚未公示" in page and "最终得分" not in page and "提交异议" not in page
+
+
+def test_an_agency_without_a_result_is_not_offered_an_objection(
+    web: TestClient, engine: Engine
+) -> None:
+    _published_result(engine)
+    place = guided_agency(engine)  # not assessed: no sheet in the published year
+    sign_in(web, engine, place.agency_id)
+    page = web.get("/agency/result").text
+    assert "公示的考核结果中没有本机构" in page and "提交异议" not in page
+
+
+def test_the_details_of_the_chosen_kind_are_saved_and_the_others_ignored(
+    web: TestClient, engine: Engine
+) -> None:
+    place = guided_agency(engine)
+    sign_in(web, engine, place.agency_id)
+    record(
+        web,
+        place,
+        kind="leading_body",
+        topic="",
+        attendance="",
+        detail_departments="3",
+        detail_points="9",  # a risk visit's detail: not this kind's, not saved
+    )
+    [row] = activities(engine)
+    assert row.details == {"departments": 3}
