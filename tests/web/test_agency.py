@@ -5,13 +5,15 @@ are never shown."""
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -410,6 +412,8 @@ def test_before_publication_the_result_page_says_so(web: TestClient, engine: Eng
 
 
 def test_an_upload_without_a_declared_length_is_stopped_at_the_limit(engine: Engine) -> None:
+    """The body is read in pieces until it passes the limit, then no more: the client's
+    body (an async generator, sent piece by piece through the ASGI app) is left unread."""
     from bot.web.app import create_app
 
     app = create_app(web_settings(engine, "http://testserver", upload_max_mb=1), engine)
@@ -418,23 +422,40 @@ def test_an_upload_without_a_declared_length_is_stopped_at_the_limit(engine: Eng
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="大.png"\r\n'
         "Content-Type: image/png\r\n\r\n"
     ).encode()
+    piece, pieces = 64 * 1024, 40  # 2.5 MB in 64 KB pieces, no Content-Length
+    yielded = 0
 
-    def body() -> Iterator[bytes]:
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal yielded
+        yielded += 1
         yield head + png_bytes()
-        for _ in range(40):  # 2.5 MB in 64 KB pieces, no Content-Length
-            yield b"\x00" * (64 * 1024)
+        for _ in range(pieces):
+            yielded += 1
+            yield b"\x00" * piece
+        yielded += 1
         yield f"\r\n--{boundary}--\r\n".encode()
 
     with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
         place = guided_agency(engine)
         sign_in(client, engine, place.agency_id)
         activity_id = record(client, place)
-        answer = client.post(
-            f"/agency/records/{activity_id}/files",
-            content=body(),
-            headers={"content-type": f"multipart/form-data; boundary={boundary}"},
-        )
+        cookies = dict(client.cookies)
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies=cookies
+        ) as browser:
+            return await browser.post(
+                f"/agency/records/{activity_id}/files",
+                content=body(),
+                headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+            )
+
+    answer = asyncio.run(send())
     assert answer.status_code == 400 and "1MB" in refusal_of(answer).replace(" ", "")
+    limit_pieces = (1024 * 1024 + 64 * 1024) // piece  # upload_max_mb plus the form's slack
+    assert limit_pieces < yielded <= limit_pieces + 2 < pieces  # stopped just past the limit
     assert evidence_rows(engine) == [] and stored_files() == []
 
 
