@@ -7,7 +7,8 @@ workflow functions the chat and the CLI call (`workflow.guidance`,
 `workflow.reminders.contacts`, `workflow.assessment.objections`) with the web actor.
 Uploads are read as a stream with a limit (`upload_max_mb`), spooled to disk, then
 checked by extension, declared type and first bytes, and stored with their row in
-one step (`evidence.staging`): a refused upload leaves nothing behind.
+one call in the worker thread (`evidence.attach_upload`, `evidence.hand_in_upload`):
+a refused upload leaves nothing behind, a request cancelled meanwhile splits nothing.
 """
 
 from __future__ import annotations
@@ -19,20 +20,23 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from bot.web.files import file_response, safe_name
+from bot.web.files import INLINE_TYPES, file_response, safe_name
 from bot.web.pages import message_page, render, see_other, settings_of, text, unit
 from bot.web.signin import AgencyUser, require_agency
 from surveys.coverage import Status, by_agency, coverage
+from workflow.access.models import WebForm
+from workflow.access.weblogins import claim_form, new_form_id
 from workflow.assessment import objections, publicity
-from workflow.assessment.models import Objection, Publication
+from workflow.assessment.models import Objection
 from workflow.assessment.results import year_results
 from workflow.community.campaigns import DATE_FIELDS, campaign_or_default, current_campaign_year
 from workflow.community.models import CreationUnit, Guidance
@@ -52,6 +56,10 @@ router = APIRouter(prefix="/agency")
 MB = 1024 * 1024
 FORM_SLACK = 64 * 1024
 """What an upload's form may carry besides the file (field names, boundaries)."""
+ROW_ID_MAX = 2**31 - 1
+"""The largest id a row may have (a 32-bit integer column on PostgreSQL)."""
+RowId = Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)]
+"""A row id in a URL: a number beyond a column's range is a 400 page, not a 500."""
 FIELDS = ("unit", "kind", "held_on", "topic", "programme", "title", "description", "attendance")
 
 
@@ -151,15 +159,31 @@ async def records(request: Request, who: AgencyUser = require_agency) -> HTMLRes
     return _page(
         request,
         "agency_records.html",
-        {**found, "title": text(request, "web.agency.records.title")},
+        {
+            **found,
+            "title": text(request, "web.agency.records.title"),
+            "repeat": request.query_params.get("repeat"),
+        },
     )
+
+
+class _Repeat(Exception):
+    """A form sent before (its one-time id is claimed): the unit rolls back."""
+
+
+def _claim(session: Session, form_id: str) -> None:
+    """Claim the form's one-time id after the change's first insert (on SQLite a
+    savepoint opened before any write would commit on its own) or refuse a repeat."""
+    if not claim_form(session, form_id):
+        raise _Repeat
 
 
 def _form_values(form: FormData) -> dict[str, str]:
     values = {name: str(form.get(name) or "") for name in FIELDS}
-    for name in (*kinds.MEMBER_CATEGORIES, *kinds.RISK_COUNTS, "field", "status"):
+    for name in kinds.DETAIL_NAMES:
         values[f"detail_{name}"] = str(form.get(f"detail_{name}") or "")
     values["revision"] = str(form.get("revision") or "")
+    values["form_id"] = str(form.get("form_id") or "")
     return values
 
 
@@ -169,11 +193,7 @@ def _details(values: Mapping[str, str]) -> dict[str, str]:
         kind = kinds.parse_kind(values["kind"])
     except InvalidInput:
         return {}  # parse_fields refuses the kind itself
-    names: tuple[str, ...] = {
-        kinds.LEADING_BODY: kinds.MEMBER_CATEGORIES,
-        kinds.RISK_VISIT: kinds.RISK_COUNTS,
-        kinds.PROJECT: ("field", "status"),
-    }.get(kind, ())
+    names = kinds.detail_names(kind)
     return {n: values[f"detail_{n}"] for n in names if values[f"detail_{n}"].strip()}
 
 
@@ -191,7 +211,7 @@ def _parsed(values: Mapping[str, str]) -> activities.ActivityInput:
 
 
 def _unit_id(value: str) -> int:
-    if not value.isdecimal() or len(value) > 12:
+    if not value.isdecimal() or len(value) > 12 or not 1 <= int(value) <= ROW_ID_MAX:
         raise InvalidInput("guidance.bad_unit", unit=value[:20])
     return int(value)
 
@@ -232,7 +252,10 @@ async def new_record(
 ) -> HTMLResponse:
     values = dict.fromkeys(FIELDS, "")
     values.update(
-        unit=unit_id, kind=kinds.TRAINING, held_on=_today(settings_of(request)).isoformat()
+        unit=unit_id,
+        kind=kinds.TRAINING,
+        held_on=_today(settings_of(request)).isoformat(),
+        form_id=new_form_id(),
     )
     return await _form_page(request, who, values, action="/agency/records")
 
@@ -253,11 +276,14 @@ async def add_record(request: Request, who: AgencyUser = require_agency) -> Resp
             who.actor,
             settings,
         )
+        _claim(session, values["form_id"])
         assert made.id is not None
         return made.id
 
     try:
         activity_id = await unit(request, save)
+    except _Repeat:
+        return see_other("/agency/records?repeat=1")
     except DomainError as refusal:
         return await _form_page(
             request,
@@ -279,7 +305,7 @@ class Shown:
 
 @router.get("/records/{activity_id}", response_class=HTMLResponse)
 async def show_record(
-    request: Request, activity_id: int, who: AgencyUser = require_agency
+    request: Request, activity_id: RowId, who: AgencyUser = require_agency
 ) -> HTMLResponse:
     def look(session: Session) -> Shown:
         activity = _own_activity(session, activity_id, who.agency_id)
@@ -306,7 +332,8 @@ async def show_record(
 
 
 def evidence_inline(mime_type: str) -> bool:
-    return mime_type in ("image/jpeg", "image/png")
+    """A file the page shows as a picture (one the browser is given inline, an image)."""
+    return mime_type in INLINE_TYPES and mime_type.startswith("image/")
 
 
 def _values_of(activity: GuidanceActivity) -> dict[str, str]:
@@ -321,7 +348,7 @@ def _values_of(activity: GuidanceActivity) -> dict[str, str]:
         "attendance": "" if activity.attendance is None else str(activity.attendance),
         "revision": str(activity.revision),
     }
-    for name in (*kinds.MEMBER_CATEGORIES, *kinds.RISK_COUNTS, "field", "status"):
+    for name in kinds.DETAIL_NAMES:
         value = (activity.details or {}).get(name)
         values[f"detail_{name}"] = "" if value is None else str(value)
     return values
@@ -329,7 +356,7 @@ def _values_of(activity: GuidanceActivity) -> dict[str, str]:
 
 @router.get("/records/{activity_id}/edit", response_class=HTMLResponse)
 async def edit_form(
-    request: Request, activity_id: int, who: AgencyUser = require_agency
+    request: Request, activity_id: RowId, who: AgencyUser = require_agency
 ) -> HTMLResponse:
     values = await unit(
         request,
@@ -341,7 +368,7 @@ async def edit_form(
 
 @router.post("/records/{activity_id}/edit", response_model=None)
 async def edit_record(
-    request: Request, activity_id: int, who: AgencyUser = require_agency
+    request: Request, activity_id: RowId, who: AgencyUser = require_agency
 ) -> Response:
     settings = settings_of(request)
     values = _form_values(await request.form())
@@ -440,13 +467,12 @@ async def read_upload(request: Request, settings: Settings, folder: Path) -> Upl
 
 
 @router.post("/records/{activity_id}/files", response_model=None)
-async def attach(request: Request, activity_id: int, who: AgencyUser = require_agency) -> Response:
-    def place(session: Session) -> int:
-        return _own_activity(session, activity_id, who.agency_id).year
-
-    year = await unit(request, place, read_only=True)
+async def attach(
+    request: Request, activity_id: RowId, who: AgencyUser = require_agency
+) -> Response:
+    await unit(request, lambda s: _own_activity(s, activity_id, who.agency_id), read_only=True)
     try:
-        await _attach(request, who, activity_id, year)
+        await _attach(request, who, activity_id)
     except NotFound:
         raise
     except DomainError as refusal:
@@ -454,34 +480,23 @@ async def attach(request: Request, activity_id: int, who: AgencyUser = require_a
     return see_other(f"/agency/records/{activity_id}?saved=1")
 
 
-async def _attach(request: Request, who: AgencyUser, activity_id: int, year: int) -> None:
+async def _attach(request: Request, who: AgencyUser, activity_id: int) -> None:
     settings = settings_of(request)
     with tempfile.TemporaryDirectory() as folder:
         upload = await read_upload(request, settings, Path(folder))
-        with evidence.staging() as staged:
-            stored = await asyncio.to_thread(
-                evidence.stage,
-                upload.path,
-                upload.name,
-                upload.mime,
-                who.agency_id,
-                year,
-                settings,
-                by_content=True,
+
+        def record(session: Session) -> None:
+            _own_activity(session, activity_id, who.agency_id)
+            evidence.attach_upload(
+                session, activity_id, upload.path, upload.name, upload.mime, who.actor, settings
             )
-            staged.append(stored)
 
-            def record(session: Session) -> None:
-                evidence.add_evidence(
-                    session, activity_id, stored, upload.name, upload.mime, who.actor, settings
-                )
-
-            await unit(request, record)
+        await unit(request, record)
 
 
 @router.get("/files/{file_id}", response_class=FileResponse)
 async def show_file(
-    request: Request, file_id: int, who: AgencyUser = require_agency
+    request: Request, file_id: RowId, who: AgencyUser = require_agency
 ) -> FileResponse:
     def look(session: Session) -> EvidenceFile:
         row = session.get(EvidenceFile, file_id)
@@ -495,7 +510,9 @@ async def show_file(
 
 
 @router.post("/files/{file_id}/delete", response_model=None)
-async def remove_file(request: Request, file_id: int, who: AgencyUser = require_agency) -> Response:
+async def remove_file(
+    request: Request, file_id: RowId, who: AgencyUser = require_agency
+) -> Response:
     """Take a file off its record (audited); the stored file goes once the row has gone."""
     settings = settings_of(request)
 
@@ -563,31 +580,26 @@ async def _hand_in(request: Request, who: AgencyUser, year: int) -> None:
         kind = upload.fields.get("kind", "")
         if kind not in FILE_KINDS:
             raise InvalidInput("contacts.document_kind", kind=kind[:20])
-        into = Path(settings.upload_dir) / str(year) / str(who.agency_id)
-        with evidence.staging() as staged:
-            stored = await asyncio.to_thread(
-                evidence.stage,
+
+        def record(session: Session) -> None:
+            evidence.hand_in_upload(
+                session,
+                who.agency_id,
+                year,
+                kind,
                 upload.path,
                 upload.name,
                 upload.mime,
-                who.agency_id,
-                year,
+                who.actor,
                 settings,
-                by_content=True,
-                into=into,
             )
-            staged.append(stored)
-            kept = contacts.StoredFile(
-                stored.path, upload.name, upload.mime, stored.size, stored.sha256
-            )
-            await unit(
-                request, lambda s: contacts.hand_in(s, who.agency_id, year, kind, kept, who.actor)
-            )
+
+        await unit(request, record)
 
 
 @router.get("/documents/{document_id}", response_class=FileResponse)
 async def show_document(
-    request: Request, document_id: int, who: AgencyUser = require_agency
+    request: Request, document_id: RowId, who: AgencyUser = require_agency
 ) -> FileResponse:
     def look(session: Session) -> SubmittedDocument:
         row = session.get(SubmittedDocument, document_id)
@@ -606,7 +618,7 @@ async def show_document(
 @dataclass(frozen=True)
 class Result:
     year: int
-    publication: Publication | None
+    publication: publicity.Period | None
     row: Any
     objections: list[Objection]
     may_object: bool
@@ -618,7 +630,7 @@ async def result(request: Request, who: AgencyUser = require_agency) -> HTMLResp
     today = _today(settings)
 
     def look(session: Session) -> Result:
-        published = session.exec(select(Publication).order_by(col(Publication.year).desc())).first()
+        published = publicity.shown_on(session, today)
         year = published.year if published else _year(session, settings)
         row = None
         if published is not None:
@@ -626,10 +638,9 @@ async def result(request: Request, who: AgencyUser = require_agency) -> HTMLResp
                 (r for r in year_results(session, year) if r.agency_id == who.agency_id), None
             )
         filed = objections.of_agency(session, who.agency_id, year)
-        open_now = any(o.status == "open" for o in filed)
-        in_period = published is not None and published.starts <= today <= published.ends
+        may = objections.may_object(session, who.agency_id, year, today)
         session.expunge_all()
-        return Result(year, published, row, filed, in_period and not open_now)
+        return Result(year, published, row, filed, may)
 
     found = await unit(request, look, read_only=True)
     return _page(
@@ -640,6 +651,8 @@ async def result(request: Request, who: AgencyUser = require_agency) -> HTMLResp
             "found": found,
             "day": lambda d: publicity.day_text(d, settings.language),
             "filed": request.query_params.get("filed"),
+            "repeat": request.query_params.get("repeat"),
+            "form_id": new_form_id(),
         },
     )
 
@@ -649,14 +662,23 @@ async def object_to_result(request: Request, who: AgencyUser = require_agency) -
     settings = settings_of(request)
     form = await request.form()
     reason = str(form.get("reason") or "")
+    form_id = str(form.get("form_id") or "")
 
     def save(session: Session) -> None:
-        published = session.exec(select(Publication).order_by(col(Publication.year).desc())).first()
+        published = publicity.shown_on(session, _today(settings))
         year = published.year if published else _year(session, settings)
-        objections.record(session, who.agency_id, year, reason, who.actor, settings)
+        try:
+            objections.record(session, who.agency_id, year, reason, who.actor, settings)
+        except DomainError:  # the repeat of a form that was filed meets "already open"
+            if session.get(WebForm, form_id) is not None:
+                raise _Repeat from None
+            raise
+        _claim(session, form_id)
 
     try:
         await unit(request, save)
+    except _Repeat:
+        return see_other("/agency/result?repeat=1")
     except DomainError as refusal:
         return refused_page(request, refusal, "/agency/result")
     return see_other("/agency/result?filed=1")

@@ -5,13 +5,15 @@ are never shown."""
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -21,7 +23,7 @@ from tests.web.agency_fixtures import png_bytes
 from tests.web.conftest import web_settings
 from tests.workflow.assessment_builders import assessed_agency, full_points, new_agency
 from workflow.access.actors import Actor
-from workflow.access.weblogins import issue_login
+from workflow.access.weblogins import issue_login, new_form_id
 from workflow.assessment.models import Objection, Publication
 from workflow.community.campaigns import current_campaign_year
 from workflow.community.models import CreationUnit, Guidance
@@ -79,6 +81,7 @@ def training(place: Place, **changes: str) -> dict[str, str]:
         "topic": "建设理念",
         "title": "安全社区建设培训",
         "attendance": "32",
+        "form_id": new_form_id(),
         **changes,
     }
 
@@ -348,16 +351,15 @@ def test_the_annual_report_is_handed_in_listed_and_not_twice(
 # --- the result and objections ---------------------------------------------------------
 
 
-def _published_result(engine: Engine, *, running: bool = True) -> int:
+def _published_result(engine: Engine, *, running: bool = True, begun: bool = True) -> int:
     settings = web_settings(engine, "http://testserver")
     year = 2025
     with Session(engine) as session:
         agency = assessed_agency(session, settings, full_points(), year=year, guided=(year,))
         today = local_date(utcnow(), settings.zone)
         ends = today + timedelta(days=3) if running else today - timedelta(days=1)
-        session.add(
-            Publication(year=year, starts=ends - timedelta(days=7), ends=ends, opened_by="x")
-        )
+        starts = ends - timedelta(days=7) if begun else today + timedelta(days=1)
+        session.add(Publication(year=year, starts=starts, ends=ends, opened_by="x"))
         session.commit()
         assert agency.id is not None
         return agency.id
@@ -370,10 +372,16 @@ def test_the_result_is_shown_and_an_objection_filed_once_during_the_period(
     sign_in(any_web, any_engine, agency_id)
     page = any_web.get("/agency/result").text
     assert "2025年考核结果" in page and "最终得分" in page and "提交异议" in page
-    empty = any_web.post("/agency/objection", data={"reason": "  "})
+    empty = any_web.post("/agency/objection", data={"reason": "  ", "form_id": new_form_id()})
     assert empty.status_code == 400 and "请写明异议的理由" in refusal_of(empty)
-    filed = any_web.post("/agency/objection", data={"reason": "指标2.4的报告已提交，未计分"})
-    assert filed.status_code == 303
+    form_id = re.search(r'name="form_id" value="([^"]+)"', page)
+    assert form_id, page
+    sent = {"reason": "指标2.4的报告已提交，未计分", "form_id": form_id[1]}
+    filed = any_web.post("/agency/objection", data=sent)
+    assert filed.status_code == 303 and filed.headers["location"] == "/agency/result?filed=1"
+    repeat = any_web.post("/agency/objection", data=sent)  # the same form sent twice
+    assert repeat.headers["location"] == "/agency/result?repeat=1"
+    assert "这份异议已经收到" in any_web.get(repeat.headers["location"]).text
     with Session(any_engine) as session:
         [objection] = session.exec(select(Objection)).all()
         entry = session.exec(
@@ -383,7 +391,7 @@ def test_the_result_is_shown_and_an_objection_filed_once_during_the_period(
     assert (entry.channel, entry.role) == ("web", "agency")
     page = any_web.get("/agency/result").text
     assert "待处理" in page and "提交异议" not in page
-    again = any_web.post("/agency/objection", data={"reason": "再提一次"})
+    again = any_web.post("/agency/objection", data={"reason": "再提一次", "form_id": new_form_id()})
     assert again.status_code == 400 and "待处理" in refusal_of(again)
 
 
@@ -391,7 +399,7 @@ def test_no_objection_after_the_period(web: TestClient, engine: Engine) -> None:
     agency_id = _published_result(engine, running=False)
     sign_in(web, engine, agency_id)
     assert "提交异议" not in web.get("/agency/result").text
-    answer = web.post("/agency/objection", data={"reason": "晚了"})
+    answer = web.post("/agency/objection", data={"reason": "晚了", "form_id": new_form_id()})
     assert answer.status_code == 400 and "不在公示期内" in refusal_of(answer)
     with Session(engine) as session:
         assert session.exec(select(Objection)).all() == []
@@ -404,6 +412,8 @@ def test_before_publication_the_result_page_says_so(web: TestClient, engine: Eng
 
 
 def test_an_upload_without_a_declared_length_is_stopped_at_the_limit(engine: Engine) -> None:
+    """The body is read in pieces until it passes the limit, then no more: the client's
+    body (an async generator, sent piece by piece through the ASGI app) is left unread."""
     from bot.web.app import create_app
 
     app = create_app(web_settings(engine, "http://testserver", upload_max_mb=1), engine)
@@ -412,23 +422,40 @@ def test_an_upload_without_a_declared_length_is_stopped_at_the_limit(engine: Eng
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="大.png"\r\n'
         "Content-Type: image/png\r\n\r\n"
     ).encode()
+    piece, pieces = 64 * 1024, 40  # 2.5 MB in 64 KB pieces, no Content-Length
+    yielded = 0
 
-    def body() -> Iterator[bytes]:
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal yielded
+        yielded += 1
         yield head + png_bytes()
-        for _ in range(40):  # 2.5 MB in 64 KB pieces, no Content-Length
-            yield b"\x00" * (64 * 1024)
+        for _ in range(pieces):
+            yielded += 1
+            yield b"\x00" * piece
+        yielded += 1
         yield f"\r\n--{boundary}--\r\n".encode()
 
     with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
         place = guided_agency(engine)
         sign_in(client, engine, place.agency_id)
         activity_id = record(client, place)
-        answer = client.post(
-            f"/agency/records/{activity_id}/files",
-            content=body(),
-            headers={"content-type": f"multipart/form-data; boundary={boundary}"},
-        )
+        cookies = dict(client.cookies)
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies=cookies
+        ) as browser:
+            return await browser.post(
+                f"/agency/records/{activity_id}/files",
+                content=body(),
+                headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+            )
+
+    answer = asyncio.run(send())
     assert answer.status_code == 400 and "1MB" in refusal_of(answer).replace(" ", "")
+    limit_pieces = (1024 * 1024 + 64 * 1024) // piece  # upload_max_mb plus the form's slack
+    assert limit_pieces < yielded <= limit_pieces + 2 < pieces  # stopped just past the limit
     assert evidence_rows(engine) == [] and stored_files() == []
 
 
@@ -480,3 +507,106 @@ def test_a_file_is_taken_off_its_record_row_and_file_together(
         ).one()
     assert (entry.channel, entry.reason) == ("web", "错的.png")
     assert any_web.post(f"/agency/files/{row.id}/delete").status_code == 404
+
+
+# --- ids in URLs ---------------------------------------------------------------------
+
+
+ROUTES = [
+    ("get", "/agency/records/{id}"),
+    ("get", "/agency/records/{id}/edit"),
+    ("post", "/agency/records/{id}/edit"),
+    ("post", "/agency/records/{id}/files"),
+    ("get", "/agency/files/{id}"),
+    ("post", "/agency/files/{id}/delete"),
+    ("get", "/agency/documents/{id}"),
+]
+
+
+@pytest.mark.parametrize(("method", "route"), ROUTES)
+@pytest.mark.parametrize("row_id", ["99999999999999999999", "2147483648", "0", "-1"])
+def test_an_id_out_of_range_in_a_url_is_a_clear_page(
+    any_web: TestClient, any_engine: Engine, method: str, route: str, row_id: str
+) -> None:
+    place = guided_agency(any_engine)
+    sign_in(any_web, any_engine, place.agency_id)
+    answer = any_web.request(method, route.format(id=row_id))
+    assert answer.status_code == 400, answer.text
+    assert "表单内容不完整或有误" in answer.text and "Traceback" not in answer.text
+
+
+def test_a_unit_id_out_of_range_in_the_form_is_refused(
+    any_web: TestClient, any_engine: Engine
+) -> None:
+    place = guided_agency(any_engine)
+    sign_in(any_web, any_engine, place.agency_id)
+    answer = any_web.post("/agency/records", data=training(place, unit="999999999999"))
+    assert answer.status_code == 400 and "社区" in refusal_of(answer)
+    assert activities(any_engine) == []
+
+
+def test_the_add_record_form_sent_twice_saves_one_record(
+    any_web: TestClient, any_engine: Engine
+) -> None:
+    place = guided_agency(any_engine)
+    sign_in(any_web, any_engine, place.agency_id)
+    form = any_web.get(f"/agency/records/new?unit_id={place.unit_id}").text
+    form_id = re.search(r'name="form_id" value="([^"]+)"', form)
+    assert form_id, form
+    sent = training(place, form_id=form_id[1])
+    first = any_web.post("/agency/records", data=sent)
+    assert first.status_code == 303 and "saved=1" in first.headers["location"]
+    again = any_web.post("/agency/records", data=sent)
+    assert again.status_code == 303 and again.headers["location"] == "/agency/records?repeat=1"
+    assert "这项记录已经保存过" in any_web.get(again.headers["location"]).text
+    assert len(activities(any_engine)) == 1
+
+
+def test_a_refused_record_keeps_its_form_id_so_the_corrected_form_saves(
+    any_web: TestClient, any_engine: Engine
+) -> None:
+    web, engine = any_web, any_engine
+    place = guided_agency(engine)
+    sign_in(web, engine, place.agency_id)
+    sent = training(place, held_on="")
+    refused = web.post("/agency/records", data=sent)
+    assert refused.status_code == 400
+    assert f'name="form_id" value="{sent["form_id"]}"' in refused.text
+    fixed = web.post("/agency/records", data={**sent, "held_on": f"{place.year}-01-01"})
+    assert fixed.status_code == 303 and "saved=1" in fixed.headers["location"]
+    assert len(activities(engine)) == 1
+
+
+def test_a_publicity_not_begun_is_not_shown_yet(web: TestClient, engine: Engine) -> None:
+    agency_id = _published_result(engine, begun=False)
+    sign_in(web, engine, agency_id)
+    page = web.get("/agency/result").text
+    assert "尚未公示" in page and "最终得分" not in page and "提交异议" not in page
+
+
+def test_an_agency_without_a_result_is_not_offered_an_objection(
+    web: TestClient, engine: Engine
+) -> None:
+    _published_result(engine)
+    place = guided_agency(engine)  # not assessed: no sheet in the published year
+    sign_in(web, engine, place.agency_id)
+    page = web.get("/agency/result").text
+    assert "公示的考核结果中没有本机构" in page and "提交异议" not in page
+
+
+def test_the_details_of_the_chosen_kind_are_saved_and_the_others_ignored(
+    web: TestClient, engine: Engine
+) -> None:
+    place = guided_agency(engine)
+    sign_in(web, engine, place.agency_id)
+    record(
+        web,
+        place,
+        kind="leading_body",
+        topic="",
+        attendance="",
+        detail_departments="3",
+        detail_points="9",  # a risk visit's detail: not this kind's, not saved
+    )
+    [row] = activities(engine)
+    assert row.details == {"departments": 3}

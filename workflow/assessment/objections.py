@@ -122,6 +122,20 @@ def record(
     return objection
 
 
+def may_object(session: Session, agency_id: int, year: int, today: date) -> bool:
+    """Whether the agency itself may file an objection to its result of `year` on `today`
+    (what `record` accepts from it): during the period, with a result, none open."""
+    publication = publicity.period(session, year)
+    if publication is None or not publication.starts <= today <= publication.ends:
+        return False
+    if _open_of(session, agency_id, year):
+        return False
+    sheet = find_sheet(session, agency_id, year)
+    return sheet is not None and (
+        sheet.finalised_at is not None or _reopened(session, agency_id, year)
+    )
+
+
 def _open_of(session: Session, agency_id: int, year: int) -> list[Objection]:
     return list(
         session.exec(

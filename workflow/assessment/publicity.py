@@ -61,6 +61,13 @@ def on_day(session: Session, today: date) -> OnDay:
     return OnDay(None, last, upcoming)
 
 
+def shown_on(session: Session, today: date) -> Period | None:
+    """The 公示 whose results an agency sees on `today`: the one running, else the last
+    that ended (one that has not begun is not public yet)."""
+    found = on_day(session, today)
+    return found.running or found.last
+
+
 def period(session: Session, year: int) -> Publication | None:
     """The year's 公示 period, or None before `results` has opened it."""
     return session.get(Publication, year)

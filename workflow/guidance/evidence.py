@@ -3,9 +3,11 @@
 A file and its row exist together or not at all. The file is written first (`stage`),
 under a name no other upload shares, then the row is added in the caller's
 transaction (`add_evidence`); when that transaction fails the staged file is removed
-(`staging` does it for the files staged in its block). A crash between the two leaves at most an unreferenced file,
-never a row without its file. `attach_file` does the three steps for the CLI and
-imports; the chat does them around its own worker-thread transaction.
+(`staging` does it for the files staged in its block). A crash between the two leaves
+at most an unreferenced file, never a row without its file. `attach_file` does the
+three steps for the CLI and imports; `attach_upload` and `hand_in_upload` do them in
+one session, all in the calling (worker) thread, so that nothing between them can be
+cancelled (the web pages); the chat does them around its own worker-thread transaction.
 
 The same content is accepted once per agency and campaign: a second upload is refused
 with the activity that already holds it.
@@ -35,7 +37,9 @@ from workflow.core.errors import NotFound, Refused
 from workflow.core.settings import Settings
 from workflow.guidance import activities
 from workflow.guidance.models import EvidenceFile, GuidanceActivity
+from workflow.reminders import contacts
 from workflow.reminders.contacts import check_content, check_upload
+from workflow.reminders.models import SubmittedDocument
 
 ATTACH = "guidance.attach"
 DETACH = "guidance.detach"
@@ -200,6 +204,77 @@ def attach_file(
         )
         session.flush()
         session.expunge(row)
+    return row
+
+
+def attach_upload(
+    session: Session,
+    activity_id: int,
+    source: Path,
+    original_name: str,
+    mime_type: str,
+    actor: Actor,
+    settings: Settings,
+) -> EvidenceFile:
+    """Stage a browser's upload (its first bytes checked too), record it and commit the
+    session, in this one call: when any step fails the staged file is removed, and a
+    committed row always keeps its file (no await sits between them to be cancelled)."""
+    activity = activities.find_activity(session, activity_id)
+    with staging() as staged:
+        staged.append(
+            stage(
+                source,
+                original_name,
+                mime_type,
+                activity.agency_id,
+                activity.year,
+                settings,
+                by_content=True,
+            )
+        )
+        row = add_evidence(
+            session, activity_id, staged[0], original_name, mime_type, actor, settings
+        )
+        session.commit()
+    return row
+
+
+def documents_folder(settings: Settings, agency_id: int, year: int) -> Path:
+    """Where an agency's Art. 15 documents of a campaign are kept."""
+    return Path(settings.upload_dir) / str(year) / str(agency_id)
+
+
+def hand_in_upload(
+    session: Session,
+    agency_id: int,
+    year: int,
+    kind: str,
+    source: Path,
+    original_name: str,
+    mime_type: str,
+    actor: Actor,
+    settings: Settings,
+) -> SubmittedDocument:
+    """Stage a browser's upload as one of the agency's documents of `year`, record it
+    (`contacts.hand_in`) and commit the session, in this one call, as `attach_upload`."""
+    with staging() as staged:
+        staged.append(
+            stage(
+                source,
+                original_name,
+                mime_type,
+                agency_id,
+                year,
+                settings,
+                by_content=True,
+                into=documents_folder(settings, agency_id, year),
+            )
+        )
+        kept = contacts.StoredFile(
+            staged[0].path, original_name, mime_type, staged[0].size, staged[0].sha256
+        )
+        row = contacts.hand_in(session, agency_id, year, kind, kept, actor)
+        session.commit()
     return row
 
 

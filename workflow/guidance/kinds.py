@@ -61,6 +61,16 @@ MEMBER_CATEGORIES = (
 """Art. 11 2(2): who sits on the leading body."""
 RISK_COUNTS = ("points", "hazards", "measures")
 """A risk-identification visit: points visited, hazards found, measures proposed."""
+PROJECT_DETAILS = ("field", "status")
+"""A project: its field (free text) and how far it has come (`PROJECT_STATUSES`)."""
+DETAILS: Mapping[str, tuple[str, ...]] = {
+    LEADING_BODY: MEMBER_CATEGORIES,
+    RISK_VISIT: RISK_COUNTS,
+    PROJECT: PROJECT_DETAILS,
+}
+"""The kinds that record details, and which."""
+DETAIL_NAMES = tuple(name for names in DETAILS.values() for name in names)
+"""Every detail of every kind (a form that offers them all)."""
 PROJECT_STATUSES = ("planned", "in_progress", "completed")
 COUNT_MAX = 100_000
 """The largest count a detail may hold (people, points, hazards)."""
@@ -176,17 +186,15 @@ def _count(name: str, value: object) -> int:
     return number
 
 
+def detail_names(kind: str) -> tuple[str, ...]:
+    """The details an activity of `kind` records (none for most kinds)."""
+    return DETAILS.get(kind, ())
+
+
 def check_details(kind: str, details: Mapping[str, Any] | None) -> dict[str, Any]:
     """The kind's details, checked and normalised; keys a kind does not have are refused."""
     given = dict(details or {})
-    if kind == LEADING_BODY:
-        allowed: tuple[str, ...] = MEMBER_CATEGORIES
-    elif kind == RISK_VISIT:
-        allowed = RISK_COUNTS
-    elif kind == PROJECT:
-        allowed = ("field", "status")
-    else:
-        allowed = ()
+    allowed = detail_names(kind)
     unknown = sorted(set(given) - set(allowed))
     if unknown:
         raise InvalidInput("guidance.bad_detail", kind=kind_label(kind), field=unknown[0])

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path, PurePath
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from workflow.access.actors import AGENCY_KEY, TELEGRAM_KEY, Actor
@@ -206,7 +207,8 @@ def hand_in(
 ) -> SubmittedDocument:
     """Record a stored file as one of the agency's documents of `year`, handed in by the
     agency itself (a bound contact or its web sign-in; anybody else is refused); the same
-    content twice for a year is refused. Flushed, not committed."""
+    content twice for a year is refused, also when both arrive at once. Flushed, not
+    committed."""
     if not speaks_for(session, actor, agency_id):
         raise Refused("contacts.not_own_agency")
     if kind not in FILE_KINDS:
@@ -215,22 +217,24 @@ def hand_in(
     if already_submitted(session, agency_id, year, unique):
         raise Refused("contacts.already_handed_in", name=stored.original_name, year=year)
     telegram = TELEGRAM_KEY.match(actor.key)
-    return record_document(
-        session,
-        SubmittedDocument(
-            agency_id=agency_id,
-            year=year,
-            kind=kind,
-            stored_path=str(stored.path),
-            original_name=stored.original_name[:255],
-            mime_type=stored.mime_type[:100],
-            size=stored.size,
-            file_unique_id=unique,
-            telegram_user_id=int(telegram[1]) if telegram else None,
-            submitted_by=actor.key,
-            submitted_at=now or utcnow(),
-        ),
+    document = SubmittedDocument(
+        agency_id=agency_id,
+        year=year,
+        kind=kind,
+        stored_path=str(stored.path),
+        original_name=stored.original_name[:255],
+        mime_type=stored.mime_type[:100],
+        size=stored.size,
+        file_unique_id=unique,
+        telegram_user_id=int(telegram[1]) if telegram else None,
+        submitted_by=actor.key,
+        submitted_at=now or utcnow(),
     )
+    try:
+        with session.begin_nested():  # a savepoint: the caller's transaction stays usable
+            return record_document(session, document)
+    except IntegrityError:  # the same content handed in at the same moment elsewhere
+        raise Refused("contacts.already_handed_in", name=stored.original_name, year=year) from None
 
 
 def documents_of(session: Session, agency_id: int, year: int) -> list[SubmittedDocument]:

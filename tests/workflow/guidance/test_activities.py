@@ -322,3 +322,18 @@ def test_edits_are_compare_and_set_and_audited(session: Session, settings: Setti
     triggers = [e.trigger for e in session.exec(select(AuditEntry).order_by(AuditEntry.seq))]
     assert triggers == ["guidance.add", "guidance.edit", "guidance.delete"]
     assert activities.activities_of(session, world.agency_id, YEAR) == []
+
+
+def test_each_kind_names_its_details_and_check_details_takes_only_those() -> None:
+    assert kinds.detail_names(kinds.LEADING_BODY) == kinds.MEMBER_CATEGORIES
+    assert kinds.detail_names(kinds.RISK_VISIT) == kinds.RISK_COUNTS
+    assert kinds.detail_names(kinds.PROJECT) == ("field", "status")
+    assert kinds.detail_names(kinds.TRAINING) == ()
+    assert set(kinds.DETAIL_NAMES) == {n for k in kinds.KINDS for n in kinds.detail_names(k)}
+    for kind in kinds.KINDS:
+        given = {name: "1" for name in kinds.detail_names(kind) if name != "status"}
+        assert set(kinds.check_details(kind, given)) >= set(given)
+        with pytest.raises(
+            InvalidInput, match="points" if kind != kinds.RISK_VISIT else "residents"
+        ):
+            kinds.check_details(kind, {"points" if kind != kinds.RISK_VISIT else "residents": 1})

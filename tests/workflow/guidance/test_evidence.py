@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from tests.workflow.guidance.helpers import TODAY, YEAR, World, guided
@@ -18,6 +20,7 @@ from workflow.guidance import evidence
 from workflow.guidance.activities import parse_fields, record_activity
 from workflow.guidance.models import EvidenceFile
 from workflow.lifecycle.models import AuditEntry
+from workflow.reminders.models import SubmittedDocument
 
 
 @pytest.fixture
@@ -154,3 +157,187 @@ def test_removing_a_file_returns_its_path_for_after_the_commit(
     assert path == row.stored_path and Path(path).exists()  # the caller unlinks it
     with Session(engine) as session:
         assert evidence.files_of(session, row.agency_id, YEAR) == []
+
+
+# --- a browser's upload: stage, record and commit in one call ----------------------------
+
+
+def _rows(engine: Engine, model: type[EvidenceFile] | type[SubmittedDocument]) -> list[Any]:
+    with Session(engine) as session:
+        return list(session.exec(select(model)).all())
+
+
+def _failing_commit(session: Session) -> None:
+    """The commit fails (the database went away). Not on SQLite: pysqlite begins a
+    transaction only at the first INSERT, so the savepoint in which the row is inserted
+    is committed on its own there (workflow.core.db would need SQLAlchemy's pysqlite
+    BEGIN recipe); PostgreSQL, what production runs, keeps it in the transaction."""
+    if session.get_bind().dialect.name == "sqlite":
+        pytest.skip("pysqlite commits a savepoint opened before any write on its own")
+
+    def commit() -> None:
+        raise OperationalError("COMMIT", {}, Exception("connection lost"))
+
+    session.commit = commit  # type: ignore[method-assign]
+
+
+def test_an_upload_is_staged_recorded_and_committed_in_one_call(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, activity_id, world = recorded
+    with Session(engine, expire_on_commit=False) as session:
+        row = evidence.attach_upload(
+            session,
+            activity_id,
+            _photo(tmp_path),
+            "签到表.jpg",
+            "image/jpeg",
+            world.contact,
+            settings,
+        )
+    [kept] = _rows(engine, EvidenceFile)  # committed by the call itself
+    assert (
+        kept.id == row.id and Path(kept.stored_path).read_bytes() == _photo(tmp_path).read_bytes()
+    )
+
+
+def test_an_upload_whose_commit_fails_leaves_no_file(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, activity_id, world = recorded
+    with Session(engine) as session:
+        _failing_commit(session)
+        with pytest.raises(OperationalError, match="connection lost"):
+            evidence.attach_upload(
+                session,
+                activity_id,
+                _photo(tmp_path),
+                "a.jpg",
+                "image/jpeg",
+                world.contact,
+                settings,
+            )
+    assert list(evidence.folder(settings, world.agency_id, YEAR).iterdir()) == []
+    assert _rows(engine, EvidenceFile) == []
+
+
+def test_an_upload_refused_while_staged_leaves_no_row(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, activity_id, world = recorded
+    disguised = _photo(tmp_path, b"MZ\x90\x00 a program")
+    with Session(engine) as session, pytest.raises(InvalidInput, match="内容与扩展名"):
+        evidence.attach_upload(
+            session, activity_id, disguised, "a.jpg", "image/jpeg", world.contact, settings
+        )
+    assert _rows(engine, EvidenceFile) == []
+    assert not evidence.folder(settings, world.agency_id, YEAR).exists()
+
+
+def test_a_document_upload_whose_commit_fails_leaves_no_file(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, _, world = recorded
+    source = tmp_path / "r.pdf"
+    source.write_bytes(b"%PDF-1.7 annual report")
+    into = evidence.documents_folder(settings, world.agency_id, YEAR)
+    with Session(engine) as session:
+        _failing_commit(session)
+        with pytest.raises(OperationalError, match="connection lost"):
+            evidence.hand_in_upload(
+                session,
+                world.agency_id,
+                YEAR,
+                "report",
+                source,
+                "报告.pdf",
+                "application/pdf",
+                world.contact,
+                settings,
+            )
+    assert [p for p in into.iterdir() if p.is_file()] == []
+    assert _rows(engine, SubmittedDocument) == []
+    with Session(engine) as session:
+        evidence.hand_in_upload(
+            session,
+            world.agency_id,
+            YEAR,
+            "report",
+            source,
+            "报告.pdf",
+            "application/pdf",
+            world.contact,
+            settings,
+        )
+        with pytest.raises(Refused, match="已经提交过"):
+            evidence.hand_in_upload(
+                session,
+                world.agency_id,
+                YEAR,
+                "report",
+                source,
+                "副本.pdf",
+                "application/pdf",
+                world.contact,
+                settings,
+            )
+    [row] = _rows(engine, SubmittedDocument)
+    assert [p for p in into.iterdir() if p.is_file()] == [Path(row.stored_path)]
+
+
+def test_a_document_upload_refused_while_staged_leaves_no_row(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, _, world = recorded
+    source = tmp_path / "r.pdf"
+    source.write_bytes(b"<html>not a pdf</html>")
+    with Session(engine) as session, pytest.raises(InvalidInput, match="内容与扩展名"):
+        evidence.hand_in_upload(
+            session,
+            world.agency_id,
+            YEAR,
+            "report",
+            source,
+            "报告.pdf",
+            "application/pdf",
+            world.contact,
+            settings,
+        )
+    assert _rows(engine, SubmittedDocument) == []
+
+
+def test_an_upload_refused_when_recorded_leaves_no_file(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, activity_id, world = recorded
+    stranger = Actor.telegram(4242, "陌生人")
+    with Session(engine) as session, pytest.raises(Refused, match="没有任何角色"):
+        evidence.attach_upload(
+            session, activity_id, _photo(tmp_path), "a.jpg", "image/jpeg", stranger, settings
+        )
+    assert list(evidence.folder(settings, world.agency_id, YEAR).iterdir()) == []
+    assert _rows(engine, EvidenceFile) == []
+
+
+def test_a_document_upload_refused_when_recorded_leaves_no_file(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, _, world = recorded
+    source = tmp_path / "r.pdf"
+    source.write_bytes(b"%PDF-1.7 annual report")
+    stranger = Actor.telegram(4242, "陌生人")
+    with Session(engine) as session, pytest.raises(Refused, match="本机构"):
+        evidence.hand_in_upload(
+            session,
+            world.agency_id,
+            YEAR,
+            "report",
+            source,
+            "报告.pdf",
+            "application/pdf",
+            stranger,
+            settings,
+        )
+    into = evidence.documents_folder(settings, world.agency_id, YEAR)
+    assert [p for p in into.iterdir() if p.is_file()] == []
+    assert _rows(engine, SubmittedDocument) == []

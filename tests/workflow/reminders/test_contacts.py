@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -11,6 +13,7 @@ from sqlmodel import Session, select
 
 from tests.builders import make_agency
 from tests.workflow.lifecycle_steps import agency_in, pretend_finalised
+from workflow.access.actors import Actor
 from workflow.core.db import transaction
 from workflow.core.errors import InvalidInput, NotFound, Refused
 from workflow.core.settings import Settings, load_settings
@@ -254,3 +257,31 @@ def test_agency_facts_cover_reporting_agencies_with_their_chats_and_gaps(
         AgencyFacts(filed.id or 0, filed.name, (ALICE, BOB), ("report", "evidence")),
         AgencyFacts(retained.id or 0, retained.name, (), ("evidence",)),
     ]
+
+
+def test_the_same_document_handed_in_twice_at_once_is_refused_not_a_crash(
+    any_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Two sends of one file: the second passes the "already handed in?" look while the
+    first is not committed yet, then meets the unique key; it is the same refusal."""
+    with transaction(any_engine) as session:
+        firm_id = agency(session).id or 0
+    actor = Actor.web(f"agency:{firm_id}", "测试机构")
+    stored = contacts.StoredFile(
+        tmp_path / "r.pdf", "年度报告.pdf", "application/pdf", 9, "ab" * 32
+    )
+    first = Session(any_engine)
+    contacts.hand_in(first, firm_id, 2026, "report", stored, actor)
+    looked = contacts.already_submitted
+
+    def look_then_let_the_first_commit(*args: Any) -> bool:
+        seen = looked(*args)
+        first.commit()  # the first send commits between the second's look and insert
+        return seen
+
+    monkeypatch.setattr(contacts, "already_submitted", look_then_let_the_first_commit)
+    with Session(any_engine) as second:
+        with pytest.raises(Refused, match="已经提交过2026年的材料"):
+            contacts.hand_in(second, firm_id, 2026, "report", stored, actor)
+        assert second.exec(select(SubmittedDocument)).one().submitted_by == actor.key
+    first.close()
