@@ -315,3 +315,60 @@ def test_0015_gives_stored_guidance_the_units_programmes(tmp_path: Path) -> None
         "两者": (True, True, None),
         "均无": (True, False, None),
     }
+
+
+def test_0017_binds_telegram_respondents_and_loses_no_answer(tmp_path: Path) -> None:
+    """The invitation table is rebuilt on SQLite (batch mode) with foreign keys on: the
+    answers that point at it (progress, submissions) and the documents must survive."""
+    import sqlalchemy as sa
+
+    from tests.builders import agency_fields
+    from workflow.registry.models import Agency
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'answered.db'}")
+    upgrade(engine, "0016_draft_pending_file")
+    agencies = Agency.__table__  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        agency_id = connection.execute(agencies.insert().values(**agency_fields())).inserted_primary_key[0]
+        unit_id = connection.execute(
+            sa.text(
+                "INSERT INTO creationunit (name, district, safe_community, disaster_reduction)"
+                " VALUES ('幸福里社区', '东城区', 1, 0) RETURNING id"
+            )
+        ).scalar_one()
+        connection.execute(
+            sa.text(
+                "INSERT INTO invitation (unit_id, agency_id, year, token, created_at, bound_user_id,"
+                " rebound_by)"
+                " VALUES (:u, :a, 2026, 'T0K3N', '2026-12-01 00:00:00', 4242, '')"
+            ),
+            {"u": unit_id, "a": agency_id},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO submission (invitation_id, item1, item2, item3, item4, item5,"
+                " receipt, user_id, submitted_at) SELECT id, 4, 4, 3, 3, 2, 'RCPT1', 4242,"
+                " '2026-12-02 00:00:00' FROM invitation"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO submitteddocument (agency_id, year, kind, stored_path, original_name,"
+                " mime_type, size, file_unique_id, telegram_user_id, submitted_at) VALUES (:a,"
+                " 2026, 'report', 'x.pdf', 'x.pdf', 'application/pdf', 1, 'f1', 4242,"
+                " '2026-12-02 00:00:00')"
+            ),
+            {"a": agency_id},
+        )
+    upgrade(engine)
+    with engine.connect() as connection:
+        bound = connection.execute(
+            sa.text("SELECT respondent_channel, respondent_key FROM invitation")
+        ).one()
+        receipts = connection.execute(sa.text("SELECT receipt FROM submission")).scalars().all()
+        document = connection.execute(
+            sa.text("SELECT telegram_user_id, submitted_by FROM submitteddocument")
+        ).one()
+    assert tuple(bound) == ("telegram", "4242")
+    assert receipts == ["RCPT1"]
+    assert tuple(document) == (4242, "tg:4242")
