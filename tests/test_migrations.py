@@ -329,7 +329,9 @@ def test_0017_binds_telegram_respondents_and_loses_no_answer(tmp_path: Path) -> 
     upgrade(engine, "0016_draft_pending_file")
     agencies = Agency.__table__  # type: ignore[attr-defined]
     with engine.begin() as connection:
-        agency_id = connection.execute(agencies.insert().values(**agency_fields())).inserted_primary_key[0]
+        agency_id = connection.execute(
+            agencies.insert().values(**agency_fields())
+        ).inserted_primary_key[0]
         unit_id = connection.execute(
             sa.text(
                 "INSERT INTO creationunit (name, district, safe_community, disaster_reduction)"

@@ -30,6 +30,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from bot.web.files import INLINE_TYPES, file_response, safe_name
+from bot.web.forms import form_or_refusal
 from bot.web.pages import message_page, render, see_other, settings_of, text, unit
 from bot.web.signin import AgencyUser, require_agency
 from surveys.coverage import Status, by_agency, coverage
@@ -178,6 +179,12 @@ def _claim(session: Session, form_id: str) -> None:
         raise _Repeat
 
 
+async def _record_form(request: Request, way_on: str) -> FormData:
+    """A record's form: its fields and every kind's details, a few KB of text at most."""
+    fields = len(FIELDS) + len(kinds.DETAIL_NAMES) + 5
+    return await form_or_refusal(request, max_fields=fields, max_bytes=65_536, way_on=way_on)
+
+
 def _form_values(form: FormData) -> dict[str, str]:
     values = {name: str(form.get(name) or "") for name in FIELDS}
     for name in kinds.DETAIL_NAMES:
@@ -263,7 +270,7 @@ async def new_record(
 @router.post("/records", response_model=None)
 async def add_record(request: Request, who: AgencyUser = require_agency) -> Response:
     settings = settings_of(request)
-    values = _form_values(await request.form())
+    values = _form_values(await _record_form(request, "/agency/records"))
 
     def save(session: Session) -> int:
         year = _year(session, settings)
@@ -371,7 +378,7 @@ async def edit_record(
     request: Request, activity_id: RowId, who: AgencyUser = require_agency
 ) -> Response:
     settings = settings_of(request)
-    values = _form_values(await request.form())
+    values = _form_values(await _record_form(request, f"/agency/records/{activity_id}"))
 
     def save(session: Session) -> None:
         _own_activity(session, activity_id, who.agency_id)
@@ -660,7 +667,7 @@ async def result(request: Request, who: AgencyUser = require_agency) -> HTMLResp
 @router.post("/objection", response_model=None)
 async def object_to_result(request: Request, who: AgencyUser = require_agency) -> Response:
     settings = settings_of(request)
-    form = await request.form()
+    form = await form_or_refusal(request, max_fields=6, max_bytes=16_384, way_on="/agency/result")
     reason = str(form.get("reason") or "")
     form_id = str(form.get("form_id") or "")
 

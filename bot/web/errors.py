@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
 from bot.blocking import DatabaseUnavailable
+from bot.web.forms import FormRefused, form_refused
 from bot.web.pages import message_page, text
 from workflow.core.errors import Conflict, DomainError, InvalidInput, NotFound
 
@@ -124,6 +125,7 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_form)
     app.add_exception_handler(SignInNeeded, sign_in_needed)
     app.add_exception_handler(WrongRole, wrong_role)
+    app.add_exception_handler(FormRefused, form_refused)
     app.add_exception_handler(Exception, unexpected)
 
 

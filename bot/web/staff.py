@@ -33,9 +33,9 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from bot.web.files import file_response
+from bot.web.forms import bounded_form
 from bot.web.pages import message_page, render, see_other, settings_of, text, unit
 from bot.web.signin import Staff, require_staff
-from bot.web.survey import bounded_form
 from surveys.answering import latest_submissions
 from surveys.coverage import Status, UnitCoverage, coverage
 from surveys.errors import survey_texts

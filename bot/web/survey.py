@@ -20,10 +20,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
-from starlette.types import Message
 
+from bot.web.forms import bounded_form
 from bot.web.pages import message_page, render, see_other, settings_of, text, unit
 from surveys import answering
 from surveys.answering import Action, Looked, Press, Survey
@@ -44,40 +42,6 @@ FORM_FIELDS = 6
 `parse_form`, many more before they are parsed."""
 FORM_BYTES = 512
 """A survey form is a few dozen bytes; anything past this is not one of ours."""
-
-
-class _TooLarge(Exception):
-    """The body went past its bound while it was being read."""
-
-
-async def bounded_form(
-    request: Request, *, max_fields: int, max_bytes: int, max_part: int | None = None
-) -> FormData | None:
-    """The request's form, or None when it cannot be one of our pages' forms: larger
-    than `max_bytes` by its Content-Length (refused before a byte is read) or as it
-    arrives (a body without one stops being read there), a file, more than
-    `max_fields` fields, a field over `max_part` bytes (default `max_bytes`).
-    Starlette's defaults (1000 files, 1 MB a part) are no bound for a page anyone on
-    the internet can send to."""
-    declared = request.headers.get("content-length", "")
-    if declared and (not declared.isdigit() or int(declared) > max_bytes):
-        return None
-    received = 0
-
-    async def receive() -> Message:
-        nonlocal received
-        message = await request.receive()
-        received += len(message.get("body", b""))
-        if received > max_bytes:
-            raise _TooLarge
-        return message
-
-    try:
-        return await Request(request.scope, receive).form(
-            max_files=0, max_fields=max_fields, max_part_size=max_part or max_bytes
-        )
-    except (_TooLarge, HTTPException):  # Starlette's 400 for a file or too many fields
-        return None
 
 
 def respondent_of(request: Request) -> Respondent | None:

@@ -532,7 +532,7 @@ def test_an_id_out_of_range_in_a_url_is_a_clear_page(
     sign_in(any_web, any_engine, place.agency_id)
     answer = any_web.request(method, route.format(id=row_id))
     assert answer.status_code == 400, answer.text
-    assert "表单内容不完整或有误" in answer.text and "Traceback" not in answer.text
+    assert "编号或年份有误" in answer.text and "Traceback" not in answer.text
 
 
 def test_a_unit_id_out_of_range_in_the_form_is_refused(
@@ -610,3 +610,22 @@ def test_the_details_of_the_chosen_kind_are_saved_and_the_others_ignored(
     )
     [row] = activities(engine)
     assert row.details == {"departments": 3}
+
+
+def test_a_record_form_past_its_bound_is_refused_unread(web: TestClient, engine: Engine) -> None:
+    """A body of 100 KB, a file in the text form, or 500 fields: the 400 page, nothing saved."""
+    place = guided_agency(engine)
+    sign_in(web, engine, place.agency_id)
+    huge = web.post("/agency/records", data=training(place, description="长" * 40_000))
+    with_file = web.post(
+        "/agency/records", data=training(place), files={"x": ("a.png", png_bytes(), "image/png")}
+    )
+    fields = web.post(
+        "/agency/records", data={**training(place), **{f"f{n}": "x" for n in range(500)}}
+    )
+    for answer in (huge, with_file, fields):
+        assert answer.status_code == 400 and "表单内容不完整或有误" in answer.text
+        assert 'href="/agency/records"' in answer.text
+    objection = web.post("/agency/objection", data={"reason": "理" * 20_000})
+    assert objection.status_code == 400 and 'href="/agency/result"' in objection.text
+    assert activities(engine) == []
