@@ -41,13 +41,14 @@ def _printed_link(
 
 
 def test_an_agency_records_a_training_with_a_photo(
-    served: Served,
+    any_served: Served,
     phone: Callable[[], Any],
     shot: Shot,
     monkeypatch: pytest.MonkeyPatch,
     capsys: Any,
     tmp_path: Path,
 ) -> None:
+    served = any_served  # SQLite and PostgreSQL
     place = guided_agency(served.engine)
     link = _printed_link(served, place.agency_id, monkeypatch, capsys)
     page = phone()

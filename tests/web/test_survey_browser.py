@@ -63,8 +63,9 @@ def _submissions(served: Served, invitation_id: int) -> list[tuple[int, ...]]:
 
 
 def test_a_unit_answers_goes_back_changes_submits_reopens_and_changes_again(
-    served: Served, phone: Callable[[], Any], shot: Shot
+    any_served: Served, phone: Callable[[], Any], shot: Shot
 ) -> None:
+    served = any_served  # SQLite and PostgreSQL
     token, invitation_id = _invite(served)
     page = phone()
     page.goto(f"{served.url}/s/{token}")
@@ -144,8 +145,9 @@ def test_a_second_browser_is_refused(served: Served, phone: Callable[[], Any], s
 
 
 def test_telegram_and_browser_refuse_each_other_until_rebound(
-    served: Served, phone: Callable[[], Any], shot: Shot
+    any_served: Served, phone: Callable[[], Any], shot: Shot
 ) -> None:
+    served = any_served  # SQLite and PostgreSQL
     token, invitation_id = _invite(served)
     settings = served.settings
     with transaction(served.engine) as session:
