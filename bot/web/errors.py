@@ -41,9 +41,8 @@ def _status(error: DomainError) -> int:
 async def domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     language = request.app.state.settings.language
-    return message_page(
-        request, "web.error.refused", error.message(language), status_code=_status(error)
-    )
+    title = "web.error.not_found" if isinstance(error, NotFound) else "web.error.refused"
+    return message_page(request, title, error.message(language), status_code=_status(error))
 
 
 async def database_unavailable(request: Request, error: Exception) -> Response:

@@ -111,7 +111,7 @@ def test_the_landing_page_says_what_the_survey_is_and_binds_nothing(
 @pytest.mark.parametrize("token", ["A" * 32, "not-a-token-" + "x" * 60, "bad%21token"])
 def test_an_unknown_or_malformed_token_is_a_chinese_404(web: TestClient, token: str) -> None:
     page = web.get(f"/s/{token}")
-    assert page.status_code == 404
+    assert page.status_code == 404 and "<h1>页面不存在</h1>" in page.text
     assert "这个问卷链接无效" in page.text and english_codes(_visible(page)) == []
     assert web.post(f"/s/{token}/start").status_code == 404
 
