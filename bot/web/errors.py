@@ -5,6 +5,7 @@ incomplete forms, a foreign form, a missing or wrong sign-in; never a traceback.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
 from bot.blocking import DatabaseUnavailable
-from bot.web.forms import FormRefused, form_refused
+from bot.web.forms import FormRefused
 from bot.web.pages import message_page, text
 from workflow.core.errors import Conflict, DomainError, InvalidInput, NotFound
 
@@ -45,12 +46,18 @@ async def domain_error(request: Request, error: Exception) -> Response:
     return message_page(request, title, error.message(language), status_code=_status(error))
 
 
-async def database_unavailable(request: Request, error: Exception) -> Response:
+def _said(request: Request, key: str, status_code: int, **options: Any) -> Response:
+    """The message page titled `key` with its text `<key>_body`."""
     return message_page(
+        request, key, text(request, f"{key}_body"), status_code=status_code, **options
+    )
+
+
+async def database_unavailable(request: Request, error: Exception) -> Response:
+    return _said(
         request,
         "web.error.unavailable",
-        text(request, "web.error.unavailable_body"),
-        status_code=503,
+        503,
         way_on=str(request.url.path),
         way_on_key="web.way_on.retry",
     )
@@ -59,16 +66,9 @@ async def database_unavailable(request: Request, error: Exception) -> Response:
 async def http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     if error.status_code == 405:
-        return message_page(
-            request, "web.error.method", text(request, "web.error.method_body"), status_code=405
-        )
+        return _said(request, "web.error.method", 405)
     if error.status_code == 404:
-        return message_page(
-            request,
-            "web.error.not_found",
-            text(request, "web.error.not_found_body"),
-            status_code=404,
-        )
+        return _said(request, "web.error.not_found", 404)
     return message_page(
         request,
         "web.error.refused",
@@ -82,39 +82,25 @@ async def invalid_form(request: Request, error: Exception) -> Response:
     letters): each said in its own words."""
     assert isinstance(error, RequestValidationError)
     in_link = any(problem.get("loc", ("",))[0] in ("path", "query") for problem in error.errors())
-    key = "web.error.bad_link" if in_link else "web.error.invalid"
-    return message_page(request, key, text(request, f"{key}_body"), status_code=400)
+    return _said(request, "web.error.bad_link" if in_link else "web.error.invalid", 400)
 
 
 async def sign_in_needed(request: Request, error: Exception) -> Response:
-    return message_page(
-        request,
-        "web.error.sign_in",
-        text(request, "web.error.sign_in_body"),
-        status_code=401,
-        way_on="/",
-    )
+    return _said(request, "web.error.sign_in", 401, way_on="/")
 
 
 async def wrong_role(request: Request, error: Exception) -> Response:
-    return message_page(
-        request,
-        "web.error.wrong_role",
-        text(request, "web.error.wrong_role_body"),
-        status_code=403,
-        way_on="/",
-    )
+    return _said(request, "web.error.wrong_role", 403, way_on="/")
+
+
+async def form_refused(request: Request, error: Exception) -> Response:
+    assert isinstance(error, FormRefused)
+    return _said(request, "web.error.invalid", 400, way_on=error.way_on)
 
 
 async def unexpected(request: Request, error: Exception) -> Response:
     logger.error("unexpected error on a web page", exc_info=error)
-    return message_page(
-        request,
-        "web.error.unexpected",
-        text(request, "web.error.unexpected_body"),
-        status_code=500,
-        way_on="/",
-    )
+    return _said(request, "web.error.unexpected", 500, way_on="/")
 
 
 def install_error_pages(app: FastAPI) -> None:
@@ -131,10 +117,4 @@ def install_error_pages(app: FastAPI) -> None:
 async def foreign_form(scope: Scope, receive: Receive, send: Send) -> None:
     """The answer to a form sent from another site (ASGI, before any route runs)."""
     request = Request(scope, receive)
-    response = message_page(
-        request,
-        "web.error.foreign",
-        text(request, "web.error.foreign_body"),
-        status_code=403,
-    )
-    await response(scope, receive, send)
+    await _said(request, "web.error.foreign", 403)(scope, receive, send)

@@ -4,12 +4,9 @@ are no bound for pages anyone on the internet can send to."""
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import Response
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.types import Message
-
-from bot.web.pages import message_page, text
 
 
 class _TooLarge(Exception):
@@ -62,14 +59,3 @@ class FormRefused(Exception):
     def __init__(self, way_on: str) -> None:
         super().__init__(way_on)
         self.way_on = way_on
-
-
-async def form_refused(request: Request, error: Exception) -> Response:
-    assert isinstance(error, FormRefused)
-    return message_page(
-        request,
-        "web.error.invalid",
-        text(request, "web.error.invalid_body"),
-        status_code=400,
-        way_on=error.way_on,
-    )
