@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,10 +27,10 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.exceptions import HTTPException
 
 from bot.web.files import INLINE_TYPES, file_response, safe_name
-from bot.web.forms import form_or_refusal
+from bot.web.forms import BodyTooLarge, form_or_refusal, limited
 from bot.web.pages import message_page, render, see_other, settings_of, text, unit
 from bot.web.signin import AgencyUser, require_agency
 from surveys.coverage import Status, by_agency, coverage
@@ -406,21 +406,6 @@ async def edit_record(
 # --- uploads --------------------------------------------------------------------------------
 
 
-class _TooLarge(Exception):
-    def __init__(self, read: int) -> None:
-        self.read = read
-
-
-async def _limited(stream: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
-    """The request body, stopped once it passes `limit` bytes (never read whole)."""
-    read = 0
-    async for chunk in stream:
-        read += len(chunk)
-        if read > limit:
-            raise _TooLarge(read)
-        yield chunk
-
-
 @dataclass
 class Upload:
     """An uploaded file spooled to a temporary file of our own, with its form fields."""
@@ -440,19 +425,14 @@ async def read_upload(request: Request, settings: Settings, folder: Path) -> Upl
         contacts.check_size(int(declared), settings)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidInput("contacts.upload_missing")
-    parser = MultiPartParser(
-        request.headers,
-        _limited(request.stream(), limit),
-        max_files=1,
-        max_fields=20,
-        max_part_size=FORM_SLACK,
-    )
     try:
-        form = await parser.parse()
-    except _TooLarge as too_large:
+        form = await limited(request, limit).form(
+            max_files=1, max_fields=20, max_part_size=FORM_SLACK
+        )
+    except BodyTooLarge as too_large:
         contacts.check_size(too_large.read, settings)
         raise
-    except MultiPartException:
+    except HTTPException:  # Starlette's 400 for a malformed body or a second file
         raise InvalidInput("contacts.upload_missing") from None
     try:
         upload = form.get("file")

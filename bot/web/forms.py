@@ -9,22 +9,17 @@ from starlette.exceptions import HTTPException
 from starlette.types import Message
 
 
-class _TooLarge(Exception):
-    """The body went past its bound while it was being read."""
+class BodyTooLarge(Exception):
+    """The body went past its bound while it was being read (`read` bytes so far)."""
+
+    def __init__(self, read: int) -> None:
+        super().__init__(read)
+        self.read = read
 
 
-async def bounded_form(
-    request: Request, *, max_fields: int, max_bytes: int, max_part: int | None = None
-) -> FormData | None:
-    """The request's form, or None when it cannot be one of our pages' forms: larger
-    than `max_bytes` by its Content-Length (refused before a byte is read) or as it
-    arrives (a body without one stops being read there), a file, more than
-    `max_fields` fields, a field over `max_part` bytes (default `max_bytes`).
-    Starlette's defaults (1000 files, 1 MB a part) are no bound for a page anyone on
-    the internet can send to."""
-    declared = request.headers.get("content-length", "")
-    if declared and (not declared.isdigit() or int(declared) > max_bytes):
-        return None
+def limited(request: Request, max_bytes: int) -> Request:
+    """The same request, whose body stops being read once it passes `max_bytes`
+    (`BodyTooLarge`): a body sent without a Content-Length is never read whole."""
     received = 0
 
     async def receive() -> Message:
@@ -32,14 +27,27 @@ async def bounded_form(
         message = await request.receive()
         received += len(message.get("body", b""))
         if received > max_bytes:
-            raise _TooLarge
+            raise BodyTooLarge(received)
         return message
 
+    return Request(request.scope, receive)
+
+
+async def bounded_form(
+    request: Request, *, max_fields: int, max_bytes: int, max_part: int | None = None
+) -> FormData | None:
+    """The request's form, or None when it cannot be one of our pages' forms: larger
+    than `max_bytes` by its Content-Length (refused before a byte is read) or as it
+    arrives, a file, more than `max_fields` fields, a field over `max_part` bytes
+    (default `max_bytes`)."""
+    declared = request.headers.get("content-length", "")
+    if declared and (not declared.isdigit() or int(declared) > max_bytes):
+        return None
     try:
-        return await Request(request.scope, receive).form(
+        return await limited(request, max_bytes).form(
             max_files=0, max_fields=max_fields, max_part_size=max_part or max_bytes
         )
-    except (_TooLarge, HTTPException):  # Starlette's 400 for a file or too many fields
+    except (BodyTooLarge, HTTPException):  # Starlette's 400 for a file or too many fields
         return None
 
 
