@@ -134,6 +134,7 @@ async def _bot_and_web(settings: Settings, engine: Engine) -> bool:
     """Start the bot, then the pages; wait for a stop signal (or the pages failing);
     stop the pages, then the bot. Whether the pages were served."""
     from bot.telegram.app import build_application
+    from bot.telegram.context import EXECUTOR
     from bot.telegram.runner import polling
     from bot.web.app import create_app
 
@@ -143,8 +144,10 @@ async def _bot_and_web(settings: Settings, engine: Engine) -> bool:
         loop.add_signal_handler(stop_signal, stop.set)
     try:
         bot = build_application(settings, engine)
-        server = SharedLoopServer(web_config(settings, create_app(settings, engine)))
         async with polling(bot):
+            # one pool of worker threads for chat and pages, sized to the engine's pool
+            app = create_app(settings, engine, executor=bot.bot_data[EXECUTOR])
+            server = SharedLoopServer(web_config(settings, app))
             pages = asyncio.create_task(_serve(server))
             stopped = asyncio.create_task(stop.wait())
             await asyncio.wait({pages, stopped}, return_when=asyncio.FIRST_COMPLETED)
