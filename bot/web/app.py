@@ -47,7 +47,7 @@ def create_app(settings: Settings, engine: Engine, *, executor: Executor | None 
         session_cookie=SESSION_COOKIE,
         max_age=settings.web_session_hours * 3600,
         same_site="lax",
-        https_only=settings.public_url.startswith("https://"),
+        https_only=settings.serves_https,
     )
     app.add_middleware(
         SecurityMiddleware, public_origin=origin_of(settings.public_url), refused=foreign_form

@@ -61,7 +61,7 @@ def _set_cookie(request: Request, response: Response, secret: str, survey: Surve
         secret,
         max_age=int(age.total_seconds()),
         path=COOKIE_PATH,
-        secure=settings.public_url.startswith("https://"),
+        secure=settings.serves_https,
         httponly=True,
         samesite="lax",
     )

@@ -317,6 +317,11 @@ class Settings(BaseSettings):
         return self.web_base_url or f"http://{self.web_bind}"
 
     @property
+    def serves_https(self) -> bool:
+        """Whether people open the pages over https (cookies are then Secure)."""
+        return self.public_url.startswith("https://")
+
+    @property
     def bind_host_port(self) -> tuple[str, int]:
         host, _, port = self.web_bind.rpartition(":")
         return host.strip("[]"), int(port)
