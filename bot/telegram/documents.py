@@ -71,7 +71,7 @@ async def store_document(
         return
     agency_id, year = place
     extension = Path(held.name).suffix.lower().lstrip(".") or "jpg"
-    folder = Path(settings.upload_dir) / str(year) / str(agency_id)
+    folder = contacts.documents_folder(settings, agency_id, year)
     path = folder / f"{kind}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.{extension}"
     try:
         folder.mkdir(parents=True, exist_ok=True)

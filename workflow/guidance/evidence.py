@@ -239,11 +239,6 @@ def attach_upload(
     return row
 
 
-def documents_folder(settings: Settings, agency_id: int, year: int) -> Path:
-    """Where an agency's Art. 15 documents of a campaign are kept."""
-    return Path(settings.upload_dir) / str(year) / str(agency_id)
-
-
 def hand_in_upload(
     session: Session,
     agency_id: int,
@@ -267,7 +262,7 @@ def hand_in_upload(
                 year,
                 settings,
                 by_content=True,
-                into=documents_folder(settings, agency_id, year),
+                into=contacts.documents_folder(settings, agency_id, year),
             )
         )
         kept = contacts.StoredFile(

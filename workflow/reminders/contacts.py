@@ -186,6 +186,11 @@ def check_upload(file_name: str, mime_type: str, size: int | None, settings: Set
     return extension
 
 
+def documents_folder(settings: Settings, agency_id: int, year: int) -> Path:
+    """Where an agency's Art. 15 documents of a campaign are kept (chat and web)."""
+    return Path(settings.upload_dir) / str(year) / str(agency_id)
+
+
 def check_content(path: Path, extension: str) -> None:
     """Refuse a file whose first bytes are not those of its extension's kind (a program
     renamed to .jpg, a web page saved as .pdf)."""

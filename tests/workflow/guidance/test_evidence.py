@@ -20,6 +20,7 @@ from workflow.guidance import evidence
 from workflow.guidance.activities import parse_fields, record_activity
 from workflow.guidance.models import EvidenceFile
 from workflow.lifecycle.models import AuditEntry
+from workflow.reminders import contacts
 from workflow.reminders.models import SubmittedDocument
 
 
@@ -240,7 +241,7 @@ def test_a_document_upload_whose_commit_fails_leaves_no_file(
     engine, _, world = recorded
     source = tmp_path / "r.pdf"
     source.write_bytes(b"%PDF-1.7 annual report")
-    into = evidence.documents_folder(settings, world.agency_id, YEAR)
+    into = contacts.documents_folder(settings, world.agency_id, YEAR)
     with Session(engine) as session:
         _failing_commit(session)
         with pytest.raises(OperationalError, match="connection lost"):
@@ -338,6 +339,6 @@ def test_a_document_upload_refused_when_recorded_leaves_no_file(
             stranger,
             settings,
         )
-    into = evidence.documents_folder(settings, world.agency_id, YEAR)
+    into = contacts.documents_folder(settings, world.agency_id, YEAR)
     assert [p for p in into.iterdir() if p.is_file()] == []
     assert _rows(engine, SubmittedDocument) == []
