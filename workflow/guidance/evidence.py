@@ -193,16 +193,19 @@ def attach_file(
     actor: Actor,
     settings: Settings,
 ) -> EvidenceFile:
-    """Stage, record and commit one file; on any failure the staged file is removed."""
-    with transaction(engine, read_only=True) as session:
-        activity = activities.find_activity(session, activity_id)
-        agency_id, year = activity.agency_id, activity.year
-    with staging() as staged, transaction(engine) as session:
-        staged.append(stage(source, original_name, mime_type, agency_id, year, settings))
-        row = add_evidence(
-            session, activity_id, staged[0], original_name, mime_type, actor, settings
+    """Stage, record and commit one file (the CLI and imports: a file of the operator's,
+    checked by name and type); on any failure the staged file is removed."""
+    with transaction(engine) as session:
+        row = attach_upload(
+            session,
+            activity_id,
+            source,
+            original_name,
+            mime_type,
+            actor,
+            settings,
+            by_content=False,
         )
-        session.flush()
         session.expunge(row)
     return row
 
@@ -215,9 +218,11 @@ def attach_upload(
     mime_type: str,
     actor: Actor,
     settings: Settings,
+    *,
+    by_content: bool = True,
 ) -> EvidenceFile:
-    """Stage a browser's upload (its first bytes checked too), record it and commit the
-    session, in this one call: when any step fails the staged file is removed, and a
+    """Stage an upload (a browser's: its first bytes checked too), record it and commit
+    the session, in this one call: when any step fails the staged file is removed, and a
     committed row always keeps its file (no await sits between them to be cancelled)."""
     activity = activities.find_activity(session, activity_id)
     with staging() as staged:
@@ -229,7 +234,7 @@ def attach_upload(
                 activity.agency_id,
                 activity.year,
                 settings,
-                by_content=True,
+                by_content=by_content,
             )
         )
         row = add_evidence(
