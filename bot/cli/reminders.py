@@ -65,7 +65,7 @@ def agency_weblink(
 ) -> None:
     """生成机构网页登录链接（一次性） / a one-time sign-in link to the agency's web pages."""
     from workflow.access.actors import Actor
-    from workflow.access.weblogins import issue_login
+    from workflow.access.weblogins import issue_login, login_link
     from workflow.core.db import transaction
     from workflow.registry.service import find_agency
 
@@ -82,7 +82,7 @@ def agency_weblink(
             settings=current,
             agency_id=agency.id,
         )
-    url = f"{current.public_url}/login/{token}"
+    url = login_link(token, current.public_url)
     print(
         bot_texts.text(
             "web.agency.cli.weblink",

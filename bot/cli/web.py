@@ -43,7 +43,7 @@ def login_link(
 ) -> None:
     """为管理员或专家生成一次性网页登录链接 / a one-time sign-in link for an admin or expert."""
     from workflow.access.actors import Actor, parse_grantee
-    from workflow.access.weblogins import issue_login
+    from workflow.access.weblogins import issue_login, login_link
     from workflow.core.db import transaction
 
     current = settings()
@@ -57,7 +57,7 @@ def login_link(
             issued_by=Actor.cli(operator()),
             settings=current,
         )
-    print(_t("login_link", url=f"{current.public_url}/login/{token}", hours=current.web_link_hours))
+    print(_t("login_link", url=login_link(token, current.public_url), hours=current.web_link_hours))
 
 
 @web_app.command("revoke")

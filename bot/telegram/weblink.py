@@ -20,7 +20,7 @@ from bot.telegram.blocking import in_thread
 from bot.telegram.context import settings_of, texts
 from workflow.access.actors import Actor
 from workflow.access.roles import role_of
-from workflow.access.weblogins import issue_login
+from workflow.access.weblogins import issue_login, login_link
 from workflow.reminders.contacts import contact_of
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ async def weblink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.info("refused /weblink from %s", actor.key)
         await message.reply_text(local.text("weblink.refused"))
         return
-    url = f"{settings.public_url}/login/{token}"
+    url = login_link(token, settings.public_url)
     await message.reply_text(
         local.text("weblink.link", url=url, hours=settings.web_link_hours),
         disable_web_page_preview=True,

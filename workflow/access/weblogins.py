@@ -46,6 +46,11 @@ class SignedIn:
     """The link's row: revoking it (`end_session`, `revoke_sessions`) ends the session."""
 
 
+def login_link(token: str, base_url: str) -> str:
+    """The sign-in link a token opens: `<base>/login/<token>` (the pages' `/login` route)."""
+    return f"{base_url}/login/{token}"
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
