@@ -10,8 +10,22 @@ from __future__ import annotations
 import logging
 import re
 
-_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_MOBILE_LIKE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# People type numbers with spaces or dashes inside, with a +86 / 86 prefix, in
+# full-width digits, or right after a label ("ID110105…", "身份证110105…"). An ID
+# number is matched only when its eight middle digits are a plausible birth date, so
+# that long digit runs (order numbers, credit codes) are not mangled.
+_SEP = r"[ \-]?"
+_ID_LIKE = re.compile(
+    rf"(?<!\d)(\d{{6}}){_SEP}((?:18|19|20)\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
+    rf"{_SEP}(\d{{3}}[0-9Xx])(?![0-9])"
+)
+_MOBILE_LIKE = re.compile(
+    rf"(?<![\d+])((?:\+?86{_SEP})?)(1[3-9]\d){_SEP}(\d{{4}}){_SEP}(\d{{4}})(?!\d)"
+)
+_FULL_WIDTH = str.maketrans(
+    {chr(0xFF10 + d): str(d) for d in range(10)}
+    | {"\uff0b": "+", "\uff0d": "-", "\u3000": " ", "\uff38": "X", "\uff58": "x"}
+)
 
 
 def mask_id(number: str | None) -> str:
@@ -27,9 +41,10 @@ def mask_phone(number: str | None) -> str:
     """Mobile `13812345678` → `138****5678`; landline keeps area code and last 2."""
     if not number:
         return ""
-    digits = number.strip()
-    if re.fullmatch(r"1\d{10}", digits):
-        return digits[:3] + "****" + digits[-4:]
+    digits = number.translate(_FULL_WIDTH).strip()
+    mobile = re.sub(r"[ \-]", "", digits).removeprefix("+").removeprefix("86")
+    if re.fullmatch(r"1[3-9]\d{9}", mobile):
+        return mobile[:3] + "****" + mobile[-4:]
     if "-" in digits:
         area, _, rest = digits.partition("-")
         return area + "-" + "*" * max(len(rest) - 2, 0) + rest[-2:]
@@ -37,9 +52,11 @@ def mask_phone(number: str | None) -> str:
 
 
 def redact(text: str) -> str:
-    """Mask anything in free text that looks like an ID number or mobile number."""
-    text = _ID_LIKE.sub(lambda m: m[1] + "********" + m[2], text)
-    return _MOBILE_LIKE.sub(lambda m: m[1] + "****" + m[2], text)
+    """Mask anything in free text that looks like an ID number or mobile number, in
+    the forms people type (full-width digits are read as ASCII ones)."""
+    text = text.translate(_FULL_WIDTH)
+    text = _ID_LIKE.sub(lambda m: m[1] + "********" + m[3][-4:], text)
+    return _MOBILE_LIKE.sub(lambda m: m[1] + m[2] + "****" + m[4], text)
 
 
 class RedactingFilter(logging.Filter):

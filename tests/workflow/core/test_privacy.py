@@ -33,11 +33,59 @@ def test_mask_phone(number: str | None, masked: str) -> None:
 
 
 def test_redact_free_text() -> None:
-    text = "联系 13812345678，身份证 11010519900101123X，订单 A110105199001011234B 不动"
+    text = "联系 13812345678，身份证 11010519900101123X，订单 A110105209913401234B 不动"
     assert (
         redact(text)
-        == "联系 138****5678，身份证 110105********123X，订单 A110105199001011234B 不动"
+        == "联系 138****5678，身份证 110105********123X，订单 A110105209913401234B 不动"
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "masked"),
+    [
+        ("+86 138 1234 5678", "+86 138****5678"),
+        ("+86-138-1234-5678", "+86-138****5678"),
+        ("8613812345678", "86138****5678"),
+        ("+8613812345678", "+86138****5678"),
+        ("138 1234 5678", "138****5678"),
+        ("138-1234-5678", "138****5678"),
+        ("电话１３８１２３４５６７８", "电话138****5678"),
+        ("ID110105199001011234", "ID110105********1234"),
+        ("身份证110105199001011234", "身份证110105********1234"),
+        ("110105 19900101 1234", "110105********1234"),
+        ("110105-19900101-123X", "110105********123X"),
+        ("１１０１０５１９９００１０１１２３Ｘ", "110105********123X"),
+    ],
+)
+def test_redact_catches_the_forms_people_type(typed: str, masked: str) -> None:
+    assert redact(typed) == masked
+
+
+@pytest.mark.parametrize(
+    "plain",
+    [
+        "2026-12-01 的活动",
+        "金额 1234567890 元",
+        "统一社会信用代码 91110105MA01ABCD2X",
+        "统一社会信用代码 911101050000000001",
+        "订单 20261201000123456789",
+        "第 12 次，共 3 人",
+    ],
+)
+def test_redact_leaves_ordinary_numbers_alone(plain: str) -> None:
+    assert redact(plain) == plain
+
+
+@pytest.mark.parametrize(
+    ("typed", "masked"),
+    [
+        ("+86 138 1234 5678", "138****5678"),
+        ("8613812345678", "138****5678"),
+        ("１３８１２３４５６７８", "138****5678"),
+    ],
+)
+def test_mask_phone_reads_prefixes_and_full_width(typed: str, masked: str) -> None:
+    assert mask_phone(typed) == masked
 
 
 def _record(message: str, *args: object) -> logging.LogRecord:

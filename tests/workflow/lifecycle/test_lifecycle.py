@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tests.builders import committed
 from tests.workflow.assessment_builders import (
@@ -216,6 +216,17 @@ def test_reason_is_stored_and_personal_data_masked(session: Session, settings: S
     )
     assert entry.reason == "负责人 138****5678 未到场"
     assert verify(session).ok
+
+
+def test_reason_is_masked_in_every_typed_form_before_the_log_keeps_it(
+    session: Session, settings: Settings
+) -> None:
+    agency = make_agency(session)
+    assert agency.id is not None
+    reason = "负责人 +86 139-1234-5678，身份证ID１１０１０５１９９００１０１１２３４"
+    advance(session, agency.id, "reject", ADMIN, reason, settings=settings)
+    stored = session.exec(select(AuditEntry).where(AuditEntry.agency_id == agency.id)).one()
+    assert stored.reason == "负责人 +86 139****5678，身份证ID110105********1234"
 
 
 def test_actor_without_role_can_do_nothing(session: Session, settings: Settings) -> None:
