@@ -35,7 +35,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.blocking import run_unit
 from bot.telegram.blocking import in_thread
-from bot.telegram.context import ENGINE, EXECUTOR, settings_of, texts
+from bot.telegram.context import ENGINE, EXECUTOR, private_only, settings_of, texts
 from bot.telegram.rendering import PAGE_SIZE, Listing, page_of
 from bot.texts import LocalCatalogue
 from surveys.coverage import by_agency, coverage, unit_facts
@@ -97,7 +97,8 @@ def actor_of(update: Update) -> Actor | None:
 def staff_only(
     handler: Handler,
 ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
-    """Run `handler` for admins and experts only; refuse and log everyone else.
+    """Run `handler` for admins and experts only, in a private chat; refuse and log
+    everyone else.
 
     A refusal by the rules (`DomainError`) becomes a one-line reply in the
     user's language; nothing else is written.
@@ -131,7 +132,7 @@ def staff_only(
                 await query.answer()
             await message.reply_text(error.message(local.language))
 
-    return guarded
+    return private_only(guarded)
 
 
 def _usage(staff: Staff, command: str) -> _Usage:

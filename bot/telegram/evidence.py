@@ -18,7 +18,6 @@ from pathlib import Path
 
 from sqlmodel import Session
 from telegram import Update
-from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler, ContextTypes
 
@@ -126,12 +125,9 @@ async def _send(update: Update, item: DeskFile, staff: Staff) -> None:
 
 async def evidence(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """/evidence ID [indicator] [YEAR]: the desk of one agency, and an indicator's files."""
-    message, chat = update.effective_message, update.effective_chat
+    message = update.effective_message
     assert message is not None
     t = staff.texts.text
-    if chat is None or chat.type != ChatType.PRIVATE:
-        await message.reply_text(t("evidence.private_only"))
-        return
     args = list(context.args or [])
     if not args:
         await message.reply_text(t("admin.usage", usage=t("admin.syntax.evidence")))

@@ -22,11 +22,11 @@ from typing import Any
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.telegram import documents
 from bot.telegram.blocking import in_thread
-from bot.telegram.context import settings_of, texts
+from bot.telegram.context import private_only, settings_of, texts
 from bot.texts import LocalCatalogue
 from workflow.access.actors import Actor
 from workflow.community.campaigns import current_campaign_year
@@ -542,5 +542,5 @@ def status_keyboard(catalogue: LocalCatalogue) -> InlineKeyboardMarkup:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add this topic's handlers to the application."""
-    app.add_handler(CommandHandler("record", record, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(press, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CommandHandler("record", private_only(record)))
+    app.add_handler(CallbackQueryHandler(private_only(press), pattern=rf"^{PREFIX}:"))

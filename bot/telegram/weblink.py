@@ -12,12 +12,11 @@ import logging
 
 from sqlmodel import Session
 from telegram import Update
-from telegram.constants import ChatType
 from telegram.ext import CommandHandler, ContextTypes
 
 from bot.telegram.admin import BotApplication
 from bot.telegram.blocking import in_thread
-from bot.telegram.context import settings_of, texts
+from bot.telegram.context import private_only, settings_of, texts
 from workflow.access.actors import Actor
 from workflow.access.roles import role_of
 from workflow.access.weblogins import issue_login, login_link
@@ -32,9 +31,6 @@ async def weblink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None or chat is None:
         return
     local = texts(context)
-    if chat.type != ChatType.PRIVATE:
-        await message.reply_text(local.text("weblink.private_only"))
-        return
     settings = settings_of(context)
     actor = Actor.telegram(user.id, user.full_name)
 
@@ -74,4 +70,4 @@ async def weblink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(app: BotApplication) -> None:
-    app.add_handler(CommandHandler("weblink", weblink))
+    app.add_handler(CommandHandler("weblink", private_only(weblink, "weblink.private_only")))
