@@ -214,14 +214,17 @@ def show_history(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """校验审计日志哈希链，有断裂则指出第一条并以 1 退出 / verify the audit hash chain."""
-    from workflow.lifecycle.audit import verify
+    """校验审计日志哈希链及各机构状态与其最后一条审计日志是否一致，有问题则逐条指出并以 1 退出
+    / verify the audit hash chain and every agency's status against its last entry."""
+    from workflow.lifecycle.audit import state_findings, verify
 
     settings()
     with _session() as session:
-        result = verify(session)
+        result, findings = verify(session), state_findings(session)
     if not result.ok:
         fail(result.message())
+    if findings:
+        fail("\n".join(finding.message() for finding in findings))
     print(result.message())
 
 

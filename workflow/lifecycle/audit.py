@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import and_, func, text
 from sqlmodel import Session, col, select
 
 from workflow.access.actors import Actor
@@ -278,3 +278,56 @@ def verify(session: Session, *, chunk: int = VERIFY_CHUNK) -> VerifyResult:
     if not head_ok:
         return VerifyResult(checked, previous, "truncated", None, expected - 1)
     return VerifyResult(checked, previous)
+
+
+@dataclass(frozen=True)
+class StateFinding:
+    """An agency whose stored status is not where its last audit entry left it: the
+    status was changed behind the log's back (the chain alone cannot see that)."""
+
+    agency_id: int
+    agency_name: str
+    status: str
+    recorded: str
+
+    def message(self, language: str | None = None) -> str:
+        return workflow_texts.text(
+            "lifecycle.audit.state_mismatch",
+            language,
+            id=self.agency_id,
+            name=self.agency_name,
+            status=_named(("lifecycle.state",), self.status, language),
+            recorded=_named(("lifecycle.state",), self.recorded, language),
+        )
+
+
+def state_findings(session: Session) -> list[StateFinding]:
+    """Every agency whose status differs from the target of its newest entry that names
+    a state (an agency with no such entry must still be in the initial state)."""
+    from workflow.lifecycle.states import INITIAL, State
+    from workflow.registry.models import Agency
+
+    moves = (col(AuditEntry.agency_id).is_not(None), col(AuditEntry.target).in_(list(State)))
+    newest = (
+        select(AuditEntry.agency_id, func.max(AuditEntry.seq).label("seq"))
+        .where(*moves)
+        .group_by(col(AuditEntry.agency_id))
+        .subquery()
+    )
+    recorded = dict(
+        session.exec(
+            select(AuditEntry.agency_id, AuditEntry.target).join(
+                newest,
+                and_(
+                    col(AuditEntry.agency_id) == newest.c.agency_id,
+                    col(AuditEntry.seq) == newest.c.seq,
+                ),
+            )
+        ).all()
+    )
+    agencies = session.exec(select(Agency.id, Agency.name, Agency.status).order_by(col(Agency.id)))
+    return [
+        StateFinding(agency_id, name, status, recorded.get(agency_id, INITIAL.value))
+        for agency_id, name, status in agencies
+        if agency_id is not None and status != recorded.get(agency_id, INITIAL.value)
+    ]

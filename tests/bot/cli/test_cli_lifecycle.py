@@ -236,6 +236,16 @@ def test_audit_verify_names_the_broken_entry(db: Engine, cli: Cli) -> None:
     assert err.count("\n") == 1 and "第 1 条" in err and "被篡改" in err
 
 
+def test_audit_verify_finds_a_status_changed_in_sql(db: Engine, cli: Cli) -> None:
+    agency = _agency(db)
+    cli("advance", str(agency.id), "reject", "--reason", "材料不全")
+    with db.begin() as connection:
+        connection.execute(text(f"UPDATE agency SET status = 'filed' WHERE id = {agency.id}"))
+    code, out, err = cli("audit", "verify")
+    assert code == 1 and out == ""
+    assert "与机构状态不符" in err and "“已备案”" in err and "“未通过”" in err
+
+
 def test_english_output(db: Engine, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAFECOMM_LANGUAGE", "en")
     get_settings.cache_clear()

@@ -17,7 +17,14 @@ from workflow.access.actors import Role
 from workflow.core.errors import Refused
 from workflow.core.settings import Settings
 from workflow.lifecycle import engine as lifecycle
-from workflow.lifecycle.audit import VERIFY_CHUNK, entry_hash, history, in_words, verify
+from workflow.lifecycle.audit import (
+    VERIFY_CHUNK,
+    entry_hash,
+    history,
+    in_words,
+    state_findings,
+    verify,
+)
 from workflow.lifecycle.models import GENESIS, AuditEntry
 from workflow.rounds import service as rounds
 
@@ -267,3 +274,39 @@ def test_the_subject_of_an_entry_reads_in_words(subject: str, zh: str, en: str) 
     entry = AuditEntry(seq=1, actor="cli:a", trigger="guidance.add", subject=subject, hash="")
     assert in_words(entry, "zh").note == zh
     assert in_words(entry, "en").note == en
+
+
+def _findings(engine: Engine):  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        return state_findings(session)
+
+
+def test_every_status_matches_its_last_entry(any_engine: Engine, settings: Settings) -> None:
+    _five_entries(any_engine, settings)
+    with Session(any_engine) as session:
+        make_agency(session)  # no entry yet: still in the initial state
+    assert _findings(any_engine) == []
+
+
+def test_status_changed_without_an_entry_is_found(any_engine: Engine, settings: Settings) -> None:
+    agency_id = _five_entries(any_engine, settings)
+    _tamper(any_engine, f"UPDATE agency SET status = 'filed' WHERE id = {agency_id}")
+    assert _verify(any_engine).ok  # the chain itself is intact
+    [finding] = _findings(any_engine)
+    assert (finding.agency_id, finding.status, finding.recorded) == (agency_id, "filed", "applied")
+    assert f"机构 {agency_id}" in finding.message() and "“已备案”" in finding.message()
+    assert "status disagree" in finding.message("en")
+
+
+def test_both_tables_wiped_is_found_by_the_agencies_left(
+    any_engine: Engine, settings: Settings
+) -> None:
+    _five_entries(any_engine, settings)
+    _tamper(
+        any_engine,
+        "DELETE FROM auditentry",
+        f"UPDATE audithead SET seq = 0, hash = '{GENESIS}'",
+    )
+    assert _verify(any_engine).ok and _verify(any_engine).checked == 0  # the chain cannot tell
+    [finding] = _findings(any_engine)  # the agency rejected in entry 3 still stands rejected
+    assert (finding.status, finding.recorded) == ("rejected", "applied")
