@@ -11,6 +11,8 @@ off the end is detected too.
 
 Rows are never updated or deleted through the ORM (the mapper refuses); the hash
 chain is what catches changes made behind the application's back.
+`state_findings` catches the one change the chain cannot see: an agency's status
+set in SQL with no entry (each status must be where its newest entry left it).
 """
 
 from __future__ import annotations
