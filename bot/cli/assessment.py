@@ -405,6 +405,7 @@ def results(
     from workflow.assessment import results as year_results
     from workflow.assessment.publicity import day_text
     from workflow.core.db import transaction
+    from workflow.lifecycle.anchors import seal
 
     config = settings()
     with transaction(open_engine()) as session:
@@ -412,6 +413,7 @@ def results(
         if rows:  # Art. 15: publishing opens the 公示 period (kept if already open)
             period, opened = publication.open_period(session, year, Actor.cli(operator()), config)
             exit_rows = publication.exit_list(session, year, config)
+            anchor = seal(session).line(config.language)
     if not rows:
         print(_t("assessment.cli.no_results", year=year))
         return
@@ -420,11 +422,12 @@ def results(
     exit_stem = out / publication.exit_list_stem(year, language)
     with _writing(out):
         out.mkdir(parents=True, exist_ok=True)
-        year_results.write_xlsx(rows, year, stem.with_suffix(".xlsx"), language)
-        year_results.write_csv(rows, stem.with_suffix(".csv"), language)
+        year_results.write_xlsx(rows, year, stem.with_suffix(".xlsx"), language, anchor)
+        year_results.write_csv(rows, stem.with_suffix(".csv"), language, anchor)
         year_results.write_chart(rows, year, stem.with_suffix(".png"), language)
-        publication.write_exit_xlsx(exit_rows, year, exit_stem.with_suffix(".xlsx"), language)
-        publication.write_exit_csv(exit_rows, exit_stem.with_suffix(".csv"), language)
+        exits = exit_stem.with_suffix(".xlsx")
+        publication.write_exit_xlsx(exit_rows, year, exits, language, anchor)
+        publication.write_exit_csv(exit_rows, exit_stem.with_suffix(".csv"), language, anchor)
     print_table(year_results.headers(language), [row.cells(language) for row in rows])
     print(_t("objection.exit_list.count", count=len(exit_rows)))
     if exit_rows:

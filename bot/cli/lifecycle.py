@@ -26,7 +26,7 @@ import errno
 import os
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -213,19 +213,75 @@ def show_history(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """校验审计日志哈希链及各机构状态与其最后一条审计日志是否一致，有问题则逐条指出并以 1 退出
-    / verify the audit hash chain and every agency's status against its last entry."""
+def audit_verify(
+    anchor: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="同时核对这些锚点文件（可多次给出） / also check these anchor files (repeatable)"
+        ),
+    ] = None,
+) -> None:
+    """校验审计日志哈希链、各机构状态与其最后一条审计日志是否一致，以及给出的锚点；有问题则逐条指出并以 1 退出
+    / verify the audit hash chain, every agency's status against its last entry, and anchors."""
+    from workflow.lifecycle import anchors
     from workflow.lifecycle.audit import state_findings, verify
 
-    settings()
+    current = settings()
+    key = anchors.load_key(current.audit_key_file) if anchor else b""
+    marks = [(path, anchors.read_anchor(path, key)) for path in anchor or []]
     with _session() as session:
         result, findings = verify(session), state_findings(session)
-    if not result.ok:
-        fail(result.message())
-    if findings:
-        fail("\n".join(finding.message() for finding in findings))
+        broken = [problem for _, mark in marks if (problem := anchors.check(session, mark))]
+    problems = [] if result.ok else [result.message()]
+    problems += broken + [finding.message() for finding in findings]
+    if problems:
+        fail("\n".join(problems))
     print(result.message())
+    for path, mark in marks:
+        print(
+            workflow_texts.text(
+                "lifecycle.anchor.holds", None, path=path, at=mark.at, count=mark.seal.count
+            )
+        )
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="锚点文件路径（默认 audit-anchor-<条数>.json） / the anchor file"),
+    ] = None,
+) -> None:
+    """写一个用密钥签名的审计锚点（条数与末条哈希），保存在数据库服务器以外
+    / write a signed checkpoint of the audit chain, to keep off the database server."""
+    from workflow.lifecycle import anchors
+    from workflow.lifecycle.audit import verify
+
+    current = settings()
+    key = anchors.load_key(current.audit_key_file)
+    with _session() as session:
+        result, point = verify(session), anchors.seal(session)
+    if not result.ok:  # anchoring a broken chain would vouch for the damage
+        fail(result.message())
+    path = out or Path(f"audit-anchor-{point.count}.json")
+    anchors.write_anchor(path, point, key)
+    print(
+        workflow_texts.text(
+            "lifecycle.anchor.written", None, path=path, count=point.count, head=point.head
+        )
+    )
+
+
+@audit_app.command("key")
+def audit_key(
+    path: Annotated[Path, typer.Argument(help="新密钥文件的路径 / where to write the new key")],
+) -> None:
+    """生成审计锚点签名密钥（随机 32 字节，仅本人可读） / create an anchor signing key."""
+    from workflow.lifecycle import anchors
+
+    settings()
+    anchors.new_key(path)
+    print(workflow_texts.text("lifecycle.anchor.key_written", None, path=path))
 
 
 @role_app.command("grant")
@@ -393,14 +449,16 @@ def round_interview_list(
 ) -> None:
     """材料审核完成后公布面试答辩名单（xlsx、csv） / publish the list invited to interview."""
     from workflow.core.clock import local_text
+    from workflow.lifecycle.anchors import seal
     from workflow.rounds import review
 
     current = settings()
     _writable(out)  # before anything is recorded: the list is written after the commit
     with _session() as session:
         published = review.publish_interview_list(session, round_ref, _actor(), settings=current)
+        anchor = seal(session).line(current.language)
     written = review.write_interview_list(
-        published.invited, out, published.round.name, current.language
+        published.invited, out, published.round.name, current.language, anchor
     )
     print(
         _t(
@@ -477,6 +535,7 @@ def round_close(
 ) -> None:
     """结束批次：名额内备案，因总量控制未列入或未达通过线的不予通过，生成备案名单 / close the round."""
     from workflow.core.db import transaction
+    from workflow.lifecycle.anchors import seal
     from workflow.lifecycle.audit import appended
     from workflow.rounds import closing
 
@@ -485,9 +544,11 @@ def round_close(
     engine = open_engine()
     with transaction(engine) as session:
         closed = closing.close_round(session, round_ref, _actor(), settings=current)
-        moves = appended(session)
+        moves, anchor = appended(session), seal(session).line(current.language)
     keep_register(engine, moves)  # whatever becomes of the round's list below
-    written = closing.write_publication(closed.published, out, closed.round.name, current.language)
+    written = closing.write_publication(
+        closed.published, out, closed.round.name, current.language, anchor
+    )
     print(
         _t(
             "closed",
@@ -509,13 +570,16 @@ def round_publish(
     ),
 ) -> None:
     """重新生成已结束批次的公告名单 / write a closed round's publication list again."""
+    from workflow.lifecycle.anchors import seal
     from workflow.rounds import closing
 
     current = settings()
     _writable(out)
     with _session() as session:
         the_round, published = closing.closed_round_list(session, round_ref, current)
-    for path in closing.write_publication(published, out, the_round.name, current.language):
+        anchor = seal(session).line(current.language)
+    written = closing.write_publication(published, out, the_round.name, current.language, anchor)
+    for path in written:
         print(_t("written", path=path))
 
 

@@ -79,6 +79,7 @@ from workflow.guidance.desk import build_desk
 from workflow.guidance.pack import write_pack
 from workflow.lifecycle import audit, states
 from workflow.lifecycle import engine as lifecycle
+from workflow.lifecycle.anchors import seal
 from workflow.registry.eligibility import check_eligibility
 from workflow.registry.identifiers import id_number_check_character, make_credit_code
 from workflow.registry.judgements import record_familiarity, record_scope
@@ -416,6 +417,7 @@ def application_round(
         invited = review.publish_interview_list(
             session, name, OPERATOR, settings=settings, now=published
         )
+        anchor = seal(session).line(settings.language)
         say("interview_list", count=len(invited.invited))
         for item in invited.invited:
             say(
@@ -424,7 +426,8 @@ def application_round(
                 agency=item.agency.name,
                 received=item.received_on.isoformat(),
             )
-    for path in review.write_interview_list(invited.invited, out, name, settings.language):
+    lists = review.write_interview_list(invited.invited, out, name, settings.language, anchor)
+    for path in lists:
         say("wrote", path=path)
     interviewed, closes = published + timedelta(days=7), published + timedelta(days=14)
     with transaction(engine) as session:  # interview, ranking and filing (Art. 10(2)-(4))
@@ -443,9 +446,11 @@ def application_round(
                 session, agency_id, "interview", OPERATOR, settings=settings, now=interviewed
             )
         closed = closing.close_round(session, name, OPERATOR, settings=settings, now=closes)
-        moves = audit.appended(session)
+        moves, anchor = audit.appended(session), seal(session).line(settings.language)
     refreshed = after_commit(engine, moves, settings, now=closes)  # the register (Art. 6)
-    written = closing.write_publication(closed.published, out, closed.round.name, settings.language)
+    written = closing.write_publication(
+        closed.published, out, closed.round.name, settings.language, anchor
+    )
     for ranked in closed.filed:
         say("filed", rank=ranked.rank, agency=ranked.agency.name, score=f"{ranked.composite:.1f}")
     for ranked in closed.rejected:
@@ -814,12 +819,15 @@ def publish(engine: Engine, settings: Settings, year: int, out: Path, now: datet
         rows = results.year_results(session, year, settings)
         period, opened = publication.open_period(session, year, OPERATOR, settings, now=now)
         exit_rows = publication.exit_list(session, year, settings)
-    results.write_xlsx(rows, year, out / f"考核结果-{year}.xlsx")
-    results.write_csv(rows, out / f"考核结果-{year}.csv")
+        anchor = seal(session).line(settings.language)
+    results.write_xlsx(rows, year, out / f"考核结果-{year}.xlsx", settings.language, anchor)
+    results.write_csv(rows, out / f"考核结果-{year}.csv", settings.language, anchor)
     results.write_chart(rows, year, out / f"考核结果-{year}.png")
     stem = out / publication.exit_list_stem(year, settings.language)
-    publication.write_exit_xlsx(exit_rows, year, stem.with_suffix(".xlsx"), settings.language)
-    publication.write_exit_csv(exit_rows, stem.with_suffix(".csv"), settings.language)
+    publication.write_exit_xlsx(
+        exit_rows, year, stem.with_suffix(".xlsx"), settings.language, anchor
+    )
+    publication.write_exit_csv(exit_rows, stem.with_suffix(".csv"), settings.language, anchor)
     for row in rows:
         e = row.evaluation
         say(

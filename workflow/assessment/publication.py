@@ -125,13 +125,20 @@ def exit_list_stem(year: int, language: str | None = None) -> str:
 
 
 def write_exit_xlsx(
-    rows: Sequence[ExitRow], year: int, path: Path, language: str | None = None
+    rows: Sequence[ExitRow],
+    year: int,
+    path: Path,
+    language: str | None = None,
+    anchor: str = "",
 ) -> None:
     language = language or current_language()
     cells = (row.cells(language) for row in rows)
-    write_table_xlsx(path, str(year), exit_headers(language), cells, {"B": 36, "C": 22, "G": 60})
+    widths = {"B": 36, "C": 22, "G": 60}
+    write_table_xlsx(path, str(year), exit_headers(language), cells, widths, anchor)
 
 
-def write_exit_csv(rows: Sequence[ExitRow], path: Path, language: str | None = None) -> None:
+def write_exit_csv(
+    rows: Sequence[ExitRow], path: Path, language: str | None = None, anchor: str = ""
+) -> None:
     language = language or current_language()
-    write_table_csv(path, exit_headers(language), (row.cells(language) for row in rows))
+    write_table_csv(path, exit_headers(language), (row.cells(language) for row in rows), anchor)

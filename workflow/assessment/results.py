@@ -88,16 +88,22 @@ def headers(language: str | None = None) -> list[str]:
 
 
 def write_xlsx(
-    rows: Sequence[ResultRow], year: int, path: Path, language: str | None = None
+    rows: Sequence[ResultRow],
+    year: int,
+    path: Path,
+    language: str | None = None,
+    anchor: str = "",
 ) -> None:
     language = language or current_language()
     cells = (row.cells(language) for row in rows)
-    write_table_xlsx(path, str(year), headers(language), cells, {"B": 36, "H": 28})
+    write_table_xlsx(path, str(year), headers(language), cells, {"B": 36, "H": 28}, anchor)
 
 
-def write_csv(rows: Sequence[ResultRow], path: Path, language: str | None = None) -> None:
+def write_csv(
+    rows: Sequence[ResultRow], path: Path, language: str | None = None, anchor: str = ""
+) -> None:
     language = language or current_language()
-    write_table_csv(path, headers(language), (row.cells(language) for row in rows))
+    write_table_csv(path, headers(language), (row.cells(language) for row in rows), anchor)
 
 
 @lru_cache(maxsize=1)

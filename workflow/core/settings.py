@@ -117,6 +117,8 @@ class Settings(BaseSettings):
 
     # the current register (Art. 6): written here again after every move onto it or off it
     register_dir: str = ""  # empty: not written automatically (`safecomm register --out DIR`)
+    # the key that signs audit anchors (`safecomm audit anchor`): a file off the database host
+    audit_key_file: str = ""
 
     # the web pages (bot/web): the address people open (behind nginx: https://…), where the
     # app listens, the key that signs sessions (required to serve), and how long a one-time

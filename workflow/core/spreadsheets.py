@@ -85,9 +85,11 @@ def write_table_xlsx(
     headers: Sequence[str],
     rows: Iterable[Sequence[object]],
     widths: Mapping[str, float] | None = None,
+    anchor: str = "",
 ) -> None:
-    """One sheet `title`: a bold header row, frozen, then `rows`; `widths` by column letter.
-    The one way the project writes a published list as xlsx."""
+    """One sheet `title`: a bold header row, frozen, then `rows`; `widths` by column letter;
+    `anchor` (the audit chain's `Seal.line`) below them after an empty row. The one way
+    the project writes a published list as xlsx."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -97,18 +99,25 @@ def write_table_xlsx(
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(list(row))
+    if anchor:
+        sheet.append([])
+        sheet.append([anchor])
     for letter, width in (widths or {}).items():
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
     save_workbook(book, path)
 
 
-def write_table_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+def write_table_csv(
+    path: Path, headers: Sequence[str], rows: Iterable[Sequence[object]], anchor: str = ""
+) -> None:
     """The same table as csv, UTF-8 with a BOM so that Excel reads the Chinese."""
     with path.open("w", encoding="utf-8-sig", newline="") as stream:
         writer = csv_writer(stream)
         writer.writerow(headers)
         writer.writerows(rows)
+        if anchor:
+            writer.writerows([[], [anchor]])
 
 
 def widths_in_order(widths: Sequence[float]) -> dict[str, float]:

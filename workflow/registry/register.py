@@ -39,6 +39,7 @@ from workflow.core.i18n import workflow_texts
 from workflow.core.privacy import mask_phone
 from workflow.core.settings import Settings
 from workflow.core.spreadsheets import widths_in_order, write_table_csv, write_table_xlsx
+from workflow.lifecycle.anchors import seal
 from workflow.lifecycle.models import AuditEntry
 from workflow.lifecycle.states import HOLDING, State, join_words, state_label
 from workflow.registry.models import Agency
@@ -158,7 +159,11 @@ def headers(language: str | None = None) -> list[str]:
 
 
 def write_register(
-    listed: list[Listed], directory: Path, day: date, language: str | None = None
+    listed: list[Listed],
+    directory: Path,
+    day: date,
+    language: str | None = None,
+    anchor: str = "",
 ) -> list[Path]:
     """The register as `<stem>.xlsx` and `<stem>.csv` (UTF-8 with BOM) in `directory`.
 
@@ -173,10 +178,10 @@ def write_register(
 
     def write_xlsx(target: Path) -> None:
         title = workflow_texts.text("register.sheet", language)
-        write_table_xlsx(target, title, names, rows, widths_in_order(WIDTHS))
+        write_table_xlsx(target, title, names, rows, widths_in_order(WIDTHS), anchor)
 
     def write_csv(target: Path) -> None:
-        write_table_csv(target, names, rows)
+        write_table_csv(target, names, rows, anchor)
 
     for target, write in ((xlsx, write_xlsx), (csv_path, write_csv)):
         handle, temporary = tempfile.mkstemp(prefix=".register-", dir=directory)
@@ -212,9 +217,12 @@ class Refreshed:
 def write_current(
     session: Session, settings: Settings, directory: Path, now: datetime | None = None
 ) -> list[Path]:
-    """Read the register in `session` and write it to `directory`, dated today (local)."""
+    """Read the register in `session` and write it to `directory`, dated today (local),
+    ending with the audit chain's anchor line."""
     day = local_date(now or utcnow(), settings.zone)
-    return write_register(current_register(session, settings), directory, day, settings.language)
+    listed, language = current_register(session, settings), settings.language
+    anchor = seal(session).line(language)
+    return write_register(listed, directory, day, language, anchor)
 
 
 def refresh(session: Session, settings: Settings, now: datetime | None = None) -> Refreshed:

@@ -122,10 +122,14 @@ def publication_rows(published: list[Ranked]) -> list[tuple[int, str, str, float
 
 
 def write_publication(
-    published: list[Ranked], directory: Path, round_name: str, language: str | None = None
+    published: list[Ranked],
+    directory: Path,
+    round_name: str,
+    language: str | None = None,
+    anchor: str = "",
 ) -> list[Path]:
     """The filing list as `<round>-备案名单.xlsx` and `.csv` (`-filed` in English): rank,
-    agency, credit code, 总成绩."""
+    agency, credit code, 总成绩; then the audit `anchor` line."""
     headers = [
         workflow_texts.text(f"lifecycle.publication.{name}", language)
         for name in ("rank", "agency", "credit_code", "composite")
@@ -139,4 +143,5 @@ def write_publication(
         rows,
         [(rank, name, code, f"{composite:.2f}") for rank, name, code, composite in rows],
         (8, 40, 24, 12),
+        anchor,
     )

@@ -23,6 +23,7 @@ def write_list(
     rows: Sequence[Sequence[object]],
     csv_rows: Sequence[Sequence[object]],
     widths: Sequence[int],
+    anchor: str = "",
 ) -> list[Path]:
     """`<stem>.xlsx` and `<stem>.csv` (UTF-8 with BOM, so Excel reads the Chinese); both
     or neither: a failure half-way removes what was written."""
@@ -30,8 +31,8 @@ def write_list(
     xlsx = directory / f"{stem}.xlsx"
     csv_path = directory / f"{stem}.csv"
     try:
-        write_table_xlsx(xlsx, sheet_title, headers, rows, widths_in_order(widths))
-        write_table_csv(csv_path, headers, csv_rows)
+        write_table_xlsx(xlsx, sheet_title, headers, rows, widths_in_order(widths), anchor)
+        write_table_csv(csv_path, headers, csv_rows, anchor)
     except BaseException:
         xlsx.unlink(missing_ok=True)
         csv_path.unlink(missing_ok=True)

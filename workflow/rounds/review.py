@@ -102,10 +102,14 @@ def publish_interview_list(
 
 
 def write_interview_list(
-    invited: list[Invited], directory: Path, round_name: str, language: str | None = None
+    invited: list[Invited],
+    directory: Path,
+    round_name: str,
+    language: str | None = None,
+    anchor: str = "",
 ) -> list[Path]:
     """The interview list as `<round>-面试答辩名单.xlsx` and `.csv` (`-interview` in English):
-    number, agency, credit code, 收件日期."""
+    number, agency, credit code, 收件日期; then the audit `anchor` line."""
     headers = [
         workflow_texts.text(f"lifecycle.interview_list.{name}", language)
         for name in ("number", "agency", "credit_code", "received")
@@ -121,4 +125,5 @@ def write_interview_list(
         rows,
         rows,
         (8, 40, 24, 14),
+        anchor,
     )

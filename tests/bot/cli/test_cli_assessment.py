@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tests.bot.conftest import Cli
+from tests.lists import table
 from tests.workflow.assessment_builders import (
     after_questionnaire,
     filed_agency,
@@ -406,7 +407,6 @@ def test_confirming_a_withdrawal_writes_the_register_again(
 ) -> None:
     """Art. 6 "向社会公布" and Art. 14(2): `exits confirm` takes the idle agency off the
     register, and the register in SAFECOMM_REGISTER_DIR is written again without it."""
-    import csv
     from datetime import UTC, datetime
 
     with Session(db, expire_on_commit=False) as session:
@@ -419,9 +419,7 @@ def test_confirming_a_withdrawal_writes_the_register_again(
     assert (code, err) == (0, ""), err
     assert "备案机构名录已更新" in out
     [published] = folder.glob("备案机构名录-*.csv")
-    with published.open(encoding="utf-8-sig", newline="") as handle:
-        names = [row[1] for row in list(csv.reader(handle))[1:]]
-    assert names == [active.name]
+    assert [row[1] for row in table(published)[1:]] == [active.name]
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tests.bot.conftest import Cli
+from tests.lists import table
 from tests.workflow.lifecycle_steps import make_agency, snapshot
 from workflow.core.settings import get_settings
 from workflow.lifecycle import machine as lifecycle
@@ -133,10 +133,7 @@ def test_a_round_with_dates_received_and_the_interview_list(
     code, out, err = cli("round", "interview-list", "2026 第二批", "--out", str(tmp_path))
     assert (code, err) == (0, "")
     assert "已公布批次“2026 第二批”面试答辩名单，共 2 家" in out
-    with (tmp_path / "2026_第二批-面试答辩名单.csv").open(
-        encoding="utf-8-sig", newline=""
-    ) as handle:
-        rows = list(csv.reader(handle))
+    rows = table(tmp_path / "2026_第二批-面试答辩名单.csv")
     assert [row[1:] for row in rows[1:]] == [
         ["乙咨询公司", second.credit_code, early.isoformat()],
         ["甲咨询公司", first.credit_code, late.isoformat()],
@@ -255,8 +252,7 @@ def test_english_output(db: Engine, cli: Cli, monkeypatch: pytest.MonkeyPatch) -
 
 
 def _register_names(path: Path) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [row[1] for row in list(csv.reader(handle))[1:]]
+    return [str(row[1]) for row in table(path)[1:]]
 
 
 def test_the_register_on_demand_and_after_every_change_to_it(

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from bot.cli import main
 from bot.demo.year import AGENCIES, agency_form, consultant_form, demo_year
 from surveys.models import Submission
+from tests.lists import table
 from workflow.core.db import make_engine
 from workflow.core.settings import load_settings
 from workflow.lifecycle import audit
@@ -130,8 +131,11 @@ def test_the_demo_runs_a_whole_year(tmp_path: Path, capsys: pytest.CaptureFixtur
     # the register written after the round closed and again after the exits
     registers = sorted(out.glob("备案机构名录-*.xlsx"))
     assert len(registers) >= 2 and all(path.with_suffix(".csv").exists() for path in registers)
-    latest = load_workbook(registers[-1]).active
-    assert latest is not None and latest.max_row == 2  # the header and the retained agency
+    assert len(table(registers[-1])) == 2  # the header and the retained agency
+    # every published list ends with the audit anchor (the chain's length and head hash)
+    for name in ("演示批次-备案名单.xlsx", f"考核结果-{year}.xlsx", f"考核结果-{year}.csv"):
+        assert table(out / name), name
+    assert table(out / f"取消优先推荐资格名单-{year}.csv")
     exit_list = load_workbook(out / f"取消优先推荐资格名单-{year}.xlsx").active
     assert exit_list is not None and exit_list["B2"].value == "北京众安应急管理咨询有限公司"
 

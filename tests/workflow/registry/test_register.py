@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tests.builders import committed
+from tests.lists import table
 from tests.workflow.lifecycle_steps import (
     ADMIN,
     agency_in,
@@ -71,7 +72,7 @@ def _move(
 
 
 def _names(path: Path) -> list[str]:
-    return [row[1] for row in _csv(path)[1:]]
+    return [str(row[1]) for row in table(path)[1:]]
 
 
 def test_the_register_lists_every_agency_holding_the_status_with_its_contacts(
