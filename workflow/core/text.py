@@ -1,0 +1,62 @@
+"""The one rule for free text people type (names, notes, reasons, titles, objections).
+
+Checked at the domain edge, so the CLI, the chat and the web refuse the same text with
+the same message: trimmed, NFC, no control or format characters (U+0000–U+001F, U+007F,
+U+0080–U+009F, U+200B, U+202E, U+FEFF...), no newline in a one-line field, and at most a
+field's length. A control character stored once would crash every xlsx export later
+(openpyxl refuses them), and a right-to-left override makes a name read differently.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from workflow.core.errors import InvalidInput
+
+NAME_MAX = 200
+"""A one-line name or title (units, rounds, bases, projects)."""
+
+NOTE_MAX = 2000
+"""A multi-line note, reason, effect or objection."""
+
+_MULTILINE_ALLOWED = frozenset("\n\t")
+_ALWAYS_ALLOWED = frozenset("\u200d")  # zero-width joiner: inside emoji sequences
+
+
+def forbidden_character(text: str, *, multiline: bool = False) -> str | None:
+    """The first character the rule refuses in `text` (Cc, Cf, Cs; newline and tab are
+    allowed only in multi-line text), or None."""
+    for ch in text:
+        if ch in _ALWAYS_ALLOWED or (multiline and ch in _MULTILINE_ALLOWED):
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs"):
+            return ch
+    return None
+
+
+def code_point(ch: str) -> str:
+    """How a refused character is named in messages: U+0007."""
+    return f"U+{ord(ch):04X}"
+
+
+def clean_text(value: str | None, *, field: str, limit: int, multiline: bool = False) -> str:
+    """`value` trimmed and NFC-normalised (CRLF read as a newline), or `InvalidInput`
+    naming the field and the character; `field` is the field's name as people read it."""
+    text = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n")).strip()
+    bad = forbidden_character(text, multiline=multiline)
+    if bad is not None:
+        key = "text.newline" if bad in "\n\r" and not multiline else "text.control"
+        raise InvalidInput(key, field=field, code=code_point(bad))
+    if len(text) > limit:
+        raise InvalidInput("text.too_long", field=field, limit=limit, n=len(text))
+    return text
+
+
+def clean_name(value: str | None, *, field: str, limit: int = NAME_MAX) -> str:
+    """A one-line name: `clean_text` without newlines."""
+    return clean_text(value, field=field, limit=limit)
+
+
+def clean_note(value: str | None, *, field: str, limit: int = NOTE_MAX) -> str:
+    """A multi-line note or reason: `clean_text` with newlines and tabs."""
+    return clean_text(value, field=field, limit=limit, multiline=True)
