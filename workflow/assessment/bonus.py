@@ -30,6 +30,7 @@ from workflow.assessment.sheets import editable_sheet
 from workflow.assessment.standard import STANDARD
 from workflow.community.models import CreationUnit, Guidance
 from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
+from workflow.core.text import check_characters
 from workflow.registry.models import Agency
 
 TITLES: dict[str, tuple[str, ...]] = {
@@ -72,7 +73,7 @@ def normalise(text: str) -> str:
 
 def canonical_title(code: str, title: str) -> str:
     """The title stored: for B1/B2 one of `TITLES` (aliases accepted), else the text."""
-    text = normalise(title)
+    text = check_characters(normalise(title), field="title")
     if not text:
         raise InvalidInput(f"assessment.bonus.{code.lower()}_title_required", code=code)
     if code in TITLES:
@@ -116,7 +117,7 @@ def check_award(session: Session, agency_id: int, year: int, given: AwardInput) 
         if guided is None:
             raise Refused("assessment.bonus.not_guided", code=code, unit=unit.name, year=year)
     title = canonical_title(code, given.title)
-    evidence = given.evidence.strip()
+    evidence = check_characters(given.evidence.strip(), field="evidence", multiline=True)
     if not evidence:
         raise InvalidInput("assessment.bonus_evidence_required", code=code)
     return AwardInput(code, given.unit_id, title, evidence)

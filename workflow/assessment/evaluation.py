@@ -224,12 +224,20 @@ def check_points(code: str, value: object, standard: Standard = STANDARD) -> int
     return value
 
 
+BONUS_COUNT_MAX = 1000
+"""The most cases of one bonus item an agency can have in a year. Each case is one guided
+unit's title, base or project (Art. 13), and an agency guides some tens of units: 1000 is
+far above any real year, and keeps a mistyped count (10**12) from being saved and graded."""
+
+
 def check_bonus_count(code: str, value: object, standard: Standard = STANDARD) -> int:
-    """A bonus count (whole, >= 0), or `ScoreError` naming the code."""
+    """A bonus count (whole, 0..`BONUS_COUNT_MAX`), or `ScoreError` naming the code."""
     if code not in standard.bonus_codes:
         raise ScoreError("assessment.unknown_bonus", code=code)
     if not _is_whole(value) or value < 0:
         raise ScoreError("assessment.bonus_not_whole", code=code, value=value)
+    if value > BONUS_COUNT_MAX:
+        raise ScoreError("assessment.bonus_too_many", code=code, value=value, max=BONUS_COUNT_MAX)
     return value
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from workflow.community import campaigns
 from workflow.community.models import CreationUnit, Forum, ForumAttendance
 from workflow.core.errors import InvalidInput, NotFound
+from workflow.core.text import check_characters
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def record_forum(
     missing = [str(uid) for uid, unit in units.items() if unit is None]
     if missing:
         raise NotFound("units.not_found", ref=missing[0])
-    forum = Forum(year=year, held_on=held_on, notes=notes.strip(), recorded_by=actor)
+    forum = Forum(year=year, held_on=held_on, notes=check_characters(notes.strip(), field="note", multiline=True), recorded_by=actor)
     session.add(forum)
     session.flush()
     assert forum.id is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 
 from workflow.core.errors import InvalidInput
+from workflow.core.i18n import workflow_texts
 
 NAME_MAX = 200
 """A one-line name or title (units, rounds, bases, projects)."""
@@ -39,16 +40,27 @@ def code_point(ch: str) -> str:
     return f"U+{ord(ch):04X}"
 
 
-def clean_text(value: str | None, *, field: str, limit: int, multiline: bool = False) -> str:
-    """`value` trimmed and NFC-normalised (CRLF read as a newline), or `InvalidInput`
-    naming the field and the character; `field` is the field's name as people read it."""
-    text = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n")).strip()
+def field_label(field: str) -> str:
+    """A field's name as people read it (`text.field.<field>`)."""
+    return workflow_texts.text(f"text.field.{field}")
+
+
+def check_characters(text: str, *, field: str, multiline: bool = False) -> str:
+    """`text` unchanged, or `InvalidInput` naming the field and the refused character."""
     bad = forbidden_character(text, multiline=multiline)
     if bad is not None:
         key = "text.newline" if bad in "\n\r" and not multiline else "text.control"
-        raise InvalidInput(key, field=field, code=code_point(bad))
+        raise InvalidInput(key, field=field_label(field), code=code_point(bad))
+    return text
+
+
+def clean_text(value: str | None, *, field: str, limit: int, multiline: bool = False) -> str:
+    """`value` trimmed and NFC-normalised (CRLF read as a newline), checked by
+    `check_characters`, at most `limit` characters: else `InvalidInput`."""
+    text = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n")).strip()
+    check_characters(text, field=field, multiline=multiline)
     if len(text) > limit:
-        raise InvalidInput("text.too_long", field=field, limit=limit, n=len(text))
+        raise InvalidInput("text.too_long", field=field_label(field), limit=limit, n=len(text))
     return text
 
 

@@ -1,0 +1,48 @@
+"""Bonus counts are bounded (issue 14 item 1): a count of 10**12 is refused, not saved or graded."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from tests.workflow.assessment_builders import fill_sheet, new_agency, points_totalling
+from workflow.assessment.evaluation import BONUS_COUNT_MAX, check_bonus_count, evaluate
+from workflow.assessment.models import BonusEntry
+from workflow.assessment.sheets import BonusInput, set_bonus, sheet_view
+from workflow.core.errors import InvalidInput
+from workflow.core.settings import load_settings
+
+YEAR = 2026
+UNCAPPED = load_settings(final_score_cap=None)
+
+
+def test_a_count_up_to_the_bound_is_read_and_one_more_is_refused() -> None:
+    assert check_bonus_count("B1", BONUS_COUNT_MAX) == BONUS_COUNT_MAX
+    with pytest.raises(InvalidInput, match="一年最多 1000 项") as caught:
+        check_bonus_count("B1", BONUS_COUNT_MAX + 1)
+    assert caught.value.key == "assessment.bonus_too_many"
+
+
+def test_a_huge_count_cannot_be_graded_even_with_the_cap_lifted() -> None:
+    with pytest.raises(InvalidInput, match="assessment.bonus_too_many|一年最多"):
+        evaluate(points_totalling(70), {"B1": 10**12}, policy=UNCAPPED)
+
+
+def test_b1_of_10_to_the_12_is_refused_nothing_saved_grade_unchanged(any_engine: Engine) -> None:
+    with Session(any_engine) as session:
+        agency = new_agency(session)
+        assert agency.id is not None
+        fill_sheet(session, agency.id, YEAR, points_totalling(75), {"B1": 1})
+        before = sheet_view(session, agency.id, YEAR)
+        grade = before.evaluation(UNCAPPED)
+        assert grade is not None and grade.grade == "qualified"
+        with pytest.raises(InvalidInput, match="一年最多") as caught:
+            set_bonus(session, agency.id, YEAR, {"B1": BonusInput(10**12, "佐证")}, actor="x")
+        assert caught.value.key == "assessment.bonus_too_many"
+        session.rollback()
+        after = sheet_view(session, agency.id, YEAR)
+        assert after.bonus_counts == before.bonus_counts == {"B1": 1}
+        assert session.exec(select(BonusEntry)).all() == []
+        again = after.evaluation(UNCAPPED)
+        assert again is not None and (again.final, again.grade) == (grade.final, "qualified")
