@@ -199,14 +199,16 @@ def _is_whole(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-_WHOLE_TEXT = re.compile(r"-?\d+")
+_WHOLE_TEXT = re.compile(r"-?\d{1,18}")
+"""At most 18 digits: far above every maximum, and `int` of a 5000-digit cell would crash."""
 
 
 def parse_whole(text: str) -> int | None:
     """Typed or spreadsheet text as a whole number ("4", " -1 ", full-width "４"), else None.
 
     Only decimal digits with an optional minus count: "3.5", "--3", "+3" and "²" are not
-    whole numbers here (`int` would accept some and crash on others).
+    whole numbers here (`int` would accept some and crash on others), nor are more than
+    18 digits.
     """
     stripped = text.strip()
     return int(stripped) if _WHOLE_TEXT.fullmatch(stripped) else None
