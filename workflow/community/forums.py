@@ -45,7 +45,12 @@ def record_forum(
     missing = [str(uid) for uid, unit in units.items() if unit is None]
     if missing:
         raise NotFound("units.not_found", ref=missing[0])
-    forum = Forum(year=year, held_on=held_on, notes=check_characters(notes.strip(), field="note", multiline=True), recorded_by=actor)
+    forum = Forum(
+        year=year,
+        held_on=held_on,
+        notes=check_characters(notes.strip(), field="note", multiline=True),
+        recorded_by=actor,
+    )
     session.add(forum)
     session.flush()
     assert forum.id is not None

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from tests.workflow.assessment.test_xlsx import _blank_form, _fill, _rows
 from tests.workflow.assessment_builders import fill_sheet, new_agency, points_totalling
 from workflow.assessment.evaluation import BONUS_COUNT_MAX, check_bonus_count, evaluate
-from workflow.assessment.models import BonusEntry
+from workflow.assessment.models import BonusEntry, ScoreLine, ScoreSheet
 from workflow.assessment.sheets import BonusInput, set_bonus, sheet_view
+from workflow.assessment.xlsx import COL, import_sheet
 from workflow.core.errors import InvalidInput
 from workflow.core.settings import load_settings
 
@@ -46,3 +51,22 @@ def test_b1_of_10_to_the_12_is_refused_nothing_saved_grade_unchanged(any_engine:
         assert session.exec(select(BonusEntry)).all() == []
         again = after.evaluation(UNCAPPED)
         assert again is not None and (again.final, again.grade) == (grade.final, "qualified")
+
+
+@pytest.mark.parametrize("count", [10**12, "9" * 5000])
+def test_a_huge_count_in_an_imported_table_is_listed_and_nothing_saved(
+    any_engine: Engine, tmp_path: Path, count: object
+) -> None:
+    """10**12 is over the bound; 5000 typed digits crashed `int` before (ValueError)."""
+    with Session(any_engine) as session:
+        _, path = _blank_form(session, tmp_path)
+        _fill(path, points_totalling(80), {"B1": 1})
+        book = load_workbook(path)
+        book.worksheets[0].cell(_rows(path)["B1"], COL["content"], count)
+        book.save(path)
+        with pytest.raises(InvalidInput, match="加分项 B1") as caught:
+            import_sheet(session, path, actor="专家乙")
+        assert caught.value.key == "assessment.import.errors"
+        session.rollback()
+        assert session.exec(select(ScoreSheet)).all() == []
+        assert session.exec(select(ScoreLine)).all() == []
