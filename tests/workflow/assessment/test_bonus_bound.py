@@ -53,20 +53,23 @@ def test_b1_of_10_to_the_12_is_refused_nothing_saved_grade_unchanged(any_engine:
         assert again is not None and (again.final, again.grade) == (grade.final, "qualified")
 
 
-@pytest.mark.parametrize("count", [10**12, "9" * 5000])
+@pytest.mark.parametrize(("count", "refusal"), [(10**12, "一年最多"), ("9" * 5000, "不是整数")])
 def test_a_huge_count_in_an_imported_table_is_listed_and_nothing_saved(
-    any_engine: Engine, tmp_path: Path, count: object
+    any_engine: Engine, tmp_path: Path, count: object, refusal: str
 ) -> None:
     """10**12 is over the bound; 5000 typed digits crashed `int` before (ValueError)."""
     with Session(any_engine) as session:
         _, path = _blank_form(session, tmp_path)
-        _fill(path, points_totalling(80), {"B1": 1})
+        points = points_totalling(80)
+        points["1.4"], points["4.3"] = 3, points["4.3"] + 3  # _fill marks 1.4 without evidence
+        _fill(path, points, {"B1": 1})
         book = load_workbook(path)
         book.worksheets[0].cell(_rows(path)["B1"], COL["content"], count)
         book.save(path)
-        with pytest.raises(InvalidInput, match="加分项 B1") as caught:
+        with pytest.raises(InvalidInput, match=refusal) as caught:
             import_sheet(session, path, actor="专家乙")
         assert caught.value.key == "assessment.import.errors"
+        assert str(caught.value).count("格：") == 1  # only the count cell is wrong
         session.rollback()
         assert session.exec(select(ScoreSheet)).all() == []
         assert session.exec(select(ScoreLine)).all() == []
