@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from workflow.assessment.evaluation import BONUS_COUNT_MAX
 from workflow.assessment.models import BonusAward, ScoreSheet
-from workflow.assessment.sheets import editable_sheet
+from workflow.assessment.sheets import editable_sheet, load_view
 from workflow.assessment.standard import STANDARD
 from workflow.community.models import CreationUnit, Guidance
 from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
@@ -135,6 +136,15 @@ def _holder(
     return None if row is None else (row[0], row[1], row[2])
 
 
+def _check_room(session: Session, sheet: ScoreSheet, code: str) -> None:
+    """One more case stays within `BONUS_COUNT_MAX`: a sheet over it could not be graded."""
+    count = load_view(session, sheet).bonus_counts.get(code, 0)
+    if count >= BONUS_COUNT_MAX:
+        raise InvalidInput(
+            "assessment.bonus_too_many", code=code, value=count + 1, max=BONUS_COUNT_MAX
+        )
+
+
 def add_award(
     session: Session, agency_id: int, year: int, given: AwardInput, *, actor: str
 ) -> BonusAward:
@@ -156,6 +166,7 @@ def add_award(
         )
     sheet = editable_sheet(session, agency_id, year, actor)
     assert sheet.id is not None
+    _check_room(session, sheet, case.code)
     award = BonusAward(
         sheet_id=sheet.id,
         code=case.code,

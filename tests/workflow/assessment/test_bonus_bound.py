@@ -11,10 +11,12 @@ from sqlmodel import Session, select
 
 from tests.workflow.assessment.test_xlsx import _blank_form, _fill, _rows
 from tests.workflow.assessment_builders import fill_sheet, new_agency, points_totalling
+from workflow.assessment.bonus import AwardInput, add_award
 from workflow.assessment.evaluation import BONUS_COUNT_MAX, check_bonus_count, evaluate
 from workflow.assessment.models import BonusEntry, ScoreLine, ScoreSheet
-from workflow.assessment.sheets import BonusInput, set_bonus, sheet_view
+from workflow.assessment.sheets import BonusInput, editable_sheet, set_bonus, sheet_view
 from workflow.assessment.xlsx import COL, import_sheet
+from workflow.community.models import CreationUnit, Guidance
 from workflow.core.errors import InvalidInput
 from workflow.core.settings import load_settings
 
@@ -73,3 +75,26 @@ def test_a_huge_count_in_an_imported_table_is_listed_and_nothing_saved(
         session.rollback()
         assert session.exec(select(ScoreSheet)).all() == []
         assert session.exec(select(ScoreLine)).all() == []
+
+
+def test_no_case_is_recorded_beyond_the_bound(any_engine: Engine) -> None:
+    """Cases recorded one by one cannot pass the bound either: the sheet would not grade."""
+    with Session(any_engine) as session:
+        agency = new_agency(session)
+        assert agency.id is not None
+        sheet = editable_sheet(session, agency.id, YEAR, "x")
+        assert sheet.id is not None
+        legacy = BonusEntry(sheet_id=sheet.id, code="B4", count=BONUS_COUNT_MAX, entered_by="x")
+        session.add(legacy)
+        session.commit()
+        with pytest.raises(InvalidInput, match="一年最多 1000 项"):
+            add_award(session, agency.id, YEAR, AwardInput("B4", None, "新项目", "佐证"), actor="x")
+        session.rollback()
+        assert sheet_view(session, agency.id, YEAR).bonus_counts == {"B4": BONUS_COUNT_MAX}
+        unit = CreationUnit(name="幸福里社区", district="东城区", safe_community=True)
+        session.add(unit)
+        session.flush()
+        assert unit.id is not None
+        session.add(Guidance(unit_id=unit.id, agency_id=agency.id, year=YEAR))
+        given = AwardInput("B1", unit.id, "北京市安全社区", "佐证")
+        assert add_award(session, agency.id, YEAR, given, actor="x").code == "B1"  # another item
