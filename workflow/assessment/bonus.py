@@ -31,7 +31,7 @@ from workflow.assessment.sheets import editable_sheet, load_view
 from workflow.assessment.standard import STANDARD
 from workflow.community.models import CreationUnit, Guidance
 from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
-from workflow.core.text import check_characters
+from workflow.core.text import clean_name, clean_note
 from workflow.registry.models import Agency
 
 TITLES: dict[str, tuple[str, ...]] = {
@@ -52,6 +52,9 @@ ALIASES: dict[str, str] = {
 
 UNIT_REQUIRED = ("B1", "B2", "B3")
 """Items counted per creation unit: the unit is required (B4 counts per project)."""
+
+TITLE_MAX = 200
+"""The longest title, base or project name (the column's length)."""
 
 _SPACE = re.compile(r"\s+")
 
@@ -74,7 +77,7 @@ def normalise(text: str) -> str:
 
 def canonical_title(code: str, title: str) -> str:
     """The title stored: for B1/B2 one of `TITLES` (aliases accepted), else the text."""
-    text = check_characters(normalise(title), field="title")
+    text = clean_name(normalise(title), field="title", limit=TITLE_MAX)
     if not text:
         raise InvalidInput(f"assessment.bonus.{code.lower()}_title_required", code=code)
     if code in TITLES:
@@ -118,7 +121,7 @@ def check_award(session: Session, agency_id: int, year: int, given: AwardInput) 
         if guided is None:
             raise Refused("assessment.bonus.not_guided", code=code, unit=unit.name, year=year)
     title = canonical_title(code, given.title)
-    evidence = check_characters(given.evidence.strip(), field="evidence", multiline=True)
+    evidence = clean_note(given.evidence, field="evidence")
     if not evidence:
         raise InvalidInput("assessment.bonus_evidence_required", code=code)
     return AwardInput(code, given.unit_id, title, evidence)

@@ -43,7 +43,7 @@ from workflow.assessment.standard import STANDARD
 from workflow.community import campaigns
 from workflow.core.clock import utcnow
 from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
-from workflow.core.text import check_characters
+from workflow.core.text import clean_note
 from workflow.lifecycle.states import HOLDING
 from workflow.registry.models import Agency
 
@@ -202,7 +202,7 @@ def check_evidence_cap(code: str, points: int, policy: Policy | None = None) -> 
 
 def check_bonus(code: str, entry: BonusInput) -> int:
     count = check_bonus_count(code, entry.count)
-    evidence = check_characters(entry.evidence.strip(), field="evidence", multiline=True)
+    evidence = clean_note(entry.evidence, field="evidence")
     if count > 0 and not evidence:
         raise InvalidInput("assessment.bonus_evidence_required", code=code)
     return count
@@ -247,9 +247,9 @@ def enter_lines(
         code: {
             "content_present": line.content_present,
             "evidence_present": line.evidence_present,
-            "effect": check_characters(line.effect.strip(), field="effect", multiline=True),
+            "effect": clean_note(line.effect, field="effect"),
             "points": points[code],
-            "note": check_characters(line.note.strip(), field="note", multiline=True),
+            "note": clean_note(line.note, field="note"),
             "entered_by": actor,
         }
         for code, line in lines.items()

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from workflow.community import campaigns
 from workflow.community.models import CreationUnit, Forum, ForumAttendance
 from workflow.core.errors import InvalidInput, NotFound
-from workflow.core.text import check_characters
+from workflow.core.text import clean_note
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def record_forum(
     forum = Forum(
         year=year,
         held_on=held_on,
-        notes=check_characters(notes.strip(), field="note", multiline=True),
+        notes=clean_note(notes, field="note"),
         recorded_by=actor,
     )
     session.add(forum)

@@ -162,6 +162,25 @@ def test_the_same_text_without_it_is_accepted(
 
 
 @pytest.mark.parametrize(
+    ("field", "text"),
+    [("title", "项" * 201), ("evidence", "证" * 2001), ("effect", "效" * 2001)],
+)
+def test_text_over_its_field_length_is_refused_and_nothing_is_stored(
+    any_engine: Engine, field: str, text: str
+) -> None:
+    """A 201-character project name overflowed PostgreSQL's varchar(200) (DataError)."""
+    with pytest.raises(InvalidInput, match="最多"), transaction(any_engine) as session:
+        agency_id = _agency_id(session)
+        if field == "effect":
+            line = LineInput(8, True, True, effect=text)
+            enter_lines(session, agency_id, YEAR, {"4.1": line}, actor="expert")
+        else:
+            title, evidence = (text, "文件") if field == "title" else ("项目", text)
+            add_award(session, agency_id, YEAR, AwardInput("B4", None, title, evidence), actor="x")
+    assert _count(any_engine, BonusAward) == _count(any_engine, ScoreLine) == 0
+
+
+@pytest.mark.parametrize(
     "bad", ["\x00", "\x1b", "\x7f", "\x85", "\u200b", "\u202e", "\ufeff", "\ud800"]
 )
 def test_control_format_and_surrogate_characters_are_forbidden(bad: str) -> None:
