@@ -21,16 +21,18 @@ NOTE_MAX = 2000
 """A multi-line note, reason, effect or objection."""
 
 _MULTILINE_ALLOWED = frozenset("\n\t")
+_LINE_BREAKS = frozenset("\n\r\u2028\u2029")
 _ALWAYS_ALLOWED = frozenset("\u200d")  # zero-width joiner: inside emoji sequences
 
 
 def forbidden_character(text: str, *, multiline: bool = False) -> str | None:
     """The first character the rule refuses in `text` (Cc, Cf, Cs; newline and tab are
-    allowed only in multi-line text), or None."""
+    allowed only in multi-line text, U+2028/U+2029 line breaks never in one line), or None."""
     for ch in text:
         if ch in _ALWAYS_ALLOWED or (multiline and ch in _MULTILINE_ALLOWED):
             continue
-        if unicodedata.category(ch) in ("Cc", "Cf", "Cs"):
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cf", "Cs") or (not multiline and category in ("Zl", "Zp")):
             return ch
     return None
 
@@ -49,7 +51,7 @@ def check_characters(text: str, *, field: str, multiline: bool = False) -> str:
     """`text` unchanged, or `InvalidInput` naming the field and the refused character."""
     bad = forbidden_character(text, multiline=multiline)
     if bad is not None:
-        key = "text.newline" if bad in "\n\r" and not multiline else "text.control"
+        key = "text.newline" if bad in _LINE_BREAKS and not multiline else "text.control"
         raise InvalidInput(key, field=field_label(field), code=code_point(bad))
     return text
 

@@ -190,6 +190,8 @@ def test_control_format_and_surrogate_characters_are_forbidden(bad: str) -> None
 def test_a_name_is_one_line_a_note_may_have_lines_and_tabs() -> None:
     with pytest.raises(InvalidInput, match="只能写一行"):
         clean_name("第一行\n第二行", field="unit_name")
+    with pytest.raises(InvalidInput, match=r"只能写一行.*U\+2028"):
+        clean_name("第一行\u2028第二行", field="unit_name")
     assert clean_note(" 第一行\r\n\t第二行 ", field="note") == "第一行\n\t第二行"
     assert clean_name("👨\u200d👩\u200d👧 家庭", field="title") == "👨\u200d👩\u200d👧 家庭"
 
