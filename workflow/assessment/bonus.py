@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from workflow.assessment.evaluation import BONUS_COUNT_MAX
 from workflow.assessment.models import BonusAward, ScoreSheet
-from workflow.assessment.sheets import editable_sheet
+from workflow.assessment.sheets import editable_sheet, load_view
 from workflow.assessment.standard import STANDARD
 from workflow.community.models import CreationUnit, Guidance
 from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
+from workflow.core.text import clean_name, clean_note
 from workflow.registry.models import Agency
 
 TITLES: dict[str, tuple[str, ...]] = {
@@ -50,6 +52,9 @@ ALIASES: dict[str, str] = {
 
 UNIT_REQUIRED = ("B1", "B2", "B3")
 """Items counted per creation unit: the unit is required (B4 counts per project)."""
+
+TITLE_MAX = 200
+"""The longest title, base or project name (the column's length)."""
 
 _SPACE = re.compile(r"\s+")
 
@@ -72,7 +77,7 @@ def normalise(text: str) -> str:
 
 def canonical_title(code: str, title: str) -> str:
     """The title stored: for B1/B2 one of `TITLES` (aliases accepted), else the text."""
-    text = normalise(title)
+    text = clean_name(normalise(title), field="title", limit=TITLE_MAX)
     if not text:
         raise InvalidInput(f"assessment.bonus.{code.lower()}_title_required", code=code)
     if code in TITLES:
@@ -116,7 +121,7 @@ def check_award(session: Session, agency_id: int, year: int, given: AwardInput) 
         if guided is None:
             raise Refused("assessment.bonus.not_guided", code=code, unit=unit.name, year=year)
     title = canonical_title(code, given.title)
-    evidence = given.evidence.strip()
+    evidence = clean_note(given.evidence, field="evidence")
     if not evidence:
         raise InvalidInput("assessment.bonus_evidence_required", code=code)
     return AwardInput(code, given.unit_id, title, evidence)
@@ -132,6 +137,15 @@ def _holder(
         .where(BonusAward.code == code, BonusAward.claim == claim)
     ).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+def _check_room(session: Session, sheet: ScoreSheet, code: str) -> None:
+    """One more case stays within `BONUS_COUNT_MAX`: a sheet over it could not be graded."""
+    count = load_view(session, sheet).bonus_counts.get(code, 0)
+    if count >= BONUS_COUNT_MAX:
+        raise InvalidInput(
+            "assessment.bonus_too_many", code=code, value=count + 1, max=BONUS_COUNT_MAX
+        )
 
 
 def add_award(
@@ -155,6 +169,7 @@ def add_award(
         )
     sheet = editable_sheet(session, agency_id, year, actor)
     assert sheet.id is not None
+    _check_room(session, sheet, case.code)
     award = BonusAward(
         sheet_id=sheet.id,
         code=case.code,

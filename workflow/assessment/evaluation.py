@@ -199,14 +199,16 @@ def _is_whole(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-_WHOLE_TEXT = re.compile(r"-?\d+")
+_WHOLE_TEXT = re.compile(r"-?\d{1,18}")
+"""At most 18 digits: far above every maximum, and `int` of a 5000-digit cell would crash."""
 
 
 def parse_whole(text: str) -> int | None:
     """Typed or spreadsheet text as a whole number ("4", " -1 ", full-width "４"), else None.
 
     Only decimal digits with an optional minus count: "3.5", "--3", "+3" and "²" are not
-    whole numbers here (`int` would accept some and crash on others).
+    whole numbers here (`int` would accept some and crash on others), nor are more than
+    18 digits.
     """
     stripped = text.strip()
     return int(stripped) if _WHOLE_TEXT.fullmatch(stripped) else None
@@ -224,12 +226,20 @@ def check_points(code: str, value: object, standard: Standard = STANDARD) -> int
     return value
 
 
+BONUS_COUNT_MAX = 1000
+"""The most cases of one bonus item an agency can have in a year. Each case is one guided
+unit's title, base or project (Art. 13), and an agency guides some tens of units: 1000 is
+far above any real year, and keeps a mistyped count (10**12) from being saved and graded."""
+
+
 def check_bonus_count(code: str, value: object, standard: Standard = STANDARD) -> int:
-    """A bonus count (whole, >= 0), or `ScoreError` naming the code."""
+    """A bonus count (whole, 0..`BONUS_COUNT_MAX`), or `ScoreError` naming the code."""
     if code not in standard.bonus_codes:
         raise ScoreError("assessment.unknown_bonus", code=code)
     if not _is_whole(value) or value < 0:
         raise ScoreError("assessment.bonus_not_whole", code=code, value=value)
+    if value > BONUS_COUNT_MAX:
+        raise ScoreError("assessment.bonus_too_many", code=code, value=value, max=BONUS_COUNT_MAX)
     return value
 
 

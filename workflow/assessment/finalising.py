@@ -36,6 +36,7 @@ from workflow.core.clock import utcnow
 from workflow.core.errors import InvalidInput, Refused
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings, get_settings
+from workflow.core.text import check_characters
 from workflow.lifecycle.audit import append
 from workflow.lifecycle.engine import advance
 from workflow.lifecycle.models import AuditEntry
@@ -124,7 +125,7 @@ def _reason_to_finalise(
 ) -> str | None:
     """None when the questionnaire has closed; the audited reason when an admin forces it."""
     closes = campaign_or_default(session, year, settings).questionnaire_closes
-    forced = " ".join((force_reason or "").split())
+    forced = check_characters(" ".join((force_reason or "").split()), field="reason")
     if force_reason is not None and not forced:
         raise InvalidInput("assessment.force_reason_required")
     if not is_open(closes, now, settings):

@@ -28,6 +28,7 @@ from workflow.core.clock import local_date, utcnow
 from workflow.core.errors import InvalidInput, NotFound, Refused
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings
+from workflow.core.text import check_characters
 from workflow.lifecycle.audit import REASON_MAX, append
 from workflow.registry.models import Agency
 from workflow.reminders.contacts import speaks_for
@@ -39,7 +40,7 @@ UPHELD, DISMISSED = "upheld", "dismissed"
 
 
 def _reason(text: str | None, missing: str = "objection.reason_required") -> str:
-    reason = " ".join((text or "").split())
+    reason = check_characters(" ".join((text or "").split()), field="reason")
     if not reason:
         raise InvalidInput(missing)
     if len(reason) > REASON_MAX:

@@ -43,6 +43,7 @@ from workflow.assessment.standard import STANDARD
 from workflow.community import campaigns
 from workflow.core.clock import utcnow
 from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
+from workflow.core.text import clean_note
 from workflow.lifecycle.states import HOLDING
 from workflow.registry.models import Agency
 
@@ -201,7 +202,8 @@ def check_evidence_cap(code: str, points: int, policy: Policy | None = None) -> 
 
 def check_bonus(code: str, entry: BonusInput) -> int:
     count = check_bonus_count(code, entry.count)
-    if count > 0 and not entry.evidence.strip():
+    evidence = clean_note(entry.evidence, field="evidence")
+    if count > 0 and not evidence:
         raise InvalidInput("assessment.bonus_evidence_required", code=code)
     return count
 
@@ -245,9 +247,9 @@ def enter_lines(
         code: {
             "content_present": line.content_present,
             "evidence_present": line.evidence_present,
-            "effect": line.effect.strip(),
+            "effect": clean_note(line.effect, field="effect"),
             "points": points[code],
-            "note": line.note.strip(),
+            "note": clean_note(line.note, field="note"),
             "entered_by": actor,
         }
         for code, line in lines.items()

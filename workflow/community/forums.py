@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from workflow.community import campaigns
 from workflow.community.models import CreationUnit, Forum, ForumAttendance
 from workflow.core.errors import InvalidInput, NotFound
+from workflow.core.text import clean_note
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,12 @@ def record_forum(
     missing = [str(uid) for uid, unit in units.items() if unit is None]
     if missing:
         raise NotFound("units.not_found", ref=missing[0])
-    forum = Forum(year=year, held_on=held_on, notes=notes.strip(), recorded_by=actor)
+    forum = Forum(
+        year=year,
+        held_on=held_on,
+        notes=clean_note(notes, field="note"),
+        recorded_by=actor,
+    )
     session.add(forum)
     session.flush()
     assert forum.id is not None

@@ -25,6 +25,7 @@ from workflow.core.db import as_row_id
 from workflow.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from workflow.core.i18n import workflow_texts
 from workflow.core.spreadsheets import save_workbook
+from workflow.core.text import check_characters
 from workflow.guidance import kinds
 from workflow.registry.models import Agency
 from workflow.registry.service import find_agency
@@ -106,7 +107,7 @@ def _unit_fields(
     name: object, district: object, safe_community: bool, disaster_reduction: bool
 ) -> CreationUnit:
     """A checked, unsaved unit (name, district, at least one programme)."""
-    clean_name = _clean(name)
+    clean_name = check_characters(_clean(name), field="unit_name")
     if not clean_name:
         raise InvalidInput("units.name_missing")
     if len(clean_name) > NAME_LIMIT:

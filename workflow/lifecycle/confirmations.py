@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 
 from workflow.access.actors import Actor
 from workflow.core.errors import Refused
+from workflow.core.text import check_characters
 from workflow.lifecycle.models import PendingAdvance
 
 CONFIRM_WITHIN = timedelta(minutes=15)
@@ -51,7 +52,7 @@ def propose(
         actor_key=actor.key,
         agency_id=agency_id,
         trigger=trigger,
-        reason=reason,
+        reason=None if reason is None else check_characters(reason, field="reason", multiline=True),
         ground=ground,
         seen_status=seen_status,
         created_at=now,

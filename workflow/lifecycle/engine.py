@@ -31,6 +31,7 @@ from workflow.core.clock import utcnow
 from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings, get_settings
+from workflow.core.text import check_characters
 from workflow.lifecycle.audit import REASON_MAX, append
 from workflow.lifecycle.guards import GUARDS, Guard, GuardContext, Unmet
 from workflow.lifecycle.machine import TRIGGER_NAMES, TRIGGERS, TriggerSpec, next_state, spec_for
@@ -117,7 +118,7 @@ def _load(session: Session, agency_id: int) -> Agency:
 
 
 def _check_reason(spec: TriggerSpec, reason: str | None) -> str | None:
-    reason = " ".join((reason or "").split()) or None
+    reason = check_characters(" ".join((reason or "").split()), field="reason") or None
     if spec.needs_reason and reason is None:
         raise InvalidInput("lifecycle.reason_required", trigger=trigger_label(spec.name))
     if reason is not None and len(reason) > REASON_MAX:

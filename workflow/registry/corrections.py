@@ -32,6 +32,7 @@ from workflow.core.i18n import workflow_texts
 from workflow.core.privacy import mask_id, mask_phone, redact
 from workflow.core.settings import Settings, get_settings
 from workflow.core.spreadsheets import save_workbook
+from workflow.core.text import check_characters
 from workflow.lifecycle.audit import REASON_MAX, append
 from workflow.registry.display import AGENCY_PHONES
 from workflow.registry.forms import (
@@ -118,7 +119,7 @@ def find_consultant(session: Session, agency: Agency, ref: str | int) -> Consult
 
 
 def _reason(reason: str | None) -> str:
-    text = " ".join((reason or "").split())
+    text = check_characters(" ".join((reason or "").split()), field="reason")
     if not text:
         raise InvalidInput("registry.correct.reason_required")
     if len(text) > REASON_MAX:

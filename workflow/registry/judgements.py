@@ -34,6 +34,7 @@ from workflow.core.clock import utcnow
 from workflow.core.errors import InvalidInput, Refused
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings, get_settings
+from workflow.core.text import check_characters
 from workflow.lifecycle.audit import REASON_MAX, append
 from workflow.lifecycle.states import State, join_words, state_label
 from workflow.registry.models import ApplicationJudgement
@@ -142,7 +143,7 @@ def parse_items(texts: Iterable[str]) -> tuple[str, ...]:
 
 
 def _reason(reason: str | None) -> str:
-    text = " ".join((reason or "").split())
+    text = check_characters(" ".join((reason or "").split()), field="reason")
     if not text:
         raise InvalidInput("registry.judgement.reason_required")
     if len(text) > REASON_MAX:

@@ -9,6 +9,7 @@ import unicodedata
 from datetime import date, datetime
 
 from workflow.core.shapes import EMAIL, LANDLINE, MOBILE
+from workflow.core.text import code_point, forbidden_character
 from workflow.registry.identifiers import credit_code_problem, id_number_problem
 
 
@@ -62,13 +63,12 @@ def _as_text(value: object, *, multiline: bool = False) -> str:
         raise BadValue("registry.invalid.not_utf8")
     if not multiline:
         text = " ".join(text.split())
-    text = text.strip()
-    for ch in text:
-        category = unicodedata.category(ch)
-        if category == "Cs":  # a lone surrogate: bytes that were not UTF-8
-            raise BadValue("registry.invalid.not_utf8")
-        if category == "Cc" and ch not in "\n\r\t":
-            raise BadValue("registry.invalid.control", code=f"U+{ord(ch):04X}")
+    text = text.replace("\r\n", "\n").strip()
+    if any(unicodedata.category(ch) == "Cs" for ch in text):  # bytes that were not UTF-8
+        raise BadValue("registry.invalid.not_utf8")
+    bad = forbidden_character(text, multiline=multiline)
+    if bad is not None:
+        raise BadValue("registry.invalid.control", code=code_point(bad))
     return text
 
 

@@ -17,6 +17,7 @@ from workflow.core.clock import local_date, utcnow
 from workflow.core.errors import InvalidInput, NotFound, Refused
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings, get_settings
+from workflow.core.text import check_characters
 from workflow.lifecycle.audit import append
 from workflow.lifecycle.states import INTERVIEW_SCORING, MATERIAL_SCORING, state_label
 from workflow.registry.models import Agency, Application
@@ -60,7 +61,7 @@ def create_round(
     settings = settings or get_settings()
     now = now or utcnow()
     require_role(session, actor, Role.ADMIN, settings, "round.create")
-    name = " ".join(name.split())
+    name = check_characters(" ".join(name.split()), field="round_name")
     if not name or len(name) > 100:
         raise InvalidInput("lifecycle.round.bad_name")
     if quota is not None and quota < 1:

@@ -208,7 +208,18 @@ def test_evaluation_invariants(points: dict[str, int], bonus: dict[str, int]) ->
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("4", 4), (" -1 ", -1), ("４", 4), ("3.5", None), ("--3", None), ("+3", None), ("²", None)],
+    [
+        ("4", 4),
+        (" -1 ", -1),
+        ("４", 4),
+        ("3.5", None),
+        ("--3", None),
+        ("+3", None),
+        ("²", None),
+        ("9" * 18, 10**18 - 1),
+        ("9" * 19, None),
+        ("9" * 5000, None),
+    ],
 )
 def test_typed_whole_numbers(text: str, value: int | None) -> None:
     """Only digits with an optional minus: no crash on what `int` half accepts."""
