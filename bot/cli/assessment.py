@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.cli.common import keep_register, open_engine, operator, print_table, settings
+from bot.cli.numbers import ROW_ID, YEAR
 from workflow.core.errors import InvalidInput, NotFound
 from workflow.core.i18n import current_language, workflow_texts
 
@@ -44,7 +45,7 @@ assess.add_typer(bonus, name="bonus")
 AgencyArg = Annotated[
     str, typer.Argument(help="机构编号、信用代码或全称 / agency id, credit code or exact name")
 ]
-YearArg = Annotated[int, typer.Argument(help="考核年度 / assessment year")]
+YearArg = Annotated[int, typer.Argument(help="考核年度 / assessment year", parser=YEAR)]
 
 
 def _t(key: str, **params: object) -> str:
@@ -197,7 +198,7 @@ def assess_show(agency: AgencyArg, year: YearArg) -> None:
     from workflow.core.clock import local_text
     from workflow.core.db import transaction
 
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         row = _agency(session, agency)
         view = sheet_view(session, _id(row), year)
     state = (
@@ -339,7 +340,7 @@ def exits_propose(year: YearArg) -> None:
     from workflow.lifecycle.states import state_label
 
     config = settings()
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         proposals = exit_rules.propose(session, year, config)
     names = ("agency", "final", "grade", "decision", "reason", "open")
     print_table(
@@ -447,7 +448,7 @@ objection = typer.Typer(
     no_args_is_help=True,
 )
 ReasonOpt = Annotated[str, typer.Option("--reason", help="理由（必填） / reason (required)")]
-ObjectionArg = Annotated[int, typer.Argument(help="异议编号 / objection number")]
+ObjectionArg = Annotated[int, typer.Argument(help="异议编号 / objection number", parser=ROW_ID)]
 
 
 @objection.command("add")
@@ -529,7 +530,7 @@ def objection_list(year: YearArg) -> None:
     from workflow.core.db import transaction
 
     config = settings()
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         found = objections.for_year(session, year)
     if not found:
         print(_t("objection.none", year=year))
@@ -568,7 +569,7 @@ def campaign_show(year: YearArg) -> None:
     from workflow.core.db import transaction
 
     config = settings()
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         current = campaign_for(session, year, config)
     _print_campaign(current.year, {name: getattr(current, name) for name in DATE_FIELDS})
 
@@ -636,7 +637,9 @@ def register(app: typer.Typer) -> None:
 @bonus.command("add")
 def bonus_add(
     agency: AgencyArg,
-    year: Annotated[int, typer.Argument(help="称号授予的年度 / the year it was conferred")],
+    year: Annotated[
+        int, typer.Argument(help="称号授予的年度 / the year it was conferred", parser=YEAR)
+    ],
     code: Annotated[str, typer.Argument(help="加分项 B1–B4 / bonus item B1–B4")],
     title: Annotated[
         str,
@@ -683,7 +686,7 @@ def bonus_list(agency: AgencyArg, year: YearArg) -> None:
     from workflow.assessment.sheets import find_sheet, load_view
     from workflow.core.db import transaction
 
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         row = _agency(session, agency)
         sheet = find_sheet(session, _id(row), year)
         awards = awards_of(session, sheet.id) if sheet and sheet.id else []
@@ -719,7 +722,7 @@ def bonus_list(agency: AgencyArg, year: YearArg) -> None:
 
 @bonus.command("remove")
 def bonus_remove(
-    award: Annotated[int, typer.Argument(help="加分记录编号 / bonus record number")],
+    award: Annotated[int, typer.Argument(help="加分记录编号 / bonus record number", parser=ROW_ID)],
 ) -> None:
     """删除误登记的加分记录（评分表未定稿时） / remove a bonus record entered by mistake."""
     from workflow.assessment.bonus import remove_award

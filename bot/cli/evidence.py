@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.cli.common import open_engine, settings
+from bot.cli.numbers import YEAR
 
 if TYPE_CHECKING:
     from workflow.guidance.desk import DeskActivity, DeskFile, IndicatorDesk
@@ -63,7 +64,7 @@ def evidence(
     agency: Annotated[
         str, typer.Argument(help="机构编号、信用代码或全称 / agency id, credit code or exact name")
     ],
-    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year", parser=YEAR)],
     indicator: Annotated[
         str | None, typer.Option(help="只看一个指标，如 2.4 / one indicator only, e.g. 2.4")
     ] = None,

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.cli.common import open_engine, operator, print_table, settings
+from bot.cli.numbers import ROW_ID, YEAR
 from bot.texts import bot_texts
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def _start(day: date | None) -> str:
 def guidance_add(
     unit: Annotated[str, typer.Argument(help=_UNIT)],
     agency: Annotated[str, typer.Argument(help=_AGENCY)],
-    year: Annotated[int, typer.Argument(help="指导年度 / year of guidance")],
+    year: Annotated[int, typer.Argument(help="指导年度 / year of guidance", parser=YEAR)],
     programme: Annotated[
         str,
         typer.Option(
@@ -117,7 +118,7 @@ def _programmes(record: object) -> str:
 
 @guidance_app.command("records")
 def guidance_records(
-    year: Annotated[int, typer.Argument(help="指导年度 / year of guidance")],
+    year: Annotated[int, typer.Argument(help="指导年度 / year of guidance", parser=YEAR)],
     agency: Annotated[str | None, typer.Option(help=_AGENCY)] = None,
 ) -> None:
     """列出一年的指导记录：机构、创建单位、创建类型、指导开始日期 / list a year's guidance records."""
@@ -236,7 +237,7 @@ def _row(activity: GuidanceActivity, unit: str, files: int) -> list[object]:
 @guidance_app.command("list")
 def guidance_list(
     agency: Annotated[str, typer.Argument(help=_AGENCY)],
-    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year", parser=YEAR)],
     unit: Annotated[str | None, typer.Option(help=_UNIT)] = None,
 ) -> None:
     """列出机构一年的指导工作及佐证文件 / list an agency's guidance work of a year and its files."""
@@ -279,7 +280,9 @@ def guidance_list(
 
 @guidance_app.command("edit")
 def guidance_edit(
-    activity_id: Annotated[int, typer.Argument(metavar="ID", help="记录编号 / activity number")],
+    activity_id: Annotated[
+        int, typer.Argument(metavar="ID", help="记录编号 / activity number", parser=ROW_ID)
+    ],
     kind: Annotated[str | None, typer.Option(help="工作类型 / kind")] = None,
     held_on: Annotated[str | None, typer.Option("--date", help="日期 / date")] = None,
     topic: Annotated[str | None, typer.Option(help="主题 / topic")] = None,
@@ -336,7 +339,9 @@ def guidance_edit(
 
 @guidance_app.command("delete")
 def guidance_delete(
-    activity_id: Annotated[int, typer.Argument(metavar="ID", help="记录编号 / activity number")],
+    activity_id: Annotated[
+        int, typer.Argument(metavar="ID", help="记录编号 / activity number", parser=ROW_ID)
+    ],
     reason: Annotated[str, typer.Option(help="删除原因（必填） / why (required)")],
 ) -> None:
     """删除一项指导工作及其佐证文件 / delete an activity and its files."""
@@ -358,7 +363,9 @@ def guidance_delete(
 
 @guidance_app.command("attach")
 def guidance_attach(
-    activity_id: Annotated[int, typer.Argument(metavar="ID", help="记录编号 / activity number")],
+    activity_id: Annotated[
+        int, typer.Argument(metavar="ID", help="记录编号 / activity number", parser=ROW_ID)
+    ],
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="佐证文件 / files")],
 ) -> None:
     """为一项指导工作附佐证文件（全部成功或全部不附） / attach files to an activity, all or none."""
@@ -373,7 +380,9 @@ def guidance_attach(
 
 @guidance_app.command("detach")
 def guidance_detach(
-    file_id: Annotated[int, typer.Argument(metavar="FILE_ID", help="文件编号 / file number")],
+    file_id: Annotated[
+        int, typer.Argument(metavar="FILE_ID", help="文件编号 / file number", parser=ROW_ID)
+    ],
     reason: Annotated[str, typer.Option(help="删除原因（必填） / why (required)")],
 ) -> None:
     """删除一个佐证文件 / remove an evidence file."""
@@ -394,7 +403,7 @@ def guidance_detach(
 
 @guidance_app.command("status")
 def guidance_status(
-    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year", parser=YEAR)],
     agency: Annotated[str | None, typer.Argument(help=_AGENCY)] = None,
     xlsx: Annotated[
         Path | None, typer.Option(help="同时导出 .xlsx / also write an .xlsx file")

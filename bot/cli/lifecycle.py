@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.cli.common import fail, keep_register, open_engine, operator, print_table, settings
+from bot.cli.numbers import QUOTA, YEAR
 from workflow.core.i18n import workflow_texts
 from workflow.lifecycle import machine, states  # pure data: cheap to import
 
@@ -66,6 +67,13 @@ def _session() -> AbstractContextManager[Session]:
     return transaction(open_engine())
 
 
+def _look() -> AbstractContextManager[Session]:
+    """A look at the configured database: rolled back, so it stores nothing."""
+    from workflow.core.db import transaction
+
+    return transaction(open_engine(), read_only=True)
+
+
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
@@ -89,7 +97,10 @@ def advance(
         + ", ".join(states.GROUNDS),
     ),
     year: int | None = typer.Option(
-        None, "--year", help="考核年度（默认本年） / assessment year (default: this year)"
+        None,
+        "--year",
+        help="考核年度（默认本年） / assessment year (default: this year)",
+        parser=YEAR,
     ),
 ) -> None:
     """推进机构流程（检查权限与条件，记入审计日志） / advance an agency by a trigger."""
@@ -143,7 +154,7 @@ def actions(
     from workflow.registry.service import find_agency
 
     current = settings()
-    with _session() as session:
+    with _look() as session:
         row = find_agency(session, agency)
         print(
             _t(
@@ -187,7 +198,7 @@ def show_history(
     from workflow.registry.service import find_agency
 
     zone = settings().zone
-    with _session() as session:
+    with _look() as session:
         row = find_agency(session, agency)
         assert row.id is not None
         entries = history(session, row.id)
@@ -229,7 +240,7 @@ def audit_verify(
     current = settings()
     key = anchors.load_key(current.audit_key_file) if anchor else b""
     marks = [(path, anchors.read_anchor(path, key)) for path in anchor or []]
-    with _session() as session:
+    with _look() as session:
         result, findings = verify(session), state_findings(session)
         broken = [problem for _, mark in marks if (problem := anchors.check(session, mark))]
     problems = [] if result.ok else [result.message()]
@@ -259,7 +270,7 @@ def audit_anchor(
 
     current = settings()
     key = anchors.load_key(current.audit_key_file)
-    with _session() as session:
+    with _look() as session:
         result, point = verify(session), anchors.seal(session)
     if not result.ok:  # anchoring a broken chain would vouch for the damage
         fail(result.message())
@@ -326,7 +337,7 @@ def role_list() -> None:
     from workflow.access.roles import list_grants
 
     current = settings()
-    with _session() as session:
+    with _look() as session:
         rows = [
             [key, role_label(role), source] for key, role, source in list_grants(session, current)
         ]
@@ -341,6 +352,7 @@ def round_create(
         None,
         "--quota",
         help="备案名额（总量控制，不填则不限） / quota of agencies to file (none: no limit)",
+        parser=QUOTA,
     ),
     opens: str | None = typer.Option(
         None,
@@ -480,7 +492,7 @@ def round_ranking(
     from workflow.rounds import ranking
 
     current = settings()
-    with _session() as session:
+    with _look() as session:
         found = ranking.find_round(session, round_ref)
         assert found.id is not None
         ranked = ranking.ranking(session, found.id, current)
@@ -575,7 +587,7 @@ def round_publish(
 
     current = settings()
     _writable(out)
-    with _session() as session:
+    with _look() as session:
         the_round, published = closing.closed_round_list(session, round_ref, current)
         anchor = seal(session).line(current.language)
     written = closing.write_publication(published, out, the_round.name, current.language, anchor)
@@ -594,7 +606,7 @@ def register_list(
 
     current = settings()
     _writable(out)
-    with _session() as session:
+    with _look() as session:
         listed = register.current_register(session, current)
         written = register.write_current(session, current, out)
     for path in written:

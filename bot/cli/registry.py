@@ -354,7 +354,7 @@ def agency_list(
 
     if status is not None:
         status = _state_code(status)
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         rows = []
         for agency in list_agencies(session, status):
             assert agency.id is not None
@@ -414,7 +414,7 @@ def agency_show(
     from workflow.core.db import transaction
     from workflow.registry.service import find_agency
 
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         _show(session, find_agency(session, ref), as_json)
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.cli.common import fail, open_engine, operator, print_json, print_table, settings
+from bot.cli.numbers import TELEGRAM_USER
 from bot.texts import bot_texts
 from workflow.core.errors import InvalidInput
 
@@ -107,7 +108,7 @@ def agency_contacts(
     from workflow.reminders import contacts
 
     zone = settings().zone
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         agency = find_agency(session, ref)
         assert agency.id is not None
         rows = [
@@ -127,7 +128,11 @@ def agency_unbind(
         str, typer.Argument(help="机构编号或统一社会信用代码 / agency id or credit code")
     ],
     user_id: Annotated[
-        int, typer.Argument(help="联系人的 Telegram 用户编号 / the contact's Telegram user id")
+        int,
+        typer.Argument(
+            help="联系人的 Telegram 用户编号 / the contact's Telegram user id",
+            parser=TELEGRAM_USER,
+        ),
     ],
 ) -> None:
     """解除联系人绑定 / unbind a contact from an agency."""
@@ -179,7 +184,7 @@ def remind_plan(
 
     current = settings()
     now = parse_moment(at) if at else utcnow()
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         reminders = current_plan(session, now, current, unit_facts)
         states = {
             row.key: row.state for row in outbox.rows_with_keys(session, [r.key for r in reminders])
@@ -256,7 +261,7 @@ def remind_status(
     from workflow.reminders import models, outbox
 
     zone = settings().zone
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         counts = outbox.counts(session)
         blocked = outbox.undeliverable_chats(session)
         uncertain = outbox.rows_in(session, models.UNCERTAIN)

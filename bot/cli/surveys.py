@@ -24,6 +24,7 @@ import typer
 from typer.core import TyperGroup
 
 from bot.cli.common import open_engine, operator, print_json, print_table, settings
+from bot.cli.numbers import TELEGRAM_USER, YEAR
 from bot.texts import bot_texts
 
 if TYPE_CHECKING:
@@ -97,7 +98,9 @@ def unit_add(
 def unit_list(
     year: Annotated[
         int | None,
-        typer.Option(help="只列出该年度有指导记录的单位 / only units guided in this year"),
+        typer.Option(
+            help="只列出该年度有指导记录的单位 / only units guided in this year", parser=YEAR
+        ),
     ] = None,
     agency: Annotated[
         str | None,
@@ -112,7 +115,7 @@ def unit_list(
     from workflow.core.db import transaction
     from workflow.registry.service import find_agency
 
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         agency_id = find_agency(session, agency).id if agency else None
         found = units.list_units(session, year=year, agency_id=agency_id)
     if as_json:
@@ -177,7 +180,7 @@ invite_app = typer.Typer(
 
 @invite_app.command("issue")
 def invite_issue(
-    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year", parser=YEAR)],
     out: Annotated[
         Path, typer.Option(help="邀请表和二维码的输出目录 / folder for the sheet and QR codes")
     ] = Path("."),
@@ -258,14 +261,14 @@ def invite_show(
     agency: Annotated[
         str, typer.Argument(help="机构编号或统一社会信用代码 / agency id or credit code")
     ],
-    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year", parser=YEAR)],
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
     """显示一份问卷邀请：链接、状态和绑定的用户 / show one invitation: link, state, bound user."""
     from surveys import coverage as coverage_report
     from workflow.core.db import transaction
 
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         data = invitation_dict(session, *_invitation(session, unit, agency, year))
     if as_json:
         print_json(data)
@@ -302,11 +305,12 @@ def invite_rebind(
     agency: Annotated[
         str, typer.Argument(help="机构编号或统一社会信用代码 / agency id or credit code")
     ],
-    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year", parser=YEAR)],
     user: Annotated[
         int | None,
         typer.Option(
-            help="绑定到该 Telegram 用户编号；不填则由下一位打开链接的用户绑定 / bind this Telegram user; none: the next one to open the link"
+            help="绑定到该 Telegram 用户编号；不填则由下一位打开链接的用户绑定 / bind this Telegram user; none: the next one to open the link",
+            parser=TELEGRAM_USER,
         ),
     ] = None,
 ) -> None:
@@ -337,7 +341,7 @@ survey_app = typer.Typer(
 
 @survey_app.command("status")
 def survey_status(
-    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year", parser=YEAR)],
     xlsx: Annotated[
         Path | None, typer.Option(help="同时导出 .xlsx 报表 / also write an .xlsx report")
     ] = None,
@@ -349,7 +353,7 @@ def survey_status(
     from workflow.core.db import transaction
 
     config = settings()
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         rows = coverage_report.coverage(session, year)
     if as_json:
         print_json([{**row.__dict__, "status": row.status.value} for row in rows])
@@ -399,7 +403,9 @@ def survey_status(
 
 
 @survey_app.command("fill")
-def survey_fill(year: Annotated[int, typer.Argument(help="考核年度 / assessment year")]) -> None:
+def survey_fill(
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year", parser=YEAR)],
+) -> None:
     """将问卷得分（3.1–3.5）填入各机构的考核评分表 / put questionnaire points into the score sheets."""
     from surveys.scoring import fill_sheets
     from workflow.core.db import transaction
@@ -422,7 +428,7 @@ def survey_fill(year: Annotated[int, typer.Argument(help="考核年度 / assessm
 def survey_enter(
     unit: Annotated[str, typer.Argument(help="创建单位编号或名称 / creation unit number or name")],
     agency: Annotated[str, typer.Argument(help="机构编号或信用代码 / agency id or credit code")],
-    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year", parser=YEAR)],
     channel: Annotated[
         str,
         typer.Option(
@@ -477,7 +483,7 @@ forum_app = typer.Typer(
 
 @forum_app.command("add")
 def forum_add(
-    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year", parser=YEAR)],
     held_on: Annotated[str, typer.Option("--date", help="召开日期 YYYY-MM-DD / date held")],
     unit: Annotated[
         list[str],
@@ -523,14 +529,14 @@ def forum_add(
 
 @forum_app.command("list")
 def forum_list(
-    year: Annotated[int, typer.Argument(help="考核年度 / assessment year")],
+    year: Annotated[int, typer.Argument(help="考核年度 / assessment year", parser=YEAR)],
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
 ) -> None:
     """列出一年的创建单位座谈会 / list a year's creation-unit forums."""
     from workflow.community import forums
     from workflow.core.db import transaction
 
-    with transaction(open_engine()) as session:
+    with transaction(open_engine(), read_only=True) as session:
         views = forums.forums_of(session, year)
     rows = [
         {

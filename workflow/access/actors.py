@@ -5,12 +5,14 @@ signed in to the web pages) and
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
 from workflow.core.errors import InvalidInput
 from workflow.core.i18n import workflow_texts
+from workflow.core.numbers import TELEGRAM_USER
 
 Channel = Literal["chat", "cli", "web"]
 TELEGRAM_KEY = re.compile(r"^tg:(\d{1,20})$")
@@ -72,12 +74,12 @@ def parse_role(text: str) -> Role:
 
 def parse_grantee(text: str) -> str:
     """A Telegram key `tg:<id>` (a bare id is accepted); CLI operators need no grant."""
-    text = text.strip()
+    text = unicodedata.normalize("NFKC", text).strip()
     if text.isdigit():
         text = f"tg:{text}"
-    if not TELEGRAM_KEY.match(text):
+    if not (text.isascii() and TELEGRAM_KEY.match(text)):
         raise InvalidInput("lifecycle.bad_actor_key", key=text)
-    return text
+    return f"tg:{TELEGRAM_USER.read(text.removeprefix('tg:'))}"
 
 
 def may(role: Role | None, needed: Role) -> bool:

@@ -9,7 +9,6 @@ service functions it calls flush but never commit, so nothing is half-written.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -20,11 +19,10 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from workflow.core.errors import StorageUnavailable
+from workflow.core.numbers import MAX_ROW_ID, read_int
 
 if TYPE_CHECKING:
     from workflow.core.settings import Settings
-
-MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a larger number cannot name a row
 
 
 def as_row_id(ref: str | int) -> int | None:
@@ -32,11 +30,7 @@ def as_row_id(ref: str | int) -> int | None:
 
     People type ids in chat and at the terminal; "12", "１２" (full-width) and 12
     are ids, "²" or a 20-digit number are not (and must not reach the database)."""
-    text = unicodedata.normalize("NFKC", str(ref)).strip()
-    if not (text.isascii() and text.isdigit()):
-        return None
-    number = int(text)
-    return number if 1 <= number <= MAX_ROW_ID else None
+    return read_int(ref, 1, MAX_ROW_ID)
 
 
 def normalise_url(url: str) -> str:

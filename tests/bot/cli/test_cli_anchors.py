@@ -7,7 +7,6 @@ after the anchor is found by the status check when it moves an agency on paper o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,16 +22,11 @@ from workflow.lifecycle.models import GENESIS, AuditEntry
 
 
 @pytest.fixture
-def db(any_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Engine]:
+def db(any_db: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Engine:
     """The CLI on SQLite and on PostgreSQL, with a signing key in a file of its own."""
-    monkeypatch.setenv(
-        "SAFECOMM_DATABASE_URL", any_engine.url.render_as_string(hide_password=False)
-    )
-    monkeypatch.setenv("SAFECOMM_OPERATOR", "王管理")
     monkeypatch.setenv("SAFECOMM_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
     get_settings.cache_clear()
-    yield any_engine
-    get_settings.cache_clear()
+    return any_db
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def test_agency_unbind(db: Engine, cli: Cli) -> None:
     again = cli("agency", "unbind", str(agency.id), str(ALICE))
 
     assert wrong_agency[0] == 1 and "不是该机构的联系人" in wrong_agency[2]
-    assert malformed[0] == 2
+    assert malformed[0] == 1 and "Telegram 用户编号" in malformed[2]
     assert done[0] == 0 and "已解除" in done[1]
     assert again[0] == 1
     with Session(db) as session:

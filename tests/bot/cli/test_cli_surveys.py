@@ -108,7 +108,9 @@ def test_invite_issues_missing_invitations_with_a_sheet_qr_codes_and_letters(
     assert "可用微信扫描" in out and "邀请函" in out and "3 个 HTML 文件" in out
     code, out, _ = cli("invite", str(OPEN_YEAR), "--out", str(tmp_path / "out"))
     assert "新发出 0 份" in out
-    code, out, _ = cli("invite", "1999")
+    code, out, err = cli("invite", "1999")  # before any year the software keeps
+    assert code == 1 and "年度 1999 无效" in err and out == ""
+    code, out, _ = cli("invite", "2000")
     assert code == 0 and "没有指导记录" in out
 
 
