@@ -14,6 +14,7 @@ from bot.telegram.admin import publish_commands
 from bot.telegram.rendering import PAGE_SIZE
 from tests.builders import committed
 from tests.chat import OfflineChat
+from tests.lists import table
 from tests.workflow.lifecycle_steps import ADMIN, agency_in, audit_count, make_agency, prepare
 from workflow.community.models import Campaign
 from workflow.core.settings import Settings, load_settings
@@ -487,8 +488,8 @@ async def test_a_confirmed_withdrawal_in_chat_writes_the_register_again(
         assert "已完成" in chat.last_text(ADMIN_ID)
         assert "备案机构名录未能更新" not in chat.last_text(ADMIN_ID)
     [published] = folder.glob("备案机构名录-*.csv")
-    rows = published.read_text(encoding="utf-8-sig").splitlines()
-    assert len(rows) == 2 and "乙咨询公司" in rows[1] and "甲咨询公司" not in "".join(rows)
+    rows = table(published)
+    assert len(rows) == 2 and "乙咨询公司" in rows[1] and "甲咨询公司" not in str(rows)
 
 
 async def test_agency_shows_the_scope_suggestion_and_pending_familiarity(
