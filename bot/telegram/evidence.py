@@ -6,7 +6,7 @@ shortfalls and activities, then its files sent from where they are stored — ph
 photos, the rest as documents, at most `MAX_FILES` per command (the reply says how many
 more and how to get them all), each within Telegram's upload limits; a missing or too
 large file is named instead. Staff only (admins and experts, `admin.staff_only`), in a
-private chat only: evidence holds personal photos and must not land in a group.
+private chat only (`app.private_only`): evidence holds personal photos and must not land in a group.
 The desk is read in a worker thread; files are read off the event loop too.
 """
 
@@ -18,7 +18,6 @@ from pathlib import Path
 
 from sqlmodel import Session
 from telegram import Update
-from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler, ContextTypes
 
@@ -126,12 +125,9 @@ async def _send(update: Update, item: DeskFile, staff: Staff) -> None:
 
 async def evidence(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff) -> None:
     """/evidence ID [indicator] [YEAR]: the desk of one agency, and an indicator's files."""
-    message, chat = update.effective_message, update.effective_chat
+    message = update.effective_message
     assert message is not None
     t = staff.texts.text
-    if chat is None or chat.type != ChatType.PRIVATE:
-        await message.reply_text(t("evidence.private_only"))
-        return
     args = list(context.args or [])
     if not args:
         await message.reply_text(t("admin.usage", usage=t("admin.syntax.evidence")))

@@ -2,7 +2,7 @@
 
 An admin or expert gets a staff link, a bound agency contact a link for their
 agency (`workflow.access.weblogins.issue_login`, the same function as `safecomm web
-login-link`); anybody else a refusal. In a private chat only: a link in a group
+login-link`); anybody else a refusal. In a private chat only (`app.private_only`): a link in a group
 would let anybody in the group sign in as the person who asked.
 """
 
@@ -12,7 +12,6 @@ import logging
 
 from sqlmodel import Session
 from telegram import Update
-from telegram.constants import ChatType
 from telegram.ext import CommandHandler, ContextTypes
 
 from bot.telegram.admin import BotApplication
@@ -28,13 +27,10 @@ logger = logging.getLogger(__name__)
 
 async def weblink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reply with the person's link, or say why there is none."""
-    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
     local = texts(context)
-    if chat.type != ChatType.PRIVATE:
-        await message.reply_text(local.text("weblink.private_only"))
-        return
     settings = settings_of(context)
     actor = Actor.telegram(user.id, user.full_name)
 
