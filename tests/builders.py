@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import random
+import zipfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -266,3 +268,13 @@ def old_agency(connection: Any, fields: dict[str, Any], **old: Any) -> int:
     return int(
         connection.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
     )
+
+
+def office_file(body: str = "sheet") -> bytes:
+    """The smallest Office Open XML file (.docx/.xlsx) the upload check takes: a zip that
+    holds `[Content_Types].xml`; `body` makes each one different."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", body)
+    return buffer.getvalue()

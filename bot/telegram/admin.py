@@ -35,7 +35,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.blocking import run_unit
 from bot.telegram.blocking import in_thread
-from bot.telegram.context import ENGINE, EXECUTOR, private_only, settings_of, texts
+from bot.telegram.context import ENGINE, EXECUTOR, settings_of, texts
+from bot.telegram.presses import answer_press
 from bot.telegram.rendering import PAGE_SIZE, Listing, page_of
 from bot.texts import LocalCatalogue
 from surveys.coverage import by_agency, coverage, unit_facts
@@ -97,8 +98,7 @@ def actor_of(update: Update) -> Actor | None:
 def staff_only(
     handler: Handler,
 ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
-    """Run `handler` for admins and experts only, in a private chat; refuse and log
-    everyone else.
+    """Run `handler` for admins and experts only; refuse and log everyone else.
 
     A refusal by the rules (`DomainError`) becomes a one-line reply in the
     user's language; nothing else is written.
@@ -112,7 +112,7 @@ def staff_only(
             return
         if message is None:  # a button on a message too old to edit: nothing to do there
             if query is not None:
-                await query.answer(local.text("admin.stale"), show_alert=True)
+                await answer_press(query, local.text("admin.stale"), show_alert=True)
             return
         settings = settings_of(context)
         role = await in_thread(
@@ -121,7 +121,7 @@ def staff_only(
         if role is None:
             logger.warning("refused staff command from %s", actor.key)
             if query is not None:
-                await query.answer(local.text("admin.refused"), show_alert=True)
+                await answer_press(query, local.text("admin.refused"), show_alert=True)
             else:
                 await message.reply_text(local.text("admin.refused"))
             return
@@ -129,10 +129,10 @@ def staff_only(
             await handler(update, context, Staff(actor, role, local))
         except DomainError as error:
             if query is not None:  # button handlers refuse before they answer the press
-                await query.answer()
+                await answer_press(query)
             await message.reply_text(error.message(local.language))
 
-    return private_only(guarded)
+    return guarded
 
 
 def _usage(staff: Staff, command: str) -> _Usage:
@@ -285,9 +285,9 @@ async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: S
     assert query is not None and query.data is not None
     match = PAGE_DATA.match(query.data)
     if match is None:
-        await query.answer(staff.texts.text("admin.stale"))
+        await answer_press(query, staff.texts.text("admin.stale"))
         return
-    await query.answer()  # the answer is the same whatever the page shows: at once
+    await answer_press(query)  # the answer is the same whatever the page shows: at once
     try:
         text, keyboard = await _render_list(context, staff, match[1], match[2], int(match[3]))
     except DomainError as error:  # e.g. the agency is gone: say so (the press is answered)
@@ -555,7 +555,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
     assert query is not None and query.data is not None
     match = CONFIRM_DATA.match(query.data)
     if match is None:
-        await query.answer(staff.texts.text("admin.confirm_expired"), show_alert=True)
+        await answer_press(query, staff.texts.text("admin.confirm_expired"), show_alert=True)
         return
     nonce, settings = match[2], settings_of(context)
     decision = confirmations.CONFIRMED if match[1] == "ok" else confirmations.CANCELLED
@@ -578,16 +578,16 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Sta
     try:
         entry = await in_thread(context, decide)
     except confirmations.NotPending as refusal:
-        await query.answer(refusal.message(staff.language), show_alert=True)
+        await answer_press(query, refusal.message(staff.language), show_alert=True)
         return
     except DomainError as error:  # the rules refused the advance: nothing changed
-        await query.answer()
+        await answer_press(query)
         await _mark_failed(context, nonce, staff)
         await query.edit_message_text(
             staff.texts.text("admin.advance_failed", error=error.message(staff.language))
         )
         return
-    await query.answer()
+    await answer_press(query)
     if entry is None:
         await query.edit_message_text(staff.texts.text("admin.cancelled"))
         return

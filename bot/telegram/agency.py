@@ -33,7 +33,7 @@ from telegram.ext import (
 
 from bot.telegram import documents, recording
 from bot.telegram.blocking import in_thread
-from bot.telegram.context import private_only, settings_of, texts
+from bot.telegram.context import settings_of, texts
 from bot.telegram.start import add_deep_link
 from bot.texts import LocalCatalogue
 from surveys.coverage import Status, by_agency, coverage
@@ -242,10 +242,10 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add this topic's handlers to the application."""
     add_deep_link(app, open_agency_link)
-    app.add_handler(CommandHandler("status", private_only(status)))
+    app.add_handler(CommandHandler("status", status))
     app.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & (filters.Document.ALL | filters.PHOTO), receive_document
         )
     )
-    app.add_handler(CallbackQueryHandler(private_only(documents.switch_kind), pattern=r"^agdoc:"))
+    app.add_handler(CallbackQueryHandler(documents.switch_kind, pattern=r"^agdoc:"))

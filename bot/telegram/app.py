@@ -12,6 +12,10 @@ statement ever runs on the event loop. One chat's presses that overtake each
 other stay correct: a press that no longer fits is stale (see
 `surveys.answering`). A database that is locked or unreachable gets the user
 "暂时无法访问数据库，请稍后再试", never a traceback.
+
+The bot works in private chats only (`private_only`, in front of every handler): a
+command or press in a group or channel gets one line saying so and nothing else, so
+credit codes, reasons and chat ids never reach a group.
 """
 
 from __future__ import annotations
@@ -22,14 +26,17 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -41,12 +48,15 @@ from bot.telegram import evidence as evidence_chat
 from bot.telegram import jobs, recording, start, weblink
 from bot.telegram import survey as survey_chat
 from bot.telegram.context import ENGINE, EXECUTOR, SETTINGS, texts
+from bot.telegram.presses import answer_press
 from workflow.core.i18n import set_help_contact
 from workflow.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
+GUARD_GROUP = -100
+"""The handler group of `private_only`: before every other handler (tests add theirs at -1)."""
 
 
 def build_application(
@@ -72,6 +82,7 @@ def build_application(
     app.bot_data[SETTINGS] = settings
     set_help_contact(settings.help_phone, settings.help_email)
     app.bot_data[ENGINE] = engine
+    app.add_handler(TypeHandler(Update, private_only), group=GUARD_GROUP)
     for module in (start, survey_chat, recording, agency_chat, admin_chat, evidence_chat, weblink):
         module.register(app)
     app.add_handler(CallbackQueryHandler(expired_button))
@@ -105,10 +116,27 @@ class SafecommApplication(Application[Any, Any, Any, Any, Any, Any]):
                 executor.shutdown(wait=True)
 
 
+async def private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Outside a private chat, answer a command or press with "private chats only" and
+    stop: no handler sees the update (other messages in a group are ignored)."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return
+    refusal = texts(context).text("chat.private_only")
+    if update.callback_query is not None:
+        await answer_press(update.callback_query, refusal, show_alert=True)
+    elif update.effective_message is not None and filters.COMMAND.check_update(update):
+        with contextlib.suppress(TelegramError):  # e.g. the bot may not write in that group
+            await update.effective_message.reply_text(refusal)
+    raise ApplicationHandlerStop
+
+
 async def expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A press no topic recognises (an old or forged button): stop the spinner, say so."""
     if update.callback_query is not None:
-        await update.callback_query.answer(texts(context).text("button.expired"), show_alert=True)
+        await answer_press(
+            update.callback_query, texts(context).text("button.expired"), show_alert=True
+        )
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -145,7 +173,7 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
     key = "error.db_unavailable" if busy else "error.internal"
     if update.callback_query is not None:  # stop the button's spinner
         with contextlib.suppress(TelegramError):  # already answered, or too old
-            await update.callback_query.answer()
+            await answer_press(update.callback_query)
     if update.effective_chat is not None:
         with contextlib.suppress(TelegramError):  # e.g. the user blocked the bot meanwhile
             await context.bot.send_message(update.effective_chat.id, texts(context).text(key))

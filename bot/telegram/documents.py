@@ -22,9 +22,11 @@ from telegram.ext import ContextTypes
 from bot.blocking import DatabaseUnavailable
 from bot.telegram.blocking import in_thread
 from bot.telegram.context import settings_of, texts
+from bot.telegram.presses import answer_press
 from bot.texts import LocalCatalogue
 from workflow.community.campaigns import current_campaign_year
 from workflow.core.clock import utcnow
+from workflow.core.db import as_row_id
 from workflow.core.errors import DomainError
 from workflow.core.settings import Settings
 from workflow.guidance import drafts
@@ -35,7 +37,7 @@ from workflow.reminders.plan import EVIDENCE, FILE_KINDS, REPORT
 logger = logging.getLogger(__name__)
 
 CALLBACK = re.compile(
-    r"^agdoc:(?P<document>[1-9]\d{0,11}):(?P<kind>report|training_evidence|risk_report|evidence)$"
+    r"^agdoc:(?P<document>[1-9]\d{0,9}):(?P<kind>report|training_evidence|risk_report|evidence)$"
 )
 
 
@@ -79,6 +81,7 @@ async def store_document(
         await telegram_file.download_to_drive(path)
         stored_size = path.stat().st_size
         contacts.check_size(stored_size, settings)
+        contacts.check_content(path, extension)  # a program renamed to .pdf stays out
         row = SubmittedDocument(
             agency_id=agency_id,
             year=year,
@@ -169,18 +172,19 @@ async def switch_kind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if query is None or query.data is None:
         return
     match = CALLBACK.match(query.data)
-    if match is None:
-        await query.answer()
+    document_id = as_row_id(match["document"]) if match else None
+    if match is None or document_id is None:  # forged, or beyond any row id
+        await answer_press(query, texts(context).text("button.expired"), show_alert=True)
         return
-    document_id, kind, user_id = int(match["document"]), match["kind"], query.from_user.id
+    kind, user_id = match["kind"], query.from_user.id
     try:
         document = await in_thread(
             context, lambda session: contacts.change_kind(session, document_id, kind, user_id)
         )
     except DomainError as refusal:
-        await query.answer(refusal.message(settings_of(context).language), show_alert=True)
+        await answer_press(query, refusal.message(settings_of(context).language), show_alert=True)
         return
-    await query.answer()
+    await answer_press(query)
     text = texts(context).text(
         "agency.upload_switched",
         kind=file_kind_label(document.kind, texts(context)),

@@ -6,7 +6,7 @@ shortfalls and activities, then its files sent from where they are stored — ph
 photos, the rest as documents, at most `MAX_FILES` per command (the reply says how many
 more and how to get them all), each within Telegram's upload limits; a missing or too
 large file is named instead. Staff only (admins and experts, `admin.staff_only`), in a
-private chat only: evidence holds personal photos and must not land in a group.
+private chat only (`app.private_only`): evidence holds personal photos and must not land in a group.
 The desk is read in a worker thread; files are read off the event loop too.
 """
 

@@ -22,16 +22,18 @@ from typing import Any
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.telegram import documents
 from bot.telegram.blocking import in_thread
-from bot.telegram.context import private_only, settings_of, texts
+from bot.telegram.context import settings_of, texts
+from bot.telegram.presses import answer_press
 from bot.texts import LocalCatalogue
 from workflow.access.actors import Actor
 from workflow.community.campaigns import current_campaign_year
 from workflow.community.models import CreationUnit
 from workflow.core.clock import local_date, utcnow
+from workflow.core.db import as_row_id
 from workflow.core.errors import DomainError
 from workflow.core.settings import Settings
 from workflow.guidance import activities, drafts, evidence, kinds, minimums
@@ -253,12 +255,12 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = query.message if isinstance(query.message, Message) else None
     chat_id = message.chat_id if message is not None else user.id
     if query.data == START:
-        await query.answer()
+        await answer_press(query)
         await begin(context, chat_id, user.id)
         return
     parts = query.data.split(":", 2)
     if len(parts) != 3:
-        await query.answer(catalogue.text("button.expired"), show_alert=True)
+        await answer_press(query, catalogue.text("button.expired"), show_alert=True)
         return
     _, step, value = parts
     actor = actor_of(user.id, user.full_name)
@@ -274,12 +276,12 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         outcome = await in_thread(context, apply)
     except DomainError as refusal:
-        await query.answer(refusal.message(settings.language), show_alert=True)
+        await answer_press(query, refusal.message(settings.language), show_alert=True)
         return
     if outcome is None:
-        await query.answer(catalogue.text("recording.stale"), show_alert=True)
+        await answer_press(query, catalogue.text("recording.stale"), show_alert=True)
         return
-    await query.answer()
+    await answer_press(query)
     for path in outcome.unlink:
         Path(path).unlink(missing_ok=True)
     if outcome.store is not None:
@@ -326,11 +328,12 @@ def _apply(
     if value == "cancel":
         return _cancel(session, draft, actor, settings, catalogue)
     if step == drafts.UNIT:
-        if value.startswith("p") and value[1:].isdigit():
+        if value.startswith("p") and value[1:].isascii() and value[1:].isdigit():  # not "p²"
             return Outcome(screen=screen(session, draft, catalogue, page=int(value[1:])))
-        if not value.isdigit():
+        unit_id = as_row_id(value)
+        if unit_id is None:  # forged ("²", a 20-digit id): show the units again
             return Outcome(screen=screen(session, draft, catalogue))
-        drafts.choose_unit(session, draft, int(value))
+        drafts.choose_unit(session, draft, unit_id)
     elif step == drafts.KIND:
         drafts.choose_kind(session, draft, value)
     elif step == drafts.TOPIC:
@@ -542,5 +545,5 @@ def status_keyboard(catalogue: LocalCatalogue) -> InlineKeyboardMarkup:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add this topic's handlers to the application."""
-    app.add_handler(CommandHandler("record", private_only(record)))
-    app.add_handler(CallbackQueryHandler(private_only(press), pattern=rf"^{PREFIX}:"))
+    app.add_handler(CommandHandler("record", record, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(press, pattern=rf"^{PREFIX}:"))

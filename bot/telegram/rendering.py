@@ -15,10 +15,11 @@ from telegram import (
 from bot.texts import LocalCatalogue
 from surveys.answering import Action, Press, Survey
 from surveys.questionnaire import ITEM_NUMBERS, POINTS, questionnaire
+from workflow.core.db import as_row_id
 
 CALLBACK_PREFIX = "sv:"
 CALLBACK = re.compile(
-    r"^sv:(?P<invitation>[1-9]\d{0,11}):"
+    r"^sv:(?P<invitation>[1-9]\d{0,9}):"
     r"(?:(?P<answer>a):(?P<item_a>[1-5]):(?P<points>[0-4])"
     r"|(?P<step>[bc]):(?P<item_s>[1-5])"
     r"|(?P<submit>s))\Z"
@@ -44,7 +45,9 @@ def parse_press(data: str | None) -> Press | None:
     match = CALLBACK.fullmatch(data or "")
     if match is None:
         return None
-    invitation = int(match["invitation"])
+    invitation = as_row_id(match["invitation"])
+    if invitation is None:  # e.g. 999999999999, beyond any row id the database can hold
+        return None
     if match["answer"]:
         return Press(invitation, Action.ANSWER, int(match["item_a"]), int(match["points"]))
     if match["step"]:

@@ -24,6 +24,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.telegram.blocking import in_thread
 from bot.telegram.context import settings_of, texts
+from bot.telegram.presses import answer_press
 from bot.telegram.rendering import CALLBACK_PREFIX, parse_press, question_screen, review_screen
 from bot.telegram.start import add_bare_start, add_deep_link
 from surveys import answering
@@ -127,7 +128,7 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     press = parse_press(query.data)
     if press is None:
-        await query.answer(texts(context).text("survey.bad_button"))
+        await answer_press(query, texts(context).text("survey.bad_button"))
         return
     message_id = query.message.message_id if query.message else None
     settings, user_id = settings_of(context), query.from_user.id
@@ -140,12 +141,12 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
     except DomainError as refusal:
         reason = refusal.message(settings_of(context).language)
-        await query.answer(reason, show_alert=True)
+        await answer_press(query, reason, show_alert=True)
         if refusal.key in answering.CLOSING_REFUSALS and isinstance(query.message, Message):
             await query.message.edit_text(reason)
         return
     survey = pressed.survey
-    await query.answer(None if pressed.accepted else texts(context).text("survey.stale"))
+    await answer_press(query, None if pressed.accepted else texts(context).text("survey.stale"))
     shown = query.message if isinstance(query.message, Message) else None
     if pressed.receipt and shown is not None:
         await shown.edit_text(texts(context).text("survey.submitted", **_params(survey, context)))

@@ -2,7 +2,7 @@
 
 An admin or expert gets a staff link, a bound agency contact a link for their
 agency (`workflow.access.weblogins.issue_login`, the same function as `safecomm web
-login-link`); anybody else a refusal. In a private chat only: a link in a group
+login-link`); anybody else a refusal. In a private chat only (`app.private_only`): a link in a group
 would let anybody in the group sign in as the person who asked.
 """
 
@@ -16,7 +16,7 @@ from telegram.ext import CommandHandler, ContextTypes
 
 from bot.telegram.admin import BotApplication
 from bot.telegram.blocking import in_thread
-from bot.telegram.context import private_only, settings_of, texts
+from bot.telegram.context import settings_of, texts
 from workflow.access.actors import Actor
 from workflow.access.roles import role_of
 from workflow.access.weblogins import issue_login, login_link
@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 
 async def weblink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reply with the person's link, or say why there is none."""
-    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
     local = texts(context)
     settings = settings_of(context)
@@ -70,4 +70,4 @@ async def weblink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(app: BotApplication) -> None:
-    app.add_handler(CommandHandler("weblink", private_only(weblink, "weblink.private_only")))
+    app.add_handler(CommandHandler("weblink", weblink))

@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update as sa_update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tests.web.agency_fixtures import png_bytes
 from tests.web.conftest import web_settings
@@ -31,6 +32,7 @@ from workflow.core.clock import local_date, utcnow
 from workflow.core.db import transaction
 from workflow.guidance.models import EvidenceFile, GuidanceActivity
 from workflow.lifecycle.models import AuditEntry
+from workflow.registry.models import Agency
 from workflow.reminders.models import SubmittedDocument
 
 ADMIN = Actor.cli("王管理")
@@ -629,3 +631,52 @@ def test_a_record_form_past_its_bound_is_refused_unread(web: TestClient, engine:
     objection = web.post("/agency/objection", data={"reason": "理" * 20_000})
     assert objection.status_code == 400 and 'href="/agency/result"' in objection.text
     assert activities(engine) == []
+
+
+def test_a_program_named_pdf_or_a_zip_named_docx_is_not_handed_in_on_the_web(
+    any_web: TestClient, any_engine: Engine
+) -> None:
+    """Issue 14, item 7: the content decides, not the name and the declared type."""
+    place = guided_agency(any_engine)
+    sign_in(any_web, any_engine, place.agency_id)
+    program = upload(
+        any_web,
+        "/agency/documents",
+        "年度报告.pdf",
+        b"MZ\x90\x00\x03",
+        "application/pdf",
+        kind="report",
+    )
+    assert program.status_code == 400 and "内容与扩展名“.pdf”不符" in refusal_of(program)
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    plain_zip = upload(
+        any_web,
+        "/agency/documents",
+        "报告.docx",
+        b"PK\x03\x04" + b"\x00" * 30,
+        docx,
+        kind="report",
+    )
+    assert plain_zip.status_code == 400 and "内容与扩展名“.docx”不符" in refusal_of(plain_zip)
+    with Session(any_engine) as session:
+        assert session.exec(select(SubmittedDocument)).all() == []
+    assert stored_files() == []
+
+
+def test_a_withdrawn_agency_hands_in_nothing_on_the_web(
+    any_web: TestClient, any_engine: Engine
+) -> None:
+    """Issue 14, item 7: once withdrawn, the agency's sign-in hands in no more files."""
+    place = guided_agency(any_engine)
+    sign_in(any_web, any_engine, place.agency_id)
+    with transaction(any_engine) as session:  # as `safecomm advance … withdrawn` leaves it
+        session.execute(
+            sa_update(Agency).where(col(Agency.id) == place.agency_id).values(status="withdrawn")
+        )
+    answer = upload(
+        any_web, "/agency/documents", "年度报告.pdf", PDF, "application/pdf", kind="report"
+    )
+    assert answer.status_code == 400 and "本机构已退出" in refusal_of(answer)
+    with Session(any_engine) as session:
+        assert session.exec(select(SubmittedDocument)).all() == []
+    assert stored_files() == []

@@ -4,7 +4,10 @@ A file and its row exist together or not at all. The file is written first (`sta
 under a name no other upload shares, then the row is added in the caller's
 transaction (`add_evidence`); when that transaction fails the staged file is removed
 (`staging` does it for the files staged in its block). A crash between the two leaves
-at most an unreferenced file, never a row without its file. `attach_file` does the
+at most an unreferenced file, never a row without its file. Every file is checked by
+its content too (`contacts.check_content`: a program renamed to .pdf is refused, in
+the chat, on the web and at the terminal alike), and counts towards the agency's
+`contacts.MAX_FILES_PER_CAMPAIGN`. `attach_file` does the
 three steps for the CLI and imports; `attach_upload` and `hand_in_upload` do them in
 one session, all in the calling (worker) thread, so that nothing between them can be
 cancelled (the web pages); the chat does them around its own worker-thread transaction.
@@ -78,16 +81,13 @@ def stage(
     year: int,
     settings: Settings,
     *,
-    by_content: bool = False,
     into: Path | None = None,
 ) -> Staged:
-    """Check the file's type and size and copy it into the evidence folder (or `into`)
-    under a new name (written to a temporary name and renamed, so a reader never sees
-    half a file). `by_content`: the first bytes must match the extension too (a browser's
-    upload: its name and type are whatever the sender says)."""
+    """Check the file's type, size and content (its name and type are whatever the sender
+    says) and copy it into the evidence folder (or `into`) under a new name (written to a
+    temporary name and renamed, so a reader never sees half a file)."""
     extension = check_upload(original_name, mime_type, source.stat().st_size, settings)
-    if by_content:
-        check_content(source, extension)
+    check_content(source, extension)
     sha256, size = checksum(source)
     target_dir = into or folder(settings, agency_id, year)
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -157,6 +157,7 @@ def add_evidence(
     activity = activities.find_activity(session, activity_id)
     on_behalf = activities.recorder_on_behalf(session, actor, activity.agency_id, settings)
     activities.check_open(session, activity.agency_id, activity.year)
+    contacts.check_may_hand_in(session, activity.agency_id, activity.year)
     existing = _holder(session, activity.agency_id, activity.year, staged.sha256)
     if existing is not None:
         raise _duplicate(session, existing)
@@ -193,8 +194,8 @@ def attach_file(
     actor: Actor,
     settings: Settings,
 ) -> EvidenceFile:
-    """Stage, record and commit one file (the CLI and imports: a file of the operator's,
-    checked by name and type); on any failure the staged file is removed."""
+    """Stage, record and commit one file (the CLI and imports); on any failure the staged
+    file is removed."""
     with transaction(engine) as session:
         row = attach_upload(
             session,
@@ -204,7 +205,6 @@ def attach_file(
             mime_type,
             actor,
             settings,
-            by_content=False,
         )
         session.expunge(row)
     return row
@@ -218,10 +218,8 @@ def attach_upload(
     mime_type: str,
     actor: Actor,
     settings: Settings,
-    *,
-    by_content: bool = True,
 ) -> EvidenceFile:
-    """Stage an upload (a browser's: its first bytes checked too), record it and commit
+    """Stage an upload, record it and commit
     the session, in this one call: when any step fails the staged file is removed, and a
     committed row always keeps its file (no await sits between them to be cancelled)."""
     activity = activities.find_activity(session, activity_id)
@@ -234,7 +232,6 @@ def attach_upload(
                 activity.agency_id,
                 activity.year,
                 settings,
-                by_content=by_content,
             )
         )
         row = add_evidence(
@@ -266,7 +263,6 @@ def hand_in_upload(
                 agency_id,
                 year,
                 settings,
-                by_content=True,
                 into=contacts.documents_folder(settings, agency_id, year),
             )
         )

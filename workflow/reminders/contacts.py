@@ -11,6 +11,7 @@ for the campaign it is handed in for, not the calendar year of the upload.
 from __future__ import annotations
 
 import secrets
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -24,7 +25,8 @@ from workflow.community.campaigns import current_campaign_year
 from workflow.core.clock import utcnow
 from workflow.core.errors import InvalidInput, NotFound, Refused
 from workflow.core.settings import Settings
-from workflow.lifecycle.states import REPORTING
+from workflow.guidance.models import EvidenceFile
+from workflow.lifecycle.states import REPORTING, State
 from workflow.registry.models import Agency
 from workflow.reminders.models import AgencyContact, AgencyLinkToken, SubmittedDocument
 from workflow.reminders.plan import (
@@ -56,13 +58,18 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "xls": (_OLE,),
     "docx": _ZIP,
     "xlsx": _ZIP,
-    "jpg": (b"\xff\xd8\xff",),
-    "jpeg": (b"\xff\xd8\xff",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8",),
+    "jpeg": (b"\xff\xd8",),
+    "png": (b"\x89PNG",),
     "zip": _ZIP,
 }
 """How each allowed kind of file begins (its magic bytes): a browser's upload says
 whatever its sender wants in its name and type, the content does not lie so easily."""
+_OOXML = {"docx", "xlsx"}
+"""Zip files that must also be Office Open XML documents (they hold `[Content_Types].xml`)."""
+MAX_FILES_PER_CAMPAIGN = 300
+"""How many files (documents and evidence together) one agency may hand in per campaign:
+enough for any real year, a bound on what one contact can fill the disk with."""
 # Telegram sometimes labels any file this way; the extension decides then.
 _GENERIC_MIME = {"", "application/octet-stream"}
 
@@ -193,11 +200,39 @@ def documents_folder(settings: Settings, agency_id: int, year: int) -> Path:
 
 def check_content(path: Path, extension: str) -> None:
     """Refuse a file whose first bytes are not those of its extension's kind (a program
-    renamed to .jpg, a web page saved as .pdf)."""
+    renamed to .jpg, a web page saved as .pdf, any zip renamed to .docx)."""
     with path.open("rb") as handle:
         head = handle.read(8)
-    if not head.startswith(SIGNATURES.get(extension, (b"\x00\x00",))) or not head:
+    if not head or not head.startswith(SIGNATURES.get(extension, (b"\x00\x00",))):
         raise InvalidInput("contacts.upload_content", extension=extension)
+    if extension in _OOXML and not _is_ooxml(path):
+        raise InvalidInput("contacts.upload_content", extension=extension)
+
+
+def _is_ooxml(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "[Content_Types].xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def check_may_hand_in(session: Session, agency_id: int, year: int) -> None:
+    """Refuse a file from a withdrawn agency, or one above `MAX_FILES_PER_CAMPAIGN` for the
+    agency's campaign (documents and evidence files counted together)."""
+    agency = session.get(Agency, agency_id)
+    if agency is None or agency.status == State.WITHDRAWN:
+        raise Refused("contacts.agency_withdrawn")
+    held = sum(
+        session.exec(
+            select(func.count())
+            .select_from(table)
+            .where(col(table.agency_id) == agency_id, col(table.year) == year)
+        ).one()
+        for table in (SubmittedDocument, EvidenceFile)
+    )
+    if held >= MAX_FILES_PER_CAMPAIGN:
+        raise Refused("contacts.too_many_files", limit=MAX_FILES_PER_CAMPAIGN, year=year)
 
 
 def hand_in(
@@ -296,9 +331,11 @@ def already_submitted(session: Session, agency_id: int, year: int, file_unique_i
 
 
 def record_document(session: Session, document: SubmittedDocument) -> SubmittedDocument:
-    """Record a stored file against its agency and year."""
+    """Record a stored file (its content checked: `check_content`) against its agency and
+    year, the chat's and the web's hand-in alike: refused once the agency takes no files."""
     if document.kind not in FILE_KINDS:
         raise InvalidInput("contacts.document_kind", kind=document.kind)
+    check_may_hand_in(session, document.agency_id, document.year)
     session.add(document)
     session.flush()
     return document

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from tests.builders import office_file
 from tests.chat import OfflineChat
 from tests.surveys.helpers import guided_units
 from tests.workflow.lifecycle_steps import agency_in
@@ -22,6 +23,7 @@ from workflow.reminders.models import AgencyContact, SubmittedDocument
 
 ALICE, BOB = 1001, 1002
 PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
@@ -201,9 +203,7 @@ async def test_a_photo_or_an_uncaptioned_file_is_stored_as_what_the_contact_choo
     assert "请选择这是什么材料" in asked and "选择后才会保存" in asked
     assert documents(any_engine) == [] and stored_files(policy) == [] and chat.downloads() == 0
     await chat.tap_label(ALICE, "培训佐证材料（4.1）")
-    await chat.send_document(
-        ALICE, "签到表.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    await chat.send_document(ALICE, "签到表.xlsx", XLSX, office_file())
     await chat.tap_label(ALICE, "风险辨识及项目策划报告（4.2）")
 
     assert [(d.kind, Path(d.stored_path).suffix) for d in documents(any_engine)] == [

@@ -111,5 +111,5 @@ async def test_a_group_chat_gets_no_evidence(year: Year, chat: OfflineChat) -> N
         chat.app.bot,
     )
     await chat.app.process_update(update)
-    assert chat.last_text(-100123) == "此命令只能在与本机器人的私聊中使用，请私聊机器人发送。"
+    assert chat.last_text(-100123) == "请在与机器人的私聊中使用此命令或按钮。"
     assert not chat.calls("sendPhoto") and not chat.calls("sendDocument")

@@ -18,6 +18,7 @@ from surveys.models import DONE, REVIEW, Invitation, Submission, SurveyProgress
 from tests.chat import OfflineChat
 from tests.surveys.helpers import CLOSED_YEAR, OPEN_YEAR, Guided, guided_units
 from workflow.community.campaigns import closes_at
+from workflow.core.db import MAX_ROW_ID
 from workflow.core.settings import Settings, load_settings
 
 STAFF, STRANGER = 9001, 9002
@@ -345,9 +346,9 @@ async def test_every_callback_data_fits_64_bytes_and_parses_back(
     await answer_all(chat, STAFF, [4, 4, 4, 4, 4])
     await chat.tap_label(STAFF, "改第 2 题")
     sent = chat.all_callback_data()
-    # and every button of every step for the largest invitation id the pattern allows
+    # and every button of every step for the largest invitation id a database holds
     context = type("Context", (), {"bot_data": chat.app.bot_data})()
-    biggest = 10**12 - 1
+    biggest = MAX_ROW_ID
     for position in (1, 2, 3, 4, 5, REVIEW, DONE):
         survey = Survey(
             biggest,

@@ -113,5 +113,5 @@ async def test_a_group_chat_never_gets_a_link(chat: OfflineChat) -> None:
         chat.app.bot,
     )
     await chat.app.process_update(update)
-    assert chat.last_text(-100123).startswith("网页登录链接只能在与本机器人的私聊中获取")
+    assert chat.last_text(-100123) == "请在与机器人的私聊中使用此命令或按钮。"
     assert not any("/login/" in call.text for call in chat.request.sent())

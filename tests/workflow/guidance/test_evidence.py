@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update as sa_update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from tests.builders import office_file
 from tests.workflow.guidance.helpers import TODAY, YEAR, World, guided
 from workflow.access.actors import Actor
 from workflow.core.errors import InvalidInput, Refused
@@ -20,6 +22,7 @@ from workflow.guidance import evidence
 from workflow.guidance.activities import parse_fields, record_activity
 from workflow.guidance.models import EvidenceFile
 from workflow.lifecycle.models import AuditEntry
+from workflow.registry.models import Agency
 from workflow.reminders import contacts
 from workflow.reminders.models import SubmittedDocument
 
@@ -342,3 +345,114 @@ def test_a_document_upload_refused_when_recorded_leaves_no_file(
     into = contacts.documents_folder(settings, world.agency_id, YEAR)
     assert [p for p in into.iterdir() if p.is_file()] == []
     assert _rows(engine, SubmittedDocument) == []
+
+
+# --- issue 14, item 7: content, a limit per campaign, withdrawn agencies -----------------------
+
+
+def test_a_program_named_pdf_is_refused_at_the_terminal_too(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, activity_id, world = recorded
+    source = tmp_path / "minutes.pdf"
+    source.write_bytes(b"MZ\x90\x00\x03\x00")
+    with pytest.raises(InvalidInput, match=r"内容与扩展名“\.pdf”不符"):
+        evidence.attach_file(
+            engine, activity_id, source, "minutes.pdf", "application/pdf", world.contact, settings
+        )
+    assert _rows(engine, EvidenceFile) == []
+    assert not evidence.folder(settings, world.agency_id, YEAR).exists()
+
+
+def test_a_zip_named_xlsx_is_not_a_spreadsheet(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, activity_id, world = recorded
+    source = tmp_path / "sheet.xlsx"
+    source.write_bytes(b"PK\x03\x04" + b"\x00" * 26)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    with Session(engine) as session, pytest.raises(InvalidInput, match=r"内容与扩展名“\.xlsx”不符"):
+        evidence.attach_upload(
+            session, activity_id, source, "签到表.xlsx", xlsx, world.contact, settings
+        )
+    source.write_bytes(office_file())
+    with Session(engine) as session:
+        evidence.attach_upload(
+            session, activity_id, source, "签到表.xlsx", xlsx, world.contact, settings
+        )
+    assert len(_rows(engine, EvidenceFile)) == 1
+
+
+def test_files_stop_at_the_limit_per_agency_and_campaign(
+    recorded: tuple[Engine, int, World],
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine, activity_id, world = recorded
+    monkeypatch.setattr(contacts, "MAX_FILES_PER_CAMPAIGN", 2)
+    for n in range(2):  # one evidence file, one document: both count
+        source = _photo(tmp_path, b"\xff\xd8\xff\xe0 photo %d" % n)
+        with Session(engine) as session:
+            if n == 0:
+                evidence.attach_upload(
+                    session, activity_id, source, "a.jpg", "image/jpeg", world.contact, settings
+                )
+            else:
+                evidence.hand_in_upload(
+                    session,
+                    world.agency_id,
+                    YEAR,
+                    "evidence",
+                    source,
+                    "b.jpg",
+                    "image/jpeg",
+                    world.contact,
+                    settings,
+                )
+    source = _photo(tmp_path, b"\xff\xd8\xff\xe0 one too many")
+    with Session(engine) as session, pytest.raises(Refused, match="达到上限"):
+        evidence.attach_upload(
+            session, activity_id, source, "c.jpg", "image/jpeg", world.contact, settings
+        )
+    with Session(engine) as session, pytest.raises(Refused, match="达到上限"):
+        evidence.hand_in_upload(
+            session,
+            world.agency_id,
+            YEAR,
+            "evidence",
+            source,
+            "c.jpg",
+            "image/jpeg",
+            world.contact,
+            settings,
+        )
+    assert len(_rows(engine, EvidenceFile)) == 1 and len(_rows(engine, SubmittedDocument)) == 1
+
+
+def test_a_withdrawn_agency_hands_in_no_files(
+    recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
+) -> None:
+    engine, activity_id, world = recorded
+    with Session(engine) as session:  # as the lifecycle leaves it (not assignable in Python)
+        session.execute(
+            sa_update(Agency).where(col(Agency.id) == world.agency_id).values(status="withdrawn")
+        )
+        session.commit()
+    with Session(engine) as session, pytest.raises(Refused, match="本机构已退出"):
+        evidence.hand_in_upload(
+            session,
+            world.agency_id,
+            YEAR,
+            "report",
+            _photo(tmp_path),
+            "r.jpg",
+            "image/jpeg",
+            world.contact,
+            settings,
+        )
+    with Session(engine) as session, pytest.raises(Refused, match="本机构已退出"):
+        evidence.attach_upload(
+            session, activity_id, _photo(tmp_path), "a.jpg", "image/jpeg", world.contact, settings
+        )
+    assert _rows(engine, EvidenceFile) == [] and _rows(engine, SubmittedDocument) == []

@@ -97,7 +97,7 @@ def test_documents_are_handed_in_by_the_agency_itself_and_once(
         ("png", b"\x89PNG\r\n\x1a\n....", True),
         ("jpg", b"\xff\xd8\xff\xe0", True),
         ("pdf", b"%PDF-1.4", True),
-        ("docx", b"PK\x03\x04", True),
+        ("docx", b"PK\x03\x04", False),  # a zip, but no [Content_Types].xml: not OOXML
         ("xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", True),
         ("jpg", b"MZ\x90\x00", False),
         ("pdf", b"<html>", False),
