@@ -55,6 +55,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    # SQLAlchemy's pysqlite recipe: the driver would begin a transaction only before
+    # the first write, so a read-then-write was not one transaction (two processes both
+    # read "unbound" and both bound; a savepoint opened before any write committed on
+    # its own). SQLAlchemy now emits BEGIN itself, in `_sqlite_begin`.
+    dbapi_connection.isolation_level = None
+
+
+WRITER = "safecomm_writer"  # execution option: this transaction will write
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """`BEGIN IMMEDIATE` for `transaction(engine)`: writers take SQLite's write lock at
+    their first statement, so what they read cannot change before they write (the
+    busy timeout makes the next writer wait, as a row lock does on PostgreSQL). Any
+    other session (a read-only look, a test's) begins deferred and takes no lock."""
+    writer = connection.get_execution_options().get(WRITER, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 def make_engine(
@@ -75,6 +92,7 @@ def make_engine(
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     options = " ".join(
         f"-c {name}={value}"
@@ -110,9 +128,11 @@ def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]
     """One unit of work: commit if the block succeeds, roll back otherwise. With
     `read_only`, always roll back: a look that flushes defaults on its way (the
     campaign of a year nobody has set) stores nothing; the rows it read stay
-    loaded (detached, not expired) for the caller to show."""
+    loaded (detached, not expired) for the caller to show. A writer takes SQLite's
+    write lock when it begins (see `_sqlite_begin`); PostgreSQL ignores the option."""
+    bind = engine if read_only else engine.execution_options(**{WRITER: True})
     try:
-        with Session(engine, expire_on_commit=False) as session:
+        with Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
                 if read_only:

@@ -169,12 +169,8 @@ def _rows(engine: Engine, model: type[EvidenceFile] | type[SubmittedDocument]) -
 
 
 def _failing_commit(session: Session) -> None:
-    """The commit fails (the database went away). Not on SQLite: pysqlite begins a
-    transaction only at the first INSERT, so the savepoint in which the row is inserted
-    is committed on its own there (workflow.core.db would need SQLAlchemy's pysqlite
-    BEGIN recipe); PostgreSQL, what production runs, keeps it in the transaction."""
-    if session.get_bind().dialect.name == "sqlite":
-        pytest.skip("pysqlite commits a savepoint opened before any write on its own")
+    """The commit fails (the database went away). On SQLite too: workflow.core.db
+    emits BEGIN itself, so the savepoint the row is inserted in stays inside it."""
 
     def commit() -> None:
         raise OperationalError("COMMIT", {}, Exception("connection lost"))
