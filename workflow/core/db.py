@@ -55,23 +55,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
-    # SQLAlchemy's pysqlite recipe: the driver would begin a transaction only before
-    # the first write, so a read-then-write was not one transaction (two processes both
-    # read "unbound" and both bound; a savepoint opened before any write committed on
-    # its own). SQLAlchemy now emits BEGIN itself, in `_sqlite_begin`.
-    dbapi_connection.isolation_level = None
 
 
-WRITER = "safecomm_writer"  # execution option: this transaction will write
+BEGIN = "safecomm_sqlite_begin"  # execution option: how `transaction` begins on SQLite
 
 
 def _sqlite_begin(connection: Any) -> None:
-    """`BEGIN IMMEDIATE` for `transaction(engine)`: writers take SQLite's write lock at
-    their first statement, so what they read cannot change before they write (the
-    busy timeout makes the next writer wait, as a row lock does on PostgreSQL). Any
-    other session (a read-only look, a test's) begins deferred and takes no lock."""
-    writer = connection.get_execution_options().get(WRITER, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+    """Begin as `transaction` asks: SQLAlchemy's pysqlite recipe. The driver alone
+    begins only before the first write, so a read-then-write was not one transaction
+    (two processes both read "unbound" and both bound; a savepoint opened before any
+    write committed on its own). A writer begins IMMEDIATE: it holds SQLite's write
+    lock from its first statement, so what it read cannot change before it writes,
+    and the next writer waits (busy timeout) as for a row lock on PostgreSQL. A
+    read-only look begins DEFERRED: one snapshot, no lock. A session made elsewhere
+    (tests) keeps the driver's own behaviour."""
+    mode = connection.get_execution_options().get(BEGIN)
+    driver = connection.connection.driver_connection
+    driver.isolation_level = None if mode else ""
+    if mode:
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(
@@ -128,9 +130,9 @@ def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]
     """One unit of work: commit if the block succeeds, roll back otherwise. With
     `read_only`, always roll back: a look that flushes defaults on its way (the
     campaign of a year nobody has set) stores nothing; the rows it read stay
-    loaded (detached, not expired) for the caller to show. A writer takes SQLite's
-    write lock when it begins (see `_sqlite_begin`); PostgreSQL ignores the option."""
-    bind = engine if read_only else engine.execution_options(**{WRITER: True})
+    loaded (detached, not expired) for the caller to show. On SQLite a writer takes
+    the write lock when it begins (`_sqlite_begin`); PostgreSQL ignores the option."""
+    bind = engine.execution_options(**{BEGIN: "DEFERRED" if read_only else "IMMEDIATE"})
     try:
         with Session(bind, expire_on_commit=False) as session:
             try:

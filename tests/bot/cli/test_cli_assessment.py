@@ -181,7 +181,6 @@ def test_export_fill_import(db: Engine, cli: Cli, session: Session, tmp_path: Pa
     code, out, err = cli("assess", "import", str(path))
     assert code == 0, err
     assert "总分 100" in out
-    session.rollback()  # end this session's read, begun before the command committed
     assert sheet_view(session, agency.id or 0, 2026).sheet.questionnaire_source == "admin"
 
     ws.cell(5, COL["points"], 99)

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from tests.workflow.guidance.helpers import TODAY, YEAR, World, guided
 from workflow.access.actors import Actor
+from workflow.core.db import BEGIN
 from workflow.core.errors import InvalidInput, Refused
 from workflow.core.settings import Settings
 from workflow.guidance import evidence
@@ -168,9 +169,14 @@ def _rows(engine: Engine, model: type[EvidenceFile] | type[SubmittedDocument]) -
         return list(session.exec(select(model)).all())
 
 
+def _writer(engine: Engine) -> Session:
+    """A session as `transaction(engine)` opens one for the web page's upload: on SQLite
+    it begins itself, so a savepoint opened before any write stays inside it."""
+    return Session(engine.execution_options(**{BEGIN: "IMMEDIATE"}))
+
+
 def _failing_commit(session: Session) -> None:
-    """The commit fails (the database went away). On SQLite too: workflow.core.db
-    emits BEGIN itself, so the savepoint the row is inserted in stays inside it."""
+    """The commit fails (the database went away)."""
 
     def commit() -> None:
         raise OperationalError("COMMIT", {}, Exception("connection lost"))
@@ -202,7 +208,7 @@ def test_an_upload_whose_commit_fails_leaves_no_file(
     recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
 ) -> None:
     engine, activity_id, world = recorded
-    with Session(engine) as session:
+    with _writer(engine) as session:
         _failing_commit(session)
         with pytest.raises(OperationalError, match="connection lost"):
             evidence.attach_upload(
@@ -238,7 +244,7 @@ def test_a_document_upload_whose_commit_fails_leaves_no_file(
     source = tmp_path / "r.pdf"
     source.write_bytes(b"%PDF-1.7 annual report")
     into = contacts.documents_folder(settings, world.agency_id, YEAR)
-    with Session(engine) as session:
+    with _writer(engine) as session:
         _failing_commit(session)
         with pytest.raises(OperationalError, match="connection lost"):
             evidence.hand_in_upload(

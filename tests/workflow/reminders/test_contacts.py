@@ -260,13 +260,10 @@ def test_agency_facts_cover_reporting_agencies_with_their_chats_and_gaps(
 
 
 def test_the_same_document_handed_in_twice_at_once_is_refused_not_a_crash(
-    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    any_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Two sends of one file: the second passes the "already handed in?" look while the
-    first is not committed yet, then meets the unique key; it is the same refusal.
-    PostgreSQL only: on SQLite a writer holds the write lock from its BEGIN IMMEDIATE
-    (workflow.core.db), so the second send looks only after the first has committed."""
-    any_engine = pg_engine
+    first is not committed yet, then meets the unique key; it is the same refusal."""
     with transaction(any_engine) as session:
         firm_id = agency(session).id or 0
     actor = Actor.web(f"agency:{firm_id}", "测试机构")
