@@ -2,7 +2,7 @@
 
 `at_once` runs each work in its own thread, on its own engine of the same database,
 inside `transaction(engine)` like a chat press or a CLI command. Each work calls
-`meet()` between what it reads and what it writes: on PostgreSQL both have read
+`meet()` (or code it runs does) between what it reads and what it writes: on PostgreSQL both have read
 before either writes (the interleaving that lost updates before); on SQLite a writer
 holds the write lock from its first statement, so the other waits at BEGIN and
 `meet()` gives up waiting for it — the outcome must be right either way.
@@ -10,6 +10,7 @@ holds the write lock from its first statement, so the other waits at BEGIN and
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -29,17 +30,23 @@ def second_engine(engine: Engine) -> Engine:
     return make_engine(engine.url.render_as_string(hide_password=False))
 
 
-def at_once(engine: Engine, *works: Work) -> list[Any]:
-    """What each work returned, or the DomainError it raised, in the order given."""
-    engines = [engine, *(second_engine(engine) for _ in works[1:])]
-    barrier = threading.Barrier(len(works), timeout=MEET_SECONDS)
-    results: list[Any] = [None] * len(works)
+def meeting(parties: int = 2) -> Callable[[], None]:
+    """A point `parties` threads wait at for each other, or go on when one never comes
+    (it waits for a lock the others hold)."""
+    barrier = threading.Barrier(parties, timeout=MEET_SECONDS)
 
     def meet() -> None:
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):  # the other waits for our lock
             barrier.wait()
-        except threading.BrokenBarrierError:
-            pass  # the other is waiting for our lock (SQLite): go on
+
+    return meet
+
+
+def at_once(engine: Engine, *works: Work, meet: Callable[[], None] | None = None) -> list[Any]:
+    """What each work returned, or the DomainError it raised, in the order given."""
+    engines = [engine, *(second_engine(engine) for _ in works[1:])]
+    meet = meet or meeting(len(works))
+    results: list[Any] = [None] * len(works)
 
     def run(index: int) -> None:
         try:
@@ -47,7 +54,7 @@ def at_once(engine: Engine, *works: Work) -> list[Any]:
                 results[index] = works[index](session, meet)
         except DomainError as refusal:
             results[index] = refusal
-        except BaseException as error:  # noqa: BLE001 - reported to the test below
+        except BaseException as error:  # reported to the test below
             results[index] = error
 
     threads = [threading.Thread(target=run, args=(n,)) for n in range(len(works))]
@@ -57,6 +64,8 @@ def at_once(engine: Engine, *works: Work) -> list[Any]:
         thread.join()
     for other in engines[1:]:
         other.dispose()
-    crashed = [r for r in results if isinstance(r, BaseException) and not isinstance(r, DomainError)]
+    crashed = [
+        r for r in results if isinstance(r, BaseException) and not isinstance(r, DomainError)
+    ]
     assert not crashed, crashed
     return results
