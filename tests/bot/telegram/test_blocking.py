@@ -132,11 +132,8 @@ async def test_an_answer_tap_is_one_read_one_write_and_the_commit(any_engine: En
         assert seen == [*begin, "SELECT", "UPDATE", "INSERT", "COMMIT"]  # the submission itself
         with counted(any_engine) as seen:  # a stale press: the read, nothing to write
             await chat.tap(STAFF, f"sv:{invitation.id}:a:1:4")
-        assert seen[: len(begin) + 2] == [
-            *begin,
-            "SELECT",
-            "COMMIT",
-        ]  # then the current step shown anew (its record)
+        # then the current step shown anew (its record)
+        assert seen[: len(begin) + 2] == [*begin, "SELECT", "COMMIT"]
         assert "INSERT" not in seen
     with Session(any_engine) as session:
         assert len(session.exec(select(Submission)).all()) == 1
