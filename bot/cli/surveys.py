@@ -189,14 +189,17 @@ def invite_issue(
     from surveys.invitations import export_invitations, invitations_of, issue_invitations
     from workflow.core.db import transaction
 
-    config = settings()
-    with transaction(open_engine()) as session:
+    config, engine = settings(), open_engine()
+    with transaction(engine) as session:
         new = issue_invitations(session, year)
         total = len(invitations_of(session, year))
-        if total == 0:
-            print(_t("invite.none", year=year))
-            return
-        out.mkdir(parents=True, exist_ok=True)
+    if total == 0:
+        print(_t("invite.none", year=year))
+        return
+    # the files only after the commit: a QR code or letter never names a token that
+    # a failed commit left nowhere
+    out.mkdir(parents=True, exist_ok=True)
+    with transaction(engine, read_only=True) as session:
         export = export_invitations(
             session, year, out, config.bot_username, config.language, settings=config
         )

@@ -51,6 +51,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+BEGIN = "safecomm_sqlite_begin"  # execution option: how `transaction` begins on SQLite
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """Begin as `transaction` asks: SQLAlchemy's pysqlite recipe. The driver alone
+    begins only before the first write, so a read-then-write was not one transaction
+    (two processes both read "unbound" and both bound; a savepoint opened before any
+    write committed on its own). A writer begins IMMEDIATE: it holds SQLite's write
+    lock from its first statement, so what it read cannot change before it writes,
+    and the next writer waits (busy timeout) as for a row lock on PostgreSQL. A
+    read-only look begins DEFERRED: one snapshot, no lock. A session made elsewhere
+    (tests) keeps the driver's own behaviour."""
+    mode = connection.get_execution_options().get(BEGIN)
+    driver = connection.connection.driver_connection
+    driver.isolation_level = None if mode else ""
+    if mode:
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
 def make_engine(
     url: str,
     *,
@@ -69,6 +88,7 @@ def make_engine(
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     options = " ".join(
         f"-c {name}={value}"
@@ -104,9 +124,11 @@ def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]
     """One unit of work: commit if the block succeeds, roll back otherwise. With
     `read_only`, always roll back: a look that flushes defaults on its way (the
     campaign of a year nobody has set) stores nothing; the rows it read stay
-    loaded (detached, not expired) for the caller to show."""
+    loaded (detached, not expired) for the caller to show. On SQLite a writer takes
+    the write lock when it begins (`_sqlite_begin`); PostgreSQL ignores the option."""
+    bind = engine.execution_options(**{BEGIN: "DEFERRED" if read_only else "IMMEDIATE"})
     try:
-        with Session(engine, expire_on_commit=False) as session:
+        with Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
                 if read_only:

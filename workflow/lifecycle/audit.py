@@ -141,6 +141,12 @@ def _take_head(session: Session) -> tuple[int, str]:
     return int(seq), str(last)
 
 
+def hold_head(session: Session) -> None:
+    """Take now the lock every entry takes (the audit head): what is checked after it
+    (how many a round has filed) cannot change before this unit of work commits."""
+    _take_head(session)
+
+
 def append(
     session: Session,
     *,

@@ -32,7 +32,7 @@ from workflow.core.errors import Conflict, InvalidInput, NotFound, Refused
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings, get_settings
 from workflow.core.text import check_characters
-from workflow.lifecycle.audit import REASON_MAX, append
+from workflow.lifecycle.audit import REASON_MAX, append, hold_head
 from workflow.lifecycle.guards import GUARDS, Guard, GuardContext, Unmet
 from workflow.lifecycle.machine import TRIGGER_NAMES, TRIGGERS, TriggerSpec, next_state, spec_for
 from workflow.lifecycle.models import AuditEntry
@@ -188,7 +188,10 @@ def advance(
         local.date(),
         ground,
     )
-    unmet = [u for g in guards_of(spec) if (u := g.check(context)) is not None]
+    checks = guards_of(spec)
+    if any(g.counts for g in checks):
+        hold_head(session)  # filings serialise here: the count cannot change until commit
+    unmet = [u for g in checks if (u := g.check(context)) is not None]
     if unmet:
         raise GuardsUnmet(trigger, unmet)
 

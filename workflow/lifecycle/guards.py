@@ -51,11 +51,14 @@ class GuardContext:
 @dataclass(frozen=True)
 class Guard:
     """A condition of a trigger; `needs_input` guards judge what the actor typed (skipped
-    when merely listing what someone may do)."""
+    when merely listing what someone may do); `counts` guards count other agencies'
+    filings (a quota, a register cap), so the engine checks them under the lock that
+    serialises filings."""
 
     code: str
     check: Callable[[GuardContext], Unmet | None]
     needs_input: bool = False
+    counts: bool = False
 
 
 def _eligible(ctx: GuardContext) -> Unmet | None:
@@ -265,7 +268,7 @@ PASS_MARKS = Guard("pass_marks", _pass_marks)
 FAMILIAR = Guard("familiar", _familiar)
 IN_ROUND = Guard("in_round", _in_round)
 COMPOSITE = Guard("composite_score", _composite)
-WITHIN_QUOTA = Guard("within_quota", _within_quota)
+WITHIN_QUOTA = Guard("within_quota", _within_quota, counts=True)
 ASSESSMENT = Guard("finalised_assessment", _finalised_assessment)
 PASSED = Guard("passed_assessment", _passed_assessment)
 ACTIVE = Guard("not_inactive_two_years", _not_inactive)

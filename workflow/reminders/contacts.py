@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -119,11 +119,10 @@ def bind_contact(
     if current is not None and current.agency_id != link.agency_id:
         other = session.get(Agency, current.agency_id)
         raise Refused("contacts.bound_elsewhere", agency=other.name if other else "?")
-    if link.used_by is not None and link.used_by != telegram_user_id:
-        raise Refused("contacts.token_used")
     if link.used_by is None:
-        link.used_by, link.used_at = telegram_user_id, now or utcnow()
-        session.add(link)
+        _claim(session, link, telegram_user_id, now or utcnow())
+    if link.used_by != telegram_user_id:
+        raise Refused("contacts.token_used")
     if current is not None:
         return current, False
     contact = AgencyContact(
@@ -135,6 +134,18 @@ def bind_contact(
     session.add(contact)
     session.flush()
     return contact, True
+
+
+def _claim(session: Session, link: AgencyLinkToken, telegram_user_id: int, now: datetime) -> None:
+    """Mark `link` used by `telegram_user_id` unless someone has just used it: one
+    conditional UPDATE, so of two people opening it at once exactly one gets it (the
+    copy read before may be stale); `link` then shows whoever holds it."""
+    session.connection().execute(
+        update(AgencyLinkToken)
+        .where(col(AgencyLinkToken.id) == link.id, col(AgencyLinkToken.used_by).is_(None))
+        .values(used_by=telegram_user_id, used_at=now)
+    )
+    session.refresh(link)
 
 
 def contact_of(session: Session, telegram_user_id: int) -> AgencyContact | None:

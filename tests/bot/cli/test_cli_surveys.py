@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from surveys.answering import Action, Press, enter_on_behalf, open_survey, press, record_message
@@ -266,3 +268,25 @@ def test_bot_with_a_malformed_token_stops_with_one_line_without_the_token(
     code, out, err = cli("bot")
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "SAFECOMM_TELEGRAM_TOKEN" in err and "secret-xyz" not in err
+
+
+def test_invite_writes_no_qr_code_or_sheet_when_issuing_fails_to_commit(
+    db: Engine, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files belong to rows (issue 14, item 12): a commit that fails leaves no QR code,
+    letter or sheet for invitations the database does not hold."""
+    with Session(db, expire_on_commit=False) as session:
+        guided_units(session, count=2)
+        session.execute(delete(Invitation))
+        session.commit()
+
+    def lost(_session: Session) -> None:
+        raise OperationalError("COMMIT", {}, Exception("connection lost"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Session, "commit", lost)
+        code, _, err = cli("invite", str(OPEN_YEAR), "--out", str(tmp_path / "out"))
+    assert code == 1 and "connection lost" in err
+    with Session(db) as session:
+        assert session.exec(select(Invitation)).all() == []
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").rglob("*.*")) == []

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from tests.builders import office_file
 from tests.workflow.guidance.helpers import TODAY, YEAR, World, guided
 from workflow.access.actors import Actor
+from workflow.core.db import BEGIN
 from workflow.core.errors import InvalidInput, Refused
 from workflow.core.settings import Settings
 from workflow.guidance import evidence
@@ -171,13 +172,14 @@ def _rows(engine: Engine, model: type[EvidenceFile] | type[SubmittedDocument]) -
         return list(session.exec(select(model)).all())
 
 
+def _writer(engine: Engine) -> Session:
+    """A session as `transaction(engine)` opens one for the web page's upload: on SQLite
+    it begins itself, so a savepoint opened before any write stays inside it."""
+    return Session(engine.execution_options(**{BEGIN: "IMMEDIATE"}))
+
+
 def _failing_commit(session: Session) -> None:
-    """The commit fails (the database went away). Not on SQLite: pysqlite begins a
-    transaction only at the first INSERT, so the savepoint in which the row is inserted
-    is committed on its own there (workflow.core.db would need SQLAlchemy's pysqlite
-    BEGIN recipe); PostgreSQL, what production runs, keeps it in the transaction."""
-    if session.get_bind().dialect.name == "sqlite":
-        pytest.skip("pysqlite commits a savepoint opened before any write on its own")
+    """The commit fails (the database went away)."""
 
     def commit() -> None:
         raise OperationalError("COMMIT", {}, Exception("connection lost"))
@@ -209,7 +211,7 @@ def test_an_upload_whose_commit_fails_leaves_no_file(
     recorded: tuple[Engine, int, World], settings: Settings, tmp_path: Path
 ) -> None:
     engine, activity_id, world = recorded
-    with Session(engine) as session:
+    with _writer(engine) as session:
         _failing_commit(session)
         with pytest.raises(OperationalError, match="connection lost"):
             evidence.attach_upload(
@@ -245,7 +247,7 @@ def test_a_document_upload_whose_commit_fails_leaves_no_file(
     source = tmp_path / "r.pdf"
     source.write_bytes(b"%PDF-1.7 annual report")
     into = contacts.documents_folder(settings, world.agency_id, YEAR)
-    with Session(engine) as session:
+    with _writer(engine) as session:
         _failing_commit(session)
         with pytest.raises(OperationalError, match="connection lost"):
             evidence.hand_in_upload(
