@@ -9,12 +9,14 @@ setting (see `load_settings`).
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import re
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -23,6 +25,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from workflow.core.numbers import MAX_TELEGRAM_ID
 from workflow.core.shapes import EMAIL, is_phone
 
 ENV_PREFIX = "SAFECOMM_"
@@ -38,6 +41,33 @@ RENAMED = {
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
 _ICP = re.compile(r"[\u4e00-\u9fff]{1,2}ICP备\d{4,12}号(-\d{1,3})?")
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
+_BOT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]")  # 5-32 characters
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MAX_OFFSET_DAYS = 366
+OPERATOR_MAX = 100  # AuditEntry.actor_name's length
+_SYSTEM_DIRECTORIES = (
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var",
+)
+_NEVER_INSIDE = ("/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/sbin", "/sys", "/usr")
+log = logging.getLogger(__name__)
+
+
+def _is_system_directory(path: Path) -> bool:
+    """`path` is a system directory itself, or lies inside one nothing should be written to."""
+    text = str(path)
+    return text in _SYSTEM_DIRECTORIES or any(text.startswith(top + "/") for top in _NEVER_INSIDE)
 
 
 def _split_ints(value: object) -> object:
@@ -80,8 +110,8 @@ class Settings(BaseSettings):
     # passes is not a policy: the base score >= 70 and no indicator at 0 (评分说明三).
     grade_score: Literal["final", "base"] = "final"  # the score a passed sheet is graded on
     final_score_cap: int | None = Field(default=100, ge=100)  # 总分 at most 满分 100; None: no cap
-    bonus_cap: int | None = Field(default=None, ge=0)  # bonus points at most this; None: no cap
-    b4_points: int = Field(default=1, ge=0)
+    bonus_cap: int | None = Field(default=None, ge=0, le=100)  # bonus at most this; None: no cap
+    b4_points: int = Field(default=1, ge=0, le=100)
     no_evidence_fraction: float = Field(default=0.5, ge=0, le=1)  # 无证据: at most this share
 
     # policy: yearly campaign default dates, MM-DD in the configured time zone (Art. 15)
@@ -196,7 +226,46 @@ class Settings(BaseSettings):
     def _non_negative(cls, value: list[int]) -> list[int]:
         if any(day < 0 for day in value):
             raise ValueError("offsets are days before the deadline and cannot be negative")
+        if any(day > MAX_OFFSET_DAYS for day in value):
+            raise ValueError(
+                f"offsets are at most {MAX_OFFSET_DAYS} days (a year) before the deadline"
+            )
         return sorted(set(value), reverse=True)
+
+    @field_validator("operator")
+    @classmethod
+    def _fits_the_audit_log(cls, value: str) -> str:
+        if len(value) > OPERATOR_MAX:  # the audit log's actor column holds no more
+            raise ValueError(f"at most {OPERATOR_MAX} characters")
+        if any(not ch.isprintable() for ch in value):
+            raise ValueError("contains a control character")
+        return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _telegram_username(cls, value: str) -> str:
+        name = value.removeprefix("@")
+        if not _BOT_USERNAME.fullmatch(name):
+            raise ValueError(
+                "not a Telegram bot username (5-32 letters, digits or _, starting with a"
+                " letter and ending in 'bot', e.g. bjsafety_bot)"
+            )
+        return name
+
+    @field_validator("admin_ids")
+    @classmethod
+    def _user_ids(cls, value: list[int]) -> list[int]:
+        for number in value:
+            if not 1 <= number <= MAX_TELEGRAM_ID:  # groups and channels have negative ids
+                raise ValueError(f"{number} is not a Telegram user id (a positive number)")
+        return value
+
+    @field_validator("upload_dir", "register_dir")
+    @classmethod
+    def _not_a_system_directory(cls, value: str) -> str:
+        if value and _is_system_directory(Path(value).expanduser().resolve()):
+            raise ValueError(f"{value!r} is a system directory; choose a folder of safecomm's own")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -233,6 +302,13 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        host = urlsplit(value).hostname or ""
+        if value.startswith("http://") and host not in _LOOPBACK:
+            log.warning(
+                "SAFECOMM_TELEGRAM_BASE_URL is plain http to %s: the bot token travels"
+                " unencrypted; use https or a Bot API server on this machine",
+                host,
+            )
         return value
 
     @field_validator("web_base_url")

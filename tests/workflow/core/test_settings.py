@@ -77,6 +77,22 @@ def test_reminder_days_sorted_unique() -> None:
         ("SAFECOMM_HELP_PHONE", "12345", "not a phone number"),
         ("SAFECOMM_HELP_EMAIL", "office.example.org", "not an e-mail address"),
         ("SAFECOMM_HELP_EMAIL", "office@", "not an e-mail address"),
+        ("SAFECOMM_AGENCY_REMINDER_DAYS", "7,100000", "at most 366 days"),
+        ("SAFECOMM_UNIT_REMINDER_DAYS", "9999999", "at most 366 days"),
+        ("SAFECOMM_BONUS_CAP", "1000000000000", "SAFECOMM_BONUS_CAP"),
+        ("SAFECOMM_B4_POINTS", "1000", "SAFECOMM_B4_POINTS"),
+        ("SAFECOMM_OPERATOR", "王" * 101, "at most 100 characters"),
+        ("SAFECOMM_OPERATOR", "王\x07管理", "control character"),
+        ("SAFECOMM_BOT_USERNAME", "bj safety", "not a Telegram bot username"),
+        ("SAFECOMM_BOT_USERNAME", "bjsafety", "not a Telegram bot username"),
+        ("SAFECOMM_BOT_USERNAME", "1bot_bot", "not a Telegram bot username"),
+        ("SAFECOMM_BOT_USERNAME", "b" * 40 + "_bot", "not a Telegram bot username"),
+        ("SAFECOMM_ADMIN_IDS", "1001,-100123456", "-100123456 is not a Telegram user id"),
+        ("SAFECOMM_ADMIN_IDS", "0", "0 is not a Telegram user id"),
+        ("SAFECOMM_UPLOAD_DIR", "/", "is a system directory"),
+        ("SAFECOMM_UPLOAD_DIR", "/etc", "is a system directory"),
+        ("SAFECOMM_UPLOAD_DIR", "/usr/share/safecomm", "is a system directory"),
+        ("SAFECOMM_REGISTER_DIR", "/proc/self", "is a system directory"),
     ],
 )
 def test_wrong_setting_is_one_line_naming_it(
@@ -193,3 +209,28 @@ def test_every_setting_is_documented_in_the_readme_or_the_decisions() -> None:
         return ENV_PREFIX + name in docs or short in docs
 
     assert [field for field in Settings.model_fields if not named(field)] == []
+
+
+def test_a_leading_at_sign_on_the_bot_username_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SAFECOMM_BOT_USERNAME", "@bjsafety_bot")
+    assert load_settings().bot_username == "bjsafety_bot"
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        ("http://botapi.example.org/bot", True),
+        ("http://127.0.0.1:8081/bot", False),
+        ("http://localhost:8081/bot", False),
+        ("https://api.telegram.org/bot", False),
+    ],
+)
+def test_a_remote_bot_api_over_plain_http_is_warned_about(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, url: str, warned: bool
+) -> None:
+    monkeypatch.setenv("SAFECOMM_TELEGRAM_BASE_URL", url)
+    with caplog.at_level("WARNING", logger="workflow.core.settings"):
+        load_settings()
+    assert ("unencrypted" in caplog.text) is warned
