@@ -354,7 +354,7 @@ def agency_list(
 
     if status is not None:
         status = _state_code(status)
-    with transaction(open_engine(), read_only=True) as session:
+    with transaction(open_engine()) as session:
         rows = []
         for agency in list_agencies(session, status):
             assert agency.id is not None

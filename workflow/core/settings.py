@@ -263,7 +263,8 @@ class Settings(BaseSettings):
     @field_validator("upload_dir", "register_dir")
     @classmethod
     def _not_a_system_directory(cls, value: str) -> str:
-        if value and _is_system_directory(Path(value).expanduser().resolve()):
+        path = Path(value).expanduser()  # a relative folder lies in the working directory
+        if value and path.is_absolute() and _is_system_directory(Path(os.path.normpath(path))):
             raise ValueError(f"{value!r} is a system directory; choose a folder of safecomm's own")
         return value
 
