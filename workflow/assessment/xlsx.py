@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -64,7 +64,7 @@ from workflow.assessment.standard import STANDARD
 from workflow.core.errors import InvalidInput, Refused
 from workflow.core.i18n import current_language, workflow_texts
 from workflow.core.settings import Settings
-from workflow.core.spreadsheets import save_workbook
+from workflow.core.spreadsheets import open_workbook, save_workbook
 from workflow.guidance.desk import IndicatorDesk, build_desk
 from workflow.registry.values import is_blank, read_yes_no
 
@@ -471,11 +471,8 @@ def read_sheet(
     """Read a filled sheet; raise `InvalidInput` listing every bad cell (row and column).
     `policy` (the settings) gives the no-evidence cap."""
     language = language or current_language()
-    try:
-        book = load_workbook(source, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a file that is not xlsx
-        raise InvalidInput("assessment.import.unreadable", detail=type(error).__name__) from None
-    reader = _Reader(book.worksheets[0], language, policy or DEFAULT_POLICY)
+    with open_workbook(source, read_only=False) as book:  # cells are read by address
+        reader = _Reader(book.worksheets[0], language, policy or DEFAULT_POLICY)
     agency_id, year = _whole(reader.ws[AGENCY_ID_CELL].value), _whole(reader.ws[YEAR_CELL].value)
     if agency_id is None:
         value = _text(reader.ws[AGENCY_ID_CELL].value)

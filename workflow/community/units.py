@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
@@ -24,7 +24,7 @@ from workflow.community.models import CreationUnit, Guidance
 from workflow.core.db import as_row_id
 from workflow.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from workflow.core.i18n import workflow_texts
-from workflow.core.spreadsheets import save_workbook
+from workflow.core.spreadsheets import open_workbook, save_workbook
 from workflow.core.text import check_characters
 from workflow.guidance import kinds
 from workflow.registry.models import Agency
@@ -313,15 +313,9 @@ def read_rows(
 ) -> list[tuple[int, dict[str, Any]]]:
     """The data rows of `sheet` (or the first sheet) keyed by field, with their row numbers;
     `optional` columns may be missing (their fields are then None)."""
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not xlsx
-        raise InvalidInput("units.file_unreadable", path=path.name) from None
-    try:
+    with open_workbook(path) as workbook:
         worksheet = workbook[sheet] if sheet in workbook.sheetnames else workbook.worksheets[0]
         rows = list(worksheet.iter_rows(values_only=True))
-    finally:
-        workbook.close()
     if not rows:
         raise InvalidInput("units.file_empty")
     headers = [_clean(cell).lower() for cell in rows[0]]

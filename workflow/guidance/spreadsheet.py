@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -29,7 +29,12 @@ from workflow.core.db import transaction
 from workflow.core.errors import DomainError, InvalidInput
 from workflow.core.i18n import workflow_texts
 from workflow.core.settings import Settings
-from workflow.core.spreadsheets import save_workbook, widths_in_order, write_table_xlsx
+from workflow.core.spreadsheets import (
+    open_workbook,
+    save_workbook,
+    widths_in_order,
+    write_table_xlsx,
+)
 from workflow.guidance import activities, evidence, kinds, minimums
 from workflow.registry.models import Agency
 from workflow.registry.service import find_agency_named
@@ -181,14 +186,8 @@ def _write_help(sheet: Any) -> None:
 
 def is_activity_sheet(path: Path) -> bool:
     """Whether the workbook holds a 指导工作 sheet (else it is a sheet of guidance records)."""
-    try:
-        workbook = load_workbook(path, read_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not xlsx
-        raise InvalidInput("units.file_unreadable", path=path.name) from None
-    try:
+    with open_workbook(path) as workbook:
         return ACTIVITY_SHEET in workbook.sheetnames
-    finally:
-        workbook.close()
 
 
 def read_activities(path: Path) -> list[tuple[int, dict[str, Any]]]:

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlmodel import Session
 
@@ -31,7 +31,7 @@ from workflow.core.errors import InvalidInput, NotFound
 from workflow.core.i18n import workflow_texts
 from workflow.core.privacy import mask_id, mask_phone, redact
 from workflow.core.settings import Settings, get_settings
-from workflow.core.spreadsheets import save_workbook
+from workflow.core.spreadsheets import open_workbook, save_workbook
 from workflow.core.text import check_characters
 from workflow.lifecycle.audit import REASON_MAX, append
 from workflow.registry.display import AGENCY_PHONES
@@ -439,15 +439,9 @@ def import_changes(
     from workflow.registry.xlsx import CellError, ImportErrors
 
     settings = settings or get_settings()
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not xlsx
-        raise InvalidInput("registry.xlsx.not_xlsx", path=path.name) from None
-    try:
+    with open_workbook(path) as book:
         sheet = book[CHANGES_SHEET] if CHANGES_SHEET in book.sheetnames else book.worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
-    finally:
-        book.close()
     headers = [str(h).strip() if h is not None else "" for h in (rows[0] if rows else ())]
     missing = [c for c in CHANGE_COLUMNS if c not in headers]
     if missing:

@@ -12,25 +12,23 @@ is written, by the caller, in one transaction.
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, select
 
 from workflow.core.errors import InvalidInput
 from workflow.core.i18n import workflow_texts
-from workflow.core.spreadsheets import save_workbook
+from workflow.core.spreadsheets import open_workbook, save_workbook
 from workflow.registry.forms import (
     AGENCY_FACTS,
     AGENCY_FORM,
@@ -233,15 +231,6 @@ class _Row:
         return {name: value for (f, name), value in self.values.items() if f == form}
 
 
-def _open(path: Path) -> Any:
-    if not path.exists():
-        raise InvalidInput("registry.xlsx.no_file", path=str(path))
-    try:
-        return load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        raise InvalidInput("registry.xlsx.not_xlsx", path=path.name) from error
-
-
 def _header_map(sheet: Any, name: str, columns: Sequence[Column]) -> dict[int, Column]:
     """Column index → Column, from the header row; every column must be there once."""
     first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
@@ -379,8 +368,7 @@ def import_workbook(session: Session, path: Path, *, today: date | None = None) 
     Raises `InvalidInput` for a file that is not a usable workbook and
     `ImportErrors` (every cell error) if any row is wrong; nothing is added then."""
     today = today or date.today()
-    book = _open(path)
-    try:
+    with open_workbook(path) as book:
         missing = [name for name in SHEETS if name not in book.sheetnames]
         if missing:
             raise InvalidInput(
@@ -390,10 +378,6 @@ def import_workbook(session: Session, path: Path, *, today: date | None = None) 
             )
         agency_rows = list(_rows(book[AGENCY_SHEET], AGENCY_SHEET, AGENCY_COLUMNS))
         consultant_rows = list(_rows(book[CONSULTANT_SHEET], CONSULTANT_SHEET, CONSULTANT_COLUMNS))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise InvalidInput("registry.xlsx.not_xlsx", path=path.name) from error
-    finally:
-        book.close()
     if not agency_rows and not consultant_rows:
         raise InvalidInput("registry.xlsx.empty", path=path.name)
     agencies, new_codes, errors = _check_agencies(session, agency_rows, today)

@@ -173,7 +173,7 @@ def test_every_bad_cell_is_listed_and_nothing_is_saved(any_engine: Engine, tmp_p
 def test_a_file_that_is_not_a_workbook_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "notes.xlsx"
     path.write_text("not a workbook", encoding="utf-8")
-    with pytest.raises(InvalidInput, match="无法读取"):
+    with pytest.raises(InvalidInput, match="不是 Excel 工作簿"):
         read_sheet(path)
 
 

@@ -200,7 +200,7 @@ def test_template_round_trips_and_unreadable_files_are_refused(
         assert import_units(session, rows).added == ["东城区 朝阳门街道"]
         assert [u.name for u in list_units(session)] == ["朝阳门街道"]
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(InvalidInput, match="无法读取"):
+    with pytest.raises(InvalidInput, match="不是 Excel 工作簿"):
         read_rows(tmp_path / "notes.txt", UNIT_SHEET, UNIT_COLUMNS)
     wrong = sheet(tmp_path / "wrong.xlsx", UNIT_SHEET, [["名字", "区"], ["a", "东城区"]])
     with pytest.raises(InvalidInput, match="缺少列“名称”"):
