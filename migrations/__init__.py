@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.engine import Engine
 
-HEAD_REVISION = "0017_web_channel"
+HEAD_REVISION = "0018_workers"
 """The newest revision in `migrations/versions` (a test keeps it equal to `head_revision()`):
 update it with every new migration."""
 

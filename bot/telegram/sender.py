@@ -1,8 +1,13 @@
 """Sends the due rows of the reminder outbox through the bot, each at most once.
 
-For every due row: wait for the chat's pacing slot (1 message per second per
-chat, on top of `AIORateLimiter`'s 30 messages per second overall), claim the
-row and commit, send, then mark it. What Telegram answers decides the row's
+A pass reserves the due rows in batches of `BATCH` (`outbox.reserve`, `FOR UPDATE
+SKIP LOCKED`); for every row it waits for the chat's pacing slot (1 message per
+second per chat) and the pass's `SendPacer` (`RATE` messages per second, evenly
+spaced, so Telegram's 30 per second holds in every 1-second window even with
+network jitter), claims the row and commits, sends, then marks it. Only the
+leader sends (`bot.telegram.leading`), and it checks that it still leads before
+every batch, so one process at a time sends and the rate is global; rows it had
+reserved and not sent when it stops are pending again. What Telegram answers decides the row's
 next state (see `workflow.reminders.outbox`): 429 waits `retry_after` and tries again,
 403 marks the recipient undeliverable for good, a time-out leaves the row
 `uncertain` rather than risk a second copy. Nothing is sent in the quiet period.
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -45,6 +51,7 @@ from bot.blocking import run_unit
 from bot.texts import LocalCatalogue
 from workflow.core.settings import Settings
 from workflow.reminders import outbox
+from workflow.reminders.models import Outbox
 from workflow.reminders.plan import (
     ADMIN_DIGEST,
     AGENCY_REPORT,
@@ -59,6 +66,11 @@ logger = logging.getLogger(__name__)
 
 # Telegram: at most one message per second to the same chat.
 CHAT_INTERVAL = 1.0
+RATE = 25
+"""Reminders per second, evenly spaced: below Telegram's 30 so that arrival jitter of up
+to 150 ms never puts 31 into one second, and the leader's replies have room."""
+BATCH = 30
+"""Rows reserved at a time: about a second of sending, so few wait on a stopped sender."""
 # Sends in flight at once; AIORateLimiter keeps the overall rate at 30/s.
 CONCURRENCY = 8
 # Seconds to wait before retrying after a server error: 2, 4, 8, …
@@ -105,6 +117,23 @@ class ChatPacer:
                 yield
             finally:
                 self._free_at[chat_id] = time.monotonic() + self._interval
+
+
+class SendPacer:
+    """At most one send start every `1 / rate` seconds, in order of arrival."""
+
+    def __init__(self, rate: float = RATE, sleep: Sleep = asyncio.sleep) -> None:
+        self._spacing = 1.0 / rate
+        self._sleep = sleep
+        self._lock = asyncio.Lock()
+        self._next = 0.0
+
+    async def slot(self) -> None:
+        async with self._lock:
+            wait = self._next - time.monotonic()
+            if wait > 0:
+                await self._sleep(wait)
+            self._next = max(self._next, time.monotonic()) + self._spacing
 
 
 def render(kind: str, params: dict[str, Any], now: datetime, settings: Settings) -> str:
@@ -185,10 +214,6 @@ def render_digest(params: dict[str, Any], texts: LocalCatalogue) -> str:
     return "\n".join(lines)
 
 
-def _claim(row_id: int, now: datetime, session: Session) -> bool:
-    return outbox.claim(session, row_id, now)
-
-
 def retry_seconds(error: RetryAfter) -> float:
     """`retry_after` in seconds (PTB 22 returns int or timedelta depending on PTB_TIMEDELTA)."""
     with warnings.catch_warnings():
@@ -206,10 +231,15 @@ async def send_due(
     concurrency: int = CONCURRENCY,
     sleep: Sleep = asyncio.sleep,
     executor: Executor | None = None,
+    leading: Callable[[], Awaitable[bool]] | None = None,
 ) -> SendReport:
-    """Send every outbox row due at `now` (outside the quiet period); report what happened."""
+    """Send every outbox row due at `now` (outside the quiet period); report what happened.
+
+    `leading` (the leader's check) is asked before every batch: a process that no
+    longer leads stops, and hands back what it reserved."""
     report = SendReport()
     started = time.monotonic()
+    sender = uuid.uuid4().hex
 
     def clock() -> datetime:
         """`now`, advancing in real time while this pass runs."""
@@ -218,35 +248,25 @@ async def send_due(
     def in_thread(work: Callable[[Session], T]) -> Awaitable[T]:
         return run_unit(engine, work, executor=executor)
 
-    quiet = in_quiet_period(now, settings)
-
-    def due(session: Session) -> tuple[int, list[tuple[int, int, str, dict[str, Any], int]]]:
-        flagged = outbox.flag_uncertain(session, now)
-        if quiet:
-            return flagged, []
-        return flagged, [
-            (int(row.id or 0), row.chat_id, row.kind, row.params, row.attempts)
-            for row in outbox.due_rows(session, now)
-        ]
-
-    flagged, found = await in_thread(due)
+    flagged = await in_thread(lambda session: outbox.flag_uncertain(session, now))
     if flagged:
         logger.warning("%d reminders were claimed but never marked: now uncertain", flagged)
-    if quiet:
+    if in_quiet_period(now, settings):
         report.quiet = True
         return report
-    rows = deque(found)
     pacer = ChatPacer(sleep=sleep)
+    spacing = SendPacer()
 
-    async def deliver(
-        row_id: int, chat_id: int, kind: str, params: dict[str, Any], attempts: int
-    ) -> None:
+    async def deliver(row: Outbox) -> None:
+        row_id, attempts = int(row.id or 0), row.attempts
         for _ in range(outbox.MAX_ATTEMPTS):
-            async with pacer.slot(chat_id):
-                if not await in_thread(partial(_claim, row_id, clock())):
-                    return  # another sender has it, or it is done
+            async with pacer.slot(row.chat_id):
+                await spacing.slot()  # before the claim: a stop while waiting leaves it reserved
+                claim = partial(outbox.claim, row_id=row_id, now=clock(), sender=sender)
+                if not await in_thread(claim):
+                    return  # no longer this pass's row
                 attempts += 1
-                wait = await attempt(row_id, chat_id, kind, params, attempts)
+                wait = await attempt(row_id, row.chat_id, row.kind, row.params, attempts)
             if wait is None:
                 return
             report.retried += 1
@@ -294,9 +314,17 @@ async def send_due(
         detail = f"{type(error).__name__}: {error}"
         await in_thread(lambda session: mark(session, row_id, detail))
 
-    async def worker() -> None:
+    async def worker(rows: deque[Outbox]) -> None:
         while rows:
-            await deliver(*rows.popleft())
+            await deliver(rows.popleft())
 
-    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    try:
+        while leading is None or await leading():
+            batch = await in_thread(lambda session: outbox.reserve(session, clock(), BATCH, sender))
+            if not batch:
+                break
+            rows = deque(batch)
+            await asyncio.gather(*(worker(rows) for _ in range(max(1, concurrency))))
+    finally:
+        await in_thread(lambda session: outbox.unreserve(session, sender))
     return report

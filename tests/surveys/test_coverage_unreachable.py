@@ -28,8 +28,8 @@ def block(session: Session, chat_id: int) -> None:
     outbox.enqueue(
         session, [Reminder(chat_id, "unit_questionnaire", key, now - timedelta(hours=1))], now
     )
-    row = outbox.rows_with_keys(session, [key])[0]
-    assert row.id is not None and outbox.claim(session, row.id, now)
+    (row,) = outbox.reserve(session, now, 10, "test")
+    assert row.id is not None and outbox.claim(session, row.id, now, "test")
     outbox.mark_undeliverable(session, row.id, "Forbidden: bot was blocked by the user")
 
 

@@ -1,11 +1,11 @@
-"""Roles granted to Telegram users beyond those named in the settings, and the one-time
-sign-in links of the web pages."""
+"""Roles granted to Telegram users beyond those named in the settings, the one-time
+sign-in links of the web pages, and the Telegram updates the webhook received."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from workflow.core.clock import utcnow
@@ -55,3 +55,17 @@ class WebForm(SQLModel, table=True):
 
     nonce: str = Field(primary_key=True, max_length=64)
     used_at: datetime = Field(default_factory=utcnow)
+
+
+class ReceivedUpdate(SQLModel, table=True):
+    """A Telegram update delivered to the webhook: Telegram retries a delivery it got no
+    answer for, and several workers may receive the same one, so each `update_id` is
+    handled once (`workflow.access.updates`)."""
+
+    update_id: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    state: str = Field(max_length=10)
+    """`processing` while a worker handles it, then `done`."""
+    taken_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None

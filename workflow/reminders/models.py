@@ -66,13 +66,14 @@ class SubmittedDocument(SQLModel, table=True):
 
 
 PENDING = "pending"
+RESERVED = "reserved"
 CLAIMED = "claimed"
 SENT = "sent"
 UNDELIVERABLE = "undeliverable"
 FAILED = "failed"
 UNCERTAIN = "uncertain"
 SKIPPED = "skipped"
-STATES = (PENDING, CLAIMED, SENT, UNDELIVERABLE, FAILED, UNCERTAIN, SKIPPED)
+STATES = (PENDING, RESERVED, CLAIMED, SENT, UNDELIVERABLE, FAILED, UNCERTAIN, SKIPPED)
 
 
 class Outbox(SQLModel, table=True):
@@ -88,6 +89,8 @@ class Outbox(SQLModel, table=True):
     params: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     state: str = Field(default=PENDING, max_length=20, index=True)
     attempts: int = Field(default=0)
+    sender: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
+    """The sending pass that reserved the row (`outbox.reserve`); only it may claim it."""
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
     last_error: str = Field(default="", max_length=500)

@@ -1,20 +1,26 @@
 """The reminder outbox: one row per message, so restarts neither lose nor repeat one.
 
-A row's life: `pending` (enqueued, due) → `claimed` (committed *before* the
+A row's life: `pending` (enqueued, due) → `reserved` (taken in a batch by one
+sending pass, `FOR UPDATE SKIP LOCKED`) → `claimed` (committed *before* the
 network call) → `sent`. Telegram's answer decides the rest:
-- refused for now (429 RetryAfter, a server error): back to `pending`, retried;
+- refused for now (429 RetryAfter, a server error): back to `reserved`, retried
+  by the same pass; a pass that ends hands its reserved rows back (`unreserve`);
 - the user blocked the bot (403): `undeliverable`, never retried, listed for admins;
 - a permanent refusal (400, e.g. chat not found) or too many attempts: `failed`;
 - no answer (time-out, or the process died between send and mark): the
   message may or may not have arrived. Sending it again could show it twice,
-  so the row becomes `uncertain` (claimed for longer than `CLAIM_LEASE`) and is
-  *not* resent — at most once — and admins see it in the digest.
+  so the row becomes `uncertain` and is *not* resent — at most once — and
+  admins see it in the digest. That happens when a new leader takes over
+  (`recover`: the old sender is dead, so its claims are uncertain and its
+  reservations, never attempted, are pending again) or when a claim is older
+  than `CLAIM_LEASE`.
 A pending reminder that is no longer relevant (submitted meanwhile, deadline
 passed, superseded by a later one) becomes `skipped`.
 
 `enqueue` is idempotent by `key` (unique constraint plus INSERT … ON CONFLICT DO
 NOTHING on SQLite and PostgreSQL), so two processes or two ticks may enqueue the
-same plan; `claim` is a conditional UPDATE, so only one process sends a row.
+same plan; `reserve` skips rows another transaction holds and `claim` is a
+conditional UPDATE on the reserving pass, so only one process sends a row.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from workflow.reminders.models import (
     CLAIMED,
     FAILED,
     PENDING,
+    RESERVED,
     SENT,
     SKIPPED,
     STATES,
@@ -121,14 +128,68 @@ def due_rows(session: Session, now: datetime) -> list[Outbox]:
     return list(session.exec(query))
 
 
-def claim(session: Session, row_id: int, now: datetime) -> bool:
-    """Take a pending row for sending (attempts + 1). False if another sender has it."""
+def reserve(session: Session, now: datetime, limit: int, sender: str) -> list[Outbox]:
+    """Take up to `limit` due pending rows, oldest first, for the pass `sender`.
+
+    `FOR UPDATE SKIP LOCKED` lets two senders on PostgreSQL take disjoint batches
+    without waiting for each other; SQLite has one writer at a time (its write
+    transactions begin IMMEDIATE), so there the select and update are atomic anyway."""
+    rows = list(
+        session.exec(
+            select(Outbox)
+            .where(Outbox.state == PENDING, col(Outbox.due_at) <= now)
+            .order_by(col(Outbox.due_at), col(Outbox.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if rows:
+        session.exec(
+            update(Outbox)
+            .where(col(Outbox.id).in_([row.id for row in rows]), col(Outbox.state) == PENDING)
+            .values(state=RESERVED, sender=sender)
+        )
+        for row in rows:
+            row.state, row.sender = RESERVED, sender
+    return rows
+
+
+def claim(session: Session, row_id: int, now: datetime, sender: str) -> bool:
+    """Take a row `sender` reserved, right before sending it (attempts + 1). False if
+    the row is no longer that pass's (a new leader recovered it, or it is done)."""
     result = session.exec(
         update(Outbox)
-        .where(col(Outbox.id) == row_id, col(Outbox.state) == PENDING)
+        .where(
+            col(Outbox.id) == row_id, col(Outbox.state) == RESERVED, col(Outbox.sender) == sender
+        )
         .values(state=CLAIMED, claimed_at=now, attempts=Outbox.attempts + 1)
     )
     return result.rowcount == 1
+
+
+def unreserve(session: Session, sender: str) -> int:
+    """The rows `sender` reserved and did not get to: pending again; the count."""
+    result = session.exec(
+        update(Outbox)
+        .where(col(Outbox.state) == RESERVED, col(Outbox.sender) == sender)
+        .values(state=PENDING, sender="")
+    )
+    return max(result.rowcount, 0)
+
+
+def recover(session: Session) -> tuple[int, int]:
+    """What dead senders left, taken over by a new leader (no other sender runs):
+    reservations never attempted are pending again, claims never marked are
+    uncertain (sent or not, nobody knows). (released, uncertain)."""
+    released = session.exec(
+        update(Outbox).where(col(Outbox.state) == RESERVED).values(state=PENDING, sender="")
+    )
+    uncertain = session.exec(
+        update(Outbox)
+        .where(col(Outbox.state) == CLAIMED)
+        .values(state=UNCERTAIN, last_error="sender stopped between send and mark")
+    )
+    return max(released.rowcount, 0), max(uncertain.rowcount, 0)
 
 
 def _finish(session: Session, row_id: int, state: str, error: str = "", **values: Any) -> None:
@@ -147,8 +208,9 @@ def mark_sent(session: Session, row_id: int, now: datetime) -> None:
 
 
 def release(session: Session, row_id: int, error: str) -> None:
-    """Telegram refused for now (the message did not arrive): pending again, to retry."""
-    _finish(session, row_id, PENDING, error, claimed_at=None)
+    """Telegram refused for now (the message did not arrive): reserved again, for the
+    same pass to retry."""
+    _finish(session, row_id, RESERVED, error, claimed_at=None)
 
 
 def mark_undeliverable(session: Session, row_id: int, error: str) -> None:

@@ -172,9 +172,9 @@ def test_remind_status_shows_blocked_users_and_uncertain_sends(db: Engine, cli: 
             ],
             now,
         )
-        for row in outbox.due_rows(session, now):
+        for row in outbox.reserve(session, now, 10, "test"):
             assert row.id is not None
-            outbox.claim(session, row.id, now)
+            outbox.claim(session, row.id, now, "test")
             if row.key == "blocked":
                 outbox.mark_undeliverable(session, row.id, "Forbidden: bot was blocked by the user")
         outbox.flag_uncertain(session, now + timedelta(hours=1))

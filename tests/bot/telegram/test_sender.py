@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,7 +16,7 @@ from telegram.error import TimedOut
 
 from bot.demo.offline import OFFLINE_TOKEN, RecordingRequest, error
 from bot.telegram.app import BotApplication, build_application
-from bot.telegram.sender import ChatPacer, render, send_due
+from bot.telegram.sender import BATCH, ChatPacer, SendPacer, render, send_due
 from workflow.community.campaigns import default_campaign
 from workflow.core.db import transaction
 from workflow.core.settings import Settings
@@ -152,7 +154,7 @@ async def test_a_crash_before_the_claim_loses_nothing(
     app, request = await offline()
     enqueue(any_engine, agency_reminder("a"))
 
-    def crash(*_: object) -> bool:
+    def crash(*_: object, **__: object) -> bool:
         raise Crash
 
     with monkeypatch.context() as patched:
@@ -338,6 +340,35 @@ async def test_the_pacer_holds_back_only_the_same_chat() -> None:
     async with pacer.slot(ALICE):
         pass
     assert len(waits.seconds) == 1 and waits.seconds[0] > 0.5
+
+
+async def test_the_send_pacer_spaces_every_send_evenly() -> None:
+    """25 a second, one every 40 ms, however many workers ask at once: no 1-second
+    window can hold more than 26 starts, below Telegram's 30."""
+    waits = Waits()
+    pacer = SendPacer(rate=25, sleep=waits)
+    await asyncio.gather(*(pacer.slot() for _ in range(50)))
+    assert len(waits.seconds) == 49  # the first goes at once
+    gaps = [b - a for a, b in itertools.pairwise(waits.seconds)]
+    assert all(abs(gap - 0.04) < 0.01 for gap in gaps)
+
+
+async def test_a_sender_that_stops_leading_hands_its_rows_back(
+    offline: Builder, any_engine: Engine, settings: Settings
+) -> None:
+    """The leader is asked before every batch: after the first, it no longer leads."""
+    app, request = await offline()
+    enqueue(any_engine, *(agency_reminder(f"r{n}", 9000 + n) for n in range(BATCH + 5)))
+    answers = iter([True, False])
+
+    async def leading() -> bool:
+        return next(answers)
+
+    report = await send_due(app.bot, any_engine, NOW, settings, leading=leading)
+
+    assert report.sent == BATCH and sends(request) == BATCH
+    states = [row.state for row in rows(any_engine).values()]
+    assert states.count("sent") == BATCH and states.count("pending") == 5
 
 
 # --- what the messages say -----------------------------------------------------------------

@@ -73,13 +73,16 @@ def test_two_processes_enqueueing_the_same_plan_add_each_key_once(pg_engine: Eng
 def test_a_row_is_claimed_by_one_sender_only(any_engine: Engine) -> None:
     with transaction(any_engine) as session:
         outbox.enqueue(session, [reminder("a")], NOW)
-        row_id = outbox.due_rows(session, NOW)[0].id
-    assert row_id is not None
+        (row,) = outbox.reserve(session, NOW, 10, "first")
+    assert row.id is not None and row.state == "reserved"
     with transaction(any_engine) as session:
-        assert outbox.claim(session, row_id, NOW) is True
+        assert outbox.reserve(session, NOW, 10, "second") == []
+        assert outbox.claim(session, row.id, NOW, "second") is False
+        assert outbox.claim(session, row.id, NOW, "first") is True
     with transaction(any_engine) as session:
-        assert outbox.claim(session, row_id, NOW) is False
+        assert outbox.claim(session, row.id, NOW, "first") is False
         assert outbox.due_rows(session, NOW) == []
+    row_id = row.id
     with transaction(any_engine) as session:
         outbox.mark_sent(session, row_id, NOW)
     with Session(any_engine) as session:
@@ -107,9 +110,9 @@ def test_a_claim_never_marked_becomes_uncertain_after_the_lease_and_is_not_hande
 ) -> None:
     with transaction(any_engine) as session:
         outbox.enqueue(session, [reminder("a")], NOW)
-        row_id = outbox.due_rows(session, NOW)[0].id
+        row_id = outbox.reserve(session, NOW, 10, "s")[0].id
         assert row_id is not None
-        outbox.claim(session, row_id, NOW)
+        outbox.claim(session, row_id, NOW, "s")
     # the sender died here: sent or not, nobody knows
     with transaction(any_engine) as session:
         assert outbox.flag_uncertain(session, NOW + outbox.CLAIM_LEASE / 2) == 0
@@ -119,24 +122,30 @@ def test_a_claim_never_marked_becomes_uncertain_after_the_lease_and_is_not_hande
         assert outbox.counts(session)["uncertain"] == 1
 
 
-def test_released_rows_are_pending_again_and_keep_the_error(any_engine: Engine) -> None:
+def test_released_rows_stay_with_their_pass_then_are_pending_again_and_keep_the_error(
+    any_engine: Engine,
+) -> None:
     with transaction(any_engine) as session:
         outbox.enqueue(session, [reminder("a")], NOW)
-        row_id = outbox.due_rows(session, NOW)[0].id
+        row_id = outbox.reserve(session, NOW, 10, "s")[0].id
         assert row_id is not None
-        outbox.claim(session, row_id, NOW)
+        outbox.claim(session, row_id, NOW, "s")
         outbox.release(session, row_id, "Flood control exceeded. Retry in 1 seconds")
+        assert outbox.due_rows(session, NOW) == []  # still the pass's, to retry
+        assert outbox.claim(session, row_id, NOW, "s") is True
+        outbox.release(session, row_id, "Flood control exceeded. Retry in 1 seconds")
+        assert outbox.unreserve(session, "s") == 1
         (row,) = outbox.due_rows(session, NOW)
-    assert (row.state, row.attempts, row.claimed_at) == ("pending", 1, None)
+    assert (row.state, row.attempts, row.claimed_at) == ("pending", 2, None)
     assert row.last_error.startswith("Flood control")
 
 
 def test_undeliverable_chats_are_listed_once_each(any_engine: Engine) -> None:
     with transaction(any_engine) as session:
         outbox.enqueue(session, [reminder("a", 501), reminder("b", 501), reminder("c", 502)], NOW)
-        for row in outbox.due_rows(session, NOW):
+        for row in outbox.reserve(session, NOW, 10, "s"):
             assert row.id is not None
-            outbox.claim(session, row.id, NOW)
+            outbox.claim(session, row.id, NOW, "s")
             if row.chat_id == 501:
                 outbox.mark_undeliverable(session, row.id, "Forbidden: bot was blocked by the user")
             else:
@@ -147,6 +156,7 @@ def test_undeliverable_chats_are_listed_once_each(any_engine: Engine) -> None:
         ]
         assert outbox.counts(session) == {
             "pending": 0,
+            "reserved": 0,
             "claimed": 0,
             "sent": 1,
             "undeliverable": 2,
@@ -163,14 +173,14 @@ def test_a_chat_that_received_a_reminder_after_blocking_is_no_longer_undeliverab
     with transaction(any_engine) as session:
         outbox.enqueue(session, [reminder("a", 501), reminder("b", 502)], NOW)
         outbox.enqueue(session, [reminder("c", 501, due=later)], NOW)
-        for row in outbox.due_rows(session, NOW):
+        for row in outbox.reserve(session, NOW, 10, "s"):
             assert row.id is not None
-            outbox.claim(session, row.id, NOW)
+            outbox.claim(session, row.id, NOW, "s")
             outbox.mark_undeliverable(session, row.id, "Forbidden: bot was blocked by the user")
         assert [chat for chat, _, _ in outbox.undeliverable_chats(session)] == [501, 502]
-        (unblocked,) = outbox.due_rows(session, later)
+        (unblocked,) = outbox.reserve(session, later, 10, "s")
         assert unblocked.id is not None
-        outbox.claim(session, unblocked.id, later)
+        outbox.claim(session, unblocked.id, later, "s")
         outbox.mark_sent(session, unblocked.id, later)
         assert [chat for chat, _, _ in outbox.undeliverable_chats(session)] == [502]
 
@@ -190,7 +200,9 @@ def test_retire_skips_pending_rows_the_plan_dropped_and_nothing_else(any_engine:
         )
         done = next(r for r in outbox.due_rows(session, NOW) if r.key == "done")
         assert done.id is not None
-        outbox.claim(session, done.id, NOW)
+        outbox.reserve(session, NOW, 10, "s")
+        outbox.claim(session, done.id, NOW, "s")
+        outbox.unreserve(session, "s")
         outbox.mark_sent(session, done.id, NOW)
         assert outbox.retire(session, {"keep"}, KINDS) == 2
     assert states(any_engine) == {
@@ -200,3 +212,41 @@ def test_retire_skips_pending_rows_the_plan_dropped_and_nothing_else(any_engine:
         "other-kind": "pending",
         "unit": "skipped",
     }
+
+
+@pytest.mark.postgres
+def test_two_senders_reserve_disjoint_batches_without_waiting(pg_engine: Engine) -> None:
+    """The first pass has not committed its batch yet: the second skips those rows."""
+    with transaction(pg_engine) as session:
+        outbox.enqueue(session, [reminder(f"k{n}", chat_id=n) for n in range(10)], NOW)
+    first = Session(pg_engine)
+    taken = [row.key for row in outbox.reserve(first, NOW, 4, "first")]
+    second: list[str] = []
+
+    def other() -> None:
+        with transaction(pg_engine) as session:
+            second.extend(row.key for row in outbox.reserve(session, NOW, 4, "second"))
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(timeout=5)
+    assert not thread.is_alive()  # it did not wait for the first pass's locks
+    first.commit()
+    first.close()
+    assert taken == ["k0", "k1", "k2", "k3"] and second == ["k4", "k5", "k6", "k7"]
+
+
+def test_a_new_leader_recovers_what_dead_senders_left(any_engine: Engine) -> None:
+    """Reserved and never attempted: pending again. Claimed and never marked: uncertain."""
+    with transaction(any_engine) as session:
+        outbox.enqueue(session, [reminder(f"k{n}", chat_id=n) for n in range(3)], NOW)
+        tried, _untouched = outbox.reserve(session, NOW, 2, "dead")
+        assert tried.id is not None
+        outbox.claim(session, tried.id, NOW, "dead")
+    with transaction(any_engine) as session:
+        assert outbox.recover(session) == (1, 1)
+    assert states(any_engine) == {"k0": "uncertain", "k1": "pending", "k2": "pending"}
+    with transaction(any_engine) as session:
+        assert [row.key for row in outbox.reserve(session, NOW, 10, "new")] == ["k1", "k2"]
+        assert outbox.claim(session, tried.id, NOW, "new") is False
+        assert outbox.unreserve(session, "new") == 2
