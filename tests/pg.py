@@ -38,6 +38,17 @@ class PostgresServer:
         ) as connection:
             connection.execute(sql)  # type: ignore[arg-type]
 
+    def restart(self, down_seconds: float) -> None:
+        """Stop the server (fast: connections are cut), stay down, start it again."""
+        data = str(self.directory / "data")
+        subprocess.run(
+            [*self.as_user, "pg_ctl", "-D", data, "stop", "-m", "fast", "-w"],
+            check=True,
+            capture_output=True,
+        )
+        time.sleep(down_seconds)
+        _start(self)
+
     def stop(self) -> None:
         subprocess.run(
             [*self.as_user, "pg_ctl", "-D", str(self.directory / "data"), "stop", "-m", "fast"],
@@ -106,6 +117,11 @@ def _init_and_start(server: PostgresServer) -> None:
         check=True,
         capture_output=True,
     )
+    _start(server)
+
+
+def _start(server: PostgresServer) -> None:
+    data = server.directory / "data"
     options = (
         f"-c listen_addresses=127.0.0.1 -c port={server.port}"
         f" -c unix_socket_directories={server.directory} -c fsync=off"

@@ -27,6 +27,7 @@ from bot.cli import (
     reminders,
     surveys,
     web,
+    workers,
 )
 
 app = typer.Typer(
@@ -50,6 +51,7 @@ for module in (
     reminders,
     evidence,
     web,
+    workers,
 ):
     module.register(app)
 

@@ -224,8 +224,17 @@ def remind_send() -> None:
     current = settings()
     if current.telegram_token is None:
         fail(_t("no_token"), 2)
+    from workflow.core.leader import Leadership, current_leader
+
     engine = open_engine()
-    report = asyncio.run(_send_once(engine, current))
+    leadership = Leadership(engine, takeover_seconds=current.leader_takeover_seconds)
+    if not leadership.try_acquire():  # two senders would exceed Telegram's rate together
+        found = current_leader(engine)
+        fail(_t("not_leader", name=found.name if found else "?"), 1)
+    try:
+        report = asyncio.run(_send_once(engine, current))
+    finally:
+        leadership.release()
     print(
         _t(
             "sent",
@@ -242,12 +251,16 @@ def remind_send() -> None:
 
 
 async def _send_once(engine: Engine, current: Settings) -> CycleReport:
-    """One reminder cycle through a bot built like the running one (rate limiter included)."""
+    """One reminder cycle through a bot built like the running one (rate limiter included),
+    as the leader: what a stopped sender left is recovered first."""
+    from bot.blocking import run_unit
     from bot.telegram.app import build_application
     from bot.telegram.jobs import run_cycle
+    from workflow.reminders import outbox
 
     app = build_application(current, engine)
     async with app:
+        await run_unit(engine, outbox.recover)  # this process leads: other senders are gone
         return await run_cycle(app.bot, engine, current)
 
 

@@ -45,7 +45,7 @@ from bot.blocking import DatabaseUnavailable, new_executor
 from bot.telegram import admin as admin_chat
 from bot.telegram import agency as agency_chat
 from bot.telegram import evidence as evidence_chat
-from bot.telegram import jobs, recording, start, weblink
+from bot.telegram import leading, recording, start, weblink
 from bot.telegram import survey as survey_chat
 from bot.telegram.context import ENGINE, EXECUTOR, SETTINGS, texts
 from bot.telegram.presses import answer_press
@@ -66,8 +66,10 @@ def build_application(
     token: str | None = None,
     request: BaseRequest | None = None,
     rate_limiter: bool = True,
+    webhook: bool = False,
 ) -> BotApplication:
-    """The bot: `request` replaces HTTP (tests, demo); without it, polling over HTTP."""
+    """The bot: `request` replaces HTTP (tests, demo); without it, polling over HTTP, or
+    with `webhook` no updater at all (the web app hands it the updates Telegram posts)."""
     secret = token or (
         settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     )
@@ -77,8 +79,15 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request).get_updates_request(request).updater(None)
+    elif webhook:
+        builder = builder.updater(None)
     builder = builder.concurrent_updates(settings.bot_concurrency)
-    app = builder.application_class(SafecommApplication).post_init(on_start).build()
+    app = (
+        builder.application_class(SafecommApplication)
+        .post_init(on_start)
+        .post_stop(on_stop)
+        .build()
+    )
     app.bot_data[SETTINGS] = settings
     set_help_contact(settings.help_phone, settings.help_email)
     app.bot_data[ENGINE] = engine
@@ -93,9 +102,15 @@ def build_application(
 
 
 async def on_start(app: BotApplication) -> None:
-    """When polling starts: publish the command menus and wake the reminder scheduler."""
+    """When the bot starts (polling or webhook): publish the command menus and compete
+    for the lead; the leader runs the reminder scheduler (`bot.telegram.leading`)."""
     await admin_chat.publish_commands(app)
-    jobs.schedule_reminders(app)
+    leading.start_leading(app)
+
+
+async def on_stop(app: BotApplication) -> None:
+    """When the bot stops: give the lead up, so another process takes over at once."""
+    await leading.stop_leading(app)
 
 
 class SafecommApplication(Application[Any, Any, Any, Any, Any, Any]):

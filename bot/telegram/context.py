@@ -13,6 +13,7 @@ from workflow.core.settings import Settings
 SETTINGS = "settings"
 ENGINE = "engine"
 EXECUTOR = "db_executor"  # the worker threads of `bot.telegram.blocking`
+LEADERSHIP = "leadership"  # this process's `workflow.core.leader.Leadership` (bot.telegram.leading)
 
 
 def settings_of(context: CallbackContext[Any, Any, Any, Any]) -> Settings:

@@ -10,7 +10,9 @@ bot was down is therefore sent at the first cycle after start, if still relevant
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,13 +20,14 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram import Bot
-from telegram.ext import Application, ContextTypes, Job
+from telegram.ext import Application, CallbackContext, ContextTypes, Job
 
 from bot.blocking import run_unit
-from bot.telegram.context import EXECUTOR, SETTINGS, engine_of, settings_of
+from bot.telegram.context import EXECUTOR, LEADERSHIP, SETTINGS, engine_of, settings_of
 from bot.telegram.sender import SendReport, send_due
 from surveys.coverage import unit_facts
 from workflow.core.clock import utcnow
+from workflow.core.leader import Leadership
 from workflow.core.settings import Settings
 from workflow.reminders.cycle import enqueue_due
 
@@ -56,28 +59,42 @@ async def run_cycle(
     now: datetime | None = None,
     *,
     executor: Executor | None = None,
+    leading: Callable[[], Awaitable[bool]] | None = None,
 ) -> CycleReport:
     """Enqueue the due reminders (one unit of work, in a worker thread), then send the due
-    outbox rows."""
+    outbox rows (while `leading` says this process leads)."""
     moment = now or utcnow()
     enqueued, skipped = await run_unit(
         engine,
         lambda session: enqueue_due(session, moment, settings, unit_facts),
         executor=executor,
     )
-    sent = await send_due(bot, engine, moment, settings, executor=executor)
+    sent = await send_due(bot, engine, moment, settings, executor=executor, leading=leading)
     return CycleReport(enqueued, skipped, sent)
 
 
 async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The job: one reminder cycle, in the application's worker threads."""
+    """The job: one reminder cycle, in the application's worker threads, sending only
+    while this process leads."""
     report = await run_cycle(
         context.bot,
         engine_of(context),
         settings_of(context),
         executor=context.bot_data[EXECUTOR],
+        leading=still_leading(context),
     )
     logger.info("reminder cycle: %s", report.summary())
+
+
+def still_leading(context: CallbackContext[Any, Any, Any, Any]) -> Callable[[], Awaitable[bool]]:
+    """The sender's check before each batch: True while this process leads (always, in a
+    process that does not compete for the lead, like the tests' and the demo's)."""
+    leadership: Leadership | None = context.bot_data.get(LEADERSHIP)
+
+    async def check() -> bool:
+        return leadership is None or await asyncio.to_thread(leadership.check)
+
+    return check
 
 
 def schedule_reminders(app: Application[Any, Any, Any, Any, Any, Any]) -> tuple[Job[Any], Job[Any]]:
@@ -105,3 +122,13 @@ def schedule_reminders(app: Application[Any, Any, Any, Any, Any, Any]) -> tuple[
         job_kwargs={"id": TICK_JOB, "coalesce": True, "timezone": settings.zone, **common},
     )
     return startup, tick
+
+
+def unschedule_reminders(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Remove both reminder jobs (this process no longer leads); a cycle already running
+    stops at its next batch, when the sender finds it no longer leads."""
+    if app.job_queue is None:
+        return
+    for name in (STARTUP_JOB, TICK_JOB):
+        for job in app.job_queue.get_jobs_by_name(name):
+            job.schedule_removal()

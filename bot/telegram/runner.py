@@ -111,6 +111,29 @@ async def polling(app: BotApplication) -> AsyncIterator[None]:
             await app.post_shutdown(app)
 
 
+@contextlib.asynccontextmanager
+async def serving(app: BotApplication) -> AsyncIterator[None]:
+    """The bot without an updater (webhook mode): the web app hands it each update
+    Telegram posts. The same order as `polling`: initialize, the start-up hook (which
+    competes for the lead), start; on the way out stop, the stop hook, shutdown."""
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        try:
+            yield
+        finally:
+            if app.running:
+                await app.stop()
+                if app.post_stop is not None:
+                    await app.post_stop(app)
+    finally:
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+
 def run_bot(settings: Settings) -> int:
     """Poll the Bot API and handle updates until stopped; the exit code (0 = stopped cleanly)."""
     language = settings.language

@@ -76,7 +76,8 @@ def run_web(settings: Settings) -> int:
 def run_bot_and_web(settings: Settings) -> int:
     """The bot (long polling) and the web pages in one process until SIGINT or SIGTERM;
     the exit code: 0 stopped cleanly, 1 the Bot API unreachable or the bind address
-    unusable, 2 no token, no session secret or a rejected token."""
+    unusable, 2 no token, no session secret or a rejected token. In webhook mode,
+    `run_webhook_workers` instead."""
     from telegram.error import TelegramError
 
     from bot.telegram.runner import hide_secrets, start_failure
@@ -96,6 +97,9 @@ def run_bot_and_web(settings: Settings) -> int:
     install_web_log_filters()
     engine = bot_engine(settings)
     ensure_schema(engine)
+    if settings.telegram_mode == "webhook":
+        engine.dispose()
+        return run_webhook_workers(settings)
     try:
         served = asyncio.run(_bot_and_web(settings, engine))
     except TelegramError as error:
@@ -108,6 +112,23 @@ def run_bot_and_web(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def run_webhook_workers(settings: Settings) -> int:
+    """Webhook mode: `SAFECOMM_WEB_WORKERS` uvicorn workers on the bind address, each
+    with the bot and the pages (`bot.web.asgi.create`), until SIGINT or SIGTERM."""
+    host, port = settings.bind_host_port
+    uvicorn.run(  # exits with code 3 when it cannot listen
+        "bot.web.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=settings.web_workers,
+        proxy_headers=True,
+        forwarded_allow_ips=TRUSTED_PROXY,
+        log_config=None,
+    )
     return 0
 
 

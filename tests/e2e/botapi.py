@@ -6,9 +6,13 @@ It answers the methods the bot uses over real HTTP the way Telegram does:
 `editMessageText`, `editMessageReplyMarkup` (400 "message is not modified" /
 "message to edit not found" like Telegram), `answerCallbackQuery` (once per
 query), `setMyCommands`, `deleteWebhook`, `getWebhookInfo`, `close`, `logOut`,
-`sendChatAction`; any other method gets Telegram's 404 "method not found", and
+`sendChatAction`, `setWebhook` (then `getWebhookInfo` shows it); any other method gets Telegram's 404 "method not found", and
 a wrong token 401. Dates are in seconds; callback queries carry
 `chat_instance`.
+
+In webhook mode (`push` set) what users do is handed to `push` in a thread of
+its own, as Telegram posts it, instead of waiting for `getUpdates`. Every
+`sendMessage` is timed on arrival (`sent_at`), for rate checks.
 
 The test drives it with plain methods: `send_text` and `press` inject what a
 user does, `messages`/`last_message` read what the bot shows in a chat, and
@@ -54,6 +58,10 @@ class BotAPIServer:
         self.answered: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.confirmed_through = 0
+        self.sent_at: list[tuple[float, int]] = []
+        """(time.monotonic() on arrival, chat id) of every sendMessage."""
+        self.push: Callable[[dict[str, Any]], None] | None = None
+        self.webhook: dict[str, Any] = {}
         self.polls = 0
         self._stopping = False
         self._http: ThreadingHTTPServer | None = None
@@ -164,6 +172,7 @@ class BotAPIServer:
 
     def _api_sendMessage(self, params: dict[str, Any]) -> Answer:
         chat_id = int(params["chat_id"])
+        arrived = time.monotonic()
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
@@ -176,6 +185,7 @@ class BotAPIServer:
             message["reply_markup"] = markup
         with self._state:
             self._chats.setdefault(chat_id, {})[message["message_id"]] = message
+            self.sent_at.append((arrived, chat_id))
             self._state.notify_all()
         return _ok(message)
 
@@ -225,13 +235,21 @@ class BotAPIServer:
     def _api_setMyCommands(self, _params: dict[str, Any]) -> Answer:
         return _ok(True)
 
+    def _api_setWebhook(self, params: dict[str, Any]) -> Answer:
+        with self._state:
+            self.webhook = dict(params)
+        return _ok(True)
+
     def _api_deleteWebhook(self, _params: dict[str, Any]) -> Answer:
+        with self._state:
+            self.webhook = {}
         return _ok(True)
 
     def _api_getWebhookInfo(self, _params: dict[str, Any]) -> Answer:
         with self._state:
             pending = len(self._pending)
-        return _ok({"url": "", "has_custom_certificate": False, "pending_update_count": pending})
+            url = str(self.webhook.get("url", ""))
+        return _ok({"url": url, "has_custom_certificate": False, "pending_update_count": pending})
 
     def _api_sendChatAction(self, _params: dict[str, Any]) -> Answer:
         return _ok(True)
@@ -264,8 +282,12 @@ class BotAPIServer:
     def _queue(self, body: dict[str, Any]) -> int:
         with self._state:
             update_id = next(self._update_ids)
-            self._pending.append({"update_id": update_id, **body})
+            update = {"update_id": update_id, **body}
+            if self.push is None:
+                self._pending.append(update)
             self._state.notify_all()
+        if self.push is not None:
+            threading.Thread(target=self.push, args=(update,), daemon=True).start()
         return update_id
 
     def send_text(self, user_id: int, text: str) -> int:

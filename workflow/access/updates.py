@@ -23,8 +23,10 @@ from workflow.access.models import ReceivedUpdate
 
 PROCESSING = "processing"
 DONE = "done"
-LEASE = timedelta(minutes=2)
-"""How long a taker may handle one update before a later delivery takes it over."""
+LEASE = timedelta(seconds=30)
+"""How long a taker may handle one update before a later delivery takes it over: twice
+the statement timeout (a handler's statements each end within it); a killed worker's
+update is then handled again half a minute later, when Telegram redelivers it."""
 KEEP = timedelta(days=2)
 
 

@@ -9,6 +9,7 @@ setting (see `load_settings`).
 from __future__ import annotations
 
 import difflib
+import hashlib
 import logging
 import os
 import re
@@ -30,6 +31,7 @@ from workflow.core.shapes import EMAIL, is_phone
 
 ENV_PREFIX = "SAFECOMM_"
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
 NO_CAP_WORDS = ("", "none", "无")
 RENAMED = {
     f"{ENV_PREFIX}BONUS_COUNTS_TOWARD_GRADE": (
@@ -159,6 +161,16 @@ class Settings(BaseSettings):
     web_link_hours: int = Field(default=72, ge=1, le=720)
     web_session_hours: int = Field(default=12, ge=1, le=168)
     icp_number: str = ""  # the site's ICP filing number (备案号), shown in every page's footer
+
+    # several processes on one PostgreSQL (docs/deploy.md): how Telegram reaches the bot
+    # (polling: one process fetches updates; webhook: Telegram posts them to the web app at
+    # /telegram/<path derived from the secret>, checked by the secret in its header), the
+    # uvicorn workers of `safecomm start` in webhook mode, and how soon another process
+    # takes over the scheduler and the reminder sender when the leader dies
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    webhook_secret: SecretStr | None = None
+    web_workers: int = Field(default=1, ge=1, le=32)
+    leader_takeover_seconds: int = Field(default=30, ge=3, le=600)
 
     # policy: the application round's pass marks and total-quantity control (Art. 10(2), 10(3))
     interview_pass_score: float = Field(default=60, ge=0, le=100)
@@ -347,6 +359,26 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram's `secret_token`: 1–256 of A–Z, a–z, 0–9, _ and -; at least 32 here."""
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "must be 32 to 256 letters, digits, _ or - (e.g. the output of:"
+                " openssl rand -hex 32)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_its_secret(self) -> Settings:
+        if self.telegram_mode == "webhook" and self.webhook_secret is None:
+            raise ValueError(
+                f"{ENV_PREFIX}TELEGRAM_MODE=webhook needs {ENV_PREFIX}WEBHOOK_SECRET"
+                " (32 to 256 letters, digits, _ or -, e.g. the output of: openssl rand -hex 32)"
+            )
+        return self
+
     @field_validator(
         "campaign_opens",
         "campaign_report_due",
@@ -399,6 +431,14 @@ class Settings(BaseSettings):
     def serves_https(self) -> bool:
         """Whether people open the pages over https (cookies are then Secure)."""
         return self.public_url.startswith("https://")
+
+    @property
+    def webhook_path(self) -> str:
+        """The webhook's path, `/telegram/<32 hex>`: derived from the secret, so the URL
+        (which nginx logs) never shows the secret itself."""
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        digest = hashlib.sha256(f"safecomm-webhook:{secret}".encode()).hexdigest()
+        return f"/telegram/{digest[:32]}"
 
     @property
     def bind_host_port(self) -> tuple[str, int]:
