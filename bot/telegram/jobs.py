@@ -26,6 +26,7 @@ from bot.blocking import run_unit
 from bot.telegram.context import EXECUTOR, LEADERSHIP, SETTINGS, engine_of, settings_of
 from bot.telegram.sender import SendReport, send_due
 from surveys.coverage import unit_facts
+from workflow.access import updates
 from workflow.core.clock import utcnow
 from workflow.core.leader import Leadership
 from workflow.core.settings import Settings
@@ -75,15 +76,22 @@ async def run_cycle(
 
 async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The job: one reminder cycle, in the application's worker threads, sending only
-    while this process leads."""
+    while this process leads; then the leader forgets webhook update ids too old for
+    Telegram to deliver again (`workflow.access.updates.prune`)."""
+    engine, executor = engine_of(context), context.bot_data[EXECUTOR]
     report = await run_cycle(
         context.bot,
-        engine_of(context),
+        engine,
         settings_of(context),
-        executor=context.bot_data[EXECUTOR],
+        executor=executor,
         leading=still_leading(context),
     )
     logger.info("reminder cycle: %s", report.summary())
+    pruned = await run_unit(
+        engine, lambda session: updates.prune(session, utcnow()), executor=executor
+    )
+    if pruned:
+        logger.info("forgot %d webhook update ids older than %s", pruned, updates.KEEP)
 
 
 def still_leading(context: CallbackContext[Any, Any, Any, Any]) -> Callable[[], Awaitable[bool]]:

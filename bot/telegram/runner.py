@@ -140,6 +140,9 @@ def run_bot(settings: Settings) -> int:
     if settings.telegram_token is None:
         print(bot_texts.text("runner.no_token", language), file=sys.stderr)
         return 2
+    if settings.telegram_mode == "webhook":  # Telegram refuses getUpdates while a webhook is set
+        print(bot_texts.text("runner.webhook_mode", language), file=sys.stderr)
+        return 2
     warn_without_help_contact(settings)
     token = settings.telegram_token.get_secret_value()
     hide_secrets(token)

@@ -11,6 +11,7 @@ reminder cycle finds `count` reminders due at once.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
@@ -69,8 +70,14 @@ class Worker:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
+        """SIGKILL to the process and its uvicorn workers (its own process group)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
+
+    def owns(self, pid: int | None) -> bool:
+        """Whether `pid` is this process or one of its uvicorn workers."""
+        return pid is not None and (pid == self.process.pid or _parent(pid) == self.process.pid)
 
 
 @dataclass
@@ -124,6 +131,7 @@ class Cluster:
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         worker = Worker(port, process, log)
         self.workers.append(worker)
@@ -188,7 +196,7 @@ class Cluster:
         while time.monotonic() < deadline:
             pid = self.leader_pid()
             for worker in self.live():
-                if worker.process.pid == pid:
+                if worker.owns(pid):
                     return worker
             time.sleep(0.2)
         raise AssertionError("no worker took the lead")
@@ -240,6 +248,15 @@ def most_in_one_second(times: list[float]) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    line = next((line for line in status.splitlines() if line.startswith("PPid:")), "")
+    return int(line.split()[1]) if line else None
 
 
 def stop_all(workers: list[Worker]) -> None:

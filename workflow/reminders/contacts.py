@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path, PurePath
 
 from sqlalchemy import func, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -125,14 +126,24 @@ def bind_contact(
         raise Refused("contacts.token_used")
     if current is not None:
         return current, False
-    contact = AgencyContact(
-        agency_id=link.agency_id,
-        telegram_user_id=telegram_user_id,
-        display_name=display_name[:100],
-        bound_at=now or utcnow(),
-    )
-    session.add(contact)
-    session.flush()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    added = session.exec(
+        dialect.insert(AgencyContact)
+        .values(
+            agency_id=link.agency_id,
+            telegram_user_id=telegram_user_id,
+            display_name=display_name[:100],
+            bound_at=now or utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["telegram_user_id"])
+        .returning(col(AgencyContact.id))
+    ).all()
+    contact = contact_of(session, telegram_user_id)
+    if not added:  # the same user opened another agency's link at the same moment
+        assert contact is not None
+        other = session.get(Agency, contact.agency_id)
+        raise Refused("contacts.bound_elsewhere", agency=other.name if other else "?")
+    assert contact is not None
     return contact, True
 
 
@@ -230,8 +241,11 @@ def _is_ooxml(path: Path) -> bool:
 
 def check_may_hand_in(session: Session, agency_id: int, year: int) -> None:
     """Refuse a file from a withdrawn agency, or one above `MAX_FILES_PER_CAMPAIGN` for the
-    agency's campaign (documents and evidence files counted together)."""
-    agency = session.get(Agency, agency_id)
+    agency's campaign (documents and evidence files counted together); call it in the
+    transaction that records the file."""
+    # the agency's row lock serialises two hand-ins of one agency, so their counts cannot
+    # both see room for one more (PostgreSQL; SQLite writers are serialised anyway)
+    agency = session.get(Agency, agency_id, with_for_update=True)
     if agency is None or agency.status == State.WITHDRAWN:
         raise Refused("contacts.agency_withdrawn")
     held = sum(

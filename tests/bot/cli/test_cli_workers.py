@@ -100,3 +100,16 @@ def test_remind_send_sends_nothing_while_another_process_leads(
         other.release()
     assert code == 1 and "另一个进程是主进程" in err and "bot-host:77" in err
     assert [method for method, _ in api.calls if method == "sendMessage"] == []
+
+
+def test_the_polling_bot_refuses_to_start_in_webhook_mode(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram refuses getUpdates while a webhook is set: `safecomm start` serves it."""
+    monkeypatch.setenv("SAFECOMM_TELEGRAM_TOKEN", TOKEN)
+    monkeypatch.setenv("SAFECOMM_TELEGRAM_MODE", "webhook")
+    monkeypatch.setenv("SAFECOMM_WEBHOOK_SECRET", SECRET)
+    get_settings.cache_clear()
+    code, _, err = cli("bot")
+    get_settings.cache_clear()
+    assert code == 2 and "safecomm start" in err and err.count("\n") == 1

@@ -17,6 +17,7 @@ from bot.telegram.jobs import STARTUP_JOB, TICK_JOB, run_cycle, schedule_reminde
 from surveys.coverage import unit_facts
 from surveys.models import Invitation, Submission
 from tests.workflow.lifecycle_steps import agency_in
+from workflow.access.models import ReceivedUpdate
 from workflow.community.models import CreationUnit, Guidance
 from workflow.core.db import transaction
 from workflow.core.settings import Settings, load_settings
@@ -209,3 +210,25 @@ async def test_schedule_runs_at_start_and_every_tick_with_stable_ids(
 
     assert len(texts_to(request, ALICE)) == 1  # T-7, once
     assert len(texts_to(request, ADMIN)) == 1
+
+
+async def test_the_cycle_forgets_webhook_updates_telegram_no_longer_redelivers(
+    any_engine: Engine,
+    offline: tuple[BotApplication, RecordingRequest],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = at(12, 8)
+    monkeypatch.setattr(bot.telegram.jobs, "utcnow", lambda: now)
+    with transaction(any_engine) as session:
+        session.add(ReceivedUpdate(update_id=1, state="done", taken_at=now - timedelta(days=3)))
+        session.add(ReceivedUpdate(update_id=2, state="done", taken_at=now - timedelta(hours=1)))
+    app, _ = offline
+    assert app.job_queue is not None
+    await app.job_queue.start()
+    try:
+        startup, _tick = schedule_reminders(app)
+        await startup.run(app)
+    finally:
+        await app.job_queue.stop(wait=False)
+    with Session(any_engine) as session:
+        assert [row.update_id for row in session.exec(select(ReceivedUpdate))] == [2]
