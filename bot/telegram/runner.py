@@ -79,27 +79,32 @@ def start_failure(error: TelegramError, settings: Settings, token: str) -> int:
 
 
 @contextlib.asynccontextmanager
-async def polling(app: BotApplication) -> AsyncIterator[None]:
-    """The bot polling in the running event loop, beside other work (the web pages), in
-    the order `Application.run_polling` uses: initialize, the start-up hook, the
-    updater's polling, start; on the way out the updater stops first, so no update is
-    fetched that the stopping application would not handle, then stop and shutdown."""
+async def serving(app: BotApplication, *, poll: bool = False) -> AsyncIterator[None]:
+    """The bot running in the event loop, beside other work (the web pages), in the order
+    `Application.run_polling` uses: initialize, the start-up hook (which competes for the
+    lead), with `poll` the updater's polling, start; on the way out the updater stops
+    first, so no update is fetched that the stopping application would not handle, then
+    stop, the stop hook and shutdown. Without `poll` (webhook mode) the web app hands
+    the bot each update Telegram posts."""
     await app.initialize()
     try:
         if app.post_init is not None:  # run_polling calls it; outside it nobody does
             await app.post_init(app)
-        updater = app.updater
-        assert updater is not None  # built for polling
+        updater = app.updater if poll else None
+        if poll:
+            assert updater is not None  # built for polling
 
-        def polling_error(error: TelegramError) -> None:
-            app.create_task(app.process_error(update=None, error=error))
+            def polling_error(error: TelegramError) -> None:
+                app.create_task(app.process_error(update=None, error=error))
 
-        await updater.start_polling(allowed_updates=Update.ALL_TYPES, error_callback=polling_error)
+            await updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, error_callback=polling_error
+            )
         try:
             await app.start()
             yield
         finally:
-            if updater.running:
+            if updater is not None and updater.running:
                 await updater.stop()
             if app.running:
                 await app.stop()
@@ -111,27 +116,9 @@ async def polling(app: BotApplication) -> AsyncIterator[None]:
             await app.post_shutdown(app)
 
 
-@contextlib.asynccontextmanager
-async def serving(app: BotApplication) -> AsyncIterator[None]:
-    """The bot without an updater (webhook mode): the web app hands it each update
-    Telegram posts. The same order as `polling`: initialize, the start-up hook (which
-    competes for the lead), start; on the way out stop, the stop hook, shutdown."""
-    await app.initialize()
-    try:
-        if app.post_init is not None:
-            await app.post_init(app)
-        await app.start()
-        try:
-            yield
-        finally:
-            if app.running:
-                await app.stop()
-                if app.post_stop is not None:
-                    await app.post_stop(app)
-    finally:
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+def polling(app: BotApplication) -> contextlib.AbstractAsyncContextManager[None]:
+    """`serving` with long polling (`safecomm start` in polling mode)."""
+    return serving(app, poll=True)
 
 
 def run_bot(settings: Settings) -> int:

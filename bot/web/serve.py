@@ -17,6 +17,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -29,17 +30,20 @@ TRUSTED_PROXY = "127.0.0.1"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def web_config(settings: Settings, app: FastAPI) -> uvicorn.Config:
+def listening(settings: Settings) -> dict[str, Any]:
     """uvicorn on the bind address, behind nginx, logging through the root logger."""
     host, port = settings.bind_host_port
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        proxy_headers=True,
-        forwarded_allow_ips=TRUSTED_PROXY,
-        log_config=None,
-    )
+    return {
+        "host": host,
+        "port": port,
+        "proxy_headers": True,
+        "forwarded_allow_ips": TRUSTED_PROXY,
+        "log_config": None,
+    }
+
+
+def web_config(settings: Settings, app: FastAPI) -> uvicorn.Config:
+    return uvicorn.Config(app, **listening(settings))
 
 
 def _secret_missing(settings: Settings, key: str = "web.cli.no_secret") -> bool:
@@ -118,16 +122,8 @@ def run_bot_and_web(settings: Settings) -> int:
 def run_webhook_workers(settings: Settings) -> int:
     """Webhook mode: `SAFECOMM_WEB_WORKERS` uvicorn workers on the bind address, each
     with the bot and the pages (`bot.web.asgi.create`), until SIGINT or SIGTERM."""
-    host, port = settings.bind_host_port
     uvicorn.run(  # exits with code 3 when it cannot listen
-        "bot.web.asgi:create",
-        factory=True,
-        host=host,
-        port=port,
-        workers=settings.web_workers,
-        proxy_headers=True,
-        forwarded_allow_ips=TRUSTED_PROXY,
-        log_config=None,
+        "bot.web.asgi:create", factory=True, workers=settings.web_workers, **listening(settings)
     )
     return 0
 
