@@ -6,8 +6,8 @@ through whichever worker is up. Then one update is delivered to two workers at o
 and the database is restarted under load. Checked: every reminder sent exactly once
 or flagged uncertain (none lost, none twice), at most 30 reminders in any second,
 every answer stored, the duplicate applied once, and users told "temporarily
-unavailable" (never "something went wrong") while the database is down, then served
-again without restarting a worker, and a leader elected again.
+unavailable" (never "something went wrong") in the chat and on the pages while the database
+is down, then served again without restarting a worker, and a leader elected again.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from sqlmodel import Session, col, select
 
@@ -42,6 +43,7 @@ UNITS = {2101: [4, 3, 2, 1, 0], 2102: [3, 3, 3, 3, 3], 2103: [1, 2, 3, 4, 4], 21
 UNAVAILABLE = "暂时无法访问数据库，请稍后再试"
 GREETING = "您好！这里是北京市安全文化促进会"
 LOAD_USERS = range(2301, 2309)
+PAGE_UNAVAILABLE = "暂时无法访问数据库，请稍后再试"
 
 
 @pytest.fixture
@@ -216,7 +218,20 @@ def test_three_workers_survive_kills_and_a_database_restart(
                 replies[user].append(cluster.api.last_message(user).get("text", ""))
                 time.sleep(0.2)
 
+        pages: list[tuple[int, str]] = []
+
+        def browse() -> None:
+            while not stop.is_set():
+                worker = cluster.live()[0]
+                try:
+                    page = httpx.get(f"{worker.url}/public/register", timeout=30)
+                    pages.append((page.status_code, page.text))
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+
         loaders = [threading.Thread(target=load, args=(user,)) for user in LOAD_USERS]
+        loaders.append(threading.Thread(target=browse))
         for loader in loaders:
             loader.start()
         time.sleep(2)
@@ -229,6 +244,9 @@ def test_three_workers_survive_kills_and_a_database_restart(
         assert any(text.startswith(UNAVAILABLE) for text in said), said
         assert all(text.startswith((UNAVAILABLE, GREETING)) for text in said), said
         assert all(texts[-1].startswith(GREETING) for texts in replies.values()), replies
+        assert {status for status, _ in pages} == {200, 503}, [status for status, _ in pages]
+        assert all(PAGE_UNAVAILABLE in text for status, text in pages if status == 503)
+        assert pages[-1][0] == 200
         cluster.wait_for_leader(TAKEOVER_SECONDS + 20)
         for worker in cluster.workers:
             assert "Traceback" not in worker.output() or not worker.alive, worker.output()
