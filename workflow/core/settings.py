@@ -377,6 +377,12 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}TELEGRAM_MODE=webhook needs {ENV_PREFIX}WEBHOOK_SECRET"
                 " (32 to 256 letters, digits, _ or -, e.g. the output of: openssl rand -hex 32)"
             )
+        if self.web_workers > 1 and self.telegram_mode != "webhook":
+            raise ValueError(
+                f"{ENV_PREFIX}WEB_WORKERS={self.web_workers} needs"
+                f" {ENV_PREFIX}TELEGRAM_MODE=webhook: in polling mode one process fetches"
+                " the updates, so it runs one worker (docs/deploy.md, section 8)"
+            )
         return self
 
     @field_validator(

@@ -234,3 +234,27 @@ def test_a_remote_bot_api_over_plain_http_is_warned_about(
     with caplog.at_level("WARNING", logger="workflow.core.settings"):
         load_settings()
     assert ("unencrypted" in caplog.text) is warned
+
+
+@pytest.mark.parametrize(
+    ("values", "refusal"),
+    [
+        ({"telegram_mode": "webhook"}, "TELEGRAM_MODE=webhook needs SAFECOMM_WEBHOOK_SECRET"),
+        ({"webhook_secret": "too-short"}, "SAFECOMM_WEBHOOK_SECRET: must be 32 to 256"),
+        ({"webhook_secret": "x" * 31 + "!"}, "SAFECOMM_WEBHOOK_SECRET: must be 32 to 256"),
+        ({"web_workers": 4}, "SAFECOMM_WEB_WORKERS=4 needs SAFECOMM_TELEGRAM_MODE=webhook"),
+        ({"leader_takeover_seconds": 2}, "SAFECOMM_LEADER_TAKEOVER_SECONDS"),
+    ],
+)
+def test_several_processes_need_consistent_settings(
+    values: dict[str, object], refusal: str
+) -> None:
+    with pytest.raises(SettingsError, match=refusal):
+        load_settings(**values)
+
+
+def test_the_webhook_path_is_derived_from_the_secret_and_hides_it() -> None:
+    one = load_settings(telegram_mode="webhook", webhook_secret="a" * 40, web_workers=4)
+    other = load_settings(telegram_mode="webhook", webhook_secret="b" * 40)
+    assert one.webhook_path != other.webhook_path
+    assert one.webhook_path.startswith("/telegram/") and "a" * 8 not in one.webhook_path
