@@ -31,8 +31,6 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col, select
 
@@ -44,6 +42,7 @@ from surveys.respondents import Respondent
 from workflow.community.campaigns import default_date, is_open
 from workflow.community.models import Campaign, CreationUnit
 from workflow.core.clock import utcnow
+from workflow.core.db import insert_or_skip
 from workflow.core.settings import Settings
 from workflow.lifecycle.states import State, code_of
 from workflow.registry.models import Agency
@@ -226,10 +225,8 @@ def _reload(session: Session, model: type[SQLModel], key: int) -> None:
 def _start_progress(session: Session, invitation_id: int, now: datetime) -> None:
     """The progress row at question 1, unless another unit (the same link opened twice at
     once) has just made it: then that one stands."""
-    connection = session.connection()
-    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
-    connection.execute(
-        insert(SurveyProgress)
+    session.connection().execute(
+        insert_or_skip(session, SurveyProgress)
         .values(invitation_id=invitation_id, position=1, revision=0, started_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["invitation_id"])
     )

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from workflow.access.models import ReceivedUpdate
+from workflow.core.db import insert_or_skip
 
 PROCESSING = "processing"
 DONE = "done"
@@ -40,9 +40,8 @@ def take(session: Session, update_id: int, now: datetime) -> Take:
     """Whether this delivery of `update_id` should be handled (NEW), retried later (BUSY)
     or only acknowledged (DONE). The insert and the takeover are conditional, so of two
     deliveries at the same moment exactly one gets NEW."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = session.exec(
-        dialect.insert(ReceivedUpdate)
+        insert_or_skip(session, ReceivedUpdate)
         .values(update_id=update_id, state=PROCESSING, taken_at=now)
         .on_conflict_do_nothing()
         .returning(col(ReceivedUpdate.update_id))

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
@@ -147,3 +148,10 @@ def unavailable(error: OperationalError) -> StorageUnavailable:
     """The clear message for a locked or unreachable database (no password shown)."""
     lines = str(error.orig).strip().splitlines() or ["?"]
     return StorageUnavailable("db.unavailable", detail=lines[0])
+
+
+def insert_or_skip(session: Session, model: Any) -> Any:
+    """`INSERT` for `model` in the session's dialect, which has `.on_conflict_do_nothing`
+    (SQLite and PostgreSQL both: a row a concurrent writer just added is left as it is)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)

@@ -17,13 +17,13 @@ from datetime import datetime
 from pathlib import Path, PurePath
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from workflow.access.actors import AGENCY_KEY, TELEGRAM_KEY, Actor
 from workflow.community.campaigns import current_campaign_year
 from workflow.core.clock import utcnow
+from workflow.core.db import insert_or_skip
 from workflow.core.errors import InvalidInput, NotFound, Refused
 from workflow.core.settings import Settings
 from workflow.guidance.models import EvidenceFile
@@ -126,9 +126,8 @@ def bind_contact(
         raise Refused("contacts.token_used")
     if current is not None:
         return current, False
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     added = session.exec(
-        dialect.insert(AgencyContact)
+        insert_or_skip(session, AgencyContact)
         .values(
             agency_id=link.agency_id,
             telegram_user_id=telegram_user_id,

@@ -30,10 +30,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from workflow.core.clock import utcnow
+from workflow.core.db import insert_or_skip
 from workflow.reminders.models import (
     CLAIMED,
     FAILED,
@@ -72,7 +72,6 @@ def enqueue(session: Session, reminders: Sequence[Reminder], now: datetime | Non
         }
         for r in {r.key: r for r in reminders}.values()
     ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     added = 0
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
@@ -82,7 +81,7 @@ def enqueue(session: Session, reminders: Sequence[Reminder], now: datetime | Non
         fresh = [row for row in chunk if row["key"] not in existing]
         if fresh:
             statement = (
-                dialect.insert(Outbox)
+                insert_or_skip(session, Outbox)
                 .values(fresh)
                 .on_conflict_do_nothing()
                 .returning(col(Outbox.key))
